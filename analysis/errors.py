@@ -1,0 +1,46 @@
+"""One small exception hierarchy; every message says what to do next.
+
+Each error carries a short ``title`` a page can show as a heading, and the message below it.
+Backend errors are caught at the boundary and re-raised ``from`` the original.
+"""
+
+from __future__ import annotations
+
+
+class AnalysisError(Exception):
+    """Base class of every error Token Atlas raises on purpose."""
+
+    title = "Token Atlas error"
+
+    def __init__(self, message: str, *, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+
+
+class UnknownTokenizerError(AnalysisError, KeyError):
+    """A tokenizer id that is neither in the catalogue nor a loadable spec."""
+
+    title = "Unknown tokenizer"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+class AssetError(AnalysisError):
+    """A vocabulary or other asset is missing, cannot be fetched, or cannot be read."""
+
+    title = "Asset problem"
+
+
+class AssetIntegrityError(AssetError):
+    """A file's sha256 differs from the one the catalogue records."""
+
+    title = "Asset failed its sha256 check"
+
+
+class InputTextError(AnalysisError, ValueError):
+    """Text that cannot be tokenized as given (e.g. lone surrogates)."""
+
+    title = "Text cannot be tokenized"

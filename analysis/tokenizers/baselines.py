@@ -1,0 +1,110 @@
+"""Baselines with no vocabulary: UTF-8 bytes, Unicode code points, whitespace-separated words."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from .base import Encoding, Tokenizer, TokenKind, spans_from_byte_offsets
+
+_WORD = re.compile(r"\S+")
+
+
+class Utf8BytesTokenizer(Tokenizer):
+    """One token per UTF-8 byte. Ids follow ByT5: byte value + 3 (0 pad, 1 eos, 2 unk)."""
+
+    backend = "baseline"
+    OFFSET = 3
+
+    def __init__(self, tokenizer_id: str = "utf8-bytes", *, name: str | None = None) -> None:
+        super().__init__(tokenizer_id, name=name, vocab_size=256 + self.OFFSET)
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        n = len(utf8)
+        ids = (np.frombuffer(utf8, dtype=np.uint8).astype(np.int64) + self.OFFSET).tolist()
+        positions = np.arange(n, dtype=np.int64)
+        starts, ends, cut = spans_from_byte_offsets(utf8, positions, positions + 1)
+        kinds = [TokenKind.SPLIT if c else TokenKind.NORMAL for c in cut.tolist()]
+        token_bytes = [utf8[i:i + 1] for i in range(n)]
+        if add_special_tokens:  # ByT5 appends EOS (id 1)
+            ids.append(1)
+            starts.append(len(text))
+            ends.append(len(text))
+            kinds.append(TokenKind.SPECIAL)
+            token_bytes.append(b"")
+        return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
+
+    def _count(self, text: str) -> int:
+        return len(text.encode("utf-8"))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return bytes(i - self.OFFSET for i in ids if i >= self.OFFSET).decode("utf-8", "replace")
+
+    def piece(self, token_id: int) -> str:
+        if token_id < self.OFFSET:
+            return ("<pad>", "</s>", "<unk>")[token_id]
+        return f"<0x{token_id - self.OFFSET:02X}>"
+
+
+class CodepointTokenizer(Tokenizer):
+    """One token per Unicode code point; the id is the code point."""
+
+    backend = "baseline"
+
+    def __init__(self, tokenizer_id: str = "codepoints", *, name: str | None = None) -> None:
+        super().__init__(tokenizer_id, name=name, vocab_size=0x110000)
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        n = len(text)
+        return Encoding(self, text, [ord(c) for c in text], list(range(n)), list(range(1, n + 1)),
+                        [c.encode() for c in text], [TokenKind.NORMAL] * n)
+
+    def _count(self, text: str) -> int:
+        return len(text)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(map(chr, ids))
+
+    def piece(self, token_id: int) -> str:
+        return chr(token_id)
+
+
+class WhitespaceWordTokenizer(Tokenizer):
+    """Maximal runs of non-whitespace. There is no vocabulary: an id is the CRC-32 of the word's UTF-8.
+
+    Whitespace is not covered by any token, and this is wrong for scripts written without spaces
+    (Chinese, Japanese, Thai, ...): it is a baseline, not a word segmenter.
+    """
+
+    backend = "baseline"
+    MAX_REMEMBERED = 200_000  # words remembered for decode()/piece()
+
+    def __init__(self, tokenizer_id: str = "words", *, name: str | None = None) -> None:
+        super().__init__(tokenizer_id, name=name, vocab_size=None)
+        self._seen: dict[int, str] = {}
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        ids, starts, ends, token_bytes = [], [], [], []
+        for m in _WORD.finditer(text):
+            b = m.group().encode()
+            i = zlib.crc32(b)
+            if len(self._seen) >= self.MAX_REMEMBERED:  # keep a long-running server's memory bounded
+                self._seen.clear()
+            self._seen.setdefault(i, m.group())
+            ids.append(i)
+            starts.append(m.start())
+            ends.append(m.end())
+            token_bytes.append(b)
+        return Encoding(self, text, ids, starts, ends, token_bytes, [TokenKind.NORMAL] * len(ids))
+
+    def _count(self, text: str) -> int:
+        return len(text.split())
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return " ".join(self._seen.get(i, "\ufffd") for i in ids)
+
+    def piece(self, token_id: int) -> str:
+        return self._seen.get(token_id, f"<crc32 {token_id:08x}>")

@@ -1,0 +1,165 @@
+"""Hugging Face ``tokenizers`` (``tokenizer.json``) behind the common interface."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from tokenizers import Tokenizer as HFTokenizer
+
+from ..errors import AssetError
+from .base import Encoding, Tokenizer, assign_kinds, overlap_flags
+
+_BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+
+
+def _gpt2_byte_decoder() -> dict[str, int]:
+    """The inverse of GPT-2's bytes_to_unicode: printable stand-in character -> byte."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    chars = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return {chr(c): b for b, c in zip(printable, chars)}
+
+
+_BYTE_DECODER = _gpt2_byte_decoder()
+
+
+def _component_types(state: object) -> set[str]:
+    """All ``type`` names in a serialized component (decoders/normalizers nest in Sequences)."""
+    found: set[str] = set()
+    if isinstance(state, dict):
+        if isinstance(state.get("type"), str):
+            found.add(state["type"])
+        for v in state.values():
+            found |= _component_types(v)
+    elif isinstance(state, list):
+        for v in state:
+            found |= _component_types(v)
+    return found
+
+
+def _state(component: object) -> object:
+    if component is None:
+        return None
+    return json.loads(component.__getstate__())
+
+
+def load_hf_file(path: Path) -> HFTokenizer:
+    """Load a ``tokenizer.json``; an unreadable file gets an error naming it and the fix."""
+    try:
+        return HFTokenizer.from_file(str(path))
+    except Exception as e:  # the Rust side raises plain Exception for parse errors
+        raise AssetError(
+            f"{path} is not a loadable tokenizer.json ({e}). If it is a catalogue file, run "
+            "`python -m analysis assets fetch --force`; otherwise check that the file is complete."
+        ) from e
+
+
+class HFTokenizersTokenizer(Tokenizer):
+    """A ``tokenizers.Tokenizer`` with padding and truncation switched off (they would change counts)."""
+
+    backend = "hf"
+
+    def __init__(self, tokenizer_id: str, tok: HFTokenizer, *, name: str | None = None) -> None:
+        tok.no_padding()
+        tok.no_truncation()
+        # Text typed by a user that looks like a special token stays plain text.
+        tok.encode_special_tokens = True
+        super().__init__(tokenizer_id, name=name, vocab_size=tok.get_vocab_size(with_added_tokens=True))
+        self.hf = tok
+        self._decoder_types = _component_types(_state(tok.decoder))
+        self.normalizer_types = _component_types(_state(tok.normalizer))
+        self._byte_fallback = bool(getattr(tok.model, "byte_fallback", False))
+        unk = getattr(tok.model, "unk_token", None)
+        self._unk_id = tok.token_to_id(unk) if unk else None
+        added = tok.get_added_tokens_decoder()
+        self._special_ids = frozenset(i for i, t in added.items() if t.special)
+
+    @cached_property
+    def _allow_special_tok(self) -> HFTokenizer:
+        """A second instance that matches special-token text, so the shared one is never toggled."""
+        other = HFTokenizer.from_str(self.hf.to_str())
+        other.no_padding()
+        other.no_truncation()
+        other.encode_special_tokens = False
+        return other
+
+    @cached_property
+    def _pieces(self) -> list[str]:
+        vocab = self.hf.get_vocab(with_added_tokens=True)
+        pieces = [""] * (max(vocab.values()) + 1)
+        for p, i in vocab.items():
+            pieces[i] = p
+        return pieces
+
+    @cached_property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        if not self._byte_fallback:
+            return frozenset()
+        return frozenset(i for i, p in enumerate(self._pieces) if _BYTE_PIECE.match(p))
+
+    @cached_property
+    def _bytes_table(self) -> list[bytes]:
+        """Bytes each id stands for when decoded, built once from the vocabulary."""
+        byte_level = "ByteLevel" in self._decoder_types
+        metaspace = bool({"Metaspace", "Replace"} & self._decoder_types)
+        wordpiece = "WordPiece" in self._decoder_types
+        prefix = "##"
+        if wordpiece:
+            prefix = json.loads(self.hf.decoder.__getstate__()).get("prefix", "##")
+        table: list[bytes] = []
+        byte_ids = self.byte_fallback_ids
+        for i, p in enumerate(self._pieces):
+            if i in self._special_ids:
+                table.append(p.encode())
+            elif i in byte_ids:
+                table.append(bytes([int(p[3:5], 16)]))
+            elif byte_level and all(c in _BYTE_DECODER for c in p):
+                table.append(bytes(_BYTE_DECODER[c] for c in p))
+            else:
+                if metaspace:
+                    p = p.replace("\u2581", " ")
+                if wordpiece and p.startswith(prefix):
+                    p = p[len(prefix):]
+                table.append(p.encode())
+        return table
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        tok = self._allow_special_tok if allow_special else self.hf
+        enc = tok.encode(text, add_special_tokens=add_special_tokens)
+        ids = enc.ids
+        offsets = enc.offsets
+        starts = [o[0] for o in offsets]
+        ends = [o[1] for o in offsets]
+        # Added special tokens (BOS, [SEP]) come back as (0, 0) wherever they sit; anchor them where they are.
+        pos = 0
+        for k, (s, e) in enumerate(offsets):
+            if s == e:
+                starts[k] = ends[k] = pos
+            else:
+                pos = e
+        table = self._bytes_table
+        token_bytes = [table[i] for i in ids]
+        kinds = assign_kinds(ids, overlap_flags(starts, ends), special=self._special_ids, unk=self._unk_id,
+                             byte_ids=self.byte_fallback_ids)
+        return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
+
+    def _count(self, text: str) -> int:
+        return len(self.hf.encode_batch_fast([text], add_special_tokens=False)[0].ids)
+
+    def _count_batch(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self.hf.encode_batch_fast(list(texts), add_special_tokens=False)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.hf.decode(list(ids), skip_special_tokens=False)
+
+    def piece(self, token_id: int) -> str:
+        return self._pieces[token_id]

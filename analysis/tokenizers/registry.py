@@ -1,0 +1,164 @@
+"""Name -> loaded tokenizer: catalogue ids, local files, Hugging Face repos. Lazy and lock-guarded.
+
+Specs:
+    ``o200k_base``                 a catalogue id (``python -m analysis tokenizers`` lists them)
+    ``file:/path/tokenizer.json``  a local HF tokenizer.json, ``.tiktoken`` or SentencePiece ``.model``
+    ``hf:org/name@revision``       a Hugging Face repo (tokenizer.json, else tokenizer.model)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ..assets import require_asset
+from ..catalogue import CatalogueEntry, load_catalogue
+from ..errors import AssetError, UnknownTokenizerError
+from .base import Tokenizer
+
+_cache: dict[str, Tokenizer] = {}
+_lock = threading.Lock()
+_loading: dict[str, threading.Lock] = {}
+
+
+def _from_entry(entry: CatalogueEntry) -> Tokenizer:
+    from .baselines import CodepointTokenizer, Utf8BytesTokenizer, WhitespaceWordTokenizer
+
+    files = {role: require_asset(f) for role, f in entry.files.items()}
+    if entry.backend == "tiktoken":
+        from .tiktoken_backend import TiktokenTokenizer, load_encoding
+
+        enc = load_encoding(entry.id, files["ranks"], files["meta"], ranks_sha256=entry.files["ranks"].sha256)
+        return TiktokenTokenizer(entry.id, enc, name=entry.name)
+    if entry.backend == "hf":
+        from .hf_backend import HFTokenizersTokenizer, load_hf_file
+
+        return HFTokenizersTokenizer(entry.id, load_hf_file(files["tokenizer"]), name=entry.name)
+    if entry.backend == "mistral":
+        from .sentencepiece_backend import MistralTokenizer
+
+        return MistralTokenizer(entry.id, files["model"], name=entry.name)
+    if entry.backend == "sentencepiece":
+        from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
+
+        return SentencePieceTokenizer(entry.id, load_sentencepiece_file(files["model"]), name=entry.name)
+    baselines: dict[str, Callable[..., Tokenizer]] = {
+        "utf8-bytes": Utf8BytesTokenizer, "codepoints": CodepointTokenizer, "words": WhitespaceWordTokenizer,
+    }
+    if entry.id not in baselines:
+        raise AssetError(f"No baseline named {entry.id!r}; known: {', '.join(baselines)}.")
+    return baselines[entry.id](entry.id, name=entry.name)
+
+
+def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encoding: str = "cl100k_base") -> Tokenizer:
+    """Load a local ``tokenizer.json``, ``.tiktoken`` or SentencePiece ``.model`` file.
+
+    A ``.tiktoken`` file holds only ranks; its split pattern and special tokens are taken from the
+    catalogue encoding ``base_encoding``.
+    """
+    p = Path(path).expanduser()
+    tid = tokenizer_id or f"file:{p}"
+    if not p.is_file():
+        raise AssetError(f"No such file: {p}. Give the path of a tokenizer.json, .tiktoken or SentencePiece .model file.")
+    name = p.name
+    if name.endswith(".json"):
+        from .hf_backend import HFTokenizersTokenizer, load_hf_file
+
+        return HFTokenizersTokenizer(tid, load_hf_file(p), name=name)
+    if name.endswith(".tiktoken"):
+        import json
+
+        import tiktoken
+        from tiktoken.load import load_tiktoken_bpe
+
+        from .tiktoken_backend import TiktokenTokenizer
+
+        base = load_catalogue().tokenizer(base_encoding)
+        meta = json.loads(require_asset(base.files["meta"]).read_text(encoding="utf-8"))
+        try:
+            ranks = load_tiktoken_bpe(str(p))
+        except (ValueError, IndexError) as e:
+            raise AssetError(f"{p} is not a valid .tiktoken file (lines of '<base64> <rank>'): {e}.") from e
+        enc = tiktoken.Encoding(name=tid, pat_str=meta["pat_str"], mergeable_ranks=ranks, special_tokens={})
+        return TiktokenTokenizer(tid, enc, name=name)
+    if name.endswith(".model") or ".model." in name:
+        from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
+
+        return SentencePieceTokenizer(tid, load_sentencepiece_file(p), name=name)
+    raise AssetError(f"Cannot tell the format of {p}: expected a name ending in .json, .tiktoken or .model.")
+
+
+def load_hub(repo: str, *, revision: str | None = None, tokenizer_id: str | None = None) -> Tokenizer:
+    """Load ``tokenizer.json`` (else ``tokenizer.model``) of a Hugging Face repo.
+
+    Uses the ``huggingface_hub`` cache and its settings: ``HF_TOKEN`` for gated repos,
+    ``HF_HUB_OFFLINE=1`` to use only the local cache, ``revision`` to pin a commit or tag.
+    Never runs repository code.
+    """
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    tid = tokenizer_id or (f"hf:{repo}@{revision}" if revision else f"hf:{repo}")
+    token = os.environ.get("HF_TOKEN") or None
+    last: Exception | None = None
+    for filename in ("tokenizer.json", "tokenizer.model"):
+        try:
+            path = hf_hub_download(repo, filename, revision=revision, token=token)
+        except (EntryNotFoundError, LocalEntryNotFoundError) as e:
+            last = e
+            continue
+        except (HfHubHTTPError, OSError, ValueError) as e:
+            raise AssetError(
+                f"Cannot download {filename} of {repo!r}{f' at {revision}' if revision else ''}: {e}. Check the repo id "
+                "and revision; for a gated repo set HF_TOKEN; offline, pre-fill the hub cache and set HF_HUB_OFFLINE=1."
+            ) from e
+        return load_file(path, tokenizer_id=tid)
+    raise AssetError(
+        f"{repo!r}{f' at {revision}' if revision else ''} has neither tokenizer.json nor tokenizer.model "
+        f"(or they are not in the local hub cache while offline): {last}."
+    )
+
+
+def get_tokenizer(spec: str) -> Tokenizer:
+    """The shared, loaded tokenizer for ``spec`` (a catalogue id, ``file:PATH`` or ``hf:REPO[@REV]``).
+
+    Each tokenizer is loaded once per process; concurrent callers wait for the same load.
+
+    Raises:
+        UnknownTokenizerError: ``spec`` is none of the above; the message lists the catalogue ids.
+        AssetError: the vocabulary is missing, corrupted or unreadable; the message says how to fix it.
+    """
+    with _lock:
+        if spec in _cache:
+            return _cache[spec]
+        spec_lock = _loading.setdefault(spec, threading.Lock())
+    with spec_lock:
+        with _lock:
+            if spec in _cache:
+                return _cache[spec]
+        if spec.startswith("file:"):
+            tok = load_file(spec[len("file:"):], tokenizer_id=spec)
+        elif spec.startswith("hf:"):
+            repo, _, rev = spec[len("hf:"):].partition("@")
+            if not repo or "/" not in repo:
+                raise UnknownTokenizerError(f"{spec!r}: a Hugging Face spec looks like 'hf:ORG/NAME' or 'hf:ORG/NAME@REVISION'.")
+            tok = load_hub(repo, revision=rev or None, tokenizer_id=spec)
+        else:
+            tok = _from_entry(load_catalogue().tokenizer(spec))
+        with _lock:
+            _cache[spec] = tok
+        return tok
+
+
+def available_ids() -> list[str]:
+    """Catalogue ids, in catalogue order."""
+    return load_catalogue().ids
+
+
+def clear_cache() -> None:
+    """Forget loaded tokenizers (tests use this)."""
+    with _lock:
+        _cache.clear()
+        _loading.clear()

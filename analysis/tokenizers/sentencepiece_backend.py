@@ -1,0 +1,168 @@
+"""SentencePiece models (``.model``), and Mistral's tokenizers through ``mistral-common``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import sentencepiece as spm
+
+from ..errors import AssetError
+from .base import Encoding, Tokenizer, TokenKind, assign_kinds, overlap_flags, spans_from_byte_offsets
+
+
+def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
+    try:
+        return spm.SentencePieceProcessor(model_file=str(path))
+    except (OSError, RuntimeError) as e:
+        raise AssetError(
+            f"{path} is not a loadable SentencePiece model ({e}). If it is a catalogue file, run "
+            "`python -m analysis assets fetch --force`; otherwise check that the file is complete."
+        ) from e
+
+
+class _SentencePieceSpans:
+    """Shared by the plain and the Mistral SentencePiece tokenizers: spans, bytes, kinds."""
+
+    sp: spm.SentencePieceProcessor
+
+    @cached_property
+    def _id_sets(self) -> tuple[frozenset[int], int | None, frozenset[int]]:
+        sp = self.sp
+        n = sp.get_piece_size()
+        control = frozenset(i for i in range(n) if sp.is_control(i))
+        byte_ids = frozenset(i for i in range(n) if sp.is_byte(i))
+        return control, sp.unk_id() if sp.unk_id() >= 0 else None, byte_ids
+
+    @cached_property
+    def _bytes_table(self) -> list[bytes]:
+        sp = self.sp
+        out = []
+        for i in range(sp.get_piece_size()):
+            p = sp.id_to_piece(i)
+            if sp.is_byte(i):
+                out.append(bytes([int(p[3:5], 16)]))
+            elif sp.is_control(i) or sp.is_unknown(i):
+                out.append(p.encode())
+            else:
+                out.append(p.replace("\u2581", " ").encode())
+        return out
+
+    def _spans_encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, *, bos: int | None,
+                        eos: int | None) -> Encoding:
+        proto = self.sp.encode(text, out_type="proto")
+        pieces = proto.pieces
+        ids = [p.id for p in pieces]
+        byte_starts = np.fromiter((p.begin for p in pieces), dtype=np.int64, count=len(pieces))
+        byte_ends = np.fromiter((p.end for p in pieces), dtype=np.int64, count=len(pieces))
+        control, unk, byte_ids = self._id_sets
+        # SentencePiece gives a byte-fallback run's surface to its last piece only; the earlier
+        # pieces of the same character get empty ranges. Give them the character they belong to.
+        for k in range(len(ids) - 2, -1, -1):
+            if byte_starts[k] == byte_ends[k] and ids[k] in byte_ids and ids[k + 1] in byte_ids:
+                byte_starts[k], byte_ends[k] = byte_starts[k + 1], byte_ends[k + 1]
+        if bos is not None:
+            ids.insert(0, bos)
+            byte_starts = np.insert(byte_starts, 0, 0)
+            byte_ends = np.insert(byte_ends, 0, 0)
+        if eos is not None:
+            ids.append(eos)
+            byte_starts = np.append(byte_starts, len(utf8))
+            byte_ends = np.append(byte_ends, len(utf8))
+        starts, ends, cut = spans_from_byte_offsets(utf8, byte_starts, byte_ends)
+        cut |= overlap_flags(starts, ends)
+        table = self._bytes_table
+        kinds = assign_kinds(ids, cut, special=control, unk=unk, byte_ids=byte_ids)
+        return Encoding(tokenizer, text, ids, starts, ends, [table[i] for i in ids], kinds)
+
+
+class SentencePieceTokenizer(_SentencePieceSpans, Tokenizer):
+    """A plain SentencePiece ``.model`` (e.g. from a Hugging Face repo or a local file)."""
+
+    backend = "sentencepiece"
+
+    def __init__(self, tokenizer_id: str, sp: spm.SentencePieceProcessor, *, name: str | None = None) -> None:
+        super().__init__(tokenizer_id, name=name, vocab_size=sp.get_piece_size())
+        self.sp = sp
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        bos = self.sp.bos_id() if add_special_tokens and self.sp.bos_id() >= 0 else None
+        return self._spans_encoding(self, text, utf8, bos=bos, eos=None)
+
+    def _count(self, text: str) -> int:
+        return len(self.sp.encode(text))
+
+    def _count_batch(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self.sp.encode(list(texts))]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.sp.decode(list(ids))
+
+    def piece(self, token_id: int) -> str:
+        return self.sp.id_to_piece(token_id)
+
+
+class MistralTokenizer(_SentencePieceSpans, Tokenizer):
+    """A Mistral tokenizer file (SentencePiece ``.model.vN`` or Tekken ``.json``) via ``mistral-common``.
+
+    Ids and counts come from mistral-common's own ``encode(text, bos, eos)``. Mistral's control
+    tokens can never be produced from typed text, so ``allow_special`` has no effect here.
+    """
+
+    backend = "mistral"
+
+    def __init__(self, tokenizer_id: str, path: Path, *, name: str | None = None) -> None:
+        from mistral_common.exceptions import TokenizerException
+        from mistral_common.tokens.tokenizers.mistral import MistralTokenizer as _MT
+        from mistral_common.tokens.tokenizers.tekken import Tekkenizer
+
+        try:
+            self.mistral = _MT.from_file(str(path))
+        except (TokenizerException, OSError, ValueError, AssertionError, RuntimeError) as e:
+            raise AssetError(
+                f"{path} is not a loadable Mistral tokenizer ({e!r}). Run `python -m analysis assets fetch --force`."
+            ) from e
+        self.raw = self.mistral.instruct_tokenizer.tokenizer
+        self.is_tekken = isinstance(self.raw, Tekkenizer)
+        super().__init__(tokenizer_id, name=name, vocab_size=self.raw.n_words)
+        if not self.is_tekken:
+            self.sp = self.raw._model  # the SentencePieceProcessor mistral-common wraps; used for spans only
+        else:
+            self._n_special = self.raw.num_special_tokens
+            self._core = self.raw._model  # the tiktoken core Tekken wraps
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        raw = self.raw
+        if not self.is_tekken:
+            return self._spans_encoding(self, text, utf8, bos=raw.bos_id if add_special_tokens else None,
+                                        eos=raw.eos_id if add_special_tokens else None)
+        ids = raw.encode(text, bos=add_special_tokens, eos=add_special_tokens)
+        n = self._n_special
+        token_bytes = [b"" if i < n else self._core.decode_single_token_bytes(i - n) for i in ids]
+        lengths = np.fromiter((len(b) for b in token_bytes), dtype=np.int64, count=len(ids))
+        ends = np.cumsum(lengths)
+        starts, ends_c, cut = spans_from_byte_offsets(utf8, ends - lengths, ends)
+        kinds = [TokenKind.SPECIAL if i < n else k for i, k in zip(ids, assign_kinds(ids, cut))]
+        token_bytes = [raw.id_to_piece(i).encode() if i < n else b for i, b in zip(ids, token_bytes)]
+        return Encoding(self, text, ids, starts, ends_c, token_bytes, kinds)
+
+    def _count(self, text: str) -> int:
+        return len(self.raw.encode(text, bos=False, eos=False))
+
+    def _count_batch(self, texts: Sequence[str]) -> list[int]:
+        if self.is_tekken:
+            return [len(ids) for ids in self._core.encode_ordinary_batch(list(texts))]
+        return [len(ids) for ids in self.sp.encode(list(texts))]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        # mistral-common's default policy drops control tokens (its KEEP path joins raw pieces, "▁" included).
+        return self.raw.decode(list(ids))
+
+    def piece(self, token_id: int) -> str:
+        if self.is_tekken:
+            if token_id < self._n_special:
+                return self.raw.id_to_piece(token_id)
+            return self._core.decode_single_token_bytes(token_id - self._n_special).decode("utf-8", "backslashreplace")
+        return self.sp.id_to_piece(token_id)
