@@ -1,0 +1,16 @@
+"""The tokenizer catalogue: what each entry is, where it comes from, its sha256."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import load_catalogue
+
+st.title("Tokenizers")
+st.caption("Every vocabulary is fetched from a registry package and checked by sha256 before use.")
+rows = [
+    {"id": e.id, "name": e.name, "vendor": e.vendor, "backend": e.backend, "vocab size": e.vocab_size,
+     "models": ", ".join(e.models), "source": e.source, "sha256": e.sha256, "licence": e.licence}
+    for e in load_catalogue().entries.values()
+]
+st.dataframe(rows, hide_index=True, key="cat_table")
