@@ -22,6 +22,7 @@ import tarfile
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,10 +57,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; cached files are for every local user
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def asset_path(asset: AssetFile, cache: Path | None = None) -> Path:
@@ -205,8 +213,9 @@ def read_member(archive: Path, member: str) -> bytes:
             return f.read()
     except KeyError as e:
         raise AssetError(f"{archive.name} has no file {member!r}; the catalogue entry is wrong for this version.") from e
-    except (tarfile.TarError, zipfile.BadZipFile, OSError) as e:
-        raise AssetError(f"Cannot read the archive {archive}: {e}. Run the fetch again.") from e
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+        # EOFError / zlib.error: a truncated or corrupted download
+        raise AssetError(f"Cannot read the archive {archive}: {e!r}. Run the fetch again.") from e
 
 
 @dataclass

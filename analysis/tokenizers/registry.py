@@ -71,17 +71,16 @@ def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encodin
         import json
 
         import tiktoken
-        from tiktoken.load import load_tiktoken_bpe
 
-        from .tiktoken_backend import TiktokenTokenizer
+        from .tiktoken_backend import TiktokenTokenizer, read_tiktoken_ranks
 
         base = load_catalogue().tokenizer(base_encoding)
         meta = json.loads(require_asset(base.files["meta"]).read_text(encoding="utf-8"))
+        ranks = read_tiktoken_ranks(p)
         try:
-            ranks = load_tiktoken_bpe(str(p))
-        except (ValueError, IndexError) as e:
-            raise AssetError(f"{p} is not a valid .tiktoken file (lines of '<base64> <rank>'): {e}.") from e
-        enc = tiktoken.Encoding(name=tid, pat_str=meta["pat_str"], mergeable_ranks=ranks, special_tokens={})
+            enc = tiktoken.Encoding(name=tid, pat_str=meta["pat_str"], mergeable_ranks=ranks, special_tokens={})
+        except ValueError as e:
+            raise AssetError(f"{p} does not form a tiktoken encoding: {e}.") from e
         return TiktokenTokenizer(tid, enc, name=name)
     if name.endswith(".model") or ".model." in name:
         from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
@@ -115,9 +114,13 @@ def load_hub(repo: str, *, revision: str | None = None, tokenizer_id: str | None
                 "and revision; for a gated repo set HF_TOKEN; offline, pre-fill the hub cache and set HF_HUB_OFFLINE=1."
             ) from e
         return load_file(path, tokenizer_id=tid)
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    hint = ("HF_HUB_OFFLINE is set, so only the local hub cache was searched: download the repo's tokenizer files "
+            "into the cache on a connected machine (or unset HF_HUB_OFFLINE)" if offline else
+            "check the repo id and revision; a repo without these files can be loaded from a local file with 'file:PATH'")
     raise AssetError(
         f"{repo!r}{f' at {revision}' if revision else ''} has neither tokenizer.json nor tokenizer.model "
-        f"(or they are not in the local hub cache while offline): {last}."
+        f"(or they are not in the local hub cache while offline): {last}. What to do: {hint}."
     )
 
 

@@ -2,26 +2,68 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import tiktoken
-from tiktoken.load import load_tiktoken_bpe
 
-from ..errors import AssetError
+from ..errors import AssetError, AssetIntegrityError
 from .base import Encoding, Tokenizer, assign_kinds, spans_from_byte_offsets
+
+
+def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
+    """Parse a ``.tiktoken`` file (``<base64 token> <rank>`` per line), as tiktoken's own loader does.
+
+    Read directly rather than through ``tiktoken.load``, whose cache keys files by path (a changed
+    local file would load stale) and copies them into a temp folder. Every single byte must have a
+    rank, else tiktoken's core would panic on text that needs a missing byte.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.tiktoken"
+    >>> _ = p.write_text("".join(f"{base64.b64encode(bytes([b])).decode()} {b}\\n" for b in range(256)))
+    >>> len(read_tiktoken_ranks(p))
+    256
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise AssetError(f"Cannot read {path}: {e}.") from e
+    if expected_sha256 and hashlib.sha256(data).hexdigest() != expected_sha256:
+        raise AssetIntegrityError(
+            f"{path} does not match its sha256 ({expected_sha256}). "
+            "Run `python -m analysis assets fetch --force` to restore a verified copy."
+        )
+    ranks: dict[bytes, int] = {}
+    try:
+        for n, line in enumerate(data.splitlines(), 1):
+            if line.strip():
+                token, rank = line.split()
+                ranks[base64.b64decode(token, validate=True)] = int(rank)
+    except (ValueError, binascii.Error) as e:
+        raise AssetError(
+            f"{path} is not a valid .tiktoken file (lines of '<base64> <rank>'): line {n} is {line[:60]!r}."
+        ) from e
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing:
+        raise AssetError(
+            f"{path} has no rank for {len(missing)} of the 256 single bytes (e.g. 0x{missing[0]:02x}); a byte-level "
+            "BPE needs all of them or it cannot encode arbitrary text. Check that the file is complete."
+        )
+    return ranks
 
 
 def load_encoding(name: str, ranks_path: Path, meta_path: Path, *, ranks_sha256: str | None) -> tiktoken.Encoding:
     """Build a ``tiktoken.Encoding`` from a ``.tiktoken`` file and its pattern/special-token JSON.
 
-    ``load_tiktoken_bpe`` checks ``ranks_sha256`` itself, the same hash tiktoken expects for the
-    official file of that name.
+    ``ranks_sha256`` is the same hash tiktoken expects for the official file of that name.
     """
+    ranks = read_tiktoken_ranks(ranks_path, expected_sha256=ranks_sha256)
     try:
-        ranks = load_tiktoken_bpe(str(ranks_path), expected_hash=ranks_sha256)
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         kwargs = {}
         if meta.get("explicit_n_vocab"):
