@@ -142,20 +142,8 @@ def js_tiktoken_to_tiktoken(data: bytes) -> bytes:
     return "".join(out).encode("ascii")
 
 
-def js_tiktoken_meta(data: bytes) -> bytes:
-    """The pattern and special tokens of a js-tiktoken ranks module, as canonical JSON."""
-    module = _js_tiktoken_module(data)
-    meta = {
-        "pat_str": module["pat_str"],
-        "special_tokens": module["special_tokens"],
-        "explicit_n_vocab": module.get("explicit_n_vocab"),
-    }
-    return (json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
-
-
 CONVERTERS: dict[str, Callable[[bytes], bytes]] = {
     "js-tiktoken-ranks": js_tiktoken_to_tiktoken,
-    "js-tiktoken-meta": js_tiktoken_meta,
 }
 
 

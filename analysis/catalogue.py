@@ -62,6 +62,8 @@ class CatalogueEntry:
     vocab_size: int | None = None
     context_window: int | None = None
     context_model: str | None = None
+    add_bos: str | None = None  # BOS to add with add_special_tokens=True where the file's post-processor lacks it
+    add_eos: str | None = None
     files: dict[str, AssetFile] = field(default_factory=dict)
 
     @property
@@ -151,7 +153,7 @@ def parse_catalogue(path: Path) -> Catalogue:
                 id=t["id"], name=t["name"], vendor=t["vendor"], family=t["family"],
                 models=tuple(t.get("models", ())), backend=t["backend"], licence=t.get("licence", ""),
                 vocab_size=t.get("vocab_size"), context_window=t.get("context_window"),
-                context_model=t.get("context_model"),
+                context_model=t.get("context_model"), add_bos=t.get("add_bos"), add_eos=t.get("add_eos"),
                 files={role: files[p] for role, p in t.get("files", {}).items()},
             )
     except (KeyError, ValueError, TypeError) as e:

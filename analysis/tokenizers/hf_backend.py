@@ -68,7 +68,8 @@ class HFTokenizersTokenizer(Tokenizer):
 
     backend = "hf"
 
-    def __init__(self, tokenizer_id: str, tok: HFTokenizer, *, name: str | None = None) -> None:
+    def __init__(self, tokenizer_id: str, tok: HFTokenizer, *, name: str | None = None,
+                 add_bos: str | None = None, add_eos: str | None = None) -> None:
         tok.no_padding()
         tok.no_truncation()
         # Text typed by a user that looks like a special token stays plain text.
@@ -77,11 +78,27 @@ class HFTokenizersTokenizer(Tokenizer):
         self.hf = tok
         self._decoder_types = _component_types(_state(tok.decoder))
         self.normalizer_types = _component_types(_state(tok.normalizer))
+        # A normalizer or pre-tokenizer that prepends "▁" creates a token no input character stands behind.
+        self._prepends = bool({"Prepend"} & self.normalizer_types
+                              or {"Metaspace"} & _component_types(_state(tok.pre_tokenizer)))
         self._byte_fallback = bool(getattr(tok.model, "byte_fallback", False))
         unk = getattr(tok.model, "unk_token", None)
         self._unk_id = tok.token_to_id(unk) if unk else None
+        # Extra BOS/EOS for add_special_tokens=True where the file's post-processor lacks them
+        # (e.g. Llama 3's first tokenizer.json); ids looked up, never invented.
+        self._extra_bos = self._token_id(tok, add_bos)
+        self._extra_eos = self._token_id(tok, add_eos)
         added = tok.get_added_tokens_decoder()
         self._special_ids = frozenset(i for i, t in added.items() if t.special)
+
+    @staticmethod
+    def _token_id(tok: HFTokenizer, token: str | None) -> int | None:
+        if token is None:
+            return None
+        i = tok.token_to_id(token)
+        if i is None:
+            raise AssetError(f"The tokenizer has no token {token!r}; fix add_bos/add_eos in the catalogue entry.")
+        return i
 
     @cached_property
     def _allow_special_tok(self) -> HFTokenizer:
@@ -137,17 +154,22 @@ class HFTokenizersTokenizer(Tokenizer):
         enc = tok.encode(text, add_special_tokens=add_special_tokens)
         ids = enc.ids
         offsets = enc.offsets
+        if add_special_tokens and self._extra_bos is not None and ids[:1] != [self._extra_bos]:
+            ids, offsets = [self._extra_bos, *ids], [(0, 0), *offsets]
+        if add_special_tokens and self._extra_eos is not None and ids[-1:] != [self._extra_eos]:
+            ids, offsets = [*ids, self._extra_eos], [*offsets, (0, 0)]
         starts = [o[0] for o in offsets]
         ends = [o[1] for o in offsets]
-        # Added special tokens (BOS, [SEP]) come back as (0, 0) wherever they sit; anchor them where they are.
-        pos = 0
-        for k, (s, e) in enumerate(offsets):
-            if s == e:
-                starts[k] = ends[k] = pos
-            else:
-                pos = e
         table = self._bytes_table
         token_bytes = [table[i] for i in ids]
+        # Added special tokens (BOS, [SEP]) come back as (0, 0) wherever they sit, and a prepended "▁"
+        # gets the offsets of the character after it: give both an empty span where they stand.
+        pos = 0
+        for k, (s, e) in enumerate(offsets):
+            if s == e or (self._prepends and token_bytes[k].isspace() and not text[s:e].isspace()):
+                starts[k] = ends[k] = pos if s == e else s
+            else:
+                pos = e
         kinds = assign_kinds(ids, overlap_flags(starts, ends), special=self._special_ids, unk=self._unk_id,
                              byte_ids=self.byte_fallback_ids)
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)

@@ -30,12 +30,13 @@ def _from_entry(entry: CatalogueEntry) -> Tokenizer:
     if entry.backend == "tiktoken":
         from .tiktoken_backend import TiktokenTokenizer, load_encoding
 
-        enc = load_encoding(entry.id, files["ranks"], files["meta"], ranks_sha256=entry.files["ranks"].sha256)
+        enc = load_encoding(entry.id, files["ranks"], ranks_sha256=entry.files["ranks"].sha256)
         return TiktokenTokenizer(entry.id, enc, name=entry.name)
     if entry.backend == "hf":
         from .hf_backend import HFTokenizersTokenizer, load_hf_file
 
-        return HFTokenizersTokenizer(entry.id, load_hf_file(files["tokenizer"]), name=entry.name)
+        return HFTokenizersTokenizer(entry.id, load_hf_file(files["tokenizer"]), name=entry.name,
+                                     add_bos=entry.add_bos, add_eos=entry.add_eos)
     if entry.backend == "mistral":
         from .sentencepiece_backend import MistralTokenizer
 
@@ -55,8 +56,8 @@ def _from_entry(entry: CatalogueEntry) -> Tokenizer:
 def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encoding: str = "cl100k_base") -> Tokenizer:
     """Load a local ``tokenizer.json``, ``.tiktoken`` or SentencePiece ``.model`` file.
 
-    A ``.tiktoken`` file holds only ranks; its split pattern and special tokens are taken from the
-    catalogue encoding ``base_encoding``.
+    A ``.tiktoken`` file holds only ranks; its split pattern is that of the catalogue encoding
+    ``base_encoding``, and it has no special tokens.
     """
     p = Path(path).expanduser()
     tid = tokenizer_id or f"file:{p}"
@@ -68,17 +69,16 @@ def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encodin
 
         return HFTokenizersTokenizer(tid, load_hf_file(p), name=name)
     if name.endswith(".tiktoken"):
-        import json
-
         import tiktoken
 
         from .tiktoken_backend import TiktokenTokenizer, read_tiktoken_ranks
 
-        base = load_catalogue().tokenizer(base_encoding)
-        meta = json.loads(require_asset(base.files["meta"]).read_text(encoding="utf-8"))
+        base = get_tokenizer(base_encoding)
+        if not isinstance(base, TiktokenTokenizer):
+            raise AssetError(f"base_encoding {base_encoding!r} is not a tiktoken encoding; use e.g. 'cl100k_base'.")
         ranks = read_tiktoken_ranks(p)
         try:
-            enc = tiktoken.Encoding(name=tid, pat_str=meta["pat_str"], mergeable_ranks=ranks, special_tokens={})
+            enc = tiktoken.Encoding(name=tid, pat_str=base.encoding._pat_str, mergeable_ranks=ranks, special_tokens={})
         except ValueError as e:
             raise AssetError(f"{p} does not form a tiktoken encoding: {e}.") from e
         return TiktokenTokenizer(tid, enc, name=name)

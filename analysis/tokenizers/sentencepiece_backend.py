@@ -107,8 +107,9 @@ class SentencePieceTokenizer(_SentencePieceSpans, Tokenizer):
 class MistralTokenizer(_SentencePieceSpans, Tokenizer):
     """A Mistral tokenizer file (SentencePiece ``.model.vN`` or Tekken ``.json``) via ``mistral-common``.
 
-    Ids and counts come from mistral-common's own ``encode(text, bos, eos)``. Mistral's control
-    tokens can never be produced from typed text, so ``allow_special`` has no effect here.
+    Ids and counts come from mistral-common's own ``encode(text, bos, eos)``. ``add_special_tokens``
+    adds BOS only, as Mistral prompts start (and as the HF files' ``add_eos_token = false`` say).
+    Mistral's control tokens can never be produced from typed text, so ``allow_special`` has no effect.
     """
 
     backend = "mistral"
@@ -136,9 +137,8 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         raw = self.raw
         if not self.is_tekken:
-            return self._spans_encoding(self, text, utf8, bos=raw.bos_id if add_special_tokens else None,
-                                        eos=raw.eos_id if add_special_tokens else None)
-        ids = raw.encode(text, bos=add_special_tokens, eos=add_special_tokens)
+            return self._spans_encoding(self, text, utf8, bos=raw.bos_id if add_special_tokens else None, eos=None)
+        ids = raw.encode(text, bos=add_special_tokens, eos=False)
         n = self._n_special
         token_bytes = [b"" if i < n else self._core.decode_single_token_bytes(i - n) for i in ids]
         lengths = np.fromiter((len(b) for b in token_bytes), dtype=np.int64, count=len(ids))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,24 +57,49 @@ def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> di
     return ranks
 
 
-def load_encoding(name: str, ranks_path: Path, meta_path: Path, *, ranks_sha256: str | None) -> tiktoken.Encoding:
-    """Build a ``tiktoken.Encoding`` from a ``.tiktoken`` file and its pattern/special-token JSON.
+_CONSTRUCTOR_LOCK = threading.Lock()
 
-    ``ranks_sha256`` is the same hash tiktoken expects for the official file of that name.
+
+def official_definition(name: str, ranks: dict[bytes, int], ranks_sha256: str) -> dict:
+    """tiktoken's own definition of encoding ``name`` (pattern, special tokens, ...) over our verified ranks.
+
+    tiktoken's constructors in ``tiktoken_ext.openai_public`` fetch their ranks with
+    ``load_tiktoken_bpe(url, expected_hash=...)``. For the duration of one call the loader is swapped
+    for one that hands back ``ranks`` when tiktoken asks for exactly the hash we verified, and defers
+    to the original otherwise, so the pattern and special tokens are tiktoken's, unmodified.
+    """
+    from tiktoken_ext import openai_public
+
+    constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)
+    if constructor is None:
+        raise AssetError(f"tiktoken {tiktoken.__version__} has no encoding named {name!r}; check the catalogue entry.")
+    original = openai_public.load_tiktoken_bpe
+    asked: list[str | None] = []
+
+    def verified_loader(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        asked.append(expected_hash)
+        if expected_hash == ranks_sha256:
+            return ranks
+        return original(blobpath, expected_hash=expected_hash)
+
+    with _CONSTRUCTOR_LOCK:
+        openai_public.load_tiktoken_bpe = verified_loader
+        try:
+            definition = constructor()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    if ranks_sha256 not in asked:  # never true for the catalogue's four encodings; guards a changed tiktoken
+        raise AssetError(f"tiktoken's {name!r} expects ranks with sha256 {asked}, not the catalogue's {ranks_sha256}.")
+    return definition
+
+
+def load_encoding(name: str, ranks_path: Path, *, ranks_sha256: str) -> tiktoken.Encoding:
+    """The official tiktoken encoding ``name``, built offline from a verified ``.tiktoken`` file.
+
+    ``ranks_sha256`` is the same hash tiktoken itself expects for that file.
     """
     ranks = read_tiktoken_ranks(ranks_path, expected_sha256=ranks_sha256)
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        kwargs = {}
-        if meta.get("explicit_n_vocab"):
-            kwargs["explicit_n_vocab"] = meta["explicit_n_vocab"]
-        return tiktoken.Encoding(name=name, pat_str=meta["pat_str"], mergeable_ranks=ranks,
-                                 special_tokens=meta["special_tokens"], **kwargs)
-    except (ValueError, KeyError, OSError, AssertionError) as e:
-        raise AssetError(
-            f"Cannot load the tiktoken encoding {name!r} from {ranks_path} / {meta_path}: {e}. "
-            "Run `python -m analysis assets fetch --force` to restore verified files."
-        ) from e
+    return tiktoken.Encoding(**official_definition(name, ranks, ranks_sha256))
 
 
 class TiktokenTokenizer(Tokenizer):
