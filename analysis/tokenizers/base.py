@@ -116,21 +116,22 @@ def spans_from_byte_offsets(
     >>> s, e, cut.tolist()
     ([0, 1, 1], [1, 2, 2], [False, True, True])
     """
-    buf = np.frombuffer(text_utf8, dtype=np.uint8)
-    is_start = (buf & 0xC0) != 0x80
-    # char_of[b] = index of the character that byte b belongs to; one sentinel for b == len.
-    char_of = np.empty(len(buf) + 1, dtype=np.int64)
-    np.cumsum(is_start, out=char_of[:-1])
-    char_of[:-1] -= 1
-    char_of[-1] = char_of[-2] + 1 if len(buf) else 0
-    boundary = np.append(is_start, True)  # byte offset b is a character boundary
     bs = np.asarray(byte_starts, dtype=np.int64)
     be = np.asarray(byte_ends, dtype=np.int64)
+    n = len(text_utf8)
+    if text_utf8.isascii():  # one byte per character: offsets are already character offsets
+        return bs.tolist(), np.maximum(be, bs).tolist(), np.zeros(len(bs), dtype=bool)
+    buf = np.frombuffer(text_utf8, dtype=np.uint8)
+    # cont[b]: byte b continues a character (n is a boundary); conts[b]: continuation bytes in [0, b).
+    cont = np.zeros(n + 1, dtype=bool)
+    np.equal(buf & 0xC0, 0x80, out=cont[:n])
+    conts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(cont[:n], out=conts[1:])
+    # The character holding byte b is b - conts[b + 1]; the characters before offset b are b - conts[b].
     empty = be <= bs
-    starts = char_of[bs]
-    last = np.where(empty, bs, np.maximum(be - 1, 0))
-    ends = np.where(empty, starts, char_of[last] + 1)
-    cut = ~(boundary[bs] & boundary[be]) & ~empty
+    starts = np.where(empty, bs - conts[bs], bs - conts[np.minimum(bs + 1, n)])
+    ends = np.where(empty, starts, be - conts[be])
+    cut = (cont[bs] | cont[be]) & ~empty
     return starts.tolist(), ends.tolist(), cut
 
 
@@ -152,23 +153,35 @@ def overlap_flags(starts: Sequence[int], ends: Sequence[int]) -> np.ndarray:
     return flags
 
 
-def assign_kinds(
-    ids: Sequence[int], cut: np.ndarray, *, special: frozenset[int] | set[int] = frozenset(),
-    unk: int | None = None, byte_ids: frozenset[int] | set[int] = frozenset(),
-) -> list[TokenKind]:
-    """Kinds by precedence unknown > special > byte_fallback > split > normal."""
-    out: list[TokenKind] = []
-    normal, split = TokenKind.NORMAL, TokenKind.SPLIT
-    for i, c in zip(ids, cut.tolist()):
-        if i == unk:
-            out.append(TokenKind.UNKNOWN)
-        elif i in special:
-            out.append(TokenKind.SPECIAL)
-        elif i in byte_ids:
-            out.append(TokenKind.BYTE_FALLBACK)
-        else:
-            out.append(split if c else normal)
-    return out
+#: TokenKind by numeric code (the enum's order): 0 normal, 1 special, 2 unknown, 3 byte_fallback, 4 split.
+_KIND_BY_CODE = np.array(list(TokenKind), dtype=object)
+_SPECIAL, _UNKNOWN, _BYTE, _SPLIT = 1, 2, 3, 4
+
+
+def id_classes(size: int, *, special: Sequence[int] = (), unk: int | None = None,
+               byte_ids: Sequence[int] = ()) -> np.ndarray:
+    """A per-id table of kind codes, built once per tokenizer (precedence unknown > special > byte_fallback).
+
+    >>> id_classes(5, special=[0, 4], unk=4, byte_ids=[1, 2]).tolist()
+    [1, 3, 3, 0, 2]
+    """
+    table = np.zeros(size, dtype=np.uint8)
+    table[np.asarray(list(byte_ids), dtype=np.int64)] = _BYTE
+    table[np.asarray(list(special), dtype=np.int64)] = _SPECIAL
+    if unk is not None:
+        table[unk] = _UNKNOWN
+    return table
+
+
+def kinds_of(ids: np.ndarray, cut: np.ndarray, classes: np.ndarray | None = None) -> list[TokenKind]:
+    """Kinds of a whole encoding at once: the id's class, else split where ``cut``, else normal.
+
+    >>> [k.value for k in kinds_of(np.array([0, 3, 1]), np.array([True, True, False]), np.array([1, 0, 0, 0]))]
+    ['special', 'split', 'normal']
+    """
+    codes = classes[ids] if classes is not None else np.zeros(len(ids), dtype=np.uint8)
+    codes = np.where((codes == 0) & cut, _SPLIT, codes)
+    return _KIND_BY_CODE[codes].tolist()
 
 
 #: Strings that expose normalizers, lowercasing, whitespace handling and byte-level gaps.
@@ -180,6 +193,7 @@ ROUNDTRIP_PROBES: tuple[str, ...] = (
     "e\u0301",  # decomposed é; NFC composes it
     "Ὀδυσσεύς — नमस्ते — 你好 — ሰላም",
     "👩‍👩‍👧 🇺🇳",
+    "a\u2581b",  # a typed "▁": SentencePiece-style vocabularies decode it as a space
 )
 
 
@@ -225,8 +239,14 @@ class Tokenizer(abc.ABC):
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         """Counts for many texts, through the backend's fast batch path where it has one."""
-        for t in texts:
-            check_text(t)
+        if isinstance(texts, str):
+            raise InputTextError("count_batch takes a list of texts, not one text (which it would count character by "
+                                 "character); for one text use count(text).")
+        for n, t in enumerate(texts):
+            try:
+                check_text(t)
+            except InputTextError as e:
+                raise InputTextError(f"Text #{n} of the batch (counting from 0): {e.message}") from None
         return self._count_batch(texts)
 
     @abc.abstractmethod

@@ -11,7 +11,9 @@ from pathlib import Path
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, assign_kinds, overlap_flags
+import numpy as np
+
+from .base import Encoding, Tokenizer, id_classes, kinds_of, overlap_flags
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 
@@ -52,6 +54,27 @@ def _state(component: object) -> object:
     return json.loads(component.__getstate__())
 
 
+def _cover_composed(text: str, starts: list[int], ends: list[int]) -> None:
+    """Give characters a composing normalizer merged away (e + U+0301 -> é) to the token before them.
+
+    HF maps a composed character back to its first source character only, leaving the marks that
+    went into it in no span. Gaps of non-whitespace between spans are such characters.
+
+    >>> s, e = [0], [1]; _cover_composed("e\u0301", s, e); (s, e)
+    ([0], [2])
+    """
+    last = None
+    for k in range(len(starts)):
+        if starts[k] == ends[k]:
+            continue
+        if last is not None and starts[k] > ends[last] and not any(c.isspace() for c in text[ends[last]:starts[k]]):
+            ends[last] = starts[k]
+        if last is None or ends[k] >= ends[last]:
+            last = k
+    if last is not None and ends[last] < len(text) and not any(c.isspace() for c in text[ends[last]:]):
+        ends[last] = len(text)
+
+
 def load_hf_file(path: Path) -> HFTokenizer:
     """Load a ``tokenizer.json``; an unreadable file gets an error naming it and the fix."""
     try:
@@ -78,9 +101,11 @@ class HFTokenizersTokenizer(Tokenizer):
         self.hf = tok
         self._decoder_types = _component_types(_state(tok.decoder))
         self.normalizer_types = _component_types(_state(tok.normalizer))
-        # A normalizer or pre-tokenizer that prepends "▁" creates a token no input character stands behind.
+        # A normalizer or pre-tokenizer that prepends "▁" can create a first token no input character stands behind.
         self._prepends = bool({"Prepend"} & self.normalizer_types
                               or {"Metaspace"} & _component_types(_state(tok.pre_tokenizer)))
+        # Unicode composition merges or reorders characters; HF then leaves some characters in no span.
+        self._composes = bool({"NFC", "NFKC"} & self.normalizer_types)
         self._byte_fallback = bool(getattr(tok.model, "byte_fallback", False))
         unk = getattr(tok.model, "unk_token", None)
         self._unk_id = tok.token_to_id(unk) if unk else None
@@ -124,6 +149,11 @@ class HFTokenizersTokenizer(Tokenizer):
         return frozenset(i for i, p in enumerate(self._pieces) if _BYTE_PIECE.match(p))
 
     @cached_property
+    def _classes(self) -> np.ndarray:
+        return id_classes(len(self._pieces), special=sorted(self._special_ids), unk=self._unk_id,
+                          byte_ids=sorted(self.byte_fallback_ids))
+
+    @cached_property
     def _bytes_table(self) -> list[bytes]:
         """Bytes each id stands for when decoded, built once from the vocabulary."""
         byte_level = "ByteLevel" in self._decoder_types
@@ -162,16 +192,22 @@ class HFTokenizersTokenizer(Tokenizer):
         ends = [o[1] for o in offsets]
         table = self._bytes_table
         token_bytes = [table[i] for i in ids]
-        # Added special tokens (BOS, [SEP]) come back as (0, 0) wherever they sit, and a prepended "▁"
-        # gets the offsets of the character after it: give both an empty span where they stand.
+        if self._prepends:
+            # The dummy prefix "▁" alone as the first real token stands for no character, but HF gives it the
+            # offsets of the character after it (SentencePiece gives it an empty range).
+            first = next((k for k, i in enumerate(ids) if i not in self._special_ids), None)
+            if first is not None and self._pieces[ids[first]] == "\u2581":
+                starts[first] = ends[first] = 0
+        if self._composes:
+            _cover_composed(text, starts, ends)
+        # Added special tokens (BOS, [SEP]) come back as (0, 0) wherever they sit: anchor them where they stand.
         pos = 0
-        for k, (s, e) in enumerate(offsets):
-            if s == e or (self._prepends and token_bytes[k].isspace() and not text[s:e].isspace()):
-                starts[k] = ends[k] = pos if s == e else s
+        for k in range(len(ids)):
+            if starts[k] == ends[k]:
+                starts[k] = ends[k] = pos
             else:
-                pos = e
-        kinds = assign_kinds(ids, overlap_flags(starts, ends), special=self._special_ids, unk=self._unk_id,
-                             byte_ids=self.byte_fallback_ids)
+                pos = ends[k]
+        kinds = kinds_of(np.array(ids, dtype=np.int64), overlap_flags(starts, ends), self._classes)
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
 
     def _count(self, text: str) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, TokenKind, assign_kinds, overlap_flags, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -29,12 +29,15 @@ class _SentencePieceSpans:
     sp: spm.SentencePieceProcessor
 
     @cached_property
-    def _id_sets(self) -> tuple[frozenset[int], int | None, frozenset[int]]:
+    def _byte_ids(self) -> frozenset[int]:
+        return frozenset(i for i in range(self.sp.get_piece_size()) if self.sp.is_byte(i))
+
+    @cached_property
+    def _classes(self) -> np.ndarray:
         sp = self.sp
         n = sp.get_piece_size()
-        control = frozenset(i for i in range(n) if sp.is_control(i))
-        byte_ids = frozenset(i for i in range(n) if sp.is_byte(i))
-        return control, sp.unk_id() if sp.unk_id() >= 0 else None, byte_ids
+        return id_classes(n, special=[i for i in range(n) if sp.is_control(i)],
+                          unk=sp.unk_id() if sp.unk_id() >= 0 else None, byte_ids=sorted(self._byte_ids))
 
     @cached_property
     def _bytes_table(self) -> list[bytes]:
@@ -57,7 +60,7 @@ class _SentencePieceSpans:
         ids = [p.id for p in pieces]
         byte_starts = np.fromiter((p.begin for p in pieces), dtype=np.int64, count=len(pieces))
         byte_ends = np.fromiter((p.end for p in pieces), dtype=np.int64, count=len(pieces))
-        control, unk, byte_ids = self._id_sets
+        byte_ids = self._byte_ids
         # SentencePiece gives a byte-fallback run's surface to its last piece only; the earlier
         # pieces of the same character get empty ranges. Give them the character they belong to.
         for k in range(len(ids) - 2, -1, -1):
@@ -74,7 +77,7 @@ class _SentencePieceSpans:
         starts, ends, cut = spans_from_byte_offsets(utf8, byte_starts, byte_ends)
         cut |= overlap_flags(starts, ends)
         table = self._bytes_table
-        kinds = assign_kinds(ids, cut, special=control, unk=unk, byte_ids=byte_ids)
+        kinds = kinds_of(np.array(ids, dtype=np.int64), cut, self._classes)
         return Encoding(tokenizer, text, ids, starts, ends, [table[i] for i in ids], kinds)
 
 
@@ -144,7 +147,8 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         lengths = np.fromiter((len(b) for b in token_bytes), dtype=np.int64, count=len(ids))
         ends = np.cumsum(lengths)
         starts, ends_c, cut = spans_from_byte_offsets(utf8, ends - lengths, ends)
-        kinds = [TokenKind.SPECIAL if i < n else k for i, k in zip(ids, assign_kinds(ids, cut))]
+        ids_arr = np.array(ids, dtype=np.int64)
+        kinds = kinds_of(ids_arr, cut, (np.arange(max(ids, default=0) + 1) < n).astype(np.uint8))
         token_bytes = [raw.id_to_piece(i).encode() if i < n else b for i, b in zip(ids, token_bytes)]
         return Encoding(self, text, ids, starts, ends_c, token_bytes, kinds)
 
