@@ -1,0 +1,93 @@
+"""Unicode scripts (ISO 15924 codes) of characters, texts and vocabulary tokens, via ICU.
+
+Only letters and marks (general categories ``L*`` and ``M*``) vote for a script, and the
+script-neutral values are ignored: ``Zyyy`` (Common: digits, punctuation, spaces, and a few
+shared letters such as the prolonged sound mark ``ー``), ``Zinh`` (Inherited: most combining
+marks) and ``Zzzz`` (Unknown: unassigned code points).
+
+ICU gives the Unicode Script property of one code point, so Han characters are ``Hani``, never
+``Hans``/``Hant`` (those tell simplified from traditional usage, which no single character does).
+
+Example:
+    >>> char_script("Ж"), dominant_script("Привет, world!"), script_share(" the".encode())
+    ('Cyrl', 'Cyrl', 'Latn')
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+from typing import Final
+
+import icu
+
+#: Script codes that do not identify a writing system: Common, Inherited, Unknown.
+NEUTRAL_SCRIPTS: Final = frozenset({"Zyyy", "Zinh", "Zzzz"})
+#: :func:`script_share` labels besides ISO 15924 codes.
+MIXED: Final = "mixed"
+PARTIAL_UTF8: Final = "partial UTF-8"
+BYTES_OTHER: Final = "bytes/other"
+
+
+@lru_cache(maxsize=1 << 16)
+def char_script(ch: str) -> str:
+    """The ISO 15924 short code of one character's Unicode Script property.
+
+    >>> char_script("a"), char_script("अ"), char_script("中"), char_script("1"), char_script("\\u0301")
+    ('Latn', 'Deva', 'Hani', 'Zyyy', 'Zinh')
+    """
+    return icu.Script.getScript(ord(ch)).getShortName()
+
+
+@lru_cache(maxsize=1 << 16)
+def _voting_script(ch: str) -> str | None:
+    """The script a character votes for: its own if it is a letter or mark of a non-neutral script."""
+    if unicodedata.category(ch)[0] not in "LM":
+        return None
+    script = char_script(ch)
+    return None if script in NEUTRAL_SCRIPTS else script
+
+
+def dominant_script(text: str) -> str | None:
+    """The most frequent script among the letters and marks of ``text``; None if it has none.
+
+    Ties go to the script seen first in the text.
+
+    >>> dominant_script("Всеобщая декларация (UDHR)")
+    'Cyrl'
+    >>> dominant_script("人人生而自由，在尊严和权利上一律平等。") is None, dominant_script("1, 2; 3!") is None
+    (False, True)
+    """
+    votes: Counter[str] = Counter()
+    for ch, n in Counter(text).items():  # classify each distinct character once
+        script = _voting_script(ch)
+        if script is not None:
+            votes[script] += n
+    if not votes:
+        return None
+    return votes.most_common(1)[0][0]
+
+
+def script_share(s: bytes) -> str:
+    """The script class of one vocabulary token's bytes, as counted by the METRICS.md "script share".
+
+    Returns the ISO 15924 code when all the token's letters and marks are of one script, ``"mixed"``
+    when they are of several, ``"partial UTF-8"`` when the bytes do not decode as UTF-8 on their own,
+    and ``"bytes/other"`` when there is no letter (digits, punctuation, whitespace, control bytes).
+
+    >>> script_share(" the".encode()), script_share("日本".encode()), script_share("日本の".encode())
+    ('Latn', 'Hani', 'mixed')
+    >>> script_share(b"\\xe4\\xb8"), script_share(b" 123."), script_share("ab\\u0301".encode())
+    ('partial UTF-8', 'bytes/other', 'Latn')
+    """
+    try:
+        text = s.decode("utf-8")
+    except UnicodeDecodeError:
+        return PARTIAL_UTF8
+    scripts = {sc for ch in set(text) if (sc := _voting_script(ch)) is not None}
+    if not scripts:
+        return BYTES_OTHER
+    if len(scripts) > 1:
+        return MIXED
+    return scripts.pop()
