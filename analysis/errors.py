@@ -6,6 +6,9 @@ Backend errors are caught at the boundary and re-raised ``from`` the original.
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 
 class AnalysisError(Exception):
     """Base class of every error Token Atlas raises on purpose."""
@@ -44,3 +47,21 @@ class InputTextError(AnalysisError, ValueError):
     """Text that cannot be tokenized as given (e.g. lone surrogates)."""
 
     title = "Text cannot be tokenized"
+
+
+class CorpusFormatError(AnalysisError, ValueError):
+    """A corpus file or folder that cannot be imported as given.
+
+    ``path`` is the file (or folder) at fault and ``line`` its 1-based line number, or ``None``
+    where the problem is not on one line (an empty folder, a missing file, a file over the size limit).
+    """
+
+    title = "Corpus cannot be imported"
+
+    def __init__(self, message: str, *, path: Path, line: int | None = None, title: str | None = None) -> None:
+        super().__init__(message, title=title)
+        self.path = path
+        self.line = line
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:  # picklable across processes despite keyword-only fields
+        return partial(type(self), path=self.path, line=self.line, title=self.title), (self.message,)
