@@ -3,6 +3,10 @@
     python -m analysis assets fetch [--force]
     python -m analysis tokenizers [--json]
     python -m analysis encode --tokenizer ID [--json] [--add-special-tokens] [--allow-special] < text
+    python -m analysis build [--db DB] [--corpus NAME ...] [--tokenizers ID ...] [--normalization none|NFC|NFKC]
+    python -m analysis corpus import --kind flores200|lines|tsv|jsonl --path P --name NAME [--db DB]
+    python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--format ...]
+    python -m analysis export [--db DB] --table NAME --format csv|parquet --out PATH
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .errors import AnalysisError
 
@@ -70,6 +75,68 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .store.build import build
+
+    build(args.db, corpora=args.corpus or ["udhr"], tokenizers=args.tokenizers, normalization=args.normalization,
+          workers=args.workers, progress=_say)
+    return 0
+
+
+def _cmd_corpus_import(args: argparse.Namespace) -> int:
+    from .corpus.imports import read_corpus
+    from .store.build import import_into_store
+
+    corpus = read_corpus(args.kind, Path(args.path), name=args.name)
+    db = import_into_store(args.db, corpus, normalization=args.normalization, progress=_say)
+    _say(f"imported {args.name!r} into {db}; count it with `python -m analysis build --db {db} --corpus {args.name}`")
+    return 0
+
+
+def _print_frame(df, fmt: str) -> None:  # noqa: ANN001 (a pandas DataFrame)
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        print(df.to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        with __import__("pandas").option_context("display.max_rows", None, "display.width", 200):
+            print(df.to_string(index=False))
+
+
+def _cmd_premiums(args: argparse.Namespace) -> int:
+    from .store.read import meta, premiums
+    from .store.schema import open_readonly
+
+    con = open_readonly(args.db)
+    try:
+        df = premiums(con, args.corpus, args.reference, args.tokenizer)
+        if args.format == "table":
+            m = meta(con)
+            _say(f"# premium vs {args.reference} on {args.corpus}; 95% bootstrap CI ({m.get('bootstrap')}); "
+                 f"counting policy: {m.get('counting_policy')}; normalization: {m.get('normalization')}")
+        _print_frame(df, args.format)
+    finally:
+        con.close()
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .store.read import export
+    from .store.schema import open_readonly
+
+    con = open_readonly(args.db)
+    try:
+        out = export(con, args.table, Path(args.out), args.format)
+    finally:
+        con.close()
+    _say(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m analysis", description="Token Atlas: tokenizers across languages.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -93,6 +160,41 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--errors", choices=("strict", "replace"), default="strict",
                      help="how to treat input that is not valid UTF-8 (default: refuse)")
     enc.set_defaults(func=_cmd_encode)
+
+    db_help = "the statistics database (default: $ATLAS_DB, else atlas.duckdb in the asset cache)"
+    b = sub.add_parser("build", help="count corpora x tokenizers into the DuckDB store (incremental, atomic)")
+    b.add_argument("--db", type=Path, help=db_help)
+    b.add_argument("--corpus", nargs="+", help="corpora to count (default: udhr); imported ones by their name")
+    b.add_argument("--tokenizers", nargs="+", help="catalogue ids (default: every catalogue entry)")
+    b.add_argument("--normalization", choices=("none", "NFC", "NFKC"), default="none",
+                   help="Unicode normalization applied before counting (default: none, text as given)")
+    b.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    b.set_defaults(func=_cmd_build)
+
+    corpus = sub.add_parser("corpus", help="bring your own parallel corpus")
+    csub = corpus.add_subparsers(dest="corpus_command", required=True)
+    imp = csub.add_parser("import", help="import a parallel corpus into the store")
+    imp.add_argument("--kind", choices=("flores200", "lines", "tsv", "jsonl"), required=True)
+    imp.add_argument("--path", required=True, help="folder (flores200, lines) or file (tsv, jsonl)")
+    imp.add_argument("--name", required=True, help="the corpus's name in the store")
+    imp.add_argument("--db", type=Path, help=db_help)
+    imp.add_argument("--normalization", choices=("none", "NFC", "NFKC"), default="none")
+    imp.set_defaults(func=_cmd_corpus_import)
+
+    pr = sub.add_parser("premiums", help="token premiums with 95%% bootstrap CIs, one row per (tokenizer, language)")
+    pr.add_argument("--db", type=Path, help=db_help)
+    pr.add_argument("--corpus", default="udhr")
+    pr.add_argument("--reference", default="eng", help="reference language code (default: eng)")
+    pr.add_argument("--tokenizer", nargs="+", help="only these tokenizers")
+    pr.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    pr.set_defaults(func=_cmd_premiums)
+
+    ex = sub.add_parser("export", help="write a table or view of the store to CSV or Parquet")
+    ex.add_argument("--db", type=Path, help=db_help)
+    ex.add_argument("--table", required=True)
+    ex.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    ex.add_argument("--out", required=True)
+    ex.set_defaults(func=_cmd_export)
     return p
 
 

@@ -1,0 +1,150 @@
+"""Small read functions over the store, for the CLI and the dashboard (results as pandas DataFrames)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from .schema import DEFAULT_REFERENCE, StoreError
+
+EXPORTABLE = ("meta", "tokenizers", "corpora", "languages", "units", "counts", "runs", "premium_ci",
+              "lang_stats", "premiums")
+
+
+def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The ``meta`` table as a dict (schema version, build time, counting policy, ...)."""
+    return dict(con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
+
+
+def corpora(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT corpus FROM corpora ORDER BY corpus").fetchall()]
+
+
+def _check_corpus(con: duckdb.DuckDBPyConnection, corpus: str) -> None:
+    if con.execute("SELECT count(*) FROM corpora WHERE corpus = ?", [corpus]).fetchone()[0] == 0:
+        raise StoreError(f"No corpus {corpus!r} in the database; it has: {', '.join(corpora(con)) or 'none'}.")
+
+
+def _check_reference(con: duckdb.DuckDBPyConnection, corpus: str, reference: str) -> None:
+    if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",
+                   [corpus, reference]).fetchone()[0] == 0:
+        sample = [r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ? ORDER BY lang LIMIT 12",
+                                            [corpus]).fetchall()]
+        raise StoreError(f"Reference language {reference!r} is not in corpus {corpus!r}. Its codes look like: "
+                         f"{', '.join(sample)}, ...")
+
+
+def counted_tokenizers(con: duckdb.DuckDBPyConnection, corpus: str) -> list[str]:
+    return [r[0] for r in con.execute("SELECT tokenizer FROM runs WHERE corpus = ? ORDER BY tokenizer",
+                                      [corpus]).fetchall()]
+
+
+def _tokenizers(con: duckdb.DuckDBPyConnection, corpus: str, tokenizers: Sequence[str] | None) -> list[str]:
+    have = counted_tokenizers(con, corpus)
+    if tokenizers is None:
+        return have
+    missing = [t for t in tokenizers if t not in have]
+    if missing:
+        raise StoreError(f"Not counted on {corpus!r}: {', '.join(missing)}. Counted: {', '.join(have)}. "
+                         f"Add them with `python -m analysis build --corpus {corpus} --tokenizers {' '.join(missing)}`.")
+    return list(tokenizers)
+
+
+def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE,
+             tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (tokenizer, language): premium against ``reference`` with its 95% bootstrap CI.
+
+    Precomputed for the default reference; computed here (same B and seed) for any other.
+    """
+    _check_corpus(con, corpus)
+    _check_reference(con, corpus, reference)
+    tids = _tokenizers(con, corpus, tokenizers)
+    stored = con.execute("SELECT DISTINCT tokenizer FROM premium_ci WHERE corpus = ? AND reference = ?",
+                         [corpus, reference]).fetchall()
+    if {t for (t,) in stored} >= set(tids):
+        return con.execute(
+            """SELECT tokenizer, lang, name, script, premium, ci_low, ci_high, units, unk_flag
+               FROM premiums WHERE corpus = ? AND reference = ? AND list_contains(?, tokenizer)
+               ORDER BY tokenizer, premium""", [corpus, reference, tids]).df()
+    from .build import compute_premium_ci
+
+    rows = [r for t in tids for r in compute_premium_ci(con, corpus, t, reference)]
+    df = pd.DataFrame(rows, columns=["corpus", "tokenizer", "lang", "reference", "premium", "ci_low", "ci_high",
+                                     "units", "b", "seed"])
+    info = con.execute(
+        "SELECT tokenizer, lang, name, script, unk_rate > 0.10 AS unk_flag FROM lang_stats JOIN languages "
+        "USING (corpus, lang) WHERE corpus = ?", [corpus]).df()
+    df = df.merge(info, on=["tokenizer", "lang"], how="left")
+    cols = ["tokenizer", "lang", "name", "script", "premium", "ci_low", "ci_high", "units", "unk_flag"]
+    return df[cols].sort_values(["tokenizer", "premium"]).reset_index(drop=True)
+
+
+def lang_stats(con: duckdb.DuckDBPyConnection, corpus: str, tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Compression, fertility, UNK and byte-fallback rates per (tokenizer, language)."""
+    _check_corpus(con, corpus)
+    tids = _tokenizers(con, corpus, tokenizers)
+    return con.execute(
+        "SELECT * EXCLUDE (corpus) FROM lang_stats WHERE corpus = ? AND list_contains(?, tokenizer) "
+        "ORDER BY tokenizer, lang", [corpus, tids]).df()
+
+
+def nsl(con: duckdb.DuckDBPyConnection, corpus: str, baseline: str, tokenizers: Sequence[str] | None = None
+        ) -> pd.DataFrame:
+    """Normalized sequence length of each tokenizer against ``baseline`` on the same text, per language."""
+    _check_corpus(con, corpus)
+    tids = _tokenizers(con, corpus, tokenizers)
+    _tokenizers(con, corpus, [baseline])
+    return con.execute(
+        """SELECT c.tokenizer, c.lang, sum(c.n_tokens)::DOUBLE / nullif(sum(b.n_tokens), 0) AS nsl, count(*) AS units
+           FROM counts c JOIN counts b ON b.corpus = c.corpus AND b.lang = c.lang AND b.unit = c.unit
+           WHERE c.corpus = ? AND b.tokenizer = ? AND list_contains(?, c.tokenizer)
+           GROUP BY c.tokenizer, c.lang ORDER BY c.tokenizer, c.lang""", [corpus, baseline, tids]).df()
+
+
+def fairness(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE,
+             tokenizers: Sequence[str] | None = None, *, complete_only: bool = True) -> pd.DataFrame:
+    """Per tokenizer: mean and worst premium, the worst language, Gini, over a stated language set."""
+    from ..metrics import fairness_summary
+
+    df = premiums(con, corpus, reference, tokenizers)
+    if complete_only:
+        complete = {r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ? AND complete",
+                                              [corpus]).fetchall()}
+        df = df[df["lang"].isin(complete)]
+    df = df[df["premium"].notna()]
+    rows = []
+    for tid, group in df.groupby("tokenizer", sort=True):
+        s = fairness_summary(dict(zip(group["lang"], group["premium"], strict=True)))
+        rows.append({"tokenizer": tid, "languages": s.n, "mean_premium": s.mean, "max_premium": s.max,
+                     "worst_language": s.argmax, "gini": s.gini,
+                     "language_set": f"{'complete ' if complete_only else ''}{corpus} variants with a premium"})
+    return pd.DataFrame(rows)
+
+
+def export(con: duckdb.DuckDBPyConnection, table: str, out: Path, fmt: Literal["csv", "parquet"]) -> Path:
+    """Write one table or view to CSV or Parquet (atomically: a temp file renamed into place)."""
+    import os
+    import tempfile
+
+    if table not in EXPORTABLE:
+        raise StoreError(f"Cannot export {table!r}; choose one of: {', '.join(EXPORTABLE)}.")
+    df = con.execute(f"SELECT * FROM {table}").df()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(fd)
+    try:
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            mem = duckdb.connect()
+            mem.register("df", df)
+            mem.execute(f"COPY df TO '{tmp}' (FORMAT parquet)")
+            mem.close()
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out

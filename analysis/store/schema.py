@@ -1,0 +1,141 @@
+"""The one DuckDB schema of the statistics store, and opening it safely.
+
+Tables hold what was measured (texts, per-unit token counts, bootstrap intervals); views derive
+every metric from them with the exact definitions of the README's metrics table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from ..config import cache_dir
+from ..errors import AnalysisError
+
+SCHEMA_VERSION = 1
+#: The counting policy every count in the store follows (stored in ``meta`` and shown with results).
+COUNTING_POLICY = (
+    "no BOS/EOS or other added special tokens; text that looks like a special token is plain text; "
+    "each unit encoded on its own (UDHR: its paragraphs joined by one newline)"
+)
+DEFAULT_REFERENCE = "eng"
+
+
+class StoreError(AnalysisError):
+    """The statistics database is missing, unreadable, or from another schema version."""
+
+    title = "Statistics database problem"
+
+
+def default_db_path() -> Path:
+    """``$ATLAS_DB``, default ``atlas.duckdb`` next to the asset cache's files."""
+    env = os.environ.get("ATLAS_DB")
+    return Path(env).expanduser() if env else cache_dir() / "atlas.duckdb"
+
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS tokenizers (
+    tokenizer VARCHAR PRIMARY KEY, name VARCHAR, backend VARCHAR, vocab_size BIGINT,
+    source VARCHAR, sha256 VARCHAR, library VARCHAR
+);
+CREATE TABLE IF NOT EXISTS corpora (
+    corpus VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+    n_languages INTEGER NOT NULL, n_units INTEGER NOT NULL, unit_order VARCHAR[] NOT NULL,
+    normalization VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS languages (
+    corpus VARCHAR, lang VARCHAR, name VARCHAR, script VARCHAR, bcp47 VARCHAR, iso639_3 VARCHAR,
+    direction VARCHAR, latitude DOUBLE, longitude DOUBLE, complete BOOLEAN, stage INTEGER,
+    PRIMARY KEY (corpus, lang)
+);
+CREATE TABLE IF NOT EXISTS units (
+    corpus VARCHAR, lang VARCHAR, unit VARCHAR, position INTEGER, text VARCHAR,
+    n_bytes INTEGER, n_chars INTEGER, n_words INTEGER, words_note VARCHAR,
+    PRIMARY KEY (corpus, lang, unit)
+);
+CREATE TABLE IF NOT EXISTS counts (
+    corpus VARCHAR, tokenizer VARCHAR, lang VARCHAR, unit VARCHAR,
+    n_tokens INTEGER NOT NULL, n_unk INTEGER NOT NULL, n_byte_fallback INTEGER NOT NULL, n_continued INTEGER,
+    PRIMARY KEY (corpus, tokenizer, lang, unit)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    corpus VARCHAR, tokenizer VARCHAR, tokenizer_sha256 VARCHAR, corpus_sha256 VARCHAR,
+    built_at TIMESTAMP, seconds DOUBLE, PRIMARY KEY (corpus, tokenizer)
+);
+CREATE TABLE IF NOT EXISTS premium_ci (
+    corpus VARCHAR, tokenizer VARCHAR, lang VARCHAR, reference VARCHAR,
+    premium DOUBLE, ci_low DOUBLE, ci_high DOUBLE, units INTEGER, b INTEGER, seed BIGINT,
+    PRIMARY KEY (corpus, tokenizer, lang, reference)
+);
+"""
+
+VIEWS = """
+CREATE OR REPLACE VIEW lang_stats AS
+SELECT c.corpus, c.tokenizer, c.lang,
+       count(*) AS units,
+       sum(c.n_tokens) AS tokens, sum(u.n_bytes) AS bytes, sum(u.n_chars) AS chars,
+       CASE WHEN count(u.n_words) = count(*) THEN sum(u.n_words) END AS words,
+       any_value(u.words_note) FILTER (WHERE u.words_note IS NOT NULL) AS words_note,
+       sum(c.n_unk) AS unk, sum(c.n_byte_fallback) AS byte_fallback,
+       sum(u.n_bytes)::DOUBLE / nullif(sum(c.n_tokens), 0) AS bytes_per_token,
+       sum(u.n_chars)::DOUBLE / nullif(sum(c.n_tokens), 0) AS chars_per_token,
+       1000.0 * sum(c.n_tokens) / nullif(sum(u.n_bytes), 0) AS tokens_per_kb,
+       CASE WHEN count(u.n_words) = count(*) THEN sum(c.n_tokens)::DOUBLE / nullif(sum(u.n_words), 0) END
+           AS fertility,
+       CASE WHEN count(u.n_words) = count(*) AND count(c.n_continued) = count(*)
+            THEN sum(c.n_continued)::DOUBLE / nullif(sum(u.n_words), 0) END AS continued_share,
+       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) AS unk_rate,
+       sum(c.n_byte_fallback)::DOUBLE / nullif(sum(c.n_tokens), 0) AS byte_fallback_rate,
+       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) > 0.10 AS unk_flag
+FROM counts c JOIN units u USING (corpus, lang, unit)
+GROUP BY c.corpus, c.tokenizer, c.lang;
+
+CREATE OR REPLACE VIEW premiums AS
+SELECT p.corpus, p.tokenizer, p.lang, l.name, l.script, p.reference, p.premium, p.ci_low, p.ci_high, p.units,
+       s.unk_rate > 0.10 AS unk_flag, p.b, p.seed
+FROM premium_ci p
+JOIN languages l USING (corpus, lang)
+JOIN lang_stats s USING (corpus, tokenizer, lang);
+
+CREATE OR REPLACE VIEW unit_ratios AS
+SELECT c.corpus, c.tokenizer, c.lang, c.unit, r.lang AS reference,
+       c.n_tokens::DOUBLE / nullif(r.n_tokens, 0) AS ratio
+FROM counts c JOIN counts r ON r.corpus = c.corpus AND r.tokenizer = c.tokenizer AND r.unit = c.unit;
+"""
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TABLES)
+    con.execute(VIEWS)
+
+
+def open_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store read-only, with file and network access from SQL switched off.
+
+    Raises:
+        StoreError: missing file, not a DuckDB file, or another schema version; the message says how to build it.
+    """
+    db = Path(path) if path else default_db_path()
+    if not db.is_file():
+        raise StoreError(
+            f"No statistics database at {db}. Build it with `python -m analysis build --db {db}` "
+            "(about a minute for the UDHR with every default tokenizer).",
+            title="Statistics database not built yet",
+        )
+    try:
+        con = duckdb.connect(str(db), read_only=True, config={"enable_external_access": False})
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.Error as e:
+        raise StoreError(
+            f"{db} is not a readable Token Atlas database ({e}). Delete it and run `python -m analysis build`."
+        ) from e
+    if version is None or int(version[0]) != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(
+            f"{db} has schema version {version[0] if version else 'none'}, this code reads {SCHEMA_VERSION}. "
+            "Rebuild it with `python -m analysis build --db PATH --rebuild`."
+        )
+    return con
