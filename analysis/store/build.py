@@ -251,6 +251,11 @@ def build(
         catalogue.tokenizer(tid)  # unknown ids fail here, listing the available ones
     report = BuildReport(db=db)
     t_start = time.perf_counter()
+    corpora = list(corpora)
+    if _up_to_date(db, corpora, tokenizer_ids, normalization, reference, report):
+        say(f"{db} is up to date: {len(report.pairs_skipped)} (corpus x tokenizer) pair(s) already counted")
+        return report
+    report.pairs_skipped.clear()
     with _writer(db) as con:
         _check_normalization(con, normalization)
         for name in corpora:
@@ -274,6 +279,31 @@ def build(
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")
     return report
+
+
+def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normalization: Normalization,
+                reference: str, report: BuildReport) -> bool:
+    """True if ``db`` already holds every pair, current, with premiums: then a build writes nothing at all."""
+    if not db.is_file():
+        return False
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        norm = con.execute("SELECT value FROM meta WHERE key = 'normalization'").fetchone()
+        if version != (str(SCHEMA_VERSION),) or norm != (normalization,):
+            return False
+        if _pairs_to_count(con, corpora, tokenizer_ids, report):
+            return False
+        return all(_has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
+                   if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",
+                                  [c, reference]).fetchone()[0])
+    except (duckdb.Error, StoreError):
+        return False
+    finally:
+        con.close()
 
 
 def _check_normalization(con: duckdb.DuckDBPyConnection, normalization: Normalization) -> None:

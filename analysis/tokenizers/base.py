@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -81,8 +82,8 @@ class Encoding:
     def kind_counts(self) -> dict[str, int]:
         """How many tokens of each kind (every kind present as a key)."""
         counts = dict.fromkeys((k.value for k in TokenKind), 0)
-        for k in self.kinds:
-            counts[k.value] += 1
+        for kind, n in Counter(self.kinds).items():
+            counts[kind.value] = n
         return counts
 
     def to_json(self) -> dict[str, object]:
