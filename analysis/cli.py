@@ -83,7 +83,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .store.build import build
 
     build(args.db, corpora=args.corpus or ["udhr"], tokenizers=args.tokenizers, normalization=args.normalization,
-          workers=args.workers, progress=_say)
+          workers=args.workers, rebuild=args.rebuild, progress=_say)
     return 0
 
 
@@ -101,7 +101,8 @@ def _print_frame(df, fmt: str) -> None:  # noqa: ANN001 (a pandas DataFrame)
     if fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     elif fmt == "json":
-        print(df.to_json(orient="records", force_ascii=False, indent=1))
+        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, ensure_ascii=False, indent=1, default=str))  # floats in full (repr) precision
     else:
         with __import__("pandas").option_context("display.max_rows", None, "display.width", 200):
             print(df.to_string(index=False))
@@ -169,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--normalization", choices=("none", "NFC", "NFKC"), default="none",
                    help="Unicode normalization applied before counting (default: none, text as given)")
     b.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    b.add_argument("--rebuild", action="store_true",
+                   help="start from an empty database (for a new schema version; imported corpora must be imported again)")
     b.set_defaults(func=_cmd_build)
 
     corpus = sub.add_parser("corpus", help="bring your own parallel corpus")

@@ -57,23 +57,47 @@ class BuildReport:
 
 
 @contextlib.contextmanager
-def _writer(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to a private copy of ``db``; on success the copy replaces ``db`` atomically."""
+def _locked(db: Path, *, wait: bool = False) -> Iterator[bool]:
+    """Hold ``<db>.lock`` (one writer at a time); yields False instead of raising if busy and not ``wait``-ing."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = db.with_name(db.name + ".lock")
-    with open(lock_path, "w") as lock:
+    with open(db.with_name(db.name + ".lock"), "w") as lock:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise StoreError(f"Another build is writing {db} right now; wait for it to finish and run again.") from None
-        for stale in db.parent.glob(f"{_TMP_PREFIX}{db.name}.*"):  # left by a killed build
-            stale.unlink(missing_ok=True)
+            yield False
+            return
+        yield True
+
+
+def _remove_stale_copies(db: Path) -> None:
+    """Delete private copies left by a killed build (call only while holding the lock)."""
+    for stale in db.parent.glob(f"{_TMP_PREFIX}{db.name}.*"):
+        stale.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _writer(db: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private copy of ``db`` (an empty one if ``fresh``); on success it replaces ``db`` atomically."""
+    with _locked(db) as mine:
+        if not mine:
+            raise StoreError(f"Another build is writing {db} right now; wait for it to finish and run again.")
+        _remove_stale_copies(db)
         tmp = db.with_name(f"{_TMP_PREFIX}{db.name}.{os.getpid()}")
         try:
-            if db.exists():
+            if db.exists() and not fresh:
                 shutil.copyfile(db, tmp)
-            con = duckdb.connect(str(tmp))
             try:
+                con = duckdb.connect(str(tmp))
+                version = None
+                if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()[0]:
+                    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            except duckdb.Error as e:
+                raise StoreError(f"{db} is not a readable Token Atlas database ({e}). Move it away, or rebuild it from "
+                                 "scratch with `python -m analysis build --rebuild`.") from e
+            try:
+                if version is not None and version[0] != str(SCHEMA_VERSION):
+                    raise StoreError(f"{db} has schema version {version[0]}, this code writes {SCHEMA_VERSION}. "
+                                     "Rebuild it from scratch with `python -m analysis build --rebuild`.")
                 create_schema(con)
                 yield con
                 con.execute("CHECKPOINT")
@@ -235,13 +259,15 @@ def build(
     normalization: Normalization = "none",
     reference: str = DEFAULT_REFERENCE,
     workers: int | None = None,
+    rebuild: bool = False,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Add every missing (corpus x tokenizer) pair to the store at ``db_path`` (default ``$ATLAS_DB``).
 
     Corpora named here that are not in the database yet are imported first (built-in ones only;
     use :func:`import_into_store` for your own). Each pair is counted in a worker process, so the
-    work spreads over ``workers`` cores (default: all).
+    work spreads over ``workers`` cores (default: all). ``rebuild`` starts from an empty database
+    (imported corpora are then gone; the old file stays in place until the new one is complete).
     """
     say = progress or (lambda _m: None)
     db = Path(db_path) if db_path else default_db_path()
@@ -252,11 +278,14 @@ def build(
     report = BuildReport(db=db)
     t_start = time.perf_counter()
     corpora = list(corpora)
-    if _up_to_date(db, corpora, tokenizer_ids, normalization, reference, report):
+    with _locked(db) as mine:
+        if mine:
+            _remove_stale_copies(db)
+    if not rebuild and _up_to_date(db, corpora, tokenizer_ids, normalization, reference, report):
         say(f"{db} is up to date: {len(report.pairs_skipped)} (corpus x tokenizer) pair(s) already counted")
         return report
     report.pairs_skipped.clear()
-    with _writer(db) as con:
+    with _writer(db, fresh=rebuild) as con:
         _check_normalization(con, normalization)
         for name in corpora:
             known = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()

@@ -63,6 +63,9 @@ def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
     _check_corpus(con, corpus)
     _check_reference(con, corpus, reference)
     tids = _tokenizers(con, corpus, tokenizers)
+    if not tids:
+        raise StoreError(f"Corpus {corpus!r} has not been counted with any tokenizer yet. Run "
+                         f"`python -m analysis build --corpus {corpus}`.")
     stored = con.execute("SELECT DISTINCT tokenizer FROM premium_ci WHERE corpus = ? AND reference = ?",
                          [corpus, reference]).fetchall()
     if {t for (t,) in stored} >= set(tids):

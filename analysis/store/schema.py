@@ -125,10 +125,13 @@ def open_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:
             "(about a minute for the UDHR with every default tokenizer).",
             title="Statistics database not built yet",
         )
+    con = None
     try:
         con = duckdb.connect(str(db), read_only=True, config={"enable_external_access": False})
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.Error as e:
+        if con is not None:
+            con.close()
         raise StoreError(
             f"{db} is not a readable Token Atlas database ({e}). Delete it and run `python -m analysis build`."
         ) from e
@@ -136,6 +139,6 @@ def open_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:
         con.close()
         raise StoreError(
             f"{db} has schema version {version[0] if version else 'none'}, this code reads {SCHEMA_VERSION}. "
-            "Rebuild it with `python -m analysis build --db PATH --rebuild`."
+            f"Rebuild it with `python -m analysis build --db {db} --rebuild`."
         )
     return con
