@@ -86,6 +86,19 @@ class Encoding:
             counts[kind.value] = n
         return counts
 
+    def with_added(self, bos: tuple[int, bytes] | None, eos: tuple[int, bytes] | None) -> Encoding:
+        """This encoding with a BOS and/or EOS token added around it (empty spans at the ends)."""
+        ids, starts, ends = list(self.ids), list(self.starts), list(self.ends)
+        token_bytes, kinds = list(self.token_bytes), list(self.kinds)
+        if bos is not None:
+            ids.insert(0, bos[0]), starts.insert(0, 0), ends.insert(0, 0)
+            token_bytes.insert(0, bos[1]), kinds.insert(0, TokenKind.SPECIAL)
+        if eos is not None:
+            n = len(self.text)
+            ids.append(eos[0]), starts.append(n), ends.append(n), token_bytes.append(eos[1])
+            kinds.append(TokenKind.SPECIAL)
+        return Encoding(self.tokenizer, self.text, ids, starts, ends, token_bytes, kinds)
+
     def to_json(self) -> dict[str, object]:
         """``{"tokenizer": ID, "count": N, "tokens": [...]}`` as the CLI prints it."""
         return {"tokenizer": self.tokenizer.id, "count": self.count, "tokens": [t.to_json() for t in self.tokens]}
@@ -126,13 +139,18 @@ def spans_from_byte_offsets(
     # cont[b]: byte b continues a character (n is a boundary); conts[b]: continuation bytes in [0, b).
     cont = np.zeros(n + 1, dtype=bool)
     np.equal(buf & 0xC0, 0x80, out=cont[:n])
-    conts = np.zeros(n + 1, dtype=np.int64)
+    conts = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(cont[:n], out=conts[1:])
     # The character holding byte b is b - conts[b + 1]; the characters before offset b are b - conts[b].
     empty = be <= bs
-    starts = np.where(empty, bs - conts[bs], bs - conts[np.minimum(bs + 1, n)])
-    ends = np.where(empty, starts, be - conts[be])
-    cut = (cont[bs] | cont[be]) & ~empty
+    cut = cont[bs] | cont[be]
+    if empty.any():
+        starts = np.where(empty, bs - conts[bs], bs - conts[np.minimum(bs + 1, n)])
+        ends = np.where(empty, starts, be - conts[be])
+        cut &= ~empty
+    else:
+        starts = bs - conts[bs + 1]
+        ends = be - conts[be]
     return starts.tolist(), ends.tolist(), cut
 
 
@@ -183,6 +201,35 @@ def kinds_of(ids: np.ndarray, cut: np.ndarray, classes: np.ndarray | None = None
     codes = classes[ids] if classes is not None else np.zeros(len(ids), dtype=np.uint8)
     codes = np.where((codes == 0) & cut, _SPLIT, codes)
     return _KIND_BY_CODE[codes].tolist()
+
+
+@dataclass(frozen=True)
+class TokenTables:
+    """Per-id lookup tables of a vocabulary: bytes (object array), byte lengths, kind classes."""
+
+    token_bytes: np.ndarray
+    lengths: np.ndarray
+    classes: np.ndarray
+
+    @classmethod
+    def from_bytes(cls, table: Sequence[bytes], classes: np.ndarray) -> TokenTables:
+        arr = np.empty(len(table), dtype=object)
+        arr[:] = list(table)
+        lengths = np.fromiter((len(b) for b in table), dtype=np.int64, count=len(table))
+        return cls(arr, lengths, classes)
+
+    def encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, ids: list[int], *,
+                 token_bytes: list[bytes] | None = None, skip: int = 0) -> Encoding:
+        """The encoding of tokens whose bytes, concatenated, are ``utf8`` (after ``skip`` leading bytes
+        the tokenizer added itself, e.g. SentencePiece's dummy-prefix space): spans follow from byte lengths.
+        """
+        ids_arr = np.array(ids, dtype=np.int64)
+        lengths = self.lengths[ids_arr]
+        ends = np.cumsum(lengths) - skip
+        starts, ends_c, cut = spans_from_byte_offsets(utf8, np.maximum(ends - lengths, 0), np.maximum(ends, 0))
+        if token_bytes is None:
+            token_bytes = self.token_bytes[ids_arr].tolist()
+        return Encoding(tokenizer, text, ids, starts, ends_c, token_bytes, kinds_of(ids_arr, cut, self.classes))
 
 
 #: Strings that expose normalizers, lowercasing, whitespace handling and byte-level gaps.

@@ -10,7 +10,7 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, TokenTables, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -53,8 +53,24 @@ class _SentencePieceSpans:
                 out.append(p.replace("\u2581", " ").encode())
         return out
 
+    @cached_property
+    def _tables(self) -> TokenTables:
+        return TokenTables.from_bytes(self._bytes_table, self._classes)
+
     def _spans_encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, *, bos: int | None,
-                        eos: int | None) -> Encoding:
+                        eos: int | None, ids: list[int] | None = None) -> Encoding:
+        """Spans from ``ids``' byte lengths when their bytes spell the text (with or without the dummy-prefix
+        space: identity normalization, as Mistral's models have); else from SentencePiece's own alignment."""
+        if ids is not None:
+            tables = self._tables
+            token_bytes = tables.token_bytes[np.array(ids, dtype=np.int64)].tolist() if ids else []
+            joined = b"".join(token_bytes)
+            skip = len(joined) - len(utf8)
+            if (skip == 0 and joined == utf8) or (skip == 1 and joined[:1] == b" " and joined[1:] == utf8):
+                enc = tables.encoding(tokenizer, text, utf8, ids, token_bytes=token_bytes, skip=skip)
+                table = self._bytes_table
+                return enc.with_added(None if bos is None else (bos, table[bos]),
+                                      None if eos is None else (eos, table[eos]))
         proto = self.sp.encode(text, out_type="proto")
         pieces = proto.pieces
         ids = [p.id for p in pieces]
@@ -92,7 +108,7 @@ class SentencePieceTokenizer(_SentencePieceSpans, Tokenizer):
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         bos = self.sp.bos_id() if add_special_tokens and self.sp.bos_id() >= 0 else None
-        return self._spans_encoding(self, text, utf8, bos=bos, eos=None)
+        return self._spans_encoding(self, text, utf8, bos=bos, eos=None, ids=self.sp.encode(text))
 
     def _count(self, text: str) -> int:
         return len(self.sp.encode(text))
@@ -139,18 +155,23 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         raw = self.raw
+        bos = raw.bos_id if add_special_tokens else None
+        ids = raw.encode(text, bos=False, eos=False)
         if not self.is_tekken:
-            return self._spans_encoding(self, text, utf8, bos=raw.bos_id if add_special_tokens else None, eos=None)
-        ids = raw.encode(text, bos=add_special_tokens, eos=False)
+            return self._spans_encoding(self, text, utf8, bos=bos, eos=None, ids=ids)
+        enc = self._tekken_tables.encoding(self, text, utf8, ids)
+        return enc.with_added(None if bos is None else (bos, raw.id_to_piece(bos).encode()), None)
+
+    @cached_property
+    def _tekken_tables(self) -> TokenTables:
+        """Tekken ids: ``num_special_tokens`` control ids first, then the tiktoken core's ranks."""
         n = self._n_special
-        token_bytes = [b"" if i < n else self._core.decode_single_token_bytes(i - n) for i in ids]
-        lengths = np.fromiter((len(b) for b in token_bytes), dtype=np.int64, count=len(ids))
-        ends = np.cumsum(lengths)
-        starts, ends_c, cut = spans_from_byte_offsets(utf8, ends - lengths, ends)
-        ids_arr = np.array(ids, dtype=np.int64)
-        kinds = kinds_of(ids_arr, cut, (np.arange(max(ids, default=0) + 1) < n).astype(np.uint8))
-        token_bytes = [raw.id_to_piece(i).encode() if i < n else b for i, b in zip(ids, token_bytes)]
-        return Encoding(self, text, ids, starts, ends_c, token_bytes, kinds)
+        core = self._core
+        table = [self.raw.id_to_piece(i).encode() for i in range(n)]
+        table += [core.decode_single_token_bytes(r) for r in range(core.n_vocab)]
+        classes = np.zeros(len(table), dtype=np.uint8)
+        classes[:n] = id_classes(n, special=range(n))
+        return TokenTables.from_bytes(table, classes)
 
     def _count(self, text: str) -> int:
         return len(self.raw.encode(text, bos=False, eos=False))

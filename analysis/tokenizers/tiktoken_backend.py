@@ -9,13 +9,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import tiktoken
 
 from ..errors import AssetError, AssetIntegrityError
 from functools import cached_property
 
-from .base import Encoding, Tokenizer, id_classes, kinds_of, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, TokenTables, id_classes
 
 
 def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
@@ -115,30 +114,21 @@ class TiktokenTokenizer(Tokenizer):
         self._special_ids = frozenset(encoding.encode_single_token(s) for s in encoding.special_tokens_set)
 
     @cached_property
-    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per id: its bytes (object array), their length, its kind class; built once, on first encode."""
+    def _tables(self) -> TokenTables:
+        """Per id: its bytes, their length, its kind class; built once, on first encode."""
         enc = self.encoding
-        size = enc.max_token_value + 1
-        table = np.empty(size, dtype=object)
-        table[:] = b""
+        table = [b""] * (enc.max_token_value + 1)
         for token, rank in enc._mergeable_ranks.items():
             table[rank] = token
         for text, rank in enc._special_tokens.items():
             table[rank] = text.encode()
-        lengths = np.fromiter((len(b) for b in table), dtype=np.int64, count=size)
-        return table, lengths, id_classes(size, special=sorted(self._special_ids))
+        return TokenTables.from_bytes(table, id_classes(len(table), special=sorted(self._special_ids)))
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         # tiktoken has no BOS/EOS of its own, so add_special_tokens adds nothing.
         enc = self.encoding
         ids = enc.encode(text, allowed_special="all") if allow_special else enc.encode_ordinary(text)
-        table, len_table, classes = self._tables
-        ids_arr = np.array(ids, dtype=np.int64)
-        lengths = len_table[ids_arr]
-        ends = np.cumsum(lengths)
-        starts, ends_c, cut = spans_from_byte_offsets(utf8, ends - lengths, ends)
-        kinds = kinds_of(ids_arr, cut, classes)
-        return Encoding(self, text, ids, starts, ends_c, table[ids_arr].tolist(), kinds)
+        return self._tables.encoding(self, text, utf8, ids)
 
     def _count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
