@@ -346,7 +346,7 @@ def test_fairness_over_every_language(con) -> None:
 def test_meta_table(con, tiny: SimpleNamespace) -> None:
     m = read.meta(con)
     assert set(m) == {"schema_version", "built_at", "counting_policy", "normalization", "bootstrap", "duckdb"}
-    assert m["schema_version"] == "1"
+    assert m["schema_version"] == "2"
     assert m["counting_policy"] == COUNTING_POLICY
     assert m["counting_policy"].startswith("no BOS/EOS or other added special tokens")
     assert m["normalization"] == "none"

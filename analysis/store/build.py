@@ -32,7 +32,8 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..corpus import ParallelCorpus
-from .schema import COUNTING_POLICY, DEFAULT_REFERENCE, SCHEMA_VERSION, StoreError, create_schema, default_db_path
+from .schema import (COUNTING_POLICY, DEFAULT_REFERENCE, SCHEMA_VERSION, StoreError, create_schema, default_db_path,
+                     refresh_lang_stats)
 
 Normalization = Literal["none", "NFC", "NFKC"]
 Progress = Callable[[str], None]
@@ -132,6 +133,7 @@ def import_into_store(db_path: Path | None, corpus: ParallelCorpus, *, normaliza
     with _writer(db) as con:
         _check_normalization(con, normalization)
         import_corpus(con, corpus, normalization=normalization, progress=progress or (lambda _m: None))
+        refresh_lang_stats(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",
                     [str(SCHEMA_VERSION), normalization])
     return db
@@ -295,6 +297,7 @@ def build(
         todo = _pairs_to_count(con, list(corpora), tokenizer_ids, report)
         if todo:
             _count_pairs(con, todo, workers=workers, say=say, report=report)
+        refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
                 if (name, tid) in report.pairs_counted or not _has_premiums(con, name, tid, reference):

@@ -101,11 +101,12 @@ def nsl(con: duckdb.DuckDBPyConnection, corpus: str, baseline: str, tokenizers: 
     _check_corpus(con, corpus)
     tids = _tokenizers(con, corpus, tokenizers)
     _tokenizers(con, corpus, [baseline])
+    # Every tokenizer counts every unit of a corpus, so the language totals cover the same units.
     return con.execute(
-        """SELECT c.tokenizer, c.lang, sum(c.n_tokens)::DOUBLE / nullif(sum(b.n_tokens), 0) AS nsl, count(*) AS units
-           FROM counts c JOIN counts b ON b.corpus = c.corpus AND b.lang = c.lang AND b.unit = c.unit
-           WHERE c.corpus = ? AND b.tokenizer = ? AND list_contains(?, c.tokenizer)
-           GROUP BY c.tokenizer, c.lang ORDER BY c.tokenizer, c.lang""", [corpus, baseline, tids]).df()
+        """SELECT t.tokenizer, t.lang, t.tokens::DOUBLE / nullif(b.tokens, 0) AS nsl, t.units
+           FROM lang_stats t JOIN lang_stats b ON b.corpus = t.corpus AND b.lang = t.lang
+           WHERE t.corpus = ? AND b.tokenizer = ? AND list_contains(?, t.tokenizer)
+           ORDER BY t.tokenizer, t.lang""", [corpus, baseline, tids]).df()
 
 
 def fairness(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE,
