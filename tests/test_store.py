@@ -499,7 +499,7 @@ def test_other_schema_version(tiny_copy: Path) -> None:
     w = duckdb.connect(str(tiny_copy))
     w.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     w.close()
-    with pytest.raises(StoreError, match=r"has schema version 0, this code reads 1\. Rebuild it"):
+    with pytest.raises(StoreError, match=r"has schema version 0, this code reads 2\. Rebuild it"):
         open_readonly(tiny_copy)
 
 
