@@ -230,24 +230,22 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
         """SELECT c.lang, u.position, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
            WHERE c.corpus = ? AND c.tokenizer = ? ORDER BY c.lang, u.position, c.unit""",
         [corpus, tokenizer]).df()
-    if frame.empty or reference not in set(frame["lang"]):
+    is_ref = (frame["lang"] == reference).to_numpy()
+    if not is_ref.any():
         return []
-    ref = frame[frame["lang"] == reference].set_index("unit")["n_tokens"]
+    ref = frame[is_ref].set_index("unit")["n_tokens"]
     ref = ref[ref > 0]
-    units = list(ref.index)
-    matrix = frame.pivot(index="lang", columns="unit", values="n_tokens").reindex(columns=units)
+    matrix = frame.pivot(index="lang", columns="unit", values="n_tokens").reindex(columns=list(ref.index))
     n_lang = matrix.to_numpy(dtype=np.float64)
     n_ref = ref.to_numpy(dtype=np.float64)
     bounds = bootstrap_ci_many(n_lang, n_ref, b=b, seed=seed)
     present = ~np.isnan(n_lang)
-    out = []
-    for i, lang in enumerate(matrix.index):
-        k = int(present[i].sum())
-        if k == 0:
-            continue
-        value = float(np.nansum(n_lang[i]) / n_ref[present[i]].sum())
-        out.append((corpus, tokenizer, lang, reference, value, float(bounds[i, 0]), float(bounds[i, 1]), k, b, seed))
-    return out
+    units = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.nansum(n_lang, axis=1) / (present * n_ref).sum(axis=1)
+    return [(corpus, tokenizer, lang, reference, float(v), float(lo), float(hi), int(k), b, seed)
+            for lang, v, lo, hi, k in zip(matrix.index.tolist(), values.tolist(), bounds[:, 0].tolist(),
+                                          bounds[:, 1].tolist(), units.tolist(), strict=True) if k]
 
 
 # ------------------------------------------------------------------ the build
