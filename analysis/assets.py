@@ -244,7 +244,7 @@ def fetch_assets(
         say(f"all {len(todo)} asset files present and verified in {cache or cache_dir()}")
         return report
     errors: list[AssetIntegrityError] = []
-    for i, (name, assets) in enumerate(by_package.items(), 1):
+    for i, assets in enumerate(by_package.values(), 1):
         package = assets[0].package
         say(f"[{i}/{len(by_package)}] {package.manager}: fetching {package.spec} for {len(assets)} file(s)")
         with tempfile.TemporaryDirectory(prefix="atlas-fetch-") as tmp:

@@ -97,7 +97,7 @@ def _cmd_corpus_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_frame(df, fmt: str) -> None:  # noqa: ANN001 (a pandas DataFrame)
+def _print_frame(df, fmt: str) -> None:
     if fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     elif fmt == "json":

@@ -71,7 +71,7 @@ def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int
     Right-to-left scripts keep their order because spans are laid out in logical order with ``dir=auto``.
     """
     text = enc.text
-    parts = [f'<div class="ta-tokens" dir="auto">']
+    parts = ['<div class="ta-tokens" dir="auto">']
     pos = 0
     for n, g in enumerate(_groups(enc, max_tokens)):
         if g.start > pos:

@@ -32,8 +32,15 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..corpus import ParallelCorpus
-from .schema import (COUNTING_POLICY, DEFAULT_REFERENCE, SCHEMA_VERSION, StoreError, create_schema, default_db_path,
-                     refresh_lang_stats)
+from .schema import (
+    COUNTING_POLICY,
+    DEFAULT_REFERENCE,
+    SCHEMA_VERSION,
+    StoreError,
+    create_schema,
+    default_db_path,
+    refresh_lang_stats,
+)
 
 Normalization = Literal["none", "NFC", "NFKC"]
 Progress = Callable[[str], None]
@@ -194,19 +201,11 @@ def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[li
                 ) -> tuple[list[int], list[int], list[int], list[int | None], float]:
     """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens; and seconds taken."""
     from ..tokenizers import get_tokenizer
-    from ..words import continued_words
 
     tok = get_tokenizer(tokenizer_id)
     t0 = time.perf_counter()
-    n_tokens, n_unk, n_byte, n_cont = [], [], [], []
-    for text, spans in zip(texts, word_spans, strict=True):
-        enc = tok.encode(text)
-        kinds = enc.kind_counts()
-        n_tokens.append(enc.count)
-        n_unk.append(kinds["unknown"])
-        n_byte.append(kinds["byte_fallback"])
-        n_cont.append(None if spans is None else continued_words(spans, enc.starts, enc.ends))
-    return n_tokens, n_unk, n_byte, n_cont, time.perf_counter() - t0
+    stats = tok.unit_stats(texts, word_spans)
+    return stats.n_tokens, stats.n_unk, stats.n_byte_fallback, stats.n_continued, time.perf_counter() - t0
 
 
 def _library_version(backend: str) -> str:

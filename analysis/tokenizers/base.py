@@ -18,10 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputTextError
+
+if TYPE_CHECKING:
+    from .unit_stats import UnitStats
 
 
 class TokenKind(str, Enum):
@@ -119,8 +123,8 @@ def check_text(text: str) -> bytes:
 
 
 def spans_from_byte_offsets(
-    text_utf8: bytes, byte_starts: np.ndarray, byte_ends: np.ndarray
-) -> tuple[list[int], list[int], np.ndarray]:
+    text_utf8: bytes, byte_starts: np.ndarray, byte_ends: np.ndarray, *, as_lists: bool = True
+) -> tuple:
     """Map token byte ranges to character spans; also flag tokens cut inside a character.
 
     A token covering bytes [bs, be) covers every character any of those bytes belongs to.
@@ -134,7 +138,9 @@ def spans_from_byte_offsets(
     be = np.asarray(byte_ends, dtype=np.int64)
     n = len(text_utf8)
     if text_utf8.isascii():  # one byte per character: offsets are already character offsets
-        return bs.tolist(), np.maximum(be, bs).tolist(), np.zeros(len(bs), dtype=bool)
+        ends = np.maximum(be, bs)
+        cut = np.zeros(len(bs), dtype=bool)
+        return (bs.tolist(), ends.tolist(), cut) if as_lists else (bs, ends, cut)
     buf = np.frombuffer(text_utf8, dtype=np.uint8)
     # cont[b]: byte b continues a character (n is a boundary); conts[b]: continuation bytes in [0, b).
     cont = np.zeros(n + 1, dtype=bool)
@@ -151,7 +157,7 @@ def spans_from_byte_offsets(
     else:
         starts = bs - conts[bs + 1]
         ends = be - conts[be]
-    return starts.tolist(), ends.tolist(), cut
+    return (starts.tolist(), ends.tolist(), cut) if as_lists else (starts, ends, cut)
 
 
 def overlap_flags(starts: Sequence[int], ends: Sequence[int]) -> np.ndarray:
@@ -302,6 +308,13 @@ class Tokenizer(abc.ABC):
 
     def _count_batch(self, texts: Sequence[str]) -> list[int]:
         return [self._count(t) for t in texts]
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        """Per text: tokens, UNK, byte-fallback, words split over several tokens (``word_spans[i]`` None: not
+        counted) — what a corpus build stores. Backends override this with batch paths; results are equal."""
+        from .unit_stats import stats_from_encodings
+
+        return stats_from_encodings(texts, word_spans, [self.encode(t) for t in texts])
 
     @abc.abstractmethod
     def decode(self, ids: Sequence[int]) -> str:

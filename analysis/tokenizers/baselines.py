@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .base import Encoding, Tokenizer, TokenKind, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, TokenKind, check_text, spans_from_byte_offsets
+from .unit_stats import UnitStats, stats_from_flat, stats_from_token_lengths
 
 _WORD = re.compile(r"\S+")
 
@@ -37,6 +38,14 @@ class Utf8BytesTokenizer(Tokenizer):
             token_bytes.append(b"")
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
 
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        for t in texts:
+            check_text(t)
+        n = [len(t.encode("utf-8")) for t in texts]
+        ones = np.ones(256 + self.OFFSET, dtype=np.int64)  # every token is one byte
+        ids = [[0] * k for k in n]  # ids do not matter here, only lengths (1) and classes (normal)
+        return stats_from_token_lengths(texts, word_spans, ids, ones, np.zeros(len(ones), dtype=np.uint8))
+
     def _count(self, text: str) -> int:
         return len(text.encode("utf-8"))
 
@@ -61,6 +70,14 @@ class CodepointTokenizer(Tokenizer):
         n = len(text)
         return Encoding(self, text, [ord(c) for c in text], list(range(n)), list(range(1, n + 1)),
                         [c.encode() for c in text], [TokenKind.NORMAL] * n)
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        for t in texts:
+            check_text(t)
+        counts = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        starts = np.arange(int(counts.sum()), dtype=np.int64)  # one token per character of the concatenation
+        token_text = np.repeat(np.arange(len(texts)), counts)
+        return stats_from_flat(texts, word_spans, token_text, np.zeros(len(starts), dtype=np.uint8), starts, starts + 1)
 
     def _count(self, text: str) -> int:
         return len(text)

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-import numpy as np
-
-from .base import Encoding, Tokenizer, id_classes, kinds_of, overlap_flags
+from .base import Encoding, Tokenizer, check_text, id_classes, kinds_of, overlap_flags
+from .unit_stats import UnitStats
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 
@@ -209,6 +209,32 @@ class HFTokenizersTokenizer(Tokenizer):
                 pos = ends[k]
         kinds = kinds_of(np.array(ids, dtype=np.int64), overlap_flags(starts, ends), self._classes)
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        """From one parallel ``encode_batch`` (ids and offsets), with the same span fix-ups as ``encode``."""
+        from .unit_stats import char_bases, stats_from_flat
+
+        for t in texts:
+            check_text(t)
+        encs = self.hf.encode_batch(list(texts), add_special_tokens=False)
+        counts = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
+        total = int(counts.sum())
+        ids = np.fromiter((i for e in encs for i in e.ids), dtype=np.int64, count=total)
+        offsets = np.fromiter((x for e in encs for o in e.offsets for x in o), dtype=np.int64, count=2 * total)
+        starts, ends = offsets[0::2].copy(), offsets[1::2].copy()
+        first = np.concatenate([[0], np.cumsum(counts)])[:-1][counts > 0]
+        prefix_id = self.hf.token_to_id("\u2581") if self._prepends else None
+        if prefix_id is not None:  # a text's first token that is the bare dummy prefix: an empty span
+            bare = first[ids[first] == prefix_id]
+            starts[bare] = ends[bare] = 0
+        if self._composes:
+            for i, f in zip(np.flatnonzero(counts), first.tolist(), strict=True):
+                s, e = starts[f:f + counts[i]].tolist(), ends[f:f + counts[i]].tolist()
+                _cover_composed(texts[i], s, e)
+                starts[f:f + counts[i]], ends[f:f + counts[i]] = s, e
+        token_text = np.repeat(np.arange(len(texts)), counts)
+        base = char_bases(texts)[token_text]
+        return stats_from_flat(texts, word_spans, token_text, self._classes[ids], starts + base, ends + base)
 
     def _count(self, text: str) -> int:
         return len(self.hf.encode_batch_fast([text], add_special_tokens=False)[0].ids)

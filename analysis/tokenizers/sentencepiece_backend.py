@@ -10,7 +10,8 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, TokenTables, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
+from .unit_stats import UnitStats
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -56,6 +57,28 @@ class _SentencePieceSpans:
     @cached_property
     def _tables(self) -> TokenTables:
         return TokenTables.from_bytes(self._bytes_table, self._classes)
+
+    def _sp_unit_stats(self, tokenizer: Tokenizer, texts: Sequence[str], word_spans: Sequence,
+                       ids: list[list[int]]) -> UnitStats:
+        """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
+        space); the others (a typed U+2581, a normalizing model) through the full encoding."""
+        from .unit_stats import merge_stats, stats_from_token_lengths
+
+        tables = self._tables
+        fast, slow, skips = [], [], []
+        for i, (text, x) in enumerate(zip(texts, ids, strict=True)):
+            utf8 = text.encode("utf-8")
+            joined = b"".join(tables.token_bytes[np.array(x, dtype=np.int64)].tolist()) if x else b""
+            skip = len(joined) - len(utf8)
+            if (skip == 0 and joined == utf8) or (skip == 1 and joined[:1] == b" " and joined[1:] == utf8):
+                fast.append(i)
+                skips.append(skip)
+            else:
+                slow.append(i)
+        got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
+                                       [ids[i] for i in fast], tables.lengths, tables.classes, skips)
+        rest = Tokenizer.unit_stats(tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow])
+        return merge_stats(len(texts), (fast, got), (slow, rest))
 
     def _spans_encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, *, bos: int | None,
                         eos: int | None, ids: list[int] | None = None) -> Encoding:
@@ -109,6 +132,11 @@ class SentencePieceTokenizer(_SentencePieceSpans, Tokenizer):
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         bos = self.sp.bos_id() if add_special_tokens and self.sp.bos_id() >= 0 else None
         return self._spans_encoding(self, text, utf8, bos=bos, eos=None, ids=self.sp.encode(text))
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        for t in texts:
+            check_text(t)
+        return self._sp_unit_stats(self, texts, word_spans, self.sp.encode(list(texts)))
 
     def _count(self, text: str) -> int:
         return len(self.sp.encode(text))
@@ -172,6 +200,17 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         classes = np.zeros(len(table), dtype=np.uint8)
         classes[:n] = id_classes(n, special=range(n))
         return TokenTables.from_bytes(table, classes)
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        from .unit_stats import stats_from_token_lengths
+
+        for t in texts:
+            check_text(t)
+        ids = [self.raw.encode(t, bos=False, eos=False) for t in texts]
+        if not self.is_tekken:
+            return self._sp_unit_stats(self, texts, word_spans, ids)
+        tables = self._tekken_tables
+        return stats_from_token_lengths(texts, word_spans, ids, tables.lengths, tables.classes)
 
     def _count(self, text: str) -> int:
         return len(self.raw.encode(text, bos=False, eos=False))

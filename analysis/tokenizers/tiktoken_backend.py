@@ -7,14 +7,14 @@ import binascii
 import hashlib
 import threading
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import tiktoken
 
 from ..errors import AssetError, AssetIntegrityError
-from functools import cached_property
-
-from .base import Encoding, Tokenizer, TokenTables, id_classes
+from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes
+from .unit_stats import UnitStats
 
 
 def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
@@ -41,7 +41,7 @@ def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> di
         )
     ranks: dict[bytes, int] = {}
     try:
-        for n, line in enumerate(data.splitlines(), 1):
+        for n, line in enumerate(data.splitlines(), 1):  # noqa: B007 (n names the bad line below)
             if line.strip():
                 token, rank = line.split()
                 ranks[base64.b64decode(token, validate=True)] = int(rank)
@@ -129,6 +129,15 @@ class TiktokenTokenizer(Tokenizer):
         enc = self.encoding
         ids = enc.encode(text, allowed_special="all") if allow_special else enc.encode_ordinary(text)
         return self._tables.encoding(self, text, utf8, ids)
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        from .unit_stats import stats_from_token_lengths
+
+        for t in texts:
+            check_text(t)
+        tables = self._tables
+        ids = self.encoding.encode_ordinary_batch(list(texts))
+        return stats_from_token_lengths(texts, word_spans, ids, tables.lengths, tables.classes)
 
     def _count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))

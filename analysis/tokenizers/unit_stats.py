@@ -1,0 +1,115 @@
+"""Per-text statistics for corpus builds, computed for many texts at once.
+
+A corpus build needs, per unit of text: tokens, UNK tokens, byte-fallback tokens and the words
+covered by more than one token. Building a full :class:`~analysis.tokenizers.base.Encoding` for each
+of ~16,000 short texts costs far more in per-call overhead than the tokenizer itself, so backends
+hand over flat arrays (every token of every text, with its text and its character span) and the
+statistics are computed over all of them in one vectorized pass. The results equal those of
+``encode`` text by text (tests/test_unit_stats.py checks it for every catalogue tokenizer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import _BYTE, _UNKNOWN, spans_from_byte_offsets
+
+WordSpans = Sequence[Sequence[tuple[int, int]] | None]
+
+
+@dataclass(frozen=True)
+class UnitStats:
+    """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens (None: not counted)."""
+
+    n_tokens: list[int]
+    n_unk: list[int]
+    n_byte_fallback: list[int]
+    n_continued: list[int | None]
+
+
+def char_bases(texts: Sequence[str]) -> np.ndarray:
+    """Where each text starts in the concatenation of all texts, in characters."""
+    return np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+
+
+def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.ndarray, codes: np.ndarray,
+                    starts: np.ndarray, ends: np.ndarray) -> UnitStats:
+    """Statistics from every token of every text at once.
+
+    Args:
+        token_text: for each token, the index of its text (tokens grouped by text, in order).
+        codes: each token's kind class code (see ``base.id_classes``).
+        starts, ends: each token's character span, as offsets into the concatenation of all texts.
+    """
+    n = len(texts)
+    n_tokens = np.bincount(token_text, minlength=n)
+    n_unk = np.bincount(token_text, weights=codes == _UNKNOWN, minlength=n).astype(np.int64)
+    n_byte = np.bincount(token_text, weights=codes == _BYTE, minlength=n).astype(np.int64)
+    # A word [ws, we) is continued when more than one non-empty token overlaps it. For any intervals,
+    # #(start < we) - #(end <= ws) counts those that overlap, so two sorted arrays and searchsorted suffice.
+    keep = ends > starts
+    s_sorted, e_sorted = np.sort(starts[keep]), np.sort(ends[keep])
+    base = char_bases(texts)
+    word_text = [i for i, spans in enumerate(word_spans) if spans for _ in spans]
+    flat = [w for spans in word_spans if spans for w in spans]
+    continued: list[int | None] = [None if spans is None else 0 for spans in word_spans]
+    if flat:
+        w = np.asarray(flat, dtype=np.int64)
+        offset = base[np.asarray(word_text, dtype=np.int64)]
+        ws, we = w[:, 0] + offset, w[:, 1] + offset
+        overlapping = np.searchsorted(s_sorted, we, side="left") - np.searchsorted(e_sorted, ws, side="right")
+        per_text = np.bincount(np.asarray(word_text), weights=overlapping > 1, minlength=n).astype(np.int64)
+        continued = [None if spans is None else int(per_text[i]) for i, spans in enumerate(word_spans)]
+    return UnitStats(n_tokens.tolist(), n_unk.tolist(), n_byte.tolist(), continued)
+
+
+def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: Sequence[Sequence[int]],
+                             lengths_table: np.ndarray, classes: np.ndarray,
+                             skips: Sequence[int] | None = None) -> UnitStats:
+    """For tokenizers whose tokens' bytes spell each text (after ``skips[i]`` leading bytes the tokenizer added):
+    spans follow from byte lengths, over one buffer holding every text."""
+    utf8 = [t.encode("utf-8") for t in texts]
+    buf = b"".join(utf8)
+    byte_base = np.concatenate([[0], np.cumsum([len(b) for b in utf8])]).astype(np.int64)
+    counts = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    token_text = np.repeat(np.arange(len(texts)), counts)
+    ids_arr = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(counts.sum()))
+    lengths = lengths_table[ids_arr]
+    total = np.cumsum(lengths)
+    # Bytes of all tokens of earlier texts, per text: subtracting it makes the running total per text.
+    before = np.concatenate([[0], np.cumsum(np.bincount(token_text, weights=lengths, minlength=len(texts)))])[:-1]
+    skip = np.zeros(len(texts), dtype=np.int64) if skips is None else np.asarray(skips, dtype=np.int64)
+    local_end = total - before.astype(np.int64)[token_text] - skip[token_text]
+    local_start = local_end - lengths
+    lo = byte_base[token_text]
+    starts_b = lo + np.maximum(local_start, 0)
+    ends_b = lo + np.maximum(local_end, 0)
+    starts, ends, _ = spans_from_byte_offsets(buf, starts_b, ends_b, as_lists=False)
+    return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends)
+
+
+def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings: Sequence) -> UnitStats:
+    """The generic path: from full encodings of each text (any backend)."""
+    from .base import TokenKind
+
+    code = {TokenKind.UNKNOWN: _UNKNOWN, TokenKind.BYTE_FALLBACK: _BYTE}
+    counts = np.fromiter((e.count for e in encodings), dtype=np.int64, count=len(encodings))
+    token_text = np.repeat(np.arange(len(texts)), counts)
+    base = char_bases(texts)[token_text]
+    starts = np.fromiter((s for e in encodings for s in e.starts), dtype=np.int64, count=int(counts.sum())) + base
+    ends = np.fromiter((x for e in encodings for x in e.ends), dtype=np.int64, count=int(counts.sum())) + base
+    codes = np.fromiter((code.get(k, 0) for e in encodings for k in e.kinds), dtype=np.uint8, count=int(counts.sum()))
+    return stats_from_flat(texts, word_spans, token_text, codes, starts, ends)
+
+
+def merge_stats(n: int, *parts: tuple[Sequence[int], UnitStats]) -> UnitStats:
+    """Put statistics computed for subsets of the texts (given by their indices) back in text order."""
+    out: dict[str, list] = {f: [0] * n for f in ("n_tokens", "n_unk", "n_byte_fallback", "n_continued")}
+    for indices, stats in parts:
+        for field_name, values in out.items():
+            for i, v in zip(indices, getattr(stats, field_name), strict=True):
+                values[i] = v
+    return UnitStats(**out)

@@ -1,0 +1,47 @@
+"""The batch statistics a corpus build stores equal those of encoding each text on its own.
+
+Every backend's ``unit_stats`` (flat, vectorized) is compared with the generic path that builds a
+full Encoding per text (``Tokenizer.unit_stats`` of the base class), on UDHR units in every script
+and on strings that take the backends' fallback paths.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis import load_catalogue
+from analysis.corpus.udhr import load_udhr
+from analysis.tokenizers import Tokenizer, get_tokenizer
+from analysis.tokenizers.unit_stats import UnitStats
+from analysis.words import words
+
+TRICKY = ["", " leading space", "a\u2581typed block", "e\u0301 composed", "\u2581", "x  \t\n  y", "👩\u200d👩\u200d👧 ok",
+          "ሰላም ዓለም", "𠮷野家 です", "<|endoftext|> <s> [INST]", "\x00 nul", "ﬁne"]
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[list[str], list]:
+    units = load_udhr().units[::40]  # ~400 units across the variants, every script
+    texts = [u.text for u in units] + TRICKY
+    spans = [words(t) if i % 7 else None for i, t in enumerate(texts)]  # some texts with words withheld
+    return texts, spans
+
+
+@pytest.mark.parametrize("tid", load_catalogue().ids)
+def test_batch_stats_equal_per_text_encoding(tid: str, sample) -> None:
+    texts, spans = sample
+    tok = get_tokenizer(tid)
+    fast = tok.unit_stats(texts, spans)
+    slow = Tokenizer.unit_stats(tok, texts, spans)
+    assert isinstance(fast, UnitStats)
+    for field in ("n_tokens", "n_unk", "n_byte_fallback", "n_continued"):
+        got, want = getattr(fast, field), getattr(slow, field)
+        diff = [(i, texts[i][:40], got[i], want[i]) for i in range(len(texts)) if got[i] != want[i]]
+        assert diff == [], field
+    assert fast.n_tokens == [tok.count(t) for t in texts]
+
+
+def test_continued_words_by_hand() -> None:
+    tok = get_tokenizer("codepoints")  # one token per character: every word of 2+ characters is continued
+    stats = tok.unit_stats(["ab c", "x"], [[(0, 2), (3, 4)], None])
+    assert stats == UnitStats([4, 1], [0, 0], [0, 0], [1, None])
