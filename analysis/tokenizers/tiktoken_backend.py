@@ -136,7 +136,10 @@ class TiktokenTokenizer(Tokenizer):
         for t in texts:
             check_text(t)
         tables = self._tables
-        ids = self.encoding.encode_ordinary_batch(list(texts))
+        # One call per text: tiktoken's batch call queues a thread-pool future per text, which costs more than
+        # encoding a short unit (corpus builds already run one process per core).
+        encode = self.encoding.encode_ordinary
+        ids = [encode(t) for t in texts]
         return stats_from_token_lengths(texts, word_spans, ids, tables.lengths, tables.classes)
 
     def _count(self, text: str) -> int:
