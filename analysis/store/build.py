@@ -197,6 +197,19 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
 # ------------------------------------------------------------------ counting (runs in worker processes)
 
 
+#: Texts and word spans per corpus, sent to each worker process once (see ``_init_worker``).
+_WORKER_INPUTS: dict[str, tuple[list[str], list]] = {}
+
+
+def _init_worker(inputs: dict[str, tuple[list[str], list]]) -> None:
+    _WORKER_INPUTS.update(inputs)
+
+
+def _count_in_worker(corpus: str, tokenizer_id: str) -> tuple[list[int], list[int], list[int], list[int | None], float]:
+    texts, spans = _WORKER_INPUTS[corpus]
+    return count_units(tokenizer_id, texts, spans)
+
+
 def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[list[tuple[int, int]] | None]
                 ) -> tuple[list[int], list[int], list[int], list[int | None], float]:
     """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens; and seconds taken."""
@@ -206,6 +219,11 @@ def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[li
     t0 = time.perf_counter()
     stats = tok.unit_stats(texts, word_spans)
     return stats.n_tokens, stats.n_unk, stats.n_byte_fallback, stats.n_continued, time.perf_counter() - t0
+
+
+#: Rough relative cost of counting with each backend: the slow ones are started first, so that the
+#: last tasks to finish are short ones and neither core idles long at the end.
+_BACKEND_COST = {"hf": 0, "sentencepiece": 1, "mistral": 1, "tiktoken": 2, "baseline": 3}
 
 
 def _library_version(backend: str) -> str:
@@ -383,9 +401,12 @@ def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *,
         inputs[name] = (keys, texts, spans)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     say(f"counting {len(todo)} (corpus x tokenizer) pair(s) on {n_workers} worker(s)")
+    todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.tokenizer(pair[1]).backend, 0))
     ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-        futures = {pool.submit(count_units, tid, inputs[name][1], inputs[name][2]): (name, tid) for name, tid in todo}
+    worker_inputs = {name: (texts, spans) for name, (_, texts, spans) in inputs.items()}
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(worker_inputs,)) as pool:
+        futures = {pool.submit(_count_in_worker, name, tid): (name, tid) for name, tid in todo}
         for done, future in enumerate(as_completed(futures), 1):
             name, tid = futures[future]
             n_tokens, n_unk, n_byte, n_cont, seconds = future.result()
