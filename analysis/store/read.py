@@ -114,19 +114,34 @@ def fairness(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
     """Per tokenizer: mean and worst premium, the worst language, Gini, over a stated language set."""
     from ..metrics import fairness_summary
 
-    df = premiums(con, corpus, reference, tokenizers)
-    if complete_only:
-        complete = {r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ? AND complete",
-                                              [corpus]).fetchall()}
-        df = df[df["lang"].isin(complete)]
-    df = df[df["premium"].notna()]
-    rows = []
-    for tid, group in df.groupby("tokenizer", sort=True):
-        s = fairness_summary(dict(zip(group["lang"], group["premium"], strict=True)))
-        rows.append({"tokenizer": tid, "languages": s.n, "mean_premium": s.mean, "max_premium": s.max,
-                     "worst_language": s.argmax, "gini": s.gini,
-                     "language_set": f"{'complete ' if complete_only else ''}{corpus} variants with a premium"})
-    return pd.DataFrame(rows)
+    _check_corpus(con, corpus)
+    _check_reference(con, corpus, reference)
+    tids = _tokenizers(con, corpus, tokenizers)
+    stored = {t for (t,) in con.execute("SELECT DISTINCT tokenizer FROM premium_ci WHERE corpus = ? AND reference = ?",
+                                        [corpus, reference]).fetchall()}
+    if stored >= set(tids):  # precomputed: read the three columns straight from the table
+        rows = con.execute(
+            """SELECT p.tokenizer, p.lang, p.premium FROM premium_ci p JOIN languages l USING (corpus, lang)
+               WHERE p.corpus = ? AND p.reference = ? AND list_contains(?, p.tokenizer) AND p.premium IS NOT NULL
+                 AND (l.complete OR NOT ?)""", [corpus, reference, tids, complete_only]).fetchall()
+    else:
+        df = premiums(con, corpus, reference, tids)
+        if complete_only:
+            complete = {r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ? AND complete",
+                                                  [corpus]).fetchall()}
+            df = df[df["lang"].isin(complete)]
+        df = df[df["premium"].notna()]
+        rows = list(zip(df["tokenizer"].tolist(), df["lang"].tolist(), df["premium"].tolist(), strict=True))
+    by_tokenizer: dict[str, dict[str, float]] = {}
+    for tid, lang, value in rows:
+        by_tokenizer.setdefault(tid, {})[lang] = value
+    out = []
+    for tid in sorted(by_tokenizer):
+        s = fairness_summary(by_tokenizer[tid])
+        out.append({"tokenizer": tid, "languages": s.n, "mean_premium": s.mean, "max_premium": s.max,
+                    "worst_language": s.argmax, "gini": s.gini,
+                    "language_set": f"{'complete ' if complete_only else ''}{corpus} variants with a premium"})
+    return pd.DataFrame(out)
 
 
 def export(con: duckdb.DuckDBPyConnection, table: str, out: Path, fmt: Literal["csv", "parquet"]) -> Path:
