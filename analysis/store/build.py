@@ -166,20 +166,25 @@ def _normalize(text: str, normalization: Normalization) -> str:
 
 
 def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, normalization: Normalization,
-                  progress: Progress) -> None:
-    """(Re)place one corpus's languages and units; its old counts go with it."""
+                  progress: Progress) -> dict[tuple[str, str], list[tuple[int, int]] | None]:
+    """(Re)place one corpus's languages and units; its old counts go with it.
+
+    Returns each unit's word spans (None where words are withheld), for counting in the same build.
+    """
     for table in ("counts", "runs", "premium_ci", "units", "languages", "corpora"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus.name])
-    from ..words import count_words, segmenter_coverage
+    from ..words import segmenter_coverage, words
 
     position = {u: i for i, u in enumerate(corpus.unit_order)}
     rows = []
+    spans: dict[tuple[str, str], list[tuple[int, int]] | None] = {}
     for lang in corpus.languages.values():
         texts = [(u, _normalize(t, normalization)) for u, t in corpus.texts(lang.code).items()]
         words_ok, why = segmenter_coverage("\n".join(t for _, t in texts), lang.script, lang=lang.iso639_3)
         for unit, text in texts:
+            spans[lang.code, unit] = words(text) if words_ok else None
             rows.append((corpus.name, lang.code, unit, position.get(unit), text, len(text.encode("utf-8")),
-                         len(text), count_words(text) if words_ok else None, None if words_ok else why))
+                         len(text), len(spans[lang.code, unit]) if words_ok else None, None if words_ok else why))
     _bulk_insert(con, "units", rows)
     _bulk_insert(
         con, "languages",
@@ -192,6 +197,7 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
          corpus.unit_order, normalization, datetime.now(UTC)],
     )
     progress(f"corpus {corpus.name}: {len(corpus.languages)} languages, {len(rows)} units ({corpus.source})")
+    return spans
 
 
 # ------------------------------------------------------------------ counting (runs in worker processes)
@@ -304,23 +310,22 @@ def build(
     report.pairs_skipped.clear()
     with _writer(db, fresh=rebuild) as con:
         _check_normalization(con, normalization)
+        known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
         for name in corpora:
             known = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()
             if known is None:
-                import_corpus(con, corpus_by_name(name), normalization=normalization, progress=say)
+                known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
+                                                  progress=say)
                 report.corpora_added.append(name)
         todo = _pairs_to_count(con, list(corpora), tokenizer_ids, report)
         if todo:
-            _count_pairs(con, todo, workers=workers, say=say, report=report)
+            _count_pairs(con, todo, workers=workers, say=say, report=report, reference=reference,
+                         known_spans=known_spans)
         refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
-                if (name, tid) in report.pairs_counted or not _has_premiums(con, name, tid, reference):
-                    con.execute("DELETE FROM premium_ci WHERE corpus = ? AND tokenizer = ? AND reference = ?",
-                                [name, tid, reference])
-                    rows = compute_premium_ci(con, name, tid, reference)
-                    if rows:
-                        _bulk_insert(con, "premium_ci", rows)
+                if not _has_premiums(con, name, tid, reference):
+                    _store_premiums(con, name, tid, reference)
         _write_meta(con, normalization, tokenizer_ids)
     report.seconds = time.perf_counter() - t_start
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
@@ -351,6 +356,14 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
         return False
     finally:
         con.close()
+
+
+def _store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> None:
+    con.execute("DELETE FROM premium_ci WHERE corpus = ? AND tokenizer = ? AND reference = ?",
+                [corpus, tokenizer, reference])
+    rows = compute_premium_ci(con, corpus, tokenizer, reference)
+    if rows:
+        _bulk_insert(con, "premium_ci", rows)
 
 
 def _check_normalization(con: duckdb.DuckDBPyConnection, normalization: Normalization) -> None:
@@ -387,7 +400,10 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
 
 
 def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, workers: int | None,
-                 say: Progress, report: BuildReport) -> None:
+                 say: Progress, report: BuildReport, reference: str,
+                 known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]]) -> None:
+    """Count every pair in worker processes; store each pair's counts and premiums as soon as it arrives
+    (the main process would otherwise idle while the workers run)."""
     from ..words import words
 
     catalogue = load_catalogue()
@@ -397,7 +413,9 @@ def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *,
                            [name]).fetchall()
         keys = [(lang, unit) for lang, unit, _, _ in rows]
         texts = [text for _, _, text, _ in rows]
-        spans = [words(text) if n_words is not None else None for _, _, text, n_words in rows]
+        cached = known_spans.get(name)
+        spans = [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
+                 for lang, unit, text, n_words in rows]
         inputs[name] = (keys, texts, spans)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     say(f"counting {len(todo)} (corpus x tokenizer) pair(s) on {n_workers} worker(s)")
@@ -421,6 +439,7 @@ def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *,
             con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
                          _library_version(entry.backend)])
+            _store_premiums(con, name, tid, reference)
             report.pairs_counted.append((name, tid))
             say(f"[{done}/{len(todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
 
