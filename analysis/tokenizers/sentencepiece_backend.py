@@ -24,6 +24,20 @@ def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
         ) from e
 
 
+def _spelling_skip(joined: bytes, utf8: bytes) -> int | None:
+    """How many leading bytes the tokenizer added if the pieces' bytes spell the text: 0, or 1 for the
+    dummy-prefix space; None if they do not spell it (normalization, a typed U+2581).
+
+    >>> _spelling_skip(b" ab", b"ab"), _spelling_skip(b"ab", b"ab"), _spelling_skip(b" a b", b"a_b")
+    (1, 0, None)
+    """
+    if joined == utf8:
+        return 0
+    if len(joined) == len(utf8) + 1 and joined[:1] == b" " and joined[1:] == utf8:
+        return 1
+    return None
+
+
 class _SentencePieceSpans:
     """Shared by the plain and the Mistral SentencePiece tokenizers: spans, bytes, kinds."""
 
@@ -69,8 +83,8 @@ class _SentencePieceSpans:
         for i, (text, x) in enumerate(zip(texts, ids, strict=True)):
             utf8 = text.encode("utf-8")
             joined = b"".join(tables.token_bytes[np.array(x, dtype=np.int64)].tolist()) if x else b""
-            skip = len(joined) - len(utf8)
-            if (skip == 0 and joined == utf8) or (skip == 1 and joined[:1] == b" " and joined[1:] == utf8):
+            skip = _spelling_skip(joined, utf8)
+            if skip is not None:
                 fast.append(i)
                 skips.append(skip)
             else:
@@ -88,8 +102,8 @@ class _SentencePieceSpans:
             tables = self._tables
             token_bytes = tables.token_bytes[np.array(ids, dtype=np.int64)].tolist() if ids else []
             joined = b"".join(token_bytes)
-            skip = len(joined) - len(utf8)
-            if (skip == 0 and joined == utf8) or (skip == 1 and joined[:1] == b" " and joined[1:] == utf8):
+            skip = _spelling_skip(joined, utf8)
+            if skip is not None:
                 enc = tables.encoding(tokenizer, text, utf8, ids, token_bytes=token_bytes, skip=skip)
                 table = self._bytes_table
                 return enc.with_added(None if bos is None else (bos, table[bos]),
