@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import duckdb
 import streamlit as st
 
 from analysis import Tokenizer, get_tokenizer, load_catalogue
+from analysis.store.schema import default_db_path, open_readonly
+
+#: Session-state key the Tokenizer lab fills with the tokenizers a user trained in this session:
+#: ``{label: "file:/path/to/tokenizer.json"}``. The Playground offers them beside the catalogue.
+LAB_TOKENIZERS = "lab_tokenizers"
 
 
 @st.cache_resource(show_spinner="Loading tokenizer…")
@@ -15,6 +24,36 @@ def tokenizer(tokenizer_id: str) -> Tokenizer:
 
 def catalogue_ids() -> list[str]:
     return load_catalogue().ids
+
+
+def db_path() -> Path:
+    return default_db_path()
+
+
+def _db_version(path: Path) -> tuple[int, int, int]:
+    """Identity of the file now at ``path`` (a rebuilt database is swapped in by rename: a new inode)."""
+    st_ = os.stat(path)
+    return st_.st_ino, st_.st_mtime_ns, st_.st_size
+
+
+@st.cache_resource(show_spinner="Opening the statistics database…", max_entries=2)
+def _connection(path: str, version: tuple[int, int, int]) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per database file version, shared by every session."""
+    return open_readonly(Path(path))
+
+
+def store() -> duckdb.DuckDBPyConnection:
+    """A cursor of the shared read-only connection: one per call, so sessions (threads) never share a cursor.
+
+    Raises:
+        StoreError: no database built yet, or an unreadable one (pages show it with :func:`show_error`).
+    """
+    path = db_path()
+    try:
+        version = _db_version(path)
+    except FileNotFoundError:
+        version = (0, 0, 0)
+    return _connection(str(path), version).cursor()
 
 
 def show_error(e: Exception) -> None:
