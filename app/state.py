@@ -9,6 +9,7 @@ import duckdb
 import streamlit as st
 
 from analysis import Tokenizer, get_tokenizer, load_catalogue
+from analysis.store import read
 from analysis.store.schema import default_db_path, open_readonly
 
 #: Session-state key the Tokenizer lab fills with the tokenizers a user trained in this session:
@@ -48,12 +49,26 @@ def store() -> duckdb.DuckDBPyConnection:
     Raises:
         StoreError: no database built yet, or an unreadable one (pages show it with :func:`show_error`).
     """
+    return _connection(*db_key()).cursor()
+
+
+def db_key() -> tuple[str, tuple[int, int, int]]:
+    """The database file and its version: part of every cached query's key, so a swapped-in file is re-read."""
     path = db_path()
     try:
-        version = _db_version(path)
+        return str(path), _db_version(path)
     except FileNotFoundError:
-        version = (0, 0, 0)
-    return _connection(str(path), version).cursor()
+        return str(path), (0, 0, 0)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _read(fn: str, key: tuple[str, tuple[int, int, int]], args: tuple, kwargs: tuple) -> object:
+    return getattr(read, fn)(_connection(*key).cursor(), *args, **dict(kwargs))
+
+
+def query(fn: str, *args: object, **kwargs: object) -> object:
+    """``analysis.store.read.<fn>(cursor, *args)``, cached per database version (arguments must be hashable)."""
+    return _read(fn, db_key(), args, tuple(sorted(kwargs.items())))
 
 
 def show_error(e: Exception) -> None:

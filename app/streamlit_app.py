@@ -15,6 +15,8 @@ st.set_page_config(page_title="Token Atlas", page_icon="🗺️", layout="wide")
 
 pages = [
     st.Page(str(Path(__file__).parent / "pages" / "playground.py"), title="Playground", icon="🔤", default=True),
+    st.Page(str(Path(__file__).parent / "pages" / "premiums.py"), title="Premium explorer", icon="🌍",
+            url_path="premiums"),
     st.Page(str(Path(__file__).parent / "pages" / "catalogue.py"), title="Tokenizers", icon="📚",
             url_path="tokenizers"),
 ]

@@ -21,3 +21,18 @@ ALL_IDS = load_catalogue().ids
 def any_tokenizer(request: pytest.FixtureRequest):
     """Every catalogue tokenizer, loaded once per process and shared."""
     return get_tokenizer(request.param)
+
+
+#: Tokenizers counted into the dashboard tests' database: two real LLM vocabularies, one with UNK-flagged cells
+#: (BERT), and the byte baseline whose counts anyone can check by hand.
+APP_DB_TOKENIZERS = ["o200k_base", "llama3", "bert-uncased", "utf8-bytes"]
+
+
+@pytest.fixture(scope="session")
+def app_db(tmp_path_factory: pytest.TempPathFactory):
+    """A real statistics database: the UDHR counted with APP_DB_TOKENIZERS (built once per test session)."""
+    from analysis.store.build import build
+
+    db = tmp_path_factory.mktemp("appdb") / "atlas.duckdb"
+    build(db, corpora=["udhr"], tokenizers=APP_DB_TOKENIZERS, workers=2)
+    return db

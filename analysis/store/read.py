@@ -24,6 +24,13 @@ def corpora(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT corpus FROM corpora ORDER BY corpus").fetchall()]
 
 
+def corpus_info(con: duckdb.DuckDBPyConnection, corpus: str) -> dict[str, object]:
+    """A corpus's record: source, sha256, language and unit counts, normalization, import time."""
+    _check_corpus(con, corpus)
+    cur = con.execute("SELECT * EXCLUDE (unit_order) FROM corpora WHERE corpus = ?", [corpus])
+    return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+
+
 def _check_corpus(con: duckdb.DuckDBPyConnection, corpus: str) -> None:
     if con.execute("SELECT count(*) FROM corpora WHERE corpus = ?", [corpus]).fetchone()[0] == 0:
         raise StoreError(f"No corpus {corpus!r} in the database; it has: {', '.join(corpora(con)) or 'none'}.")
@@ -142,6 +149,48 @@ def fairness(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
                     "worst_language": s.argmax, "gini": s.gini,
                     "language_set": f"{'complete ' if complete_only else ''}{corpus} variants with a premium"})
     return pd.DataFrame(out)
+
+
+def languages(con: duckdb.DuckDBPyConnection, corpus: str) -> pd.DataFrame:
+    """Every language of a corpus with its metadata (name, script, codes, direction, coordinates, complete)."""
+    _check_corpus(con, corpus)
+    return con.execute(
+        """SELECT lang, name, script, bcp47, iso639_3, direction, latitude, longitude, complete, stage
+           FROM languages WHERE corpus = ? ORDER BY name, lang""", [corpus]).df()
+
+
+def unit_names(con: duckdb.DuckDBPyConnection, corpus: str) -> list[str]:
+    """The corpus's parallel units in their order (for the UDHR: preamble, article 1, ... article 30)."""
+    _check_corpus(con, corpus)
+    return list(con.execute("SELECT unit_order FROM corpora WHERE corpus = ?", [corpus]).fetchone()[0])
+
+
+def unit_text(con: duckdb.DuckDBPyConnection, corpus: str, lang: str, unit: str | None = None) -> str:
+    """One unit's text, or (``unit=None``) every unit of the language joined by blank lines.
+
+    Raises:
+        StoreError: no such corpus, language or unit.
+    """
+    _check_corpus(con, corpus)
+    rows = con.execute(
+        "SELECT text FROM units WHERE corpus = ? AND lang = ? AND (unit = ? OR ? IS NULL) ORDER BY position",
+        [corpus, lang, unit, unit]).fetchall()
+    if not rows:
+        what = f"unit {unit!r} of language {lang!r}" if unit else f"language {lang!r}"
+        raise StoreError(f"Corpus {corpus!r} has no {what}. Pick a language and unit from the lists.")
+    return "\n\n".join(r[0] for r in rows)
+
+
+def unit_ratios(con: duckdb.DuckDBPyConnection, corpus: str, lang: str, reference: str = DEFAULT_REFERENCE,
+                tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per parallel unit: tokens of ``lang`` over tokens of ``reference`` (the per-unit premium distribution)."""
+    _check_corpus(con, corpus)
+    _check_reference(con, corpus, reference)
+    tids = _tokenizers(con, corpus, tokenizers)
+    return con.execute(
+        """SELECT tokenizer, unit, ratio FROM unit_ratios
+           WHERE corpus = ? AND lang = ? AND reference = ? AND list_contains(?, tokenizer) AND ratio IS NOT NULL
+           ORDER BY tokenizer, unit""", [corpus, lang, reference, tids]).df()
 
 
 def export(con: duckdb.DuckDBPyConnection, table: str, out: Path, fmt: Literal["csv", "parquet"]) -> Path:

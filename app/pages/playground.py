@@ -1,46 +1,189 @@
-"""Playground: paste text, see it tokenized by several tokenizers side by side."""
+"""Playground: paste, upload or pick a text and see it tokenized by several tokenizers side by side."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
+from analysis.langdetect import detect, match_language
+from analysis.playground import (
+    PlaygroundState,
+    boundary_diff,
+    ids_html,
+    pair_premiums,
+    state_from_query,
+    summary_row,
+    tokens_csv,
+    tokens_json,
+)
 from analysis.render import CSS, tokens_html
-from app.state import catalogue_ids, show_error, tokenizer
+from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
+from app.state import LAB_TOKENIZERS, query, show_error, tokenizer
 
 DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 DEFAULT_TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。 ሰው ሁሉ ሲወለድ ነጻ ነው።"
-MAX_CHARS = 200_000
+MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
+DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
+SOURCES = ("Type or paste", "Upload a file", "UDHR sample")
+
+catalogue = load_catalogue()
+lab: dict[str, str] = st.session_state.get(LAB_TOKENIZERS, {})
+known = catalogue.ids + list(lab)
+ss = st.session_state
+
+# ---------------------------------------------------------------- state from the URL, once per session
+if "pg_init" not in ss:
+    ss.pg_init = True
+    url_state, warnings = state_from_query(st.query_params.to_dict(), known)
+    ss.pg_link_warnings = warnings
+    ss.pg_tokenizers = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
+    ss.pg_text = url_state.text if url_state.text is not None else DEFAULT_TEXT
+    ss.pg_ws = url_state.show_whitespace
+    ss.pg_view = url_state.view
+    if url_state.compare is not None:
+        ss.pg_translate, ss.pg_compare = True, url_state.compare
+    if url_state.sample:
+        ss.pg_source = SOURCES[2]
+        ss.pg_corpus, ss.pg_sample_lang, ss.pg_sample_unit = url_state.sample
+for w in ss.pop("pg_link_warnings", []):
+    st.warning(w)
 
 st.title("Playground")
-text = st.text_area("Text", value=DEFAULT_TEXT, height=140, key="pg_text", max_chars=MAX_CHARS)
-ids = catalogue_ids()
-chosen = st.multiselect("Tokenizers", ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="pg_tokenizers")
-show_ws = st.toggle("Show spaces, tabs and newlines", value=False, key="pg_ws")
-
-st.html(f"<style>{CSS}</style>")
-catalogue = load_catalogue()
-rows = []
-for tid in chosen:
+source = st.radio("Text", SOURCES, horizontal=True, key="pg_source", label_visibility="collapsed")
+text, sample = "", None
+if source == SOURCES[0]:
+    text = st.text_area("Text", height=140, key="pg_text", max_chars=MAX_CHARS,
+                        help=f"Up to {MAX_CHARS:,} characters; upload a file for more structure.")
+elif source == SOURCES[1]:
+    upload = st.file_uploader(f"A text file ({' '.join(SUFFIXES)}; at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+                              type=[s.lstrip(".") for s in SUFFIXES], key="pg_upload",
+                              max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+    replace = st.checkbox("Decode with replacement characters (U+FFFD) if the file is not UTF-8", key="pg_replace")
+    if upload is not None:
+        try:
+            up = read_upload(upload.name, upload.getvalue(), errors="replace" if replace else "strict")
+            field = None
+            if up.kind != "text":
+                field = st.selectbox("Field to tokenize (rows joined by newlines)", up.fields, key="pg_field")
+            text = up.text(field)
+            note = f"{up.decoded.encoding}" + (f", {up.decoded.replaced:,} undecodable byte run(s) replaced by U+FFFD"
+                                              if up.decoded.replaced else "")
+            st.caption(f"{upload.name}: {len(text):,} characters ({note})")
+        except AnalysisError as e:
+            show_error(e)
+else:
     try:
-        enc = tokenizer(tid).encode(text)
+        corpora = query("corpora")
+        corpus = st.selectbox("Corpus", corpora, key="pg_corpus")
+        langs = query("languages", corpus)
+        names = dict(zip(langs["lang"], langs["name"] + " (" + langs["lang"] + ")"))
+        if ss.get("pg_sample_lang") not in names:
+            ss.pg_sample_lang = "hin" if "hin" in names else next(iter(names))
+        lang = st.selectbox("Language (type to search by name or code)", list(names), key="pg_sample_lang",
+                            format_func=names.get)
+        units = ["(all)", *query("unit_names", corpus)]
+        if ss.get("pg_sample_unit") not in units:
+            ss.pg_sample_unit = units[1] if len(units) > 1 else units[0]
+        unit = st.selectbox("Unit", units, key="pg_sample_unit")
+        text = query("unit_text", corpus, lang, None if unit == "(all)" else unit)
+        sample = (corpus, lang, unit)
+        st.text_area("Sample text", text, height=140, disabled=True, key="pg_sample_view")
     except AnalysisError as e:
         show_error(e)
-        continue
-    entry = catalogue.tokenizer(tid)
-    kinds = enc.kind_counts()
-    n = enc.count
-    rows.append({
-        "tokenizer": tid,
-        "tokens": n,
-        "chars/token": round(len(text) / n, 2) if n else None,
-        "bytes/token": round(len(text.encode()) / n, 2) if n else None,
-        "% of context": round(100 * n / entry.context_window, 3) if entry.context_window else None,
-        "unknown": kinds["unknown"],
-        "byte fallback": kinds["byte_fallback"],
-    })
-    with st.container(border=True):
-        st.markdown(f"**{entry.name}** · `{tid}` · {n} tokens")
-        st.html(tokens_html(enc, show_whitespace=show_ws))
-if rows:
-    st.dataframe(rows, hide_index=True, key="pg_summary")
+
+if len(text) > MAX_CHARS:
+    st.warning(f"The text has {len(text):,} characters; the Playground tokenizes the first {MAX_CHARS:,}. "
+               "For longer texts use `python -m analysis encode --tokenizer ID < file`.")
+    text = text[:MAX_CHARS]
+
+cols = st.columns([3, 1, 1, 1])
+chosen = cols[0].multiselect("Tokenizers", known, key="pg_tokenizers",
+                             format_func=lambda t: f"{t} (trained in the lab)" if t in lab else t)
+view = cols[1].radio("View", ("tokens", "ids"), key="pg_view", horizontal=True)
+show_ws = cols[2].toggle("Show whitespace", key="pg_ws", help="Draw spaces as ·, tabs as →, newlines as ↵")
+translate = cols[3].toggle("Translation mode", key="pg_translate", help="Compare with the same text in another language")
+
+# Keep the URL in step with what is shown: it is the permalink.
+link = PlaygroundState(chosen, text, show_ws, view, sample if source == SOURCES[2] else None,
+                       ss.get("pg_compare") if translate else None).to_query()
+if dict(st.query_params.to_dict()) != link:
+    st.query_params.from_dict(link)
+
+
+def encode_all(value: str) -> list:
+    out = []
+    for tid in chosen:
+        try:
+            out.append(tokenizer(lab.get(tid, tid)).encode(value))
+        except AnalysisError as e:
+            show_error(e)
+    return out
+
+
+encodings = encode_all(text) if text else []
+
+# ---------------------------------------------------------------- language awareness
+if text:
+    found = detect(text[:4000])
+    if found.code is None:
+        st.caption(f"Script: {found.script or 'none'} · language: {found.note}")
+    else:
+        line = f"Detected language: **{found.code}** ({found.probability:.0%}) · script **{found.script}**"
+        try:
+            match = match_language(found, query("languages", "udhr").to_dict("records"))
+            if match is not None and match["lang"] != "eng":
+                counted = [e.tokenizer.id for e in encodings if e.tokenizer.id in query("counted_tokenizers", "udhr")]
+                if counted:
+                    prem = query("premiums", "udhr", "eng", tuple(counted))
+                    prem = prem[prem["lang"] == match["lang"]]
+                    facts = [f"{r.premium:.2f}× with {r.tokenizer}" for r in prem.itertuples() if r.premium == r.premium]
+                    line += (f" · on the UDHR, {match['name']} ({match['lang']}) needs these multiples of English's "
+                             f"token count: {', '.join(facts)}")
+        except AnalysisError:
+            pass  # no statistics database: the detection alone is still useful
+        st.caption(line)
+
+# ---------------------------------------------------------------- summary, tokens, exports
+if encodings:
+    st.dataframe([summary_row(e) for e in encodings], hide_index=True, key="pg_summary",
+                 column_config={"% of context": st.column_config.NumberColumn(format="%.3f %%")})
+    cap = ss.setdefault("pg_cap", DRAW_STEP)
+    st.html(f"<style>{CSS}</style>")
+    grid = st.columns(2) if len(encodings) > 1 else [st.container()]
+    for k, enc in enumerate(encodings):
+        with grid[k % len(grid)].container(border=True):
+            st.markdown(f"**{enc.tokenizer.id}** · {enc.count:,} tokens")
+            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap) if view == "tokens"
+                    else ids_html(enc, max_tokens=cap))
+    longest = max(e.count for e in encodings)
+    if longest > cap:
+        st.info(f"Drawing the first {cap:,} tokens of each tokenizer; counts above are for the whole text.")
+        if st.button(f"Draw {DRAW_STEP:,} more tokens", key="pg_more"):
+            ss.pg_cap = cap + DRAW_STEP
+            st.rerun()
+    st.caption("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
+               "Badges: special, UNK, byte (byte fallback). Hover a token for its id, bytes and vocabulary entry.")
+
+    exp = st.columns(3)
+    exp[0].download_button("Tokens as JSON (all)", tokens_json(encodings), "tokens.json", "application/json",
+                           key="pg_dl_json")
+    pick = exp[1].selectbox("CSV of", [e.tokenizer.id for e in encodings], key="pg_csv_of",
+                            label_visibility="collapsed")
+    exp[2].download_button(f"Tokens of {pick} as CSV", tokens_csv(next(e for e in encodings if e.tokenizer.id == pick)),
+                           f"tokens-{pick.replace(':', '_').replace('/', '_')}.csv", "text/csv", key="pg_dl_csv")
+
+    if len(encodings) > 1:
+        with st.expander("Boundary diff: where the tokenizers cut the text", expanded=False):
+            diff = boundary_diff(encodings)
+            st.caption(f"│ every tokenizer cuts here ({len(diff.shared):,} places) · a number: only that many of the "
+                       f"{len(encodings)} cut here ({len(diff.disputed):,} places). Hover a mark for who cuts.")
+            st.html(diff.html())
+            st.dataframe(diff.agreement(), hide_index=True, key="pg_agreement")
+
+# ---------------------------------------------------------------- translation mode
+if translate:
+    other = st.text_area("The same text in another language", height=120, key="pg_compare", max_chars=MAX_CHARS)
+    if other and encodings:
+        second = encode_all(other)
+        st.dataframe(pair_premiums(encodings, second), hide_index=True, key="pg_pair")
+        st.caption("Premium = tokens of the second text / tokens of the first, per tokenizer (a ratio of totals).")

@@ -1,0 +1,81 @@
+"""Which language and script a pasted text is in, and which language of a stored corpus that is.
+
+Language identification is py3langid (langid.py's model, offline, ~150 languages, ISO 639 codes); the
+script is the text's dominant Unicode script (:mod:`analysis.scripts`). Matching to a corpus prefers a
+variant in the same script, complete, whose BCP 47 tag is exactly the detected code.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .scripts import dominant_script
+
+#: Codes py3langid uses where corpora use another tag for the same language.
+ALIASES = {"no": "nb"}
+#: Below this many letters the guess is too unreliable to show.
+MIN_CHARS = 12
+
+_lock = threading.Lock()
+_identifier = None
+
+
+def _model():
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _identifier
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A language guess: ISO 639 code (as py3langid labels it), its probability, and the dominant script."""
+
+    code: str | None
+    probability: float
+    script: str | None
+    note: str | None = None  # why there is no guess
+
+
+def detect(text: str) -> Detection:
+    """Guess the language and script of ``text``.
+
+    >>> d = detect("Toute personne a droit à l'éducation.")
+    >>> d.code, d.script
+    ('fr', 'Latn')
+    """
+    script = dominant_script(text)
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < MIN_CHARS:
+        return Detection(None, 0.0, script, f"too short to guess the language (fewer than {MIN_CHARS} letters)")
+    code, prob = _model().classify(text)
+    return Detection(code, float(prob), script)
+
+
+def match_language(detection: Detection, languages: Iterable[Mapping[str, object]]) -> Mapping[str, object] | None:
+    """The corpus language (a row with lang, bcp47, iso639_3, script, complete) that best fits a detection.
+
+    >>> rows = [{"lang": "cmn_hant", "bcp47": "zh-Hant", "iso639_3": "cmn", "script": "Hani", "complete": True},
+    ...         {"lang": "cmn_hans", "bcp47": "zh", "iso639_3": "cmn", "script": "Hani", "complete": True}]
+    >>> match_language(Detection("zh", 1.0, "Hani"), rows)["lang"]
+    'cmn_hans'
+    """
+    if detection.code is None:
+        return None
+    code = ALIASES.get(detection.code, detection.code)
+    candidates = [r for r in languages
+                  if str(r.get("bcp47") or "").split("-")[0] == code or r.get("iso639_3") == code or r.get("lang") == code]
+    if not candidates:
+        return None
+
+    def rank(r: Mapping[str, object]) -> tuple:
+        lang = str(r["lang"])
+        return (detection.script is not None and r.get("script") != detection.script, not r.get("complete"),
+                r.get("bcp47") != code, lang != r.get("iso639_3"), len(lang), lang)
+
+    return min(candidates, key=rank)

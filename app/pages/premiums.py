@@ -1,0 +1,126 @@
+"""Premium explorer: how many more tokens each language needs than a reference language, per tokenizer."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from analysis import AnalysisError, charts
+from analysis.premium_view import filter_languages, policy_line
+from app.state import query, show_error
+
+DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
+ss = st.session_state
+
+st.title("Premium explorer")
+st.caption("Token premium of a language = its tokens on the parallel units it shares with the reference, divided by "
+           "the reference's tokens on the same units (a ratio of totals). Bars show the 95% bootstrap interval over "
+           "units. Definitions: Methods page.")
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Parquet of exactly the data a chart shows."""
+    a, b, _ = st.columns([1, 1, 4])
+    a.download_button("CSV", df.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{key}_csv")
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    b.download_button("Parquet", buf.getvalue(), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq")
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, config=charts.IMAGE_CONFIG)
+
+
+try:
+    corpora = query("corpora")
+    if not corpora:
+        raise AnalysisError("The statistics database has no corpus yet. Run `python -m analysis build`.")
+    top = st.columns([1, 2, 3])
+    corpus = top[0].selectbox("Corpus", corpora, key="px_corpus")
+    langs = query("languages", corpus)
+    names = dict(zip(langs["lang"], langs["name"].fillna(langs["lang"])))
+    if ss.get("px_reference") not in names:
+        ss.px_reference = "eng" if "eng" in names else next(iter(names))
+    reference = top[1].selectbox("Reference language", list(names), key="px_reference",
+                                 format_func=lambda c: f"{names[c]} ({c})")
+    counted = query("counted_tokenizers", corpus)
+    if "px_tokenizers" not in ss or not set(ss.px_tokenizers) <= set(counted):
+        ss.px_tokenizers = [t for t in DEFAULT_TOKENIZERS if t in counted] or counted[:6]
+    tokenizers = top[2].multiselect("Tokenizers", counted, key="px_tokenizers")
+
+    f = st.columns([2, 2, 1])
+    search = f[0].text_input("Search languages by name or code", key="px_search", placeholder="e.g. Hindi, amh, Cyrl")
+    scripts = f[1].multiselect("Scripts", sorted(langs["script"].dropna().unique()), key="px_scripts")
+    complete = f[2].checkbox("Complete variants only", value=False, key="px_complete",
+                             help="Variants with the preamble and all 30 articles")
+    if not tokenizers:
+        st.info("Pick at least one tokenizer.")
+        st.stop()
+
+    prem = query("premiums", corpus, reference, tuple(tokenizers))
+    shown = filter_languages(prem, langs, search=search, scripts=tuple(scripts), complete_only=complete)
+    meta = query("meta")
+    policy = policy_line(meta, query("corpus_info", corpus))
+    ref_name = names[reference]
+    st.caption(f"{shown['lang'].nunique():,} of {langs['lang'].nunique():,} variants shown · {policy}")
+    flagged = shown[shown["unk_flag"].fillna(False)]
+    if len(flagged):
+        st.warning(f"{len(flagged)} (tokenizer, language) cells map more than 10% of the text to UNK; their premiums "
+                   "are not meaningful and are marked in the table: "
+                   + ", ".join(sorted({f'{r.tokenizer}/{r.lang}' for r in flagged.itertuples()})[:12])
+                   + (" …" if len(flagged) > 12 else ""))
+    if shown.empty:
+        st.info("No language matches the filters.")
+        st.stop()
+
+    tabs = st.tabs(["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness", "Table"])
+    with tabs[0]:
+        n_langs = shown["lang"].nunique()
+        limit = st.slider("Languages in the chart (sorted by mean premium)", 1, n_langs, min(60, n_langs),
+                          key="px_limit") if n_langs > 1 else 1
+        order = charts.language_order(shown)
+        ends = st.radio("Show", ("highest premiums", "lowest premiums"), horizontal=True, key="px_ends")
+        keep = order[-limit:] if ends == "highest premiums" else order[:limit]
+        bars = shown[(shown["name"].fillna(shown["lang"]) + " (" + shown["lang"] + ")").isin(keep)]
+        chart(charts.premium_bars(bars, reference_name=ref_name, policy=policy), "px_bars")
+        downloads(bars, f"premiums-{corpus}-{reference}", "px_dl_bars")
+    with tabs[1]:
+        chart(charts.premium_heatmap(shown, reference_name=ref_name), "px_heatmap")
+        downloads(shown.pivot_table(index="lang", columns="tokenizer", values="premium").reset_index(),
+                  f"premium-matrix-{corpus}-{reference}", "px_dl_heat")
+    with tabs[2]:
+        map_tok = st.selectbox("Tokenizer on the map", tokenizers, key="px_map_tokenizer")
+        chart(charts.premium_map(shown, langs, tokenizer=map_tok, reference_name=ref_name), "px_map")
+        placed = shown[shown["tokenizer"] == map_tok].merge(langs[["lang", "latitude", "longitude"]], on="lang")
+        downloads(placed, f"premium-map-{corpus}-{map_tok}", "px_dl_map")
+    with tabs[3]:
+        chart(charts.script_distribution(shown, reference_name=ref_name), "px_scripts_chart")
+        downloads(shown[["tokenizer", "lang", "name", "script", "premium"]], f"premium-by-script-{corpus}",
+                  "px_dl_script")
+    with tabs[4]:
+        options = sorted(shown["lang"].unique(), key=lambda c: names.get(c, c))
+        if ss.get("px_unit_lang") not in options:
+            ss.px_unit_lang = "hin" if "hin" in options else options[0]
+        one = st.selectbox("Language", options, key="px_unit_lang", format_func=lambda c: f"{names[c]} ({c})")
+        units = query("unit_ratios", corpus, one, reference, tuple(tokenizers))
+        chart(charts.unit_distribution(units, language_name=names[one], reference_name=ref_name), "px_units")
+        downloads(units, f"unit-premiums-{corpus}-{one}", "px_dl_units")
+        st.page_link("pages/playground.py", label=f"Open {names[one]} in the Playground with these tokenizers",
+                     icon="🔤", query_params={"tokenizers": ",".join(tokenizers), "corpus": corpus, "lang": one,
+                                             "unit": "(all)"})
+    with tabs[5]:
+        fair = query("fairness", corpus, reference, tuple(tokenizers), complete_only=complete)
+        chart(charts.fairness_chart(fair), "px_fairness")
+        st.dataframe(fair, hide_index=True, key="px_fair_table")
+        downloads(fair, f"fairness-{corpus}-{reference}", "px_dl_fair")
+        st.caption("Gini of the premiums over the stated language set (0: every language pays the same).")
+    with tabs[6]:
+        st.dataframe(shown, hide_index=True, key="px_table",
+                     column_config={"premium": st.column_config.NumberColumn(format="%.3f"),
+                                    "ci_low": st.column_config.NumberColumn(format="%.3f"),
+                                    "ci_high": st.column_config.NumberColumn(format="%.3f")})
+        downloads(shown, f"premiums-{corpus}-{reference}-all", "px_dl_table")
+except AnalysisError as e:
+    show_error(e)
