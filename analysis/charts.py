@@ -15,8 +15,10 @@ import plotly.graph_objects as go
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 #: Diverging scale centred on premium 1.0 (blue: cheaper than the reference, orange/red: dearer), on log2.
 PREMIUM_SCALE = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
-#: The image a chart's camera button saves.
-IMAGE_CONFIG = {"toImageButtonOptions": {"format": "png", "scale": 2}, "displaylogo": False}
+#: Plotly config for every chart: the camera button saves a PNG; geo outlines come from the app's own static files
+#: (a relative URL, so it also works under a base path), never from a CDN.
+IMAGE_CONFIG = {"toImageButtonOptions": {"format": "png", "scale": 2}, "displaylogo": False,
+                "topojsonURL": "app/static/maps/"}
 
 
 def _label(df: pd.DataFrame) -> pd.Series:

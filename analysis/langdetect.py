@@ -17,6 +17,8 @@ from .scripts import dominant_script
 ALIASES = {"no": "nb"}
 #: Below this many letters the guess is too unreliable to show.
 MIN_CHARS = 12
+#: A guess below this probability is reported as uncertain and not linked to a corpus language.
+MIN_PROBABILITY = 0.5
 
 _lock = threading.Lock()
 _identifier = None
@@ -54,6 +56,8 @@ def detect(text: str) -> Detection:
     if letters < MIN_CHARS:
         return Detection(None, 0.0, script, f"too short to guess the language (fewer than {MIN_CHARS} letters)")
     code, prob = _model().classify(text)
+    if prob < MIN_PROBABILITY:
+        return Detection(None, float(prob), script, f"uncertain (best guess {code}, {prob:.0%}); mixed or short text?")
     return Detection(code, float(prob), script)
 
 

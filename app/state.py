@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from analysis import Tokenizer, get_tokenizer, load_catalogue
+from analysis import AnalysisError, Tokenizer, get_tokenizer, load_catalogue
 from analysis.store import read
 from analysis.store.schema import default_db_path, open_readonly
 
@@ -69,6 +69,33 @@ def _read(fn: str, key: tuple[str, tuple[int, int, int]], args: tuple, kwargs: t
 def query(fn: str, *args: object, **kwargs: object) -> object:
     """``analysis.store.read.<fn>(cursor, *args)``, cached per database version (arguments must be hashable)."""
     return _read(fn, db_key(), args, tuple(sorted(kwargs.items())))
+
+
+#: Files the app serves itself (Streamlit static serving: app/static/ at /app/static/), copied from the verified cache.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_FILES = {"maps/world_110m.json": "maps/world_110m.json"}  # cache path -> path under app/static/
+
+
+@st.cache_resource(show_spinner=False)
+def provide_static_files() -> list[str]:
+    """Copy the verified map outline (and any other static file) into app/static/, atomically; once per process.
+
+    Returns the problems (a missing asset): the map is then drawn without outlines, not broken.
+    """
+    from analysis.assets import atomic_write_bytes, require_asset, sha256_file
+
+    problems = []
+    files = load_catalogue().files
+    for cache_path, rel in STATIC_FILES.items():
+        try:
+            src = require_asset(files[cache_path])
+        except AnalysisError as e:
+            problems.append(e.message)
+            continue
+        dest = STATIC_DIR / rel
+        if not dest.is_file() or sha256_file(dest) != files[cache_path].sha256:
+            atomic_write_bytes(dest, src.read_bytes())
+    return problems
 
 
 def show_error(e: Exception) -> None:

@@ -11,13 +11,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts app/ on the path, not the checkout
     sys.path.insert(0, str(ROOT))
 
-st.set_page_config(page_title="Token Atlas", page_icon="🗺️", layout="wide")
+from app.state import provide_static_files  # noqa: E402  (needs the checkout on the path)
 
+st.set_page_config(page_title="Token Atlas", page_icon="🗺️", layout="wide")
+provide_static_files()
+
+# The pages live in app/views/, not app/pages/: Streamlit would treat a pages/ folder as old-style pages and
+# serve them without this entry point (no navigation, no page config) when a URL names one directly.
+VIEWS = Path(__file__).parent / "views"
 pages = [
-    st.Page(str(Path(__file__).parent / "pages" / "playground.py"), title="Playground", icon="🔤", default=True),
-    st.Page(str(Path(__file__).parent / "pages" / "premiums.py"), title="Premium explorer", icon="🌍",
-            url_path="premiums"),
-    st.Page(str(Path(__file__).parent / "pages" / "catalogue.py"), title="Tokenizers", icon="📚",
-            url_path="tokenizers"),
+    st.Page(str(VIEWS / "playground.py"), title="Playground", icon="🔤", default=True),
+    st.Page(str(VIEWS / "premiums.py"), title="Premium explorer", icon="🌍", url_path="premiums"),
+    st.Page(str(VIEWS / "catalogue.py"), title="Tokenizers", icon="📚", url_path="tokenizers"),
 ]
 st.navigation(pages).run()

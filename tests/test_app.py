@@ -140,7 +140,7 @@ def test_long_text_is_drawn_in_steps_but_counted_whole() -> None:
 
 def explorer() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
-    at.switch_page("pages/premiums.py").run()
+    at.switch_page("views/premiums.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -204,6 +204,6 @@ def test_explorer_without_a_database_explains(monkeypatch: pytest.MonkeyPatch, t
 
 def test_catalogue_page_lists_every_entry() -> None:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/catalogue.py").run()
+    at.switch_page("views/catalogue.py").run()
     assert not at.exception
     assert list(at.dataframe[0].value["id"]) == load_catalogue().ids

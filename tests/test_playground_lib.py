@@ -205,3 +205,10 @@ def test_detect_withholds_a_guess_on_short_text() -> None:
     found = detect("ok 42")
     assert found == Detection(None, 0.0, "Latn", "too short to guess the language (fewer than 12 letters)")
     assert match_language(found, [{"lang": "eng", "bcp47": "en"}]) is None
+
+
+def test_detect_reports_an_uncertain_guess_as_such() -> None:
+    found = detect("Ünïcödé → 😀 façade")  # accents and an emoji, no real language: langid's best guess is weak
+    assert found.code is None and found.script == "Latn"
+    assert found.note == f"uncertain (best guess lij, {found.probability:.0%}); mixed or short text?"
+    assert found.probability < 0.5

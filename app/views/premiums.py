@@ -107,7 +107,7 @@ try:
         units = query("unit_ratios", corpus, one, reference, tuple(tokenizers))
         chart(charts.unit_distribution(units, language_name=names[one], reference_name=ref_name), "px_units")
         downloads(units, f"unit-premiums-{corpus}-{one}", "px_dl_units")
-        st.page_link("pages/playground.py", label=f"Open {names[one]} in the Playground with these tokenizers",
+        st.page_link("views/playground.py", label=f"Open {names[one]} in the Playground with these tokenizers",
                      icon="🔤", query_params={"tokenizers": ",".join(tokenizers), "corpus": corpus, "lang": one,
                                              "unit": "(all)"})
     with tabs[5]:

@@ -49,7 +49,7 @@ for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 
 st.title("Playground")
-source = st.radio("Text", SOURCES, horizontal=True, key="pg_source", label_visibility="collapsed")
+source = st.radio("Source of the text", SOURCES, horizontal=True, key="pg_source", label_visibility="collapsed")
 text, sample = "", None
 if source == SOURCES[0]:
     text = st.text_area("Text", height=140, key="pg_text", max_chars=MAX_CHARS,

@@ -1,0 +1,192 @@
+"""Real browser: Debian's Chromium, driven by Playwright, against a real `streamlit run` on a free port.
+
+Screenshots land in test-artifacts/ (git-ignored) so a reviewer can see what users see.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from analysis import get_tokenizer
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(app_db: Path):
+    """`streamlit run` on a free loopback port, reading the test database; its URL once healthy."""
+    port = free_port()
+    env = {**os.environ, "ATLAS_DB": str(app_db)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"streamlit did not become healthy: {err[-2000:]}")
+        time.sleep(0.2)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash .ci/install-browser` (the README's test command does).")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):
+    """A fresh context per test; every dialog (alert) is recorded and dismissed; a screenshot at the end."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def wait_idle(page, timeout: float = 90_000) -> None:
+    """Wait until the app is connected and Streamlit has finished the current script run."""
+    page.wait_for_timeout(400)  # an interaction's rerun starts a moment after the event
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def counts(page) -> dict[str, int]:
+    """Token counts as the page prints them above each tokenizer's view ("**id** · N tokens")."""
+    expect(page.locator(".ta-tokens").first).to_be_visible()
+    out = {}
+    for text in page.locator('[data-testid="stMarkdownContainer"] p').all_inner_texts():
+        m = re.fullmatch(r"(\S+) · ([\d,]+) tokens", text.strip())
+        if m:
+            out[m.group(1)] = int(m.group(2).replace(",", ""))
+    return out
+
+
+def type_text(page, text: str) -> None:
+    area = page.get_by_label("Text", exact=True)
+    area.fill(text)
+    area.press("Control+Enter")
+    wait_idle(page)
+
+
+def test_paste_text_pick_tokenizers_read_counts(server, page) -> None:
+    page.goto(server)
+    page.wait_for_selector("text=Playground")
+    wait_idle(page)
+    assert set(counts(page)) == {"o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"}
+    text = "Tokenizers treat languages differently: नमस्ते दुनिया, 你好世界, ሰላም ዓለም."
+    type_text(page, text)
+    # Pick one more tokenizer through the multiselect, as a user would.
+    page.get_by_label("Tokenizers", exact=False).first.click()
+    page.keyboard.type("cl100k_base")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    got = counts(page)
+    assert got == {t: get_tokenizer(t).count(text) for t in got}
+    assert "cl100k_base" in got and len(got) == 7
+    # The URL is the permalink: it carries the tokenizers and the text.
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    assert query["text"] == [text] and "cl100k_base" in query["tokenizers"][0].split(",")
+
+
+def test_permalink_opens_the_same_state(server, page) -> None:
+    text = "Ünïcödé → 😀 façade"
+    page.goto(f"{server}/?tokenizers=utf8-bytes,codepoints,cl100k_base&ws=1&text={urllib.parse.quote(text)}")
+    wait_idle(page)
+    assert counts(page) == {"utf8-bytes": len(text.encode()), "codepoints": len(text),
+                            "cl100k_base": get_tokenizer("cl100k_base").count(text)}
+    expect(page.locator(".ta-ws").first).to_be_visible()  # whitespace made visible
+    expect(page.locator(".ta-split").first).to_be_visible()  # split characters drawn once, with a marker
+    assert "\ufffd" not in page.locator(".ta-tokens").first.inner_text()
+
+
+def test_script_injection_is_shown_literally(server, page) -> None:
+    # Through the URL parameter...
+    page.goto(f"{server}/?tokenizers=words,cl100k_base&text={urllib.parse.quote(XSS)}")
+    wait_idle(page)
+    expect(page.locator(".ta-tokens").first).to_be_visible()
+    first = page.locator(".ta-tokens").first.inner_text()
+    assert "<script>alert(1)</script>" in first and "<img src=x onerror=alert(1)>" in first
+    # ... and through the page.
+    type_text(page, XSS + " again")
+    assert XSS in page.locator(".ta-tokens").first.inner_text()
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert page.locator("img[src=x]").count() == 0
+
+
+def test_upload_a_file(server, page, tmp_path: Path) -> None:
+    f = tmp_path / "sample.tsv"
+    f.write_bytes("lang\ttext\nen\tHello world\nhi\tनमस्ते दुनिया\n".encode("utf-16"))
+    page.goto(f"{server}/?tokenizers=codepoints")
+    wait_idle(page)
+    page.get_by_text("Upload a file").click()
+    wait_idle(page)
+    page.locator('input[type="file"]').set_input_files(str(f))
+    wait_idle(page)
+    assert counts(page) == {"codepoints": len("en\nhi")}  # the first column is picked first
+    assert page.get_by_text("utf-16-le").count() > 0
+    page.get_by_label("Field to tokenize (rows joined by newlines)").click()
+    page.get_by_role("option", name="text").click()
+    wait_idle(page)
+    assert counts(page) == {"codepoints": len("Hello world\nनमस्ते दुनिया")}
+
+
+def test_premium_map(server, page) -> None:
+    page.goto(f"{server}/premiums")
+    wait_idle(page)
+    page.get_by_role("tab", name="Map", exact=True).click()
+    points = page.locator(".js-plotly-plot .scattergeo .point")
+    expect(points.first).to_be_visible(timeout=30_000)
+    # One marker per variant with coordinates, for the first of the default tokenizers.
+    assert points.count() > 450
