@@ -184,7 +184,7 @@ def test_explorer_per_unit_and_fairness(con) -> None:
     want = read.fairness(con, "udhr", "eng", ["o200k_base", "llama3", "bert-uncased"], complete_only=False)
     assert fair["gini"].to_dict() == want.set_index("tokenizer")["gini"].to_dict()
     link = at.get("page_link")[0].proto
-    assert (link.page, link.label) == ("playground", "Open Amharic in the Playground with these tokenizers")
+    assert (link.page, link.label) == ("", "Open Amharic in the Playground with these tokenizers")  # the root URL
     assert link.query_string == "tokenizers=o200k_base%2Cllama3%2Cbert-uncased&corpus=udhr&lang=amh&unit=%28all%29"
     # ... and that link opens the whole Amharic text with those tokenizers.
     at = app(tokenizers="o200k_base,llama3,bert-uncased", corpus="udhr", lang="amh", unit="(all)")
