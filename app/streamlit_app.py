@@ -22,6 +22,7 @@ VIEWS = Path(__file__).parent / "views"
 pages = [
     st.Page(str(VIEWS / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(VIEWS / "premiums.py"), title="Premium explorer", icon="🌍", url_path="premiums"),
+    st.Page(str(VIEWS / "import_corpus.py"), title="Import a corpus", icon="📥", url_path="import"),
     st.Page(str(VIEWS / "catalogue.py"), title="Tokenizers", icon="📚", url_path="tokenizers"),
 ]
 st.navigation(pages).run()

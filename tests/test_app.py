@@ -203,7 +203,7 @@ def test_explorer_without_a_database_explains(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_catalogue_page_lists_every_entry() -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app(tokenizers="utf8-bytes")  # pages with their own url_path can be switched to after one run
     at.switch_page("views/catalogue.py").run()
     assert not at.exception
     assert list(at.dataframe[0].value["id"]) == load_catalogue().ids

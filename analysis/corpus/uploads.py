@@ -1,0 +1,117 @@
+"""A parallel corpus uploaded through the dashboard: one TSV/JSONL file, or a .zip of a FLORES-200 / lines folder.
+
+The bytes are written to a private temporary folder and read with the same readers as the CLI
+(:func:`analysis.corpus.imports.read_corpus`), so every format rule and error message is the same. Archives
+are unpacked defensively: no absolute paths, no ``..``, no links, bounded size and file count.
+
+Example:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     c = corpus_from_upload("tsv", "mine.tsv", b"eng\\tfra\\nhello\\tbonjour\\n", name="mine", workdir=tmp)
+    >>> sorted(c.languages), c.unit_order
+    (['eng', 'fra'], ['1'])
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from ..errors import CorpusFormatError
+from .imports import CorpusKind, read_corpus
+from .model import ParallelCorpus
+
+#: Limits for what a dashboard user may upload (the CLI has its own, larger ones).
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_FILES = 2000
+FILE_KINDS = {"tsv": ".tsv", "jsonl": ".jsonl"}
+FOLDER_KINDS = ("flores200", "lines")
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def check_name(name: str, *, taken: tuple[str, ...] = ("udhr",)) -> str:
+    """A corpus name for the store: 1-40 letters, digits, ``_.-``; not a built-in corpus.
+
+    >>> check_name("flores-dev")
+    'flores-dev'
+    """
+    if not _NAME.fullmatch(name):
+        raise CorpusFormatError(f"Corpus name {name[:60]!r} is not allowed: use 1-40 letters, digits, '_', '.' or '-', "
+                                "starting with a letter or digit.", path=Path(name[:60] or "(empty)"))
+    if name in taken:
+        raise CorpusFormatError(f"{name!r} is a built-in corpus; choose another name.", path=Path(name))
+    return name
+
+
+def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: str, workdir: Path | str) -> ParallelCorpus:
+    """Read an uploaded corpus of ``kind`` from ``data`` (the file's bytes), using ``workdir`` for its files.
+
+    Raises:
+        CorpusFormatError: wrong file type for the kind, oversized or unsafe archive, or any reader error.
+    """
+    workdir = Path(workdir)
+    where = Path(filename)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise CorpusFormatError(f"{filename} is {len(data) / 2**20:.1f} MB; uploads are limited to "
+                                f"{MAX_UPLOAD_BYTES // 2**20} MB. Import larger corpora with `python -m analysis corpus "
+                                "import`.", path=where)
+    if kind in FILE_KINDS:
+        if not filename.lower().endswith(FILE_KINDS[kind]):
+            raise CorpusFormatError(f"A {kind} corpus is one {FILE_KINDS[kind]} file; got {filename}.", path=where)
+        path = workdir / f"upload{FILE_KINDS[kind]}"
+        path.write_bytes(data)
+        return _read(kind, path, name, where)
+    if kind not in FOLDER_KINDS:
+        raise CorpusFormatError(f"Unknown corpus kind {kind!r}. Choose one of: tsv, jsonl, flores200, lines.", path=where)
+    if not filename.lower().endswith(".zip"):
+        raise CorpusFormatError(f"Upload a {kind} folder as one .zip archive of it; got {filename}.", path=where)
+    root = _unzip(data, workdir / "upload", where)
+    return _read(kind, root, name, where)
+
+
+def _read(kind: CorpusKind, path: Path, name: str, shown_as: Path) -> ParallelCorpus:
+    try:
+        return read_corpus(kind, path, name=name)
+    except CorpusFormatError as e:  # name the user's file, not our temporary copy
+        message = e.message.replace(str(path), str(shown_as))
+        raise CorpusFormatError(message, path=shown_as, line=e.line, title=e.title) from None
+
+
+def _unzip(data: bytes, dest: Path, where: Path) -> Path:
+    """Unpack a zip safely into ``dest``; return the corpus folder (the archive's single top folder, if any)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except zipfile.BadZipFile as e:
+        raise CorpusFormatError(f"{where} is not a readable .zip archive ({e}).", path=where) from None
+    files = [m for m in members if not m.is_dir()]
+    if len(files) > MAX_FILES:
+        raise CorpusFormatError(f"{where} holds {len(files)} files; at most {MAX_FILES} are accepted.", path=where)
+    if sum(m.file_size for m in files) > MAX_UNPACKED_BYTES:
+        raise CorpusFormatError(f"{where} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; import it with "
+                                "`python -m analysis corpus import` instead.", path=where)
+    dest.mkdir(parents=True)
+    for m in files:
+        rel = PurePosixPath(m.filename)
+        if rel.is_absolute() or ".." in rel.parts or "\\" in m.filename:
+            raise CorpusFormatError(f"{where} has an unsafe path {m.filename!r}; archives must hold relative paths "
+                                    "inside the folder.", path=where)
+        if stat.S_ISLNK(m.external_attr >> 16):
+            raise CorpusFormatError(f"{where} holds a symbolic link ({m.filename}); links are not accepted.", path=where)
+        if rel.name.startswith(".") or "__MACOSX" in rel.parts:
+            continue  # Finder's resource forks and hidden files are not corpus files
+        target = dest.joinpath(*rel.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(m) as src:
+            payload = src.read(MAX_UNPACKED_BYTES + 1)
+        if len(payload) != m.file_size:  # a header that lies about the size
+            raise CorpusFormatError(f"{where}: {m.filename} is not the size its header states.", path=where)
+        target.write_bytes(payload)
+    entries = [p for p in dest.iterdir()]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else dest

@@ -1,0 +1,62 @@
+"""Import a parallel corpus: upload it, count it with chosen tokenizers, explore its premiums."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import streamlit as st
+
+from analysis import AnalysisError, load_catalogue
+from analysis.corpus.uploads import FILE_KINDS, MAX_UPLOAD_BYTES, check_name, corpus_from_upload
+from analysis.store.build import build, import_into_store
+from app.state import db_path, query, show_error
+
+DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
+KINDS = {
+    "tsv": "TSV: one column per language, a header row of language codes",
+    "jsonl": 'JSONL: one {"id", "lang", "text"} object per line',
+    "flores200": "FLORES-200 folder (dev/<code>.dev, devtest/<code>.devtest) as a .zip",
+    "lines": "Folder of line-aligned <code>.txt files as a .zip",
+}
+
+st.title("Import a corpus")
+if os.environ.get("ATLAS_IMPORT", "1") == "0":
+    st.info("Importing is switched off on this server (ATLAS_IMPORT=0). Run Token Atlas yourself to import corpora: "
+            "`python -m analysis corpus import --kind tsv --path my.tsv --name mine`.")
+    st.stop()
+
+st.caption("Your corpus is read with the same rules as `python -m analysis corpus import`, written into the statistics "
+           "database in one atomic step (a failed import changes nothing), and counted with the tokenizers you pick.")
+kind = st.selectbox("Format", list(KINDS), format_func=KINDS.get, key="im_kind")
+name = st.text_input("Name in the database", key="im_name", placeholder="e.g. flores-dev")
+suffix = FILE_KINDS.get(kind, ".zip").lstrip(".")
+upload = st.file_uploader(f"The corpus (.{suffix}, at most {MAX_UPLOAD_BYTES // 2**20} MB)", type=[suffix],
+                          key="im_file", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+ids = load_catalogue().ids
+tokenizers = st.multiselect("Count it with", ids, default=[t for t in DEFAULT_TOKENIZERS if t in ids],
+                            key="im_tokenizers")
+
+if st.button("Import and count", type="primary", key="im_go", disabled=upload is None or not name or not tokenizers):
+    try:
+        check_name(name)
+    except AnalysisError as e:
+        show_error(e)
+        st.stop()
+    try:
+        if name in query("corpora"):
+            st.warning(f"Replacing the corpus {name!r} already in the database.")
+    except AnalysisError:
+        pass  # no database yet: the import creates it
+    with st.status(f"Importing {upload.name} as {name!r}…", expanded=True) as status:
+        try:
+            with tempfile.TemporaryDirectory(prefix="atlas-import-") as tmp:
+                corpus = corpus_from_upload(kind, upload.name, upload.getvalue(), name=name, workdir=tmp)
+            status.write(f"read {len(corpus.languages)} languages, {len(corpus.unit_order)} units")
+            db = import_into_store(db_path(), corpus, progress=status.write)
+            report = build(db, corpora=[name], tokenizers=tokenizers, workers=1, progress=status.write)
+            status.update(label=f"Imported {name!r}: {len(report.pairs_counted)} tokenizer(s) counted", state="complete")
+            st.success(f"Done. Open the Premium explorer and choose corpus **{name}**.")
+        except AnalysisError as e:
+            status.update(label="Import failed; the database is unchanged", state="error")
+            show_error(e)
