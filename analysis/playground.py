@@ -191,10 +191,13 @@ class PlaygroundState:
     view: str = "tokens"
     sample: tuple[str, str, str] | None = None  # (corpus, lang, unit) of a text in the store
     compare: str | None = None
+    workshop: str | None = None  # a preset in assets/workshops/ pinning tokenizers and texts
 
     def to_query(self) -> dict[str, str]:
         """Query parameters for this state; texts longer than MAX_URL_TEXT are left out (link a sample instead)."""
         q: dict[str, str] = {}
+        if self.workshop:
+            q["workshop"] = self.workshop
         if self.tokenizers:
             q["tokenizers"] = ",".join(self.tokenizers)
         if self.sample:
@@ -230,6 +233,7 @@ def state_from_query(params: Mapping[str, str], known: Sequence[str]) -> tuple[P
         state.compare = params["compare"][:MAX_URL_TEXT]
     if all(k in params for k in ("corpus", "lang", "unit")):
         state.sample = (params["corpus"], params["lang"], params["unit"])
+    state.workshop = params.get("workshop") or None
     state.show_whitespace = params.get("ws", "0") in ("1", "true")
     view = params.get("view", "tokens")
     if view in VIEWS:

@@ -98,6 +98,15 @@ def provide_static_files() -> list[str]:
     return problems
 
 
+@st.cache_resource(show_spinner=False)
+def workshop(name: str) -> tuple[object, dict[str, str]]:
+    """A workshop preset and its texts, read once per process (raises WorkshopError for a bad name or file)."""
+    from analysis.workshops import load_workshop
+
+    w = load_workshop(name)
+    return w, w.texts()
+
+
 def show_error(e: Exception) -> None:
     """An AnalysisError as title + message, never a stack trace."""
     title = getattr(e, "title", "Error")

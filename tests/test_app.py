@@ -207,3 +207,39 @@ def test_catalogue_page_lists_every_entry() -> None:
     at.switch_page("views/catalogue.py").run()
     assert not at.exception
     assert list(at.dataframe[0].value["id"]) == load_catalogue().ids
+
+
+# ------------------------------------------------------------------ workshop mode
+
+
+def test_workshop_link_pins_tokenizers_and_offers_texts() -> None:
+    from analysis.workshops import load_workshop
+
+    at = app(workshop="intro")
+    assert not at.exception
+    preset = load_workshop("intro")
+    texts = preset.texts()
+    assert at.multiselect(key="pg_tokenizers").value == preset.tokenizers == ["o200k_base", "llama3", "gemma3",
+                                                                              "bert-uncased"]
+    assert at.multiselect(key="pg_tokenizers").disabled
+    assert at.radio(key="pg_source").value == "Workshop texts"
+    assert at.selectbox(key="pg_workshop_text").options == list(texts)
+    at.selectbox(key="pg_workshop_text").set_value("Hindi — Article 1").run()
+    assert at.text_area(key="pg_workshop_view").value == texts["Hindi — Article 1"]
+    assert summary(at) == {t: get_tokenizer(t).count(texts["Hindi — Article 1"]) for t in preset.tokenizers}
+    assert at.query_params["workshop"] == "intro"
+    assert "Why do some languages cost more tokens?" in at.info[0].value
+
+
+def test_workshop_from_the_server_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATLAS_WORKSHOP", "intro")
+    at = app()
+    assert at.radio(key="pg_source").value == "Workshop texts"
+    assert list(summary(at)) == ["o200k_base", "llama3", "gemma3", "bert-uncased"]
+
+
+def test_unknown_workshop_is_explained() -> None:
+    at = app(workshop="nope")
+    assert not at.exception
+    assert "No workshop preset 'nope'. Available: intro." in at.error[0].value
+    assert at.radio(key="pg_source").value == "Type or paste"  # the Playground still works

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
@@ -18,13 +20,14 @@ from analysis.playground import (
 )
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
-from app.state import LAB_TOKENIZERS, query, show_error, tokenizer
+from app.state import LAB_TOKENIZERS, query, show_error, tokenizer, workshop
 
 DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 DEFAULT_TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。 ሰው ሁሉ ሲወለድ ነጻ ነው።"
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
 SOURCES = ("Type or paste", "Upload a file", "UDHR sample")
+WORKSHOP_SOURCE = "Workshop texts"
 
 catalogue = load_catalogue()
 lab: dict[str, str] = st.session_state.get(LAB_TOKENIZERS, {})
@@ -49,9 +52,26 @@ for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 
 st.title("Playground")
-source = st.radio("Source of the text", SOURCES, horizontal=True, key="pg_source", label_visibility="collapsed")
+# Workshop mode: a preset (from the link or the server's ATLAS_WORKSHOP) pins the tokenizers and offers its texts.
+preset, preset_texts = None, {}
+workshop_name = st.query_params.get("workshop") or os.environ.get("ATLAS_WORKSHOP")
+if workshop_name:
+    try:
+        preset, preset_texts = workshop(workshop_name)
+        st.info(f"**Workshop: {preset.title}**\n\n{preset.description}")
+        ss.pg_tokenizers = list(preset.tokenizers)
+        if "pg_workshop_init" not in ss:
+            ss.pg_workshop_init, ss.pg_source = True, WORKSHOP_SOURCE
+    except AnalysisError as e:
+        show_error(e)
+sources = ((WORKSHOP_SOURCE,) if preset else ()) + SOURCES
+source = st.radio("Source of the text", sources, horizontal=True, key="pg_source", label_visibility="collapsed")
 text, sample = "", None
-if source == SOURCES[0]:
+if source == WORKSHOP_SOURCE:
+    label = st.selectbox("Workshop text", list(preset_texts), key="pg_workshop_text")
+    text = ss.pg_workshop_view = preset_texts[label]  # shown read-only (a keyed widget shows its state, so set it)
+    st.text_area("Selected text", height=140, disabled=True, key="pg_workshop_view")
+elif source == SOURCES[0]:
     text = st.text_area("Text", height=140, key="pg_text", max_chars=MAX_CHARS,
                         help=f"Up to {MAX_CHARS:,} characters; upload a file for more structure.")
 elif source == SOURCES[1]:
@@ -87,7 +107,8 @@ else:
         unit = st.selectbox("Unit", units, key="pg_sample_unit")
         text = query("unit_text", corpus, lang, None if unit == "(all)" else unit)
         sample = (corpus, lang, unit)
-        st.text_area("Sample text", text, height=140, disabled=True, key="pg_sample_view")
+        ss.pg_sample_view = text  # shown read-only (a keyed widget shows its state, so set it)
+        st.text_area("Sample text", height=140, disabled=True, key="pg_sample_view")
     except AnalysisError as e:
         show_error(e)
 
@@ -97,15 +118,17 @@ if len(text) > MAX_CHARS:
     text = text[:MAX_CHARS]
 
 cols = st.columns([3, 1, 1, 1])
-chosen = cols[0].multiselect("Tokenizers", known, key="pg_tokenizers",
-                             format_func=lambda t: f"{t} (trained in the lab)" if t in lab else t)
+chosen = cols[0].multiselect("Tokenizers", known, key="pg_tokenizers", disabled=preset is not None,
+                             format_func=lambda t: f"{t} (trained in the lab)" if t in lab else t,
+                             help="Pinned by the workshop preset" if preset else None)
 view = cols[1].radio("View", ("tokens", "ids"), key="pg_view", horizontal=True)
 show_ws = cols[2].toggle("Show whitespace", key="pg_ws", help="Draw spaces as ·, tabs as →, newlines as ↵")
 translate = cols[3].toggle("Translation mode", key="pg_translate", help="Compare with the same text in another language")
 
 # Keep the URL in step with what is shown: it is the permalink.
-link = PlaygroundState(chosen, text, show_ws, view, sample if source == SOURCES[2] else None,
-                       ss.get("pg_compare") if translate else None).to_query()
+link = PlaygroundState(chosen, text if source != WORKSHOP_SOURCE else None, show_ws, view,
+                       sample if source == SOURCES[2] else None, ss.get("pg_compare") if translate else None,
+                       workshop_name if preset else None).to_query()
 if dict(st.query_params.to_dict()) != link:
     st.query_params.from_dict(link)
 
