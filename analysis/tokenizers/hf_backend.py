@@ -165,6 +165,8 @@ class HFTokenizersTokenizer(Tokenizer):
         table: list[bytes] = []
         byte_ids = self.byte_fallback_ids
         for i, p in enumerate(self._pieces):
+            if wordpiece and i not in self._special_ids and p.startswith(prefix):
+                p = p[len(prefix):]  # before the byte mapping: "##" pieces of byte-level WordPiece (the lab's)
             if i in self._special_ids:
                 table.append(p.encode())
             elif i in byte_ids:
@@ -174,8 +176,6 @@ class HFTokenizersTokenizer(Tokenizer):
             else:
                 if metaspace:
                     p = p.replace("\u2581", " ")
-                if wordpiece and p.startswith(prefix):
-                    p = p[len(prefix):]
                 table.append(p.encode())
         return table
 
