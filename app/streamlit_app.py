@@ -17,5 +17,6 @@ pages = [
     st.Page(str(Path(__file__).parent / "pages" / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(Path(__file__).parent / "pages" / "catalogue.py"), title="Tokenizers", icon="📚",
             url_path="tokenizers"),
+    st.Page(str(Path(__file__).parent / "pages" / "lab.py"), title="Tokenizer lab", icon="🧪", url_path="lab"),
 ]
 st.navigation(pages).run()

@@ -111,3 +111,23 @@ def initial_tokens(spec: str, text: str) -> tuple[str, ...]:
     pre = hf.pre_tokenizer
     words = [w for w, _ in pre.pre_tokenize_str(text)] if pre is not None else [text]
     return tuple(show(c) for w in words for c in w)
+
+
+def steps_html(tokens: Sequence[str], *, changed: str | None = None) -> str:
+    """The tokens of one step as coloured spans (an HTML value; every piece escaped). ``changed``: highlight
+    the tokens equal to this newly merged token.
+
+    >>> html = steps_html(["<b>", " x"], changed=" x")
+    >>> "&lt;b&gt;</span>" in html and "<b>" not in html, '<span class="ta-tok ta-split" style="background:#cde8f7"> x' in html
+    (True, True)
+    """
+    from html import escape
+
+    from ..render import PALETTE
+
+    parts = ['<div class="ta-tokens" dir="auto">']
+    for n, t in enumerate(tokens):
+        cls = "ta-tok ta-split" if changed is not None and t == changed else "ta-tok"
+        parts.append(f'<span class="{cls}" style="background:{PALETTE[n % len(PALETTE)]}">{escape(t)}</span>')
+    parts.append("</div>")
+    return "".join(parts)
