@@ -178,3 +178,15 @@ def test_bad_input_is_refused_with_a_fix(tmp_path):
     with pytest.raises(LabError, match="reference language 'hin'"):
         compare_specs({"x": "utf8-bytes"}, small, reference="hin")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_file_trained_again_at_the_same_path_is_not_served_stale(tmp_path):
+    from analysis.lab.compare import load_tokenizer
+
+    small = load_lab_data("udhr", ["eng", "fra"])
+    out = tmp_path / "tokenizer.json"
+    first = train(small, TrainSpec("bpe", 400), out)
+    assert load_tokenizer(first.spec).vocab_size == 400
+    again = train(small, TrainSpec("bpe", 500), out)
+    assert again.spec == first.spec and load_tokenizer(again.spec).vocab_size == 500
+    assert compare_specs({"b": again.spec}, small).reports[0].vocab_size == 500

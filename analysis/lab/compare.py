@@ -18,11 +18,14 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from ..metrics import FairnessSummary, bootstrap_ci, bytes_per_token, fairness_summary, premium
 from ..scripts import script_share
 from ..tokenizers import Tokenizer, get_tokenizer
 from ..tokenizers.hf_backend import _BYTE_DECODER
+from ..tokenizers.registry import load_file
 from .data import LabData, LabError
 
 BOOTSTRAP_B = 1000
@@ -67,6 +70,27 @@ class Comparison:
     held_out_units: tuple[str, ...]
     language_set: str
     reports: list[TokenizerReport]
+
+
+@lru_cache(maxsize=16)
+def _file_tokenizer(path: str, mtime_ns: int, size: int) -> Tokenizer:
+    return load_file(path, tokenizer_id=f"file:{path}")
+
+
+def load_tokenizer(spec: str) -> Tokenizer:
+    """A tokenizer for ``spec``; ``file:`` specs through a small cache keyed by the file's path, mtime and size.
+
+    The process-wide registry (:func:`analysis.get_tokenizer`) keeps every tokenizer it loads for good, and it
+    would hand back a stale one for a file trained again at the same path; a lab session trains many files.
+    """
+    if not spec.startswith("file:"):
+        return get_tokenizer(spec)
+    path = Path(spec[len("file:"):]).expanduser()
+    try:
+        st = path.stat()
+    except OSError:
+        return load_file(path, tokenizer_id=spec)  # raises AssetError naming the file and the fix
+    return _file_tokenizer(str(path), st.st_mtime_ns, st.st_size)
 
 
 def default_reference(data: LabData) -> str:
@@ -141,7 +165,7 @@ def evaluate(tok: Tokenizer, data: LabData, *, label: str, reference: str | None
 def compare_specs(specs: Mapping[str, str], data: LabData, *, reference: str | None = None) -> Comparison:
     """Evaluate ``{label: tokenizer spec}`` (e.g. ``file:/…/tokenizer.json``) on the held-out units of ``data``."""
     ref = reference or default_reference(data)
-    reports = [evaluate(get_tokenizer(spec), data, label=label, reference=ref) for label, spec in specs.items()]
+    reports = [evaluate(load_tokenizer(spec), data, label=label, reference=ref) for label, spec in specs.items()]
     return Comparison(reference=ref, held_out_units=data.held_out_units, reports=reports,
                       language_set=f"the {len(data.langs)} chosen {data.corpus} languages, reference included")
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..tokenizers import get_tokenizer
 from ..tokenizers.hf_backend import _BYTE_DECODER
+from .compare import load_tokenizer
 from .data import LabError
 from .tokjson import read_sidecar
 
@@ -77,7 +77,7 @@ def merge_steps(spec: str, text: str, *, limit: int = 50, only_changes: bool = F
     Raises:
         LabError: the tokenizer is not a BPE ``tokenizer.json``.
     """
-    tok = get_tokenizer(spec)
+    tok = load_tokenizer(spec)
     hf = getattr(tok, "hf", None)
     state = json.loads(hf.to_str()) if hf is not None else {}
     model = state.get("model", {})
@@ -107,7 +107,7 @@ def merge_steps(spec: str, text: str, *, limit: int = 50, only_changes: bool = F
 
 def initial_tokens(spec: str, text: str) -> tuple[str, ...]:
     """The sentence before any merge: its pre-tokens as single byte symbols."""
-    hf = get_tokenizer(spec).hf  # type: ignore[attr-defined]
+    hf = load_tokenizer(spec).hf  # type: ignore[attr-defined]
     pre = hf.pre_tokenizer
     words = [w for w, _ in pre.pre_tokenize_str(text)] if pre is not None else [text]
     return tuple(show(c) for w in words for c in w)
