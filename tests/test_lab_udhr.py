@@ -190,3 +190,18 @@ def test_a_file_trained_again_at_the_same_path_is_not_served_stale(tmp_path):
     again = train(small, TrainSpec("bpe", 500), out)
     assert again.spec == first.spec and load_tokenizer(again.spec).vocab_size == 500
     assert compare_specs({"b": again.spec}, small).reports[0].vocab_size == 500
+
+
+def test_unknown_tokens_are_counted_and_flag_the_premium(tmp_path):
+    # Character-level BPE: every held-out character never seen in training is one <unk> token.
+    small = load_lab_data("udhr", ["eng", "jpn"])
+    r = train(small, TrainSpec("bpe", 800, byte_level=False), tmp_path / "tokenizer.json")
+    seen = {c for lang in small.langs for t in small.train_texts(lang) for c in t}
+    unseen = {lang: sum(1 for t in small.held_out_texts(lang).values() for c in t if c not in seen)
+              for lang in small.langs}
+    assert unseen == {"eng": 1, "jpn": 116}  # English: one capital F; Japanese: 81 distinct kanji and kana
+    cmp = compare_specs({"chars": r.spec}, small)
+    assert {x.lang: x.unk for x in cmp.reports[0].langs} == unseen
+    jpn = cmp.reports[0].langs[1]
+    assert jpn.flagged == (116 / jpn.tokens > 0.10) and not cmp.reports[0].langs[0].flagged
+    assert "UNK % chars" in format_comparison(cmp)

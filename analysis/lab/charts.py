@@ -15,7 +15,10 @@ COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 
 def premium_chart(cmp: Comparison) -> go.Figure:
-    """Held-out premium per language and tokenizer, with 95% bootstrap CIs as error bars; 1.0 = parity."""
+    """Held-out premium per language and tokenizer, with 95% bootstrap CIs as error bars; 1.0 = parity.
+
+    Bars of languages with more than 10% unknown tokens are labelled: their premium is not meaningful.
+    """
     fig = go.Figure()
     for k, rep in enumerate(cmp.reports):
         fig.add_bar(
@@ -23,7 +26,8 @@ def premium_chart(cmp: Comparison) -> go.Figure:
             marker_color=COLOURS[k % len(COLOURS)],
             error_y={"type": "data", "symmetric": False, "array": [r.ci_high - r.premium for r in rep.langs],
                      "arrayminus": [r.premium - r.ci_low for r in rep.langs]},
-            hovertemplate="%{x}<br>premium %{y:.3f}<extra>" + rep.label + "</extra>",
+            text=["UNK > 10%" if r.flagged else "" for r in rep.langs], textposition="outside",
+            hovertemplate="%{x}<br>premium %{y:.3f} %{text}<extra>" + rep.label + "</extra>",
         )
     fig.add_hline(y=1.0, line_dash="dot", line_color="#555")
     fig.update_layout(barmode="group", yaxis_title=f"premium vs {cmp.reference} (held-out units)",

@@ -2,7 +2,8 @@
 
 For each tokenizer and language: tokens on the held-out units, the premium against the reference language with its
 95% bootstrap CI (:func:`analysis.metrics.premium`, :func:`analysis.metrics.bootstrap_ci`; units present in both
-languages, B = 1000, seed 0, as the store), and bytes per token. For each tokenizer: global bytes per token (all
+languages, B = 1000, seed 0, as the store), bytes per token, and the share of unknown tokens (above 10% the
+premium is flagged as not meaningful, as in the store). For each tokenizer: global bytes per token (all
 held-out bytes of all languages / all their tokens), the fairness summary over the chosen languages (worst premium
 and Gini, reference included at 1.0, as the store's fairness table), and the vocabulary's share per script
 (:func:`analysis.scripts.script_share` of each entry's bytes; special tokens excluded).
@@ -21,7 +22,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..metrics import FairnessSummary, bootstrap_ci, bytes_per_token, fairness_summary, premium
+from ..metrics import (
+    FairnessSummary,
+    bootstrap_ci,
+    bytes_per_token,
+    fairness_summary,
+    premium,
+    unk_flag,
+    unk_rate,
+)
 from ..scripts import script_share
 from ..tokenizers import Tokenizer, get_tokenizer
 from ..tokenizers.hf_backend import _BYTE_DECODER
@@ -44,10 +53,20 @@ class LangResult:
     premium: float
     ci_low: float
     ci_high: float
+    unk: int = 0  # unknown tokens among ``tokens``
 
     @property
     def bytes_per_token(self) -> float | None:
         return bytes_per_token(self.bytes, self.tokens)
+
+    @property
+    def unk_rate(self) -> float | None:
+        return unk_rate(self.unk, self.tokens)
+
+    @property
+    def flagged(self) -> bool:
+        """More than 10% UNK: the premium is not meaningful (unknown characters cost one token each)."""
+        return unk_flag(self.unk_rate)
 
 
 @dataclass
@@ -138,9 +157,12 @@ def evaluate(tok: Tokenizer, data: LabData, *, label: str, reference: str | None
                        "add it or choose one of them as the reference.")
     held = {lang: data.held_out_texts(lang) for lang in data.langs}
     counts: dict[str, dict[str, int]] = {}
+    unks: dict[str, int] = {}
     for lang, texts in held.items():
         units = list(texts)
-        counts[lang] = dict(zip(units, tok.count_batch([texts[u] for u in units])))
+        encs = [tok.encode(texts[u]) for u in units]
+        counts[lang] = {u: e.count for u, e in zip(units, encs)}
+        unks[lang] = sum(e.kind_counts()["unknown"] for e in encs)
     ref_counts = counts[ref]
     rows = []
     for language in data.languages:
@@ -153,7 +175,8 @@ def evaluate(tok: Tokenizer, data: LabData, *, label: str, reference: str | None
         n_r = [ref_counts[u] for u in shared]
         lo, hi = bootstrap_ci(n_l, n_r, b=BOOTSTRAP_B, seed=BOOTSTRAP_SEED)
         rows.append(LangResult(lang, language.name, language.script, len(shared), sum(counts[lang].values()),
-                               sum(len(t.encode("utf-8")) for t in held[lang].values()), premium(n_l, n_r), lo, hi))
+                               sum(len(t.encode("utf-8")) for t in held[lang].values()), premium(n_l, n_r), lo, hi,
+                               unks[lang]))
     total_bytes = sum(r.bytes for r in rows)
     total_tokens = sum(r.tokens for r in rows)
     return TokenizerReport(label=label, spec=tok.id, vocab_size=tok.vocab_size or 0, langs=rows,
@@ -171,7 +194,8 @@ def compare_specs(specs: Mapping[str, str], data: LabData, *, reference: str | N
 
 
 def comparison_rows(cmp: Comparison) -> list[dict[str, object]]:
-    """One row per language: each tokenizer's premium, CI and bytes per token side by side."""
+    """One row per language: each tokenizer's premium, CI and bytes per token side by side (and its UNK share
+    where it produced any unknown token; above 10% the premium is flagged as not meaningful)."""
     out = []
     for k, first in enumerate(cmp.reports[0].langs):
         row: dict[str, object] = {"lang": first.lang, "name": first.name, "script": first.script, "units": first.units}
@@ -180,6 +204,8 @@ def comparison_rows(cmp: Comparison) -> list[dict[str, object]]:
             row[f"premium {rep.label}"] = r.premium
             row[f"CI {rep.label}"] = f"{r.ci_low:.2f}–{r.ci_high:.2f}"
             row[f"bytes/token {rep.label}"] = r.bytes_per_token
+            if any(x.unk for x in rep.langs):
+                row[f"UNK % {rep.label}"] = f"{100 * (r.unk_rate or 0):.1f}{' (flagged)' if r.flagged else ''}"
         out.append(row)
     return out
 

@@ -160,7 +160,8 @@ if st.button("Train", type="primary", key="lab_train"):
         bar.progress(1.0, text="comparing on the held-out units…")
         cmp = compare_specs({t["short"]: t["spec"] for t in trained}, data)
         st.session_state["lab_last"] = {"trained": trained, "cmp": cmp, "describe": data.describe(),
-                                        "langs": data.langs, "texts": {c: data.texts[c] for c in data.langs}}
+                                        "langs": data.langs, "texts": {c: data.texts[c] for c in data.langs},
+                                        "requested": spec.vocab_size}
         bar.empty()
     except AnalysisError as e:
         bar.empty()
@@ -175,6 +176,15 @@ if last:
                f"{cmp.language_set}. Training took " +
                ", ".join(f"{t['seconds']:.2f} s ({t['short']})" for t in last["trained"]) + ".")
     st.dataframe(summary_rows(cmp), hide_index=True, key="lab_summary")
+    off = [t for t in last["trained"] if t["vocab_size"] != last["requested"]]
+    if off:
+        st.info(f"Asked for {last['requested']:,} entries; " + "; ".join(
+            f"{t['short']} has {t['vocab_size']:,}" for t in off) + ". A trainer stops early when the training text "
+            "offers nothing more to merge, and a character-level alphabet (with WordPiece's ## copies) can exceed "
+            "the budget by itself.")
+    if any(r.flagged for rep in cmp.reports for r in rep.langs):
+        st.warning("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
+                   "not meaningful. Use a byte-level tokenizer to avoid unknown tokens.")
     st.plotly_chart(premium_chart(cmp), key="lab_premium_chart")
     st.dataframe(comparison_rows(cmp), hide_index=True, key="lab_table")
     left, right = st.columns(2)
