@@ -23,6 +23,7 @@ pages = [
     st.Page(str(VIEWS / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(VIEWS / "premiums.py"), title="Premium explorer", icon="🌍", url_path="premiums"),
     st.Page(str(VIEWS / "import_corpus.py"), title="Import a corpus", icon="📥", url_path="import"),
+    st.Page(str(VIEWS / "lab.py"), title="Tokenizer lab", icon="🧪", url_path="lab"),
     st.Page(str(VIEWS / "catalogue.py"), title="Tokenizers", icon="📚", url_path="tokenizers"),
 ]
 st.navigation(pages).run()

@@ -243,3 +243,24 @@ def test_unknown_workshop_is_explained() -> None:
     assert not at.exception
     assert "No workshop preset 'nope'. Available: intro." in at.error[0].value
     assert at.radio(key="pg_source").value == "Type or paste"  # the Playground still works
+
+
+# ------------------------------------------------------------------ tokenizers trained in the lab
+
+
+def test_lab_tokenizer_in_the_playground(tmp_path: Path) -> None:
+    from analysis.lab import TrainSpec, load_lab_data, train
+    from app.state import LAB_TOKENIZERS
+
+    data = load_lab_data("udhr", ["eng", "fra"])
+    result = train(data, TrainSpec("bpe", 400), tmp_path / "bpe" / "tokenizer.json")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[LAB_TOKENIZERS] = {"my bpe": result.spec}
+    at.query_params["tokenizers"] = "utf8-bytes,my bpe"
+    at.query_params["text"] = "Tous les êtres humains"
+    at.run()
+    assert not at.exception
+    assert "my bpe (trained in the lab)" in at.multiselect(key="pg_tokenizers").options
+    mine = get_tokenizer(result.spec)
+    assert summary(at) == {"utf8-bytes": len("Tous les êtres humains".encode()),
+                           "my bpe": mine.count("Tous les êtres humains")}

@@ -108,7 +108,8 @@ class HFTokenizersTokenizer(Tokenizer):
         self._composes = bool({"NFC", "NFKC"} & self.normalizer_types)
         self._byte_fallback = bool(getattr(tok.model, "byte_fallback", False))
         unk = getattr(tok.model, "unk_token", None)
-        self._unk_id = tok.token_to_id(unk) if unk else None
+        # Unigram models name their unknown token by id (e.g. the lab's character-level Unigram).
+        self._unk_id = tok.token_to_id(unk) if unk else (_state(tok.model) or {}).get("unk_id")
         # Extra BOS/EOS for add_special_tokens=True where the file's post-processor lacks them
         # (e.g. Llama 3's first tokenizer.json); ids looked up, never invented.
         self._extra_bos = self._token_id(tok, add_bos)
@@ -165,6 +166,8 @@ class HFTokenizersTokenizer(Tokenizer):
         table: list[bytes] = []
         byte_ids = self.byte_fallback_ids
         for i, p in enumerate(self._pieces):
+            if wordpiece and i not in self._special_ids and p.startswith(prefix):
+                p = p[len(prefix):]  # before the byte mapping: "##" pieces of byte-level WordPiece (the lab's)
             if i in self._special_ids:
                 table.append(p.encode())
             elif i in byte_ids:
@@ -174,8 +177,6 @@ class HFTokenizersTokenizer(Tokenizer):
             else:
                 if metaspace:
                     p = p.replace("\u2581", " ")
-                if wordpiece and p.startswith(prefix):
-                    p = p[len(prefix):]
                 table.append(p.encode())
         return table
 

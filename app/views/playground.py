@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
+from analysis.lab.compare import load_tokenizer as load_lab_tokenizer
 from analysis.langdetect import detect, match_language
 from analysis.playground import (
     PlaygroundState,
@@ -137,13 +138,19 @@ def encode_all(value: str) -> list:
     out = []
     for tid in chosen:
         try:
-            out.append(tokenizer(lab.get(tid, tid)).encode(value))
+            # Lab files go through the lab's small cache keyed by path, mtime and size (retrained files change).
+            out.append((load_lab_tokenizer(lab[tid]) if tid in lab else tokenizer(tid)).encode(value))
         except AnalysisError as e:
             show_error(e)
     return out
 
 
 encodings = encode_all(text) if text else []
+shown_as = {spec: label for label, spec in lab.items()}  # lab tokenizers by the label the user gave them
+
+
+def name(enc) -> str:
+    return shown_as.get(enc.tokenizer.id, enc.tokenizer.id)
 
 # ---------------------------------------------------------------- language awareness
 if text:
@@ -168,14 +175,14 @@ if text:
 
 # ---------------------------------------------------------------- summary, tokens, exports
 if encodings:
-    st.dataframe([summary_row(e) for e in encodings], hide_index=True, key="pg_summary",
+    st.dataframe([{**summary_row(e), "tokenizer": name(e)} for e in encodings], hide_index=True, key="pg_summary",
                  column_config={"% of context": st.column_config.NumberColumn(format="%.3f %%")})
     cap = ss.setdefault("pg_cap", DRAW_STEP)
     st.html(f"<style>{CSS}</style>")
     grid = st.columns(2) if len(encodings) > 1 else [st.container()]
     for k, enc in enumerate(encodings):
         with grid[k % len(grid)].container(border=True):
-            st.markdown(f"**{enc.tokenizer.id}** · {enc.count:,} tokens")
+            st.markdown(f"**{name(enc)}** · {enc.count:,} tokens")
             st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap) if view == "tokens"
                     else ids_html(enc, max_tokens=cap))
     longest = max(e.count for e in encodings)

@@ -1,0 +1,230 @@
+"""Tokenizer lab: train a tokenizer on chosen languages and watch the premiums move against standard BPE."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from analysis import AnalysisError
+from analysis.lab.charts import compression_chart, premium_chart, script_chart
+from analysis.lab.compare import compare_specs, comparison_rows, script_rows, summary_rows
+from analysis.lab.data import corpus_languages, load_lab_data
+from analysis.lab.steps import initial_tokens, merge_steps, steps_html
+from analysis.lab.tokjson import PRE_TOKENIZERS
+from analysis.lab.trainers import ALGORITHM_NAMES, ALGORITHMS, BYTE_LEVEL_ONLY, MIN_VOCAB_SIZE, TrainSpec, train
+from analysis.render import CSS
+from app.state import LAB_TOKENIZERS, db_path, show_error, store
+
+# Caps for a hosted demo that a room of laptops may hit at once.
+MAX_LANGS = 12
+MAX_VOCAB = 16_000
+MAX_WEIGHT = 5
+MAX_CONCURRENT = 2  # trainings at once per server process (the others wait for a slot)
+MAX_KEPT = 6  # trained files kept per session; older ones are deleted
+STALE_HOURS = 12  # session folders older than this are removed by the next training
+SESSION_PREFIX = "atlas-lab-session-"
+DEFAULT_LANGS = ["eng", "fra", "hin", "arb", "cmn_hans", "amh", "rus", "tha"]
+PRE_LABELS = {"gpt2": "GPT-2 regex (marks split from letters)", "o200k": "GPT-4o regex (marks kept with letters)",
+              "whitespace": "spaces only (punctuation attached)"}
+BPE_FAMILY = ("bpe", "superword-bpe", "parity-bpe")
+
+
+@st.cache_resource
+def _slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(MAX_CONCURRENT)
+
+
+@st.cache_data(show_spinner=False)
+def _languages(corpus: str, db: str) -> list:
+    return corpus_languages(corpus, db=Path(db))
+
+
+def _corpora() -> list[str]:
+    try:
+        from analysis.store.read import corpora
+
+        return list(dict.fromkeys(["udhr", *corpora(store())]))
+    except AnalysisError:
+        return ["udhr"]
+
+
+def _session_dir() -> Path:
+    folder = st.session_state.get("lab_dir")
+    if folder is None or not Path(folder).is_dir():
+        root = Path(tempfile.gettempdir())
+        for old in root.glob(f"{SESSION_PREFIX}*"):
+            try:
+                if time.time() - old.stat().st_mtime > STALE_HOURS * 3600:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                pass
+        folder = tempfile.mkdtemp(prefix=SESSION_PREFIX)
+        st.session_state["lab_dir"] = folder
+    return Path(folder)
+
+
+def _register(label: str, spec: str, run_dir: Path) -> None:
+    registry: dict[str, str] = st.session_state.setdefault(LAB_TOKENIZERS, {})
+    runs: list[tuple[str, str]] = st.session_state.setdefault("lab_runs", [])
+    registry[label] = spec
+    runs.append((label, str(run_dir)))
+    while len(registry) > MAX_KEPT and runs:
+        old_label, old_dir = runs.pop(0)
+        registry.pop(old_label, None)
+        if all(d != old_dir for _, d in runs):
+            shutil.rmtree(old_dir, ignore_errors=True)
+
+
+def _train_all(data, spec: TrainSpec, bar) -> list[dict]:
+    algorithms = list(dict.fromkeys([spec.algorithm, "bpe"]))
+    n = st.session_state.get("lab_run_count", 0) + 1
+    st.session_state["lab_run_count"] = n
+    run_dir = _session_dir() / f"run-{n}"
+    out = []
+    for k, alg in enumerate(algorithms):
+        s = TrainSpec(alg, spec.vocab_size, pre_tokenizer=spec.pre_tokenizer, byte_level=spec.byte_level,
+                      superword_transition=spec.superword_transition)
+
+        def progress(fraction: float, message: str, k: int = k) -> None:
+            bar.progress(min(1.0, (k + fraction) / len(algorithms)), text=message)
+
+        result = train(data, s, run_dir / alg / "tokenizer.json", progress=progress)
+        langs = "+".join(data.langs[:4]) + ("…" if len(data.langs) > 4 else "")
+        label = f"lab {n}: {s.name} · {langs}"
+        _register(label, result.spec, run_dir)
+        out.append({"label": label, "short": ALGORITHM_NAMES[alg], "algorithm": alg, "spec": result.spec,
+                    "path": str(result.path), "seconds": result.seconds, "vocab_size": result.vocab_size})
+    return out
+
+
+st.title("Tokenizer lab")
+st.caption("Train a tokenizer on parallel text in the languages you choose, then compare it with a standard BPE of "
+           "the same size on held-out units: premiums with 95% bootstrap CIs, compression, fairness, vocabulary "
+           f"per script. Caps on this page: up to {MAX_LANGS} languages, {MAX_VOCAB:,} vocabulary entries, weights "
+           f"up to {MAX_WEIGHT}; {MAX_CONCURRENT} trainings run at once on the server, and the last {MAX_KEPT} "
+           "tokenizers you train stay available (also in the Playground) for this session.")
+
+corpus = st.selectbox("Corpus", _corpora(), key="lab_corpus")
+try:
+    languages = _languages(corpus, str(db_path()))
+except AnalysisError as e:
+    show_error(e)
+    st.stop()
+names = {lang.code: f"{lang.name} ({lang.code})" for lang in languages}
+default = [c for c in DEFAULT_LANGS if c in names] or list(names)[:4]
+langs = st.multiselect("Training languages (type to search by name)", list(names), default=default,
+                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs")
+c1, c2, c3 = st.columns(3)
+algorithm = c1.selectbox("Algorithm", ALGORITHMS, index=ALGORITHMS.index("parity-bpe"),
+                         format_func=lambda a: ALGORITHM_NAMES[a], key="lab_algorithm")
+vocab_size = c2.number_input("Vocabulary size", min_value=MIN_VOCAB_SIZE, max_value=MAX_VOCAB, value=2000, step=100,
+                             key="lab_vocab")
+pre = c3.selectbox("Pre-tokenizer", PRE_TOKENIZERS, index=PRE_TOKENIZERS.index("o200k"),
+                   format_func=lambda p: PRE_LABELS[p], key="lab_pre")
+c4, c5, c6 = st.columns(3)
+held_out = c4.slider("Held-out share of the units", 0.1, 0.5, 0.25, 0.05, key="lab_held_out")
+seed = c5.number_input("Split seed", min_value=0, max_value=1_000_000, value=0, key="lab_seed")
+byte_level = c6.toggle("Byte-level", value=True, key="lab_byte_level", disabled=algorithm in BYTE_LEVEL_ONLY,
+                       help="Characters instead of bytes: unseen characters become <unk>. Parity-aware and superword "
+                            "BPE are byte-level only.")
+transition = 0.9
+if algorithm == "superword-bpe":
+    transition = st.slider("Share of merges learnt inside words before merges may cross spaces", 0.5, 1.0, 0.9, 0.05,
+                           key="lab_transition")
+with st.expander("Language weights (how many times a language's training text counts; for Parity-aware BPE, a "
+                 "factor on its measured length)"):
+    wcols = st.columns(4)
+    weights = {code: int(wcols[i % 4].number_input(names.get(code, code), min_value=1, max_value=MAX_WEIGHT, value=1,
+                                                   key=f"lab_w_{code}")) for i, code in enumerate(langs)}
+
+if st.button("Train", type="primary", key="lab_train"):
+    bar = st.progress(0.0, text="waiting for a free training slot…")
+    try:
+        data = load_lab_data(corpus, langs, held_out=held_out, seed=int(seed), weights=weights, db=db_path())
+        spec = TrainSpec(algorithm, int(vocab_size), pre_tokenizer=pre,
+                         byte_level=bool(byte_level) or algorithm in BYTE_LEVEL_ONLY, superword_transition=transition)
+        spec.check()
+        slots = _slots()
+        if not slots.acquire(timeout=120):
+            st.error("**The server is busy**\n\nOther people are training right now; try again in a minute.")
+            st.stop()
+        try:
+            trained = _train_all(data, spec, bar)
+        finally:
+            slots.release()
+        bar.progress(1.0, text="comparing on the held-out units…")
+        cmp = compare_specs({t["short"]: t["spec"] for t in trained}, data)
+        st.session_state["lab_last"] = {"trained": trained, "cmp": cmp, "describe": data.describe(),
+                                        "langs": data.langs, "texts": {c: data.texts[c] for c in data.langs},
+                                        "requested": spec.vocab_size}
+        bar.empty()
+    except AnalysisError as e:
+        bar.empty()
+        show_error(e)
+
+last = st.session_state.get("lab_last")
+if last:
+    cmp = last["cmp"]
+    st.subheader("Held-out comparison")
+    st.caption(f"{last['describe']}; held-out units: {', '.join(cmp.held_out_units)}. Premium = tokens of the "
+               f"language / tokens of {cmp.reference} on the same held-out units (a ratio of sums). Fairness over "
+               f"{cmp.language_set}. Training took " +
+               ", ".join(f"{t['seconds']:.2f} s ({t['short']})" for t in last["trained"]) + ".")
+    st.dataframe(summary_rows(cmp), hide_index=True, key="lab_summary")
+    off = [t for t in last["trained"] if t["vocab_size"] != last["requested"]]
+    if off:
+        st.info(f"Asked for {last['requested']:,} entries; " + "; ".join(
+            f"{t['short']} has {t['vocab_size']:,}" for t in off) + ". A trainer stops early when the training text "
+            "offers nothing more to merge, and a character-level alphabet (with WordPiece's ## copies) can exceed "
+            "the budget by itself.")
+    if any(r.flagged for rep in cmp.reports for r in rep.langs):
+        st.warning("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
+                   "not meaningful. Use a byte-level tokenizer to avoid unknown tokens.")
+    st.plotly_chart(premium_chart(cmp), key="lab_premium_chart")
+    st.dataframe(comparison_rows(cmp), hide_index=True, key="lab_table")
+    left, right = st.columns(2)
+    left.plotly_chart(compression_chart(cmp), key="lab_compression_chart")
+    right.plotly_chart(script_chart(cmp), key="lab_script_chart")
+    with st.expander("Vocabulary share per script (table)"):
+        st.dataframe(script_rows(cmp, top=20), hide_index=True, key="lab_scripts")
+
+    st.subheader("Step through the first merges")
+    worst = cmp.reports[-1].fairness.argmax
+    sample_lang = st.selectbox("Sample language", last["langs"], index=last["langs"].index(worst),
+                               format_func=lambda c: names.get(c, c), key="lab_sample_lang")
+    texts = last["texts"][sample_lang]
+    first = texts.get("1") or next(iter(texts.values()), "")
+    sample = st.text_area("Sample sentence", value=first.split("\n")[0][:300], key=f"lab_sample_{sample_lang}",
+                          max_chars=2000)
+    n_steps = st.slider("Merges to show", 5, 200, 25, key="lab_steps_n")
+    only_changes = st.toggle("Only merges that change the sentence", value=True, key="lab_steps_changes")
+    st.html(f"<style>{CSS}</style>")
+    bpe_runs = [t for t in last["trained"] if t["algorithm"] in BPE_FAMILY]
+    for col, t in zip(st.columns(max(1, len(bpe_runs))), bpe_runs):
+        with col:
+            try:
+                steps = merge_steps(t["spec"], sample, limit=int(n_steps), only_changes=only_changes)
+                start = initial_tokens(t["spec"], sample)
+            except AnalysisError as e:
+                show_error(e)
+                continue
+            st.markdown(f"**{t['short']}** — {len(start)} byte tokens at the start")
+            st.dataframe([{"merge #": s.rank, "merge": s.merge, "for": s.served or "all", "tokens": s.n_tokens}
+                          for s in steps], hide_index=True, key=f"lab_steps_{t['algorithm']}")
+            if steps:
+                st.caption(f"after merge {steps[-1].rank} (new token outlined):")
+                st.html(steps_html(steps[-1].tokens, changed=steps[-1].token))
+
+    st.subheader("Download")
+    for k, t in enumerate(last["trained"]):
+        path = Path(t["path"])
+        if path.is_file():
+            st.download_button(f"{t['label']} — tokenizer.json ({t['vocab_size']:,} entries)", data=path.read_bytes(),
+                               file_name="tokenizer.json", mime="application/json", key=f"lab_download_{k}")
+    st.caption("The files load with `analysis.get_tokenizer('file:/path/tokenizer.json')` or `tokenizers.Tokenizer."
+               "from_file`; the Playground lists them for this session.")
