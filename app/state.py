@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -10,7 +9,8 @@ import streamlit as st
 
 from analysis import AnalysisError, Tokenizer, get_tokenizer, load_catalogue
 from analysis.store import read
-from analysis.store.schema import default_db_path, open_readonly
+from analysis.store.schema import default_db_path
+from analysis.store.snapshots import Snapshots, file_version
 
 #: Session-state key the Tokenizer lab fills with the tokenizers a user trained in this session:
 #: ``{label: "file:/path/to/tokenizer.json"}``. The Playground offers them beside the catalogue.
@@ -31,39 +31,33 @@ def db_path() -> Path:
     return default_db_path()
 
 
-def _db_version(path: Path) -> tuple[int, int, int]:
-    """Identity of the file now at ``path`` (a rebuilt database is swapped in by rename: a new inode)."""
-    st_ = os.stat(path)
-    return st_.st_ino, st_.st_mtime_ns, st_.st_size
-
-
-@st.cache_resource(show_spinner="Opening the statistics database…", max_entries=2)
-def _connection(path: str, version: tuple[int, int, int]) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per database file version, shared by every session."""
-    return open_readonly(Path(path))
+@st.cache_resource(show_spinner=False)
+def _snapshots() -> Snapshots:
+    """One registry of read-only connections per server process, shared by every session."""
+    return Snapshots(keep=2)
 
 
 def store() -> duckdb.DuckDBPyConnection:
-    """A cursor of the shared read-only connection: one per call, so sessions (threads) never share a cursor.
+    """A cursor (one per call, so sessions and threads never share one) of the database version on disk now.
+
+    A rebuilt database swapped in by rename is opened on the next call, without a restart; sessions still
+    reading the previous version finish on it.
 
     Raises:
         StoreError: no database built yet, or an unreadable one (pages show it with :func:`show_error`).
     """
-    return _connection(*db_key()).cursor()
+    return _snapshots().cursor(db_path())
 
 
-def db_key() -> tuple[str, tuple[int, int, int]]:
+def db_key() -> tuple[str, tuple[int, int, int, int]]:
     """The database file and its version: part of every cached query's key, so a swapped-in file is re-read."""
     path = db_path()
-    try:
-        return str(path), _db_version(path)
-    except FileNotFoundError:
-        return str(path), (0, 0, 0)
+    return str(path), file_version(path) or (0, 0, 0, 0)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _read(fn: str, key: tuple[str, tuple[int, int, int]], args: tuple, kwargs: tuple) -> object:
-    return getattr(read, fn)(_connection(*key).cursor(), *args, **dict(kwargs))
+def _read(fn: str, key: tuple[str, tuple[int, int, int, int]], args: tuple, kwargs: tuple) -> object:
+    return getattr(read, fn)(_snapshots().cursor(Path(key[0])), *args, **dict(kwargs))
 
 
 def query(fn: str, *args: object, **kwargs: object) -> object:

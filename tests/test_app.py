@@ -264,3 +264,38 @@ def test_lab_tokenizer_in_the_playground(tmp_path: Path) -> None:
     mine = get_tokenizer(result.spec)
     assert summary(at) == {"utf8-bytes": len("Tous les êtres humains".encode()),
                            "my bpe": mine.count("Tous les êtres humains")}
+
+
+# ------------------------------------------------------------------ serving: swapped-in, missing and corrupt databases
+
+
+def test_rebuilt_database_is_picked_up_without_restart(app_db: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from analysis.store.build import build
+
+    db = tmp_path / "atlas.duckdb"
+    shutil.copyfile(app_db, db)
+    monkeypatch.setenv("ATLAS_DB", str(db))
+    at = explorer()
+    assert "words" not in at.multiselect(key="px_tokenizers").options
+    build(db, corpora=["udhr"], tokenizers=["words"], workers=1)  # a new file swapped in by rename
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="px_tokenizers").options == ["bert-uncased", "llama3", "o200k_base", "utf8-bytes", "words"]
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database at all\n" * 100], ids=["empty", "garbage"])
+def test_corrupt_database_gives_a_clear_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes) -> None:
+    db = tmp_path / "atlas.duckdb"
+    db.write_bytes(content)
+    monkeypatch.setenv("ATLAS_DB", str(db))
+    at = explorer()
+    assert not at.exception
+    assert f"{db} is not a readable Token Atlas database" in at.error[0].value
+    assert "python -m analysis build" in at.error[0].value
+    assert db.read_bytes() == content  # opened read-only: never repaired or overwritten behind the user's back
+    # The Playground does not need the database.
+    at = app(tokenizers="utf8-bytes", text="abc")
+    assert not at.exception and summary(at) == {"utf8-bytes": 3}

@@ -123,8 +123,14 @@ def refresh_lang_stats(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LANG_STATS)
 
 
-def open_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+def open_readonly(path: Path | None = None, *, private: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store read-only, with file and network access from SQL switched off.
+
+    Args:
+        private: attach the file to a private in-memory DuckDB instance (``USE``-d as the default catalog, its
+            configuration locked) instead of connecting to it by path. DuckDB shares one instance per path within
+            a process, so only a private instance sees a new file renamed over an old one that is still open
+            (see :mod:`analysis.store.snapshots`). Cursors of such a connection must ``USE atlas`` first.
 
     Raises:
         StoreError: missing file, not a DuckDB file, or another schema version; the message says how to build it.
@@ -138,7 +144,14 @@ def open_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:
         )
     con = None
     try:
-        con = duckdb.connect(str(db), read_only=True, config={"enable_external_access": False})
+        if private:
+            con = duckdb.connect(":memory:")
+            con.execute("ATTACH ? AS atlas (READ_ONLY)", [str(db)])
+            con.execute("USE atlas")
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        else:
+            con = duckdb.connect(str(db), read_only=True, config={"enable_external_access": False})
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.Error as e:
         if con is not None:
