@@ -37,11 +37,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(app_db: Path):
-    """`streamlit run` on a free loopback port, reading the test database; its URL once healthy."""
+def start_server(db: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run` on a free loopback port reading ``db``, in its own process group; (process, URL) once healthy."""
     port = free_port()
-    env = {**os.environ, "ATLAS_DB": str(app_db)}
+    env = {**os.environ, "ATLAS_DB": str(db)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
@@ -53,7 +52,7 @@ def server(app_db: Path):
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.read() == b"ok":
-                    break
+                    return proc, url
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -61,12 +60,23 @@ def server(app_db: Path):
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail(f"streamlit did not become healthy: {err[-2000:]}")
         time.sleep(0.2)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
+
+
+def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    os.killpg(proc.pid, sig)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(app_db: Path):
+    """The app on the test database, for the module's tests."""
+    proc, url = start_server(app_db)
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +200,34 @@ def test_premium_map(server, page) -> None:
     expect(points.first).to_be_visible(timeout=30_000)
     # One marker per variant with coordinates, for the first of the default tokenizers.
     assert points.count() > 450
+
+
+def test_killed_mid_request_leaves_the_database_untouched(app_db: Path, browser, tmp_path: Path) -> None:
+    import hashlib
+    import shutil
+
+    db = tmp_path / "atlas.duckdb"
+    shutil.copyfile(app_db, db)
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    proc, url = start_server(db)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/premiums")
+        # Mid-request: the server dies while the explorer's script run (queries, charts) is in progress.
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=60_000)
+    finally:
+        stop_server(proc, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atlas.duckdb"]  # no lock, WAL or temporary file left
+    proc, url = start_server(db)  # restarts cleanly on the same file
+    try:
+        page.goto(f"{url}/premiums")
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Premium explorer")).to_be_visible()
+        expect(page.get_by_text("532 of 532 variants shown", exact=False)).to_be_visible()
+    finally:
+        stop_server(proc)
+        context.close()
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
