@@ -299,3 +299,15 @@ def test_corrupt_database_gives_a_clear_page(tmp_path: Path, monkeypatch: pytest
     # The Playground does not need the database.
     at = app(tokenizers="utf8-bytes", text="abc")
     assert not at.exception and summary(at) == {"utf8-bytes": 3}
+
+
+def test_a_link_opened_in_a_running_session_applies() -> None:
+    at = app(tokenizers="utf8-bytes", text="abc")
+    assert summary(at) == {"utf8-bytes": 3}
+    at.text_area(key="pg_text").set_value("abcd").run()  # the page writes its own URL: no re-apply
+    assert summary(at) == {"utf8-bytes": 4}
+    at.query_params.clear()
+    at.query_params["tokenizers"] = "codepoints"
+    at.query_params["text"] = "héllo"
+    at.run()  # as when the explorer's link navigates within the session
+    assert summary(at) == {"codepoints": 5}

@@ -35,10 +35,13 @@ lab: dict[str, str] = st.session_state.get(LAB_TOKENIZERS, {})
 known = catalogue.ids + list(lab)
 ss = st.session_state
 
-# ---------------------------------------------------------------- state from the URL, once per session
-if "pg_init" not in ss:
+# ---------------------------------------------------------------- state from the URL
+# On a session's first run, and whenever the URL holds parameters this page did not write itself (a permalink
+# opened in a running session, the explorer's "open in the Playground" link).
+params = st.query_params.to_dict()
+if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
     ss.pg_init = True
-    url_state, warnings = state_from_query(st.query_params.to_dict(), known)
+    url_state, warnings = state_from_query(params, known)
     ss.pg_link_warnings = warnings
     ss.pg_tokenizers = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
     ss.pg_text = url_state.text if url_state.text is not None else DEFAULT_TEXT
@@ -130,8 +133,9 @@ translate = cols[3].toggle("Translation mode", key="pg_translate", help="Compare
 link = PlaygroundState(chosen, text if source != WORKSHOP_SOURCE else None, show_ws, view,
                        sample if source == SOURCES[2] else None, ss.get("pg_compare") if translate else None,
                        workshop_name if preset else None).to_query()
-if dict(st.query_params.to_dict()) != link:
+if params != link:
     st.query_params.from_dict(link)
+ss.pg_last_query = link
 
 
 def encode_all(value: str) -> list:
