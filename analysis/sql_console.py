@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 import time
@@ -257,28 +256,6 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
     truncated = len(frame) > max_rows
     return QueryResult(sql=query, frame=frame.iloc[:max_rows].reset_index(drop=True), truncated=truncated,
                        seconds=seconds, max_rows=max_rows)
-
-
-# ------------------------------------------------------------------ downloads
-
-
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A frame as UTF-8 CSV bytes (in memory), for a download button.
-
-    >>> to_csv_bytes(pd.DataFrame({"a": [1], "b": ["x,y"]}))
-    b'a,b\\n1,"x,y"\\n'
-    """
-    return frame.to_csv(index=False).encode("utf-8")
-
-
-def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """A frame as Parquet bytes (in memory, via pyarrow), for a download button."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
-    return buffer.getvalue()
 
 
 # ------------------------------------------------------------------ the schema, for browsing

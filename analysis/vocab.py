@@ -172,6 +172,38 @@ class Vocabulary:
     def n_entries(self) -> int:
         return len(self.ids)
 
+    @classmethod
+    def from_entries(cls, tokenizer: str, entries: Sequence[bytes], *, name: str | None = None) -> Vocabulary:
+        """A vocabulary from a list of byte strings (ids 0, 1, ...; no special tokens), e.g. one a user trained.
+
+        >>> v = Vocabulary.from_entries("mine", [b"a", b" the", b"a"])
+        >>> v.n_entries, v.n_distinct, v.scripts.tolist()
+        (3, 2, ['Latn', 'Latn', 'Latn'])
+        """
+        arr = np.empty(len(entries), dtype=object)
+        arr[:] = list(entries)
+        if any(not isinstance(b, bytes) or not b for b in arr.tolist()):
+            raise VocabularyError("Every vocabulary entry must be a non-empty byte string (b'...').")
+        return cls(tokenizer=tokenizer, name=name or tokenizer, size=len(arr), n_special=0, n_unused=0,
+                   n_byte_fallback=0, ids=np.arange(len(arr), dtype=np.int64), token_bytes=arr,
+                   lengths=np.fromiter(map(len, arr.tolist()), dtype=np.int64, count=len(arr)),
+                   scripts=script_classes(arr.tolist()), n_distinct=len(set(arr.tolist())))
+
+    def lookup(self, token_id: int) -> tuple[bytes, str]:
+        """The bytes and script class of one id.
+
+        Raises:
+            VocabularyError: the id is special, unknown or unused (not a compared entry), or out of range.
+
+        >>> load_vocabulary("utf8-bytes").lookup(ord("a") + 3)
+        (b'a', 'Latn')
+        """
+        k = int(np.searchsorted(self.ids, token_id))
+        if k >= len(self.ids) or self.ids[k] != token_id:
+            raise VocabularyError(f"Id {token_id} of {self.tokenizer!r} is not a compared entry (special, unknown, "
+                                  f"unused or out of range 0–{self.size - 1}).")
+        return self.token_bytes[k], str(self.scripts[k])
+
 
 def load_vocabulary(tokenizer: str | Tokenizer) -> Vocabulary:
     """The vocabulary of a tokenizer (a loaded one, or a catalogue id / spec for :func:`get_tokenizer`).

@@ -17,5 +17,8 @@ pages = [
     st.Page(str(Path(__file__).parent / "pages" / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(Path(__file__).parent / "pages" / "catalogue.py"), title="Tokenizers", icon="📚",
             url_path="tokenizers"),
+    st.Page(str(Path(__file__).parent / "pages" / "vocab.py"), title="Vocabularies", icon="🧮", url_path="vocabulary"),
+    st.Page(str(Path(__file__).parent / "pages" / "sql_console.py"), title="SQL console", icon="🗄️", url_path="sql"),
+    st.Page(str(Path(__file__).parent / "pages" / "methods.py"), title="Methods", icon="📐", url_path="methods"),
 ]
 st.navigation(pages).run()
