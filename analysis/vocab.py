@@ -289,8 +289,9 @@ def script_shares(vocabs: Sequence[Vocabulary]) -> pd.DataFrame:
     """
     frames = []
     for v in vocabs:
-        labels, counts = np.unique(v.scripts.astype(str), return_counts=True)
-        frame = pd.DataFrame({"tokenizer": v.tokenizer, "script": labels, "count": counts.astype(np.int64)})
+        counts = pd.Series(v.scripts, dtype=object).value_counts(sort=False)
+        frame = pd.DataFrame({"tokenizer": v.tokenizer, "script": counts.index.astype(str),
+                              "count": counts.to_numpy(dtype=np.int64)})
         frame["share"] = frame["count"] / max(v.n_entries, 1)
         frames.append(frame.sort_values(["count", "script"], ascending=[False, True]))
     if not frames:
@@ -391,20 +392,22 @@ class Comparison:
         """Distinct byte strings found in one tokenizer's vocabulary and in none of the others compared."""
         return {name: int((self.masks == np.uint64(1 << t)).sum()) for t, name in enumerate(self.tokenizers)}
 
-    def _unique_frame(self, tokenizer: str) -> pd.DataFrame:
-        """Every entry of ``tokenizer`` whose bytes no other compared vocabulary has (all its ids, id order)."""
+    def _unique_frame(self, tokenizer: str, *, text: bool = False) -> pd.DataFrame:
+        """Every entry of ``tokenizer`` whose bytes no other compared vocabulary has (all its ids, id order).
+
+        With ``text``, also the decoded text to search and sort on (made once per tokenizer, on first need);
+        display columns are added per page (see :func:`_display`).
+        """
         with self._lock:
-            if tokenizer in self._frames:
-                return self._frames[tokenizer]
-        t = self.tokenizers.index(tokenizer)
-        v = self.vocabs[t]
-        keep = np.flatnonzero(self.masks[self._gids[t]] == np.uint64(1 << t))
-        raw = v.token_bytes[keep].tolist()
-        text = [b.decode("utf-8", "backslashreplace") for b in raw]
-        frame = pd.DataFrame({
-            "tokenizer": tokenizer, "id": v.ids[keep], "token": [visible(s) for s in text], "text": text,
-            "bytes_hex": [b.hex(" ") for b in raw], "length": v.lengths[keep], "script": v.scripts[keep].astype(str),
-        })
+            frame = self._frames.get(tokenizer)
+        if frame is None:
+            t = self.tokenizers.index(tokenizer)
+            v = self.vocabs[t]
+            keep = np.flatnonzero(self.masks[self._gids[t]] == np.uint64(1 << t))
+            frame = pd.DataFrame({"tokenizer": tokenizer, "id": v.ids[keep], "raw": v.token_bytes[keep],
+                                  "length": v.lengths[keep], "script": v.scripts[keep].astype(str)})
+        if text and "text" not in frame.columns:
+            frame = frame.assign(text=[b.decode("utf-8", "backslashreplace") for b in frame["raw"]])
         with self._lock:
             self._frames[tokenizer] = frame
         return frame
@@ -424,7 +427,8 @@ class Comparison:
         if limit < 1 or offset < 0:
             raise VocabularyError(f"A page needs limit ≥ 1 and offset ≥ 0 (got limit={limit}, offset={offset}).")
         owners = [tokenizer] if tokenizer is not None else self.tokenizers
-        frame = pd.concat([self._unique_frame(o) for o in owners], ignore_index=True)
+        need_text = bool(search) or sort == "token"
+        frame = pd.concat([self._unique_frame(o, text=need_text) for o in owners], ignore_index=True)
         if search:
             frame = frame[frame["text"].str.contains(search, case=False, regex=False)]
         if script:
@@ -436,13 +440,23 @@ class Comparison:
         elif sort != "id":
             raise VocabularyError(f"Unknown sort {sort!r}: use 'id', 'length' or 'token'.")
         total = len(frame)
-        rows = frame.iloc[offset:offset + limit].reset_index(drop=True)
+        rows = _display(frame.iloc[offset:offset + limit].reset_index(drop=True))
         return TokenPage(rows=rows, total=total, offset=offset, limit=limit)
 
     def unique_tokens_all(self, tokenizer: str | None = None, *, search: str = "", script: str | None = None,
                           sort: SortKey = "id") -> pd.DataFrame:
         """Every matching row of :meth:`unique_tokens` (for downloads)."""
         return self.unique_tokens(tokenizer, search=search, script=script, sort=sort, limit=1 << 62).rows
+
+
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a token listing as shown: ``tokenizer, id, token`` (whitespace visible), ``text`` (as decoded),
+    ``bytes_hex, length, script``."""
+    text = frame["text"] if "text" in frame.columns else [b.decode("utf-8", "backslashreplace") for b in frame["raw"]]
+    return pd.DataFrame({
+        "tokenizer": frame["tokenizer"], "id": frame["id"], "token": [visible(s) for s in text], "text": text,
+        "bytes_hex": [b.hex(" ") for b in frame["raw"]], "length": frame["length"], "script": frame["script"],
+    }, index=frame.index)
 
 
 #: Styles of :func:`token_chips_html`.
