@@ -90,7 +90,8 @@ def _voting_script(ch: str) -> str | None:
 def script_classes(token_bytes: Sequence[bytes]) -> np.ndarray:
     """The script class of every token at once; equal to ``[script_share(b) for b in token_bytes]``.
 
-    Characters are classified once per distinct code point, then each token's voting scripts are reduced
+    Characters are classified once per distinct code point (a lookup table over all code points), then each
+    token's voting scripts are reduced
     with ``np.minimum.reduceat``/``np.maximum.reduceat`` (one script: that script; several: "mixed"; none:
     "bytes/other"); bytes that are not UTF-8 on their own are "partial UTF-8".
 
@@ -111,18 +112,22 @@ def script_classes(token_bytes: Sequence[bytes]) -> np.ndarray:
         return out
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    distinct, inverse = np.unique(cps, return_inverse=True)
+    present = np.zeros(0x110000, dtype=bool)  # distinct code points by presence, not by sorting millions
+    present[cps] = True
+    distinct = np.flatnonzero(present)
     votes = [_voting_script(chr(c)) for c in distinct.tolist()]
     names = sorted({v for v in votes if v is not None})
     code_of = {name: k for k, name in enumerate(names)}
-    codes = np.array([code_of[v] if v is not None else -1 for v in votes], dtype=np.int64)[inverse]
+    lut = np.full(0x110000, -1, dtype=np.int16)  # fewer than 200 scripts; a small table gathers faster
+    lut[distinct] = [code_of[v] if v is not None else -1 for v in votes]
+    codes = lut[cps]
     labels = np.array([*names, BYTES_OTHER, MIXED], dtype=object)
     nonempty = lengths > 0  # the empty string (no characters) has no letter: bytes/other
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
-    lo = np.full(len(texts), -1, dtype=np.int64)
-    hi = np.full(len(texts), -1, dtype=np.int64)
+    lo = np.full(len(texts), -1, dtype=np.int16)
+    hi = np.full(len(texts), -1, dtype=np.int16)
     if len(starts):
-        lo[nonempty] = np.minimum.reduceat(np.where(codes >= 0, codes, len(names)), starts)
+        lo[nonempty] = np.minimum.reduceat(np.where(codes >= 0, codes, np.int16(len(names))), starts)
         hi[nonempty] = np.maximum.reduceat(codes, starts)
     cls = np.where(hi < 0, len(names), np.where(lo != hi, len(names) + 1, hi))
     out[np.asarray(ok, dtype=np.int64)] = labels[cls]

@@ -81,7 +81,7 @@ with left:
     st.subheader("Schema")
     st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema")
     for name, description in zip(tables["name"], tables["description"]):
-        with st.expander(f"{name}"):
+        with st.expander(f"`{name}`"):
             if description:
                 st.caption(description)
             st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}")
