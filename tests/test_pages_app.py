@@ -112,13 +112,18 @@ def test_vocabulary_page_unique_token_browsing() -> None:
 def test_vocabulary_page_paging() -> None:
     at = page("pages/vocab.py", vc_tokenizers=["utf8-bytes"])
     at.multiselect(key="vc_tokenizers").set_value(["utf8-bytes", "r50k_base"]).run()
-    at.selectbox(key="vc_unique_owner").set_value("r50k_base")  # 50,256 - 256 = 50,000 tokens only r50k has
+    at.selectbox(key="vc_unique_owner").set_value("r50k_base").run()  # 50,256 - 256 = 50,000 tokens only r50k has
     at.number_input(key="vc_unique_page").set_value(500).run()  # the last page of 100
     assert not at.exception
     assert len(at.dataframe[2].value) == 100
     assert "50,000 matching tokens; showing 49,901–50,000." in [c.value for c in at.caption]
     at.number_input(key="vc_unique_page").set_value(9999).run()  # past the end: the last page
     assert "50,000 matching tokens; showing 49,901–50,000." in [c.value for c in at.caption]
+    at.number_input(key="vc_unique_page").set_value(3).run()
+    assert "50,000 matching tokens; showing 201–300." in [c.value for c in at.caption]
+    at.text_input(key="vc_unique_search").set_value("<").run()  # a new filter starts on page 1 (23 tokens, see test_vocab)
+    assert at.number_input(key="vc_unique_page").value == 1
+    assert "23 matching tokens; showing 1–23." in [c.value for c in at.caption]
 
 
 def test_vocabulary_page_length_chart_counts() -> None:

@@ -54,6 +54,11 @@ def histogram(tokenizer_ids: tuple[str, ...], cap: int) -> pd.DataFrame:
     return length_histogram([vocabulary(t) for t in tokenizer_ids], cap=cap)
 
 
+def first_page() -> None:
+    """A new filter starts the listing on its first page."""
+    st.session_state["vc_unique_page"] = 1
+
+
 def download(label: str, frame: Callable[[], pd.DataFrame], name: str, key: str) -> None:
     """A CSV download whose bytes are made only when it is clicked."""
     st.download_button(label, lambda: to_csv_bytes(frame()), file_name=name, mime="text/csv", key=key,
@@ -66,6 +71,7 @@ st.caption("A vocabulary is the set of byte strings its ids stand for when decod
            "are in UTF-8 bytes.")
 ids = [i for i in catalogue_ids() if has_vocabulary(i)]
 chosen = st.multiselect("Tokenizers", ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="vc_tokenizers",
+                        on_change=first_page,
                         help="Any number. 'codepoints' is every Unicode scalar value (1,112,064 entries): slower.")
 if not chosen:
     st.info("Choose at least one tokenizer.")
@@ -114,19 +120,25 @@ st.subheader("Tokens only one of them has")
 unique = pd.DataFrame({"tokenizer": list(cmp.unique_counts()), "unique byte strings": list(cmp.unique_counts().values())})
 st.dataframe(unique, hide_index=True, key="vc_unique_counts")
 f1, f2, f3, f4 = st.columns([2, 2, 2, 1])
-owner = f1.selectbox("Unique to", [ANY, *chosen], key="vc_unique_owner")
-search = f2.text_input("Contains", key="vc_unique_search", placeholder="e.g. ing, 中, ства")
+owner = f1.selectbox("Unique to", [ANY, *chosen], key="vc_unique_owner", on_change=first_page)
+search = f2.text_input("Contains", key="vc_unique_search", placeholder="e.g. ing, 中, ства", on_change=first_page)
 scripts = [ALL_SCRIPTS, *sorted(shares["script"].unique())]
 script = f3.selectbox("Script", scripts, key="vc_unique_script",
-                      format_func=lambda s: s if s == ALL_SCRIPTS else f"{script_name(s)} ({s})")
-page_size = f4.selectbox("Per page", PAGE_SIZES, index=1, key="vc_unique_size")
-sort = st.radio("Order", list(SORTS), horizontal=True, key="vc_unique_sort")
+                      format_func=lambda s: s if s == ALL_SCRIPTS else f"{script_name(s)} ({s})", on_change=first_page)
+page_size = f4.selectbox("Per page", PAGE_SIZES, index=1, key="vc_unique_size", on_change=first_page)
+sort = st.radio("Order", list(SORTS), horizontal=True, key="vc_unique_sort", on_change=first_page)
 filters = {"search": search, "script": None if script == ALL_SCRIPTS else script, "sort": SORTS[sort]}
 who = None if owner == ANY else owner
-first = cmp.unique_tokens(who, limit=1, **filters)
-pages = max(1, math.ceil(first.total / page_size))
-page_no = min(int(st.number_input(f"Page (of {pages:,})", min_value=1, value=1, step=1, key="vc_unique_page")), pages)
+page_slot = st.empty()  # the page number input goes above the table, once the number of pages is known
+if "vc_unique_page" not in st.session_state:
+    st.session_state["vc_unique_page"] = 1
+page_no = int(st.session_state["vc_unique_page"])
 page = cmp.unique_tokens(who, offset=(page_no - 1) * page_size, limit=page_size, **filters)
+pages = max(1, math.ceil(page.total / page_size))
+if page_no > pages:  # filters narrowed the list: show its last page
+    page_no = pages
+    page = cmp.unique_tokens(who, offset=(page_no - 1) * page_size, limit=page_size, **filters)
+page_slot.number_input(f"Page (of {pages:,})", min_value=1, step=1, key="vc_unique_page")
 st.caption(f"{page.total:,} matching tokens; showing {page.offset + 1 if page.total else 0:,}–"
            f"{page.offset + len(page.rows):,}.")
 shown = page.rows[["tokenizer", "id", "token", "bytes_hex", "length", "script"]]
