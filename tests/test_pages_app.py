@@ -235,3 +235,22 @@ def test_methods_page_without_a_database(monkeypatch: pytest.MonkeyPatch, tmp_pa
     at = page("pages/methods.py")
     assert any("Statistics database not built yet" in e for e in errors(at))
     assert len(at.subheader) == len(metric_sections()) - 1  # the definitions still show
+
+
+def test_vocabulary_page_offers_lab_tokenizers() -> None:
+    # A tokenizer trained in the lab arrives as {label: "file:PATH"}; here PATH is mistral-v1-hf's own tokenizer.json,
+    # so its vocabulary equals mistral-v1-hf's: Jaccard 1, no token unique to either. The label is user text.
+    from analysis.assets import require_asset
+    from analysis.catalogue import load_catalogue
+
+    path = require_asset(load_catalogue().tokenizer("mistral-v1-hf").files["tokenizer"])
+    label = "my <b>bpe</b>"
+    at = page("pages/vocab.py", vc_tokenizers=["utf8-bytes"], lab_tokenizers={label: f"file:{path}"})
+    assert label in at.multiselect(key="vc_tokenizers").options
+    at.multiselect(key="vc_tokenizers").set_value(["mistral-v1-hf", label]).run()
+    assert not at.exception
+    assert at.dataframe[0].value.set_index("tokenizer").loc[label, "entries"] == 31997
+    heat = chart(at, 2)["data"][0]
+    assert heat["x"] == ["mistral-v1-hf", "my &lt;b&gt;bpe&lt;/b&gt;"]
+    assert np.array_equal(array(heat["z"]), [[1, 1], [1, 1]])
+    assert at.dataframe[1].value["unique byte strings"].tolist() == [0, 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ from analysis.vocab import (
     size_table,
     token_chips_html,
 )
-from app.state import catalogue_ids, show_error, tokenizer
+from app.state import LAB_TOKENIZERS, catalogue_ids, show_error, tokenizer
 
 DEFAULT_TOKENIZERS = ["o200k_base", "cl100k_base", "llama3", "gemma3", "qwen3", "mistral-tekken"]
 PAGE_SIZES = (50, 100, 250, 500)
@@ -33,25 +34,29 @@ SORTS = {"vocabulary order (id)": "id", "longest first": "length", "alphabetical
 
 
 @st.cache_resource(show_spinner="Reading the vocabulary…", max_entries=24)
-def vocabulary(tokenizer_id: str) -> Vocabulary:
-    """One vocabulary per tokenizer and server process, shared by every session."""
-    return load_vocabulary(tokenizer(tokenizer_id))
+def vocabulary(label: str, spec: str) -> Vocabulary:
+    """One vocabulary per tokenizer and server process, shared by every session; ``label`` names it on the page
+    (a catalogue id, or the name of a tokenizer trained in the lab, whose ``spec`` is ``file:PATH``)."""
+    return dataclasses.replace(load_vocabulary(tokenizer(spec)), tokenizer=label)
+
+
+Chosen = tuple[tuple[str, str], ...]  # (label, spec) per chosen tokenizer
 
 
 @st.cache_resource(show_spinner="Comparing the vocabularies…", max_entries=8)
-def comparison(tokenizer_ids: tuple[str, ...]) -> Comparison:
-    return Comparison([vocabulary(t) for t in tokenizer_ids])
+def comparison(chosen: Chosen) -> Comparison:
+    return Comparison([vocabulary(*c) for c in chosen])
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def sizes_and_scripts(tokenizer_ids: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    vocabs = [vocabulary(t) for t in tokenizer_ids]
+def sizes_and_scripts(chosen: Chosen) -> tuple[pd.DataFrame, pd.DataFrame]:
+    vocabs = [vocabulary(*c) for c in chosen]
     return size_table(vocabs), script_shares(vocabs)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def histogram(tokenizer_ids: tuple[str, ...], cap: int) -> pd.DataFrame:
-    return length_histogram([vocabulary(t) for t in tokenizer_ids], cap=cap)
+def histogram(chosen: Chosen, cap: int) -> pd.DataFrame:
+    return length_histogram([vocabulary(*c) for c in chosen], cap=cap)
 
 
 def first_page() -> None:
@@ -69,16 +74,20 @@ st.title("Vocabulary comparison")
 st.caption("A vocabulary is the set of byte strings its ids stand for when decoded (special and unknown tokens "
            "left out); SentencePiece's ▁ counts as a space, so vocabularies of every family compare. Token lengths "
            "are in UTF-8 bytes.")
-ids = [i for i in catalogue_ids() if has_vocabulary(i)]
+specs = {i: i for i in catalogue_ids() if has_vocabulary(i)}
+specs.update({label: spec for label, spec in st.session_state.get(LAB_TOKENIZERS, {}).items() if label not in specs})
+ids = list(specs)
 chosen = st.multiselect("Tokenizers", ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="vc_tokenizers",
                         on_change=first_page,
-                        help="Any number. 'codepoints' is every Unicode scalar value (1,112,064 entries): slower.")
+                        help="Any number, including tokenizers trained in the lab this session. 'codepoints' is every "
+                             "Unicode scalar value (1,112,064 entries): slower.")
 if not chosen:
     st.info("Choose at least one tokenizer.")
     st.stop()
+selection: Chosen = tuple((label, specs[label]) for label in chosen)
 try:
-    cmp = comparison(tuple(chosen))
-    sizes, shares = sizes_and_scripts(tuple(chosen))
+    cmp = comparison(selection)
+    sizes, shares = sizes_and_scripts(selection)
 except AnalysisError as e:
     show_error(e)
     st.stop()
@@ -98,7 +107,7 @@ value = c1.radio("Show", ["share", "count"], horizontal=True, key="vc_len_value"
                  format_func=lambda v: "% of the vocabulary" if v == "share" else "number of tokens")
 cap = int(c2.number_input("Longest length shown (longer ones are one bucket)", min_value=2, max_value=1024,
                           value=24, step=1, key="vc_len_cap"))
-hist = histogram(tuple(chosen), cap)
+hist = histogram(selection, cap)
 st.plotly_chart(vocab_length_figure(hist, value=value), key="vc_len_chart")
 download("Length distribution as CSV", lambda: hist, "vocabulary_lengths.csv", "vc_len_csv")
 
