@@ -72,6 +72,30 @@ class Section:
     body: str
 
     @property
+    def markdown(self) -> str:
+        """The body with indented code blocks (the formulas) as fenced ones, which survive renderers that strip or
+        dedent the text they are given (Streamlit's ``st.markdown`` does both).
+
+        >>> print(Section("t", "    a = b / c\\n    d = e\\nText.").markdown)
+        ```text
+        a = b / c
+        d = e
+        ```
+        Text.
+        """
+        out: list[str] = []
+        block: list[str] = []
+        for line in [*self.body.splitlines(), ""]:
+            if line.startswith("    ") and (block or not out or not out[-1].strip()):
+                block.append(line[4:])
+                continue
+            if block:
+                out += ["```text", *block, "```"]
+                block = []
+            out.append(line)
+        return "\n".join(out).rstrip()
+
+    @property
     def key(self) -> str:
         """The title without its parenthesised attribution: ``"Premium (Petrov et al., 2023)"`` -> ``"Premium"``."""
         return re.sub(r"\s*\(.*\)\s*$", "", self.title).strip()
@@ -91,7 +115,8 @@ def _sections(path: Path) -> tuple[str, list[Section]]:
         raise MethodsError(f"Cannot read {path}: {e}. Restore it from git (it is part of the repository).") from e
     parts = re.split(r"^## +(.+?)\s*$", text, flags=re.MULTILINE)
     intro, rest = parts[0], parts[1:]
-    sections = [Section(title.strip(), body.strip()) for title, body in zip(rest[0::2], rest[1::2])]
+    # Only blank lines are trimmed: a body may start with an indented (code block) formula.
+    sections = [Section(title.strip(), body.strip("\n").rstrip()) for title, body in zip(rest[0::2], rest[1::2])]
     if not sections:
         raise MethodsError(f"{path} has no '## ' sections; restore it from git.")
     return intro, sections

@@ -58,6 +58,13 @@ def test_metric_sections_in_order() -> None:
     assert premium.key == "Premium"
     assert "premium_T(L; R) = Σ_{u ∈ U(L,R)} n_T(L, u)  /  Σ_{u ∈ U(L,R)} n_T(R, u)" in premium.body
     assert "B = 1000" in premium.body
+    # Formulas stay indented code blocks (markdown renders them as code, one formula per line).
+    assert premium.body.startswith("    premium_T(L; R) = ")
+    compression = metric_sections()[2]
+    assert compression.body.splitlines() == [
+        "    bytes_per_token_T(L)  = Σ_u b(L,u) / Σ_u n_T(L,u)",
+        "    chars_per_token_T(L)  = Σ_u c(L,u) / Σ_u n_T(L,u)",
+        "    tokens_per_kB_T(L)    = 1000 · Σ_u n_T(L,u) / Σ_u b(L,u)"]
     assert metric_sections()[0].body.startswith("- No BOS/EOS or other added special tokens.")
     assert metrics_intro().startswith("The exact definitions the store, the CLI, the charts and the methods page use.")
 
@@ -89,6 +96,18 @@ def test_missing_docs_are_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty.md").write_text("# Title only\n", encoding="utf-8")
     with pytest.raises(MethodsError, match="no '## ' sections"):
         papers(tmp_path / "empty.md")
+
+
+def test_formulas_become_fenced_code_blocks() -> None:
+    premium = metric_sections()[1].markdown.splitlines()
+    assert premium[:3] == ["```text", "premium_T(L; R) = Σ_{u ∈ U(L,R)} n_T(L, u)  /  Σ_{u ∈ U(L,R)} n_T(R, u)", "```"]
+    assert premium[3].startswith("A ratio of sums, not a mean of per-unit ratios.")
+    compression = metric_sections()[2].markdown.splitlines()
+    assert compression == ["```text", "bytes_per_token_T(L)  = Σ_u b(L,u) / Σ_u n_T(L,u)",
+                           "chars_per_token_T(L)  = Σ_u c(L,u) / Σ_u n_T(L,u)",
+                           "tokens_per_kB_T(L)    = 1000 · Σ_u n_T(L,u) / Σ_u b(L,u)", "```"]
+    policy = metric_sections()[0]
+    assert policy.markdown == policy.body  # a list, no formula: unchanged
 
 
 def test_section_key() -> None:

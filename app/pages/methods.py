@@ -35,17 +35,18 @@ except AnalysisError as e:
     policy = settings = sources = None
 if policy is not None:
     st.info(f"**As recorded in this database:** {policy}.")
-    st.dataframe(settings[["setting", "value"]], hide_index=True, key="methods_settings")
+    shown = settings[settings["key"] != "counting_policy"]  # the policy is in full just above
+    st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content")
 for section in sections:
     if section.key == "Counting policy":
-        st.markdown(section.body)
+        st.markdown(section.markdown)
 
 st.header("Metric definitions")
 for section in sections:
     if section.key == "Counting policy":
         continue
     st.subheader(section.title)
-    st.markdown(section.body)
+    st.markdown(section.markdown)
     cited = papers_for(section)
     if cited:
         st.caption("Draws on: " + "; ".join(f"[{number[p.title]}] *{p.title}*" for p in cited))

@@ -79,7 +79,9 @@ except AnalysisError as e:
 left, right = st.columns([1, 2], gap="large")
 with left:
     st.subheader("Schema")
-    st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema")
+    st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema", height="content",
+                 column_config={"rows": st.column_config.NumberColumn(
+                     "rows", help="exact for tables; views are computed when queried", format="%d")})
     for name, description in zip(tables["name"], tables["description"]):
         with st.expander(f"`{name}`"):
             if description:

@@ -93,7 +93,7 @@ except AnalysisError as e:
     st.stop()
 
 st.subheader("Size")
-st.dataframe(sizes, hide_index=True, key="vc_sizes", column_config={
+st.dataframe(sizes, hide_index=True, key="vc_sizes", height="content", column_config={
     "ids": st.column_config.NumberColumn("ids", help="ids in the tokenizer's table, special ones included"),
     "entries": st.column_config.NumberColumn("entries", help="ids compared here: not special, not UNK, not unused"),
     "distinct_byte_strings": st.column_config.NumberColumn(
@@ -127,7 +127,7 @@ download("Overlap as CSV (intersections, unions, Jaccard)", cmp.jaccard_long, "v
 
 st.subheader("Tokens only one of them has")
 unique = pd.DataFrame({"tokenizer": list(cmp.unique_counts()), "unique byte strings": list(cmp.unique_counts().values())})
-st.dataframe(unique, hide_index=True, key="vc_unique_counts")
+st.dataframe(unique, hide_index=True, key="vc_unique_counts", height="content")
 f1, f2, f3, f4 = st.columns([2, 2, 2, 1])
 owner = f1.selectbox("Unique to", [ANY, *chosen], key="vc_unique_owner", on_change=first_page)
 search = f2.text_input("Contains", key="vc_unique_search", placeholder="e.g. ing, 中, ства", on_change=first_page)
