@@ -22,8 +22,11 @@ VIEWS = Path(__file__).parent / "views"
 pages = [
     st.Page(str(VIEWS / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(VIEWS / "premiums.py"), title="Premium explorer", icon="🌍", url_path="premiums"),
-    st.Page(str(VIEWS / "import_corpus.py"), title="Import a corpus", icon="📥", url_path="import"),
+    st.Page(str(VIEWS / "vocab.py"), title="Vocabularies", icon="🧮", url_path="vocabulary"),
     st.Page(str(VIEWS / "lab.py"), title="Tokenizer lab", icon="🧪", url_path="lab"),
+    st.Page(str(VIEWS / "import_corpus.py"), title="Import a corpus", icon="📥", url_path="import"),
+    st.Page(str(VIEWS / "sql_console.py"), title="SQL console", icon="🗄️", url_path="sql"),
+    st.Page(str(VIEWS / "methods.py"), title="Methods", icon="📐", url_path="methods"),
     st.Page(str(VIEWS / "catalogue.py"), title="Tokenizers", icon="📚", url_path="tokenizers"),
 ]
 st.navigation(pages).run()

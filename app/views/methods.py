@@ -1,0 +1,69 @@
+"""Methods: how every number is counted, where the data comes from, and the papers behind the metrics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import AnalysisError
+from analysis.downloads import to_csv_bytes
+from analysis.methods import (
+    build_settings,
+    counting_policy,
+    data_sources,
+    metric_sections,
+    metrics_intro,
+    papers,
+    papers_for,
+)
+from app.state import show_error, store
+
+st.title("Methods")
+st.markdown(metrics_intro())
+
+all_papers = papers()
+number = {p.title: n for n, p in enumerate(all_papers, 1)}
+sections = metric_sections()
+
+st.header("Counting policy")
+try:
+    con = store()
+    policy = counting_policy(con)
+    settings = build_settings(con)
+    sources = data_sources(con)
+except AnalysisError as e:
+    show_error(e)
+    policy = settings = sources = None
+if policy is not None:
+    st.info(f"**As recorded in this database:** {policy}.")
+    shown = settings[settings["key"] != "counting_policy"]  # the policy is in full just above
+    st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content")
+for section in sections:
+    if section.key == "Counting policy":
+        st.markdown(section.markdown)
+
+st.header("Metric definitions")
+for section in sections:
+    if section.key == "Counting policy":
+        continue
+    st.subheader(section.title)
+    st.markdown(section.markdown)
+    cited = papers_for(section)
+    if cited:
+        st.caption("Draws on: " + "; ".join(f"[{number[p.title]}] *{p.title}*" for p in cited))
+
+st.header("Data sources")
+if sources is not None:
+    st.caption("Every vocabulary and corpus the numbers in this database were computed from, with the package "
+               "version and the sha256 of the file that was counted.")
+    st.dataframe(sources, hide_index=True, key="methods_sources")
+    st.download_button("Data sources as CSV", lambda: to_csv_bytes(sources), file_name="data_sources.csv",
+                       mime="text/csv", key="methods_sources_csv", on_click="ignore")
+    stale = sources[sources["catalogue_sha256_matches"] == False]  # noqa: E712 (None = not applicable)
+    if len(stale):
+        st.warning("The catalogue now lists other files for: " + ", ".join(stale["id"]) + ". Rebuild the database "
+                   "with `python -m analysis build --rebuild` to count with them.")
+
+st.header("Papers")
+for n, paper in enumerate(all_papers, 1):
+    with st.expander(f"[{n}] {paper.title}"):
+        st.markdown(paper.abstract)

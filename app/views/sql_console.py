@@ -1,0 +1,119 @@
+"""SQL console: read-only SQL over the statistics store, for researchers and workshop exercises."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from analysis import AnalysisError
+from analysis.downloads import to_csv_bytes, to_parquet_bytes
+from analysis.sql_console import (
+    DEFAULT_ROWS,
+    DEFAULT_TIMEOUT_S,
+    EXAMPLES,
+    MAX_ROWS,
+    QueryResult,
+    open_console,
+    run_query,
+    schema_columns,
+    schema_tables,
+)
+from app.state import db_path, show_error
+
+EXAMPLE_SQL = dict(EXAMPLES)
+CHOOSE = "— choose an example —"
+
+
+def _db_version(path: Path) -> tuple[int, int, int]:
+    try:
+        s = os.stat(path)
+    except FileNotFoundError:
+        return 0, 0, 0
+    return s.st_ino, s.st_mtime_ns, s.st_size
+
+
+@st.cache_resource(show_spinner="Opening the statistics database…", max_entries=2)
+def console(path: str, version: tuple[int, int, int]) -> duckdb.DuckDBPyConnection:
+    """The console's own locked, read-only connection, one per database file version (a rebuild is a new one)."""
+    return open_console(Path(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def schema(path: str, version: tuple[int, int, int]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    cur = console(path, version).cursor()
+    try:
+        tables = schema_tables(cur)
+        return tables, {name: schema_columns(cur, name) for name in tables["name"]}
+    finally:
+        cur.close()
+
+
+@st.cache_data(show_spinner="Running the query…", max_entries=64, ttl=600)
+def run(path: str, version: tuple[int, int, int], sql: str, max_rows: int) -> QueryResult:
+    """Results are cached per database version, query and row cap; errors are not cached."""
+    return run_query(console(path, version), sql, max_rows=max_rows, timeout_s=DEFAULT_TIMEOUT_S)
+
+
+def use_example() -> None:
+    chosen = st.session_state.get("sql_example")
+    if chosen in EXAMPLE_SQL:
+        st.session_state["sql_text"] = EXAMPLE_SQL[chosen]
+
+
+st.title("SQL console")
+st.caption(f"Read-only SQL (DuckDB) over the statistics database. One SELECT at a time; no writes, no settings, no "
+           f"file or network access. At most {MAX_ROWS:,} rows come back; a query stops after "
+           f"{DEFAULT_TIMEOUT_S:g} s.")
+path = db_path()
+version = _db_version(path)
+try:
+    tables, columns = schema(str(path), version)
+except AnalysisError as e:
+    show_error(e)
+    st.stop()
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    st.subheader("Schema")
+    st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema", height="content",
+                 column_config={"rows": st.column_config.NumberColumn(
+                     "rows", help="exact for tables; views are computed when queried", format="%d")})
+    for name, description in zip(tables["name"], tables["description"]):
+        with st.expander(f"`{name}`"):
+            if description:
+                st.caption(description)
+            st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}")
+
+with right:
+    st.selectbox("Example queries", [CHOOSE, *EXAMPLE_SQL], key="sql_example", on_change=use_example)
+    if "sql_text" not in st.session_state:
+        st.session_state["sql_text"] = EXAMPLES[0][1]
+    sql = st.text_area("SQL", height=200, key="sql_text")
+    c1, c2 = st.columns([1, 3])
+    max_rows = int(c1.number_input("Row cap", min_value=1, max_value=MAX_ROWS, value=DEFAULT_ROWS, step=100,
+                                   key="sql_max_rows"))
+    c2.write("")
+    if c2.button("Run", type="primary", key="sql_run"):
+        st.session_state["sql_submitted"] = sql
+
+submitted = st.session_state.get("sql_submitted")
+if submitted:
+    st.subheader("Result")
+    try:
+        result = run(str(path), version, submitted, max_rows)
+    except AnalysisError as e:
+        show_error(e)
+        st.stop()
+    n = len(result.frame)
+    more = f" — capped at {result.max_rows:,}; there are more (raise the cap or add a LIMIT)" if result.truncated else ""
+    st.caption(f"{n:,} row{'s' if n != 1 else ''} in {result.seconds * 1000:.0f} ms{more}.")
+    st.dataframe(result.frame, hide_index=True, key="sql_result")
+    d1, d2, _ = st.columns([1, 1, 3])
+    d1.download_button("CSV", lambda: to_csv_bytes(result.frame), file_name="query.csv", mime="text/csv",
+                       key="sql_csv", on_click="ignore")
+    d2.download_button("Parquet", lambda: to_parquet_bytes(result.frame), file_name="query.parquet",
+                       mime="application/vnd.apache.parquet", key="sql_parquet", on_click="ignore")
