@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .scripts import dominant_script
+from .scripts import script_votes
 
 #: Codes py3langid uses where corpora use another tag for the same language.
 ALIASES = {"no": "nb"}
@@ -19,6 +19,8 @@ ALIASES = {"no": "nb"}
 MIN_CHARS = 12
 #: A guess below this probability is reported as uncertain and not linked to a corpus language.
 MIN_PROBABILITY = 0.5
+#: Below this share of its letters in one script, a text is "mixed": no single language is guessed.
+MIN_SCRIPT_SHARE = 0.75
 
 _lock = threading.Lock()
 _identifier = None
@@ -51,10 +53,15 @@ def detect(text: str) -> Detection:
     >>> d.code, d.script
     ('fr', 'Latn')
     """
-    script = dominant_script(text)
+    votes = script_votes(text)
+    script = votes.most_common(1)[0][0] if votes else None
     letters = sum(ch.isalpha() for ch in text)
     if letters < MIN_CHARS:
         return Detection(None, 0.0, script, f"too short to guess the language (fewer than {MIN_CHARS} letters)")
+    share = votes[script] / sum(votes.values())
+    if share < MIN_SCRIPT_SHARE:
+        mix = ", ".join(f"{s} {n / sum(votes.values()):.0%}" for s, n in votes.most_common(4))
+        return Detection(None, 0.0, script, f"mixed scripts ({mix}): paste one language at a time to link it to the store")
     code, prob = _model().classify(text)
     if prob < MIN_PROBABILITY:
         return Detection(None, float(prob), script, f"uncertain (best guess {code}, {prob:.0%}); mixed or short text?")
@@ -73,13 +80,14 @@ def match_language(detection: Detection, languages: Iterable[Mapping[str, object
         return None
     code = ALIASES.get(detection.code, detection.code)
     candidates = [r for r in languages
-                  if str(r.get("bcp47") or "").split("-")[0] == code or r.get("iso639_3") == code or r.get("lang") == code]
+                  if (str(r.get("bcp47") or "").split("-")[0] == code or r.get("iso639_3") == code or r.get("lang") == code)
+                  and (detection.script is None or r.get("script") in (None, detection.script))]
     if not candidates:
         return None
 
     def rank(r: Mapping[str, object]) -> tuple:
         lang = str(r["lang"])
-        return (detection.script is not None and r.get("script") != detection.script, not r.get("complete"),
+        return (not r.get("complete"),
                 r.get("bcp47") != code, lang != r.get("iso639_3"), len(lang), lang)
 
     return min(candidates, key=rank)

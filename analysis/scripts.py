@@ -49,6 +49,20 @@ def _voting_script(ch: str) -> str | None:
     return None if script in NEUTRAL_SCRIPTS else script
 
 
+def script_votes(text: str) -> Counter[str]:
+    """How many letters and marks of ``text`` belong to each (non-neutral) script.
+
+    >>> dict(script_votes("ab Жж 1"))
+    {'Latn': 2, 'Cyrl': 2}
+    """
+    votes: Counter[str] = Counter()
+    for ch, n in Counter(text).items():  # classify each distinct character once
+        script = _voting_script(ch)
+        if script is not None:
+            votes[script] += n
+    return votes
+
+
 def dominant_script(text: str) -> str | None:
     """The most frequent script among the letters and marks of ``text``; None if it has none.
 
@@ -59,11 +73,7 @@ def dominant_script(text: str) -> str | None:
     >>> dominant_script("人人生而自由，在尊严和权利上一律平等。") is None, dominant_script("1, 2; 3!") is None
     (False, True)
     """
-    votes: Counter[str] = Counter()
-    for ch, n in Counter(text).items():  # classify each distinct character once
-        script = _voting_script(ch)
-        if script is not None:
-            votes[script] += n
+    votes = script_votes(text)
     if not votes:
         return None
     return votes.most_common(1)[0][0]

@@ -212,3 +212,18 @@ def test_detect_reports_an_uncertain_guess_as_such() -> None:
     assert found.code is None and found.script == "Latn"
     assert found.note == f"uncertain (best guess lij, {found.probability:.0%}); mixed or short text?"
     assert found.probability < 0.5
+
+
+def test_mixed_script_text_is_not_given_one_language() -> None:
+    found = detect("Tokenizers treat languages differently: नमस्ते दुनिया, 你好世界, ሰላም ዓለም.")
+    # Letters and marks: Latin 35, Devanagari 12 (6 + 6 with virama and vowel signs), Ethiopic 6, Han 4; of 57,
+    # Latin is 61.4% < 75%; Deva 21.1%, Ethi 10.5%, Hani 7.0%.
+    assert found.code is None and found.script == "Latn"
+    assert found.note == ("mixed scripts (Latn 61%, Deva 21%, Ethi 11%, Hani 7%): paste one language at a time to link "
+                          "it to the store")
+
+
+def test_a_language_is_linked_only_in_its_own_script() -> None:
+    rows = [{"lang": "san", "bcp47": "sa", "iso639_3": "san", "script": "Deva", "complete": True}]
+    assert match_language(Detection("sa", 0.9, "Latn"), rows) is None
+    assert match_language(Detection("sa", 0.9, "Deva"), rows)["lang"] == "san"
