@@ -32,20 +32,22 @@ IMAGE_CONFIG = {"toImageButtonOptions": {"format": "png", "scale": 2}, "displayl
                 "topojsonURL": "app/static/maps/"}
 
 
-def _label(df: pd.DataFrame) -> pd.Series:
+def language_labels(df: pd.DataFrame) -> pd.Series:
     """"Name (code)" per row, HTML-escaped: names and codes of imported corpora come from users' files."""
     return (df["name"].fillna(df["lang"]) + " (" + df["lang"] + ")").map(lambda v: escape(str(v)))
 
 
+
+
 def language_order(df: pd.DataFrame) -> list[str]:
     """Languages sorted by their mean premium over the tokenizers shown (ascending), as labels."""
-    mean = df.assign(label=_label(df)).groupby("label")["premium"].mean().sort_values()
+    mean = df.assign(label=language_labels(df)).groupby("label")["premium"].mean().sort_values()
     return list(mean.index)
 
 
 def premium_bars(df: pd.DataFrame, *, reference_name: str, policy: str) -> go.Figure:
     """Sorted bars, one colour per tokenizer, 95% bootstrap CI as error bars."""
-    df = df[df["premium"].notna()].assign(label=lambda d: _label(d))
+    df = df[df["premium"].notna()].assign(label=lambda d: language_labels(d))
     order = language_order(df)
     fig = go.Figure()
     for k, (tid, g) in enumerate(df.groupby("tokenizer", sort=True)):
@@ -69,7 +71,7 @@ def premium_bars(df: pd.DataFrame, *, reference_name: str, policy: str) -> go.Fi
 
 def premium_heatmap(df: pd.DataFrame, *, reference_name: str) -> go.Figure:
     """Tokenizer x language heatmap of premiums (colour on a log2 scale centred on 1.0)."""
-    df = df[df["premium"].notna()].assign(label=lambda d: _label(d))
+    df = df[df["premium"].notna()].assign(label=lambda d: language_labels(d))
     order = language_order(df)
     pivot = df.pivot_table(index="tokenizer", columns="label", values="premium").reindex(columns=order)
     z = pivot.to_numpy()
@@ -90,7 +92,7 @@ def premium_map(df: pd.DataFrame, languages: pd.DataFrame, *, tokenizer: str, re
     g = df[(df["tokenizer"] == tokenizer) & df["premium"].notna()].merge(
         languages[["lang", "latitude", "longitude"]], on="lang", how="inner").dropna(subset=["latitude", "longitude"])
     fig = go.Figure(go.Scattergeo(
-        lat=g["latitude"], lon=g["longitude"], text=_label(g), customdata=g[["premium", "ci_low", "ci_high"]].to_numpy(),
+        lat=g["latitude"], lon=g["longitude"], text=language_labels(g), customdata=g[["premium", "ci_low", "ci_high"]].to_numpy(),
         marker={"color": [math.log2(v) for v in g["premium"]], "colorscale": PREMIUM_SCALE, "cmid": 0, "size": 7,
                 "line": {"width": 0.5, "color": "#333"},
                 "colorbar": {"title": "premium", "tickvals": [-1, 0, 1, 2, 3], "ticktext": ["0.5×", "1×", "2×", "4×", "8×"]}},
@@ -110,7 +112,7 @@ def script_distribution(df: pd.DataFrame, *, reference_name: str) -> go.Figure:
     fig = go.Figure()
     for k, (tid, g) in enumerate(df.groupby("tokenizer", sort=True)):
         fig.add_box(x=_e(g["script"]), y=g["premium"], name=escape(str(tid)), marker_color=OKABE_ITO[k % len(OKABE_ITO)],
-                    boxpoints="outliers", text=_label(g), hovertemplate="%{text}: %{y:.3f}×<extra></extra>")
+                    boxpoints="outliers", text=language_labels(g), hovertemplate="%{text}: %{y:.3f}×<extra></extra>")
     fig.update_layout(boxmode="group", height=460, yaxis_type="log", yaxis_title="premium (log scale)",
                       xaxis={"categoryorder": "array", "categoryarray": order},
                       title=f"Premium vs {escape(reference_name)} by script", margin={"t": 50, "b": 10})

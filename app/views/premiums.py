@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -20,17 +21,98 @@ st.caption("Token premium of a language = its tokens on the parallel units it sh
            "units. Definitions: Methods page.")
 
 
-def downloads(df: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Parquet of exactly the data a chart shows."""
-    a, b, _ = st.columns([1, 1, 4])
-    a.download_button("CSV", df.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{key}_csv")
+def _parquet(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    b.download_button("Parquet", buf.getvalue(), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq")
+    return buf.getvalue()
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Parquet of exactly the data a chart shows (built when a button is pressed, not on every rerun)."""
+    a, b, _ = st.columns([1, 1, 4])
+    a.download_button("CSV", lambda: df.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{key}_csv")
+    b.download_button("Parquet", lambda: _parquet(df), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq")
 
 
 def chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, config=charts.IMAGE_CONFIG)
+
+
+@dataclass(frozen=True)
+class View:
+    """What every tab draws from: the selection and the rows it keeps."""
+
+    corpus: str
+    reference: str
+    ref_name: str
+    tokenizers: tuple[str, ...]
+    shown: pd.DataFrame
+    langs: pd.DataFrame
+    names: dict[str, str]
+    policy: str
+    complete: bool
+
+
+def tab_bars(v: View) -> None:
+    n_langs = v.shown["lang"].nunique()
+    limit = st.slider("Languages in the chart (sorted by mean premium)", 1, n_langs, min(60, n_langs),
+                      key="px_limit") if n_langs > 1 else 1
+    order = charts.language_order(v.shown)
+    ends = st.radio("Show", ("highest premiums", "lowest premiums"), horizontal=True, key="px_ends")
+    keep = set(order[-limit:] if ends == "highest premiums" else order[:limit])
+    bars = v.shown[charts.language_labels(v.shown).isin(keep)]
+    chart(charts.premium_bars(bars, reference_name=v.ref_name, policy=v.policy), "px_bars")
+    downloads(bars, f"premiums-{v.corpus}-{v.reference}", "px_dl_bars")
+
+
+def tab_heatmap(v: View) -> None:
+    chart(charts.premium_heatmap(v.shown, reference_name=v.ref_name), "px_heatmap")
+    downloads(v.shown.pivot_table(index="lang", columns="tokenizer", values="premium").reset_index(),
+              f"premium-matrix-{v.corpus}-{v.reference}", "px_dl_heat")
+
+
+def tab_map(v: View) -> None:
+    map_tok = st.selectbox("Tokenizer on the map", v.tokenizers, key="px_map_tokenizer")
+    chart(charts.premium_map(v.shown, v.langs, tokenizer=map_tok, reference_name=v.ref_name), "px_map")
+    placed = v.shown[v.shown["tokenizer"] == map_tok].merge(v.langs[["lang", "latitude", "longitude"]], on="lang")
+    downloads(placed, f"premium-map-{v.corpus}-{map_tok}", "px_dl_map")
+
+
+def tab_scripts(v: View) -> None:
+    chart(charts.script_distribution(v.shown, reference_name=v.ref_name), "px_scripts_chart")
+    downloads(v.shown[["tokenizer", "lang", "name", "script", "premium"]], f"premium-by-script-{v.corpus}",
+              "px_dl_script")
+
+
+def tab_units(v: View) -> None:
+    options = sorted(v.shown["lang"].unique(), key=lambda c: v.names.get(c, c))
+    if ss.get("px_unit_lang") not in options:
+        ss.px_unit_lang = "hin" if "hin" in options else options[0]
+    one = st.selectbox("Language", options, key="px_unit_lang", format_func=lambda c: f"{v.names[c]} ({c})")
+    units = query("unit_ratios", v.corpus, one, v.reference, v.tokenizers)
+    chart(charts.unit_distribution(units, language_name=v.names[one], reference_name=v.ref_name), "px_units")
+    downloads(units, f"unit-premiums-{v.corpus}-{one}", "px_dl_units")
+    st.page_link("views/playground.py", label=f"Open {v.names[one]} in the Playground with these tokenizers",
+                 icon="🔤", query_params={"tokenizers": ",".join(v.tokenizers), "corpus": v.corpus, "lang": one,
+                                         "unit": "(all)"})
+
+
+def tab_fairness(v: View) -> None:
+    fair = query("fairness", v.corpus, v.reference, v.tokenizers, complete_only=v.complete)
+    chart(charts.fairness_chart(fair), "px_fairness")
+    st.dataframe(fair, hide_index=True, key="px_fair_table")
+    downloads(fair, f"fairness-{v.corpus}-{v.reference}", "px_dl_fair")
+    st.caption("Gini of the premiums over the stated language set (0: every language pays the same).")
+
+
+def tab_table(v: View) -> None:
+    st.dataframe(v.shown, hide_index=True, key="px_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("premium", "ci_low", "ci_high")})
+    downloads(v.shown, f"premiums-{v.corpus}-{v.reference}-all", "px_dl_table")
+
+
+TABS = {"Bars": tab_bars, "Heatmap": tab_heatmap, "Map": tab_map, "By script": tab_scripts, "Per unit": tab_units,
+        "Fairness": tab_fairness, "Table": tab_table}
 
 
 try:
@@ -75,52 +157,12 @@ try:
         st.info("No language matches the filters.")
         st.stop()
 
-    tabs = st.tabs(["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness", "Table"])
-    with tabs[0]:
-        n_langs = shown["lang"].nunique()
-        limit = st.slider("Languages in the chart (sorted by mean premium)", 1, n_langs, min(60, n_langs),
-                          key="px_limit") if n_langs > 1 else 1
-        order = charts.language_order(shown)
-        ends = st.radio("Show", ("highest premiums", "lowest premiums"), horizontal=True, key="px_ends")
-        keep = order[-limit:] if ends == "highest premiums" else order[:limit]
-        bars = shown[(shown["name"].fillna(shown["lang"]) + " (" + shown["lang"] + ")").isin(keep)]
-        chart(charts.premium_bars(bars, reference_name=ref_name, policy=policy), "px_bars")
-        downloads(bars, f"premiums-{corpus}-{reference}", "px_dl_bars")
-    with tabs[1]:
-        chart(charts.premium_heatmap(shown, reference_name=ref_name), "px_heatmap")
-        downloads(shown.pivot_table(index="lang", columns="tokenizer", values="premium").reset_index(),
-                  f"premium-matrix-{corpus}-{reference}", "px_dl_heat")
-    with tabs[2]:
-        map_tok = st.selectbox("Tokenizer on the map", tokenizers, key="px_map_tokenizer")
-        chart(charts.premium_map(shown, langs, tokenizer=map_tok, reference_name=ref_name), "px_map")
-        placed = shown[shown["tokenizer"] == map_tok].merge(langs[["lang", "latitude", "longitude"]], on="lang")
-        downloads(placed, f"premium-map-{corpus}-{map_tok}", "px_dl_map")
-    with tabs[3]:
-        chart(charts.script_distribution(shown, reference_name=ref_name), "px_scripts_chart")
-        downloads(shown[["tokenizer", "lang", "name", "script", "premium"]], f"premium-by-script-{corpus}",
-                  "px_dl_script")
-    with tabs[4]:
-        options = sorted(shown["lang"].unique(), key=lambda c: names.get(c, c))
-        if ss.get("px_unit_lang") not in options:
-            ss.px_unit_lang = "hin" if "hin" in options else options[0]
-        one = st.selectbox("Language", options, key="px_unit_lang", format_func=lambda c: f"{names[c]} ({c})")
-        units = query("unit_ratios", corpus, one, reference, tuple(tokenizers))
-        chart(charts.unit_distribution(units, language_name=names[one], reference_name=ref_name), "px_units")
-        downloads(units, f"unit-premiums-{corpus}-{one}", "px_dl_units")
-        st.page_link("views/playground.py", label=f"Open {names[one]} in the Playground with these tokenizers",
-                     icon="🔤", query_params={"tokenizers": ",".join(tokenizers), "corpus": corpus, "lang": one,
-                                             "unit": "(all)"})
-    with tabs[5]:
-        fair = query("fairness", corpus, reference, tuple(tokenizers), complete_only=complete)
-        chart(charts.fairness_chart(fair), "px_fairness")
-        st.dataframe(fair, hide_index=True, key="px_fair_table")
-        downloads(fair, f"fairness-{corpus}-{reference}", "px_dl_fair")
-        st.caption("Gini of the premiums over the stated language set (0: every language pays the same).")
-    with tabs[6]:
-        st.dataframe(shown, hide_index=True, key="px_table",
-                     column_config={"premium": st.column_config.NumberColumn(format="%.3f"),
-                                    "ci_low": st.column_config.NumberColumn(format="%.3f"),
-                                    "ci_high": st.column_config.NumberColumn(format="%.3f")})
-        downloads(shown, f"premiums-{corpus}-{reference}-all", "px_dl_table")
+    view = View(corpus, reference, ref_name, tuple(tokenizers), shown, langs, names, policy, complete)
+    # Lazy tabs: only the open tab is computed and sent (switching tabs reruns the page).
+    tabs = st.tabs(list(TABS), key="px_tab", on_change="rerun")
+    for tab, draw in zip(tabs, TABS.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw(view)
 except AnalysisError as e:
     show_error(e)

@@ -90,8 +90,10 @@ def explorer() -> list[dict[str, Any]]:
         ("search cleared", lambda a: a.text_input(key="px_search").set_value("")),
         ("script filter Deva+Arab", lambda a: a.multiselect(key="px_scripts").set_value(["Deva", "Arab"])),
         ("script filter cleared", lambda a: a.multiselect(key="px_scripts").set_value([])),
-        ("complete variants only", lambda a: a.checkbox(key="px_complete").check()),
+        ("tab -> Per unit", lambda a: a.session_state.__setitem__("px_tab", "Per unit")),
         ("per-unit language -> Amharic", lambda a: a.selectbox(key="px_unit_lang").set_value("amh")),
+        ("tab -> Map", lambda a: a.session_state.__setitem__("px_tab", "Map")),
+        ("complete variants only", lambda a: a.checkbox(key="px_complete").check()),
         ("map tokenizer -> llama3", lambda a: a.selectbox(key="px_map_tokenizer").set_value("llama3")),
     ]
     rows = []
