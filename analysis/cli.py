@@ -7,6 +7,7 @@
     python -m analysis corpus import --kind flores200|lines|tsv|jsonl --path P --name NAME [--db DB]
     python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--format ...]
     python -m analysis export [--db DB] --table NAME --format csv|parquet --out PATH
+    python -m analysis glitch scan|refresh|indicators|verify ...   (see analysis/glitch/cli.py)
 """
 
 from __future__ import annotations
@@ -198,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=("csv", "parquet"), default="csv")
     ex.add_argument("--out", required=True)
     ex.set_defaults(func=_cmd_export)
+
+    from .glitch.cli import add_glitch_parser  # glitch scan | refresh | indicators | verify (issue 5)
+
+    add_glitch_parser(sub, db_help)
     return p
 
 

@@ -148,6 +148,7 @@ def store_indicators(db: Path | None, run: IndicatorRun) -> Path:
     m = run.meta
     with _writer(path) as con:
         create_tables(con)
+        _mark_schema(con)
         con.execute("DELETE FROM glitch_models WHERE model = ?", [run.model])
         con.execute("DELETE FROM glitch_indicators WHERE model = ?", [run.model])
         con.execute("INSERT INTO glitch_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -234,6 +235,7 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
                                        "verified_at": datetime.now(UTC)} for v in pending])
                 with _writer(path) as con:
                     create_tables(con)
+                    _mark_schema(con)
                     con.execute("DELETE FROM glitch_verdicts WHERE model = ? AND list_contains(?, token_id)",
                                 [model_id, frame["token_id"].tolist()])
                     _insert(con, "glitch_verdicts", frame)
@@ -250,6 +252,13 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
             [model_id, wanted]).df()
     finally:
         con.close()
+
+
+def _mark_schema(con) -> None:
+    """A database this module created from nothing gets the store's schema version, so readers accept it."""
+    from ..store.schema import SCHEMA_VERSION
+
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
 def _bos(tok) -> list[int]:

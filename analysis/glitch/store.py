@@ -274,7 +274,7 @@ def token_table(con: duckdb.DuckDBPyConnection, tokenizer: str, *, categories: S
                WHERE {' AND '.join(where)} ORDER BY t.token_id""" + (f" LIMIT {int(limit)}" if limit else ""))
     df = con.execute(sql, params).df()
     df.insert(2, "category", [";".join(names(int(f))) or "ok" for f in df["flags"].tolist()])
-    df["top_langs"] = [", ".join(f"{lang}:{c}" for lang, c in zip(ls, cs)) if ls is not None else ""
+    df["top_langs"] = [", ".join(f"{lang}:{c}" for lang, c in zip(ls, cs)) if isinstance(ls, list | np.ndarray) else ""
                        for ls, cs in zip(df["top_langs"].tolist(), df["top_counts"].tolist())]
     return df.drop(columns=["top_counts"])
 
