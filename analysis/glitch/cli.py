@@ -11,6 +11,7 @@ Nothing here imports torch until a model command runs.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
@@ -23,8 +24,8 @@ def _say(message: str) -> None:
 
 
 def _print(df, fmt: str) -> None:
-    if fmt == "csv":
-        df.to_csv(sys.stdout, index=False)
+    if fmt == "csv":  # every string quoted: tokens hold carriage returns, which minimal quoting leaves bare
+        df.to_csv(sys.stdout, index=False, quoting=csv.QUOTE_NONNUMERIC)
     elif fmt == "json":
         records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
         print(json.dumps(records, ensure_ascii=False, indent=1, default=str))
