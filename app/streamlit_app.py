@@ -17,5 +17,6 @@ pages = [
     st.Page(str(Path(__file__).parent / "pages" / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(Path(__file__).parent / "pages" / "catalogue.py"), title="Tokenizers", icon="📚",
             url_path="tokenizers"),
+    st.Page(str(Path(__file__).parent / "pages" / "glitch.py"), title="Glitch tokens", icon="🐟", url_path="glitch"),
 ]
 st.navigation(pages).run()

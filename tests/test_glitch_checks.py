@@ -141,3 +141,21 @@ def test_category_names_round_trip() -> None:
     with pytest.raises(GlitchError, match="choose from: special, byte-fallback"):
         from_names(["glitchy"])
     assert display(b"\xf0\x9f\x99") == "<0xF0><0x9F><0x99>"
+
+
+def test_torch_stays_inside_the_glitch_model_modules() -> None:
+    """The checks, the store functions and the CLI import no torch (the build and the app use them); only the
+    model-side modules of analysis/glitch import it."""
+    import re
+    import subprocess
+    import sys
+
+    from analysis.config import ROOT
+
+    code = ("import sys, analysis.glitch, analysis.glitch.cli, analysis.glitch.store, analysis.glitch.charts;"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+    users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "analysis").rglob("*.py")
+                   if re.search(r"^\s*(import torch|from torch)", p.read_text(), re.M))
+    assert users == ["analysis/glitch/indicators.py", "analysis/glitch/probe.py", "analysis/glitch/verify.py"]

@@ -305,3 +305,40 @@ def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[i
         for (token_id,) in verified:
             out.setdefault(token_id, []).append(UNDER_TRAINED_VERIFIED)
     return dict(sorted(out.items()))
+
+
+def models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per model with stored indicators: its tokenizer, shape, indicator, reference set, threshold, counts."""
+    if not _has_table(con, "glitch_models"):
+        return pd.DataFrame(columns=["model", "tokenizer", "n_rows", "dim", "dtype", "indicator", "reference",
+                                     "percentile", "threshold", "n_candidates", "verified", "under_trained"])
+    return con.execute(
+        """SELECT m.model, m.tokenizer, m.n_rows, m.dim, m.dtype, m.embedding, m.unembedding, m.indicator, m.reference,
+                  m.percentile, m.threshold, m.n_candidates, m.device, m.computed_at,
+                  count(v.token_id) AS verified, count(v.token_id) FILTER (WHERE v.under_trained) AS under_trained
+           FROM glitch_models m LEFT JOIN glitch_verdicts v USING (model)
+           GROUP BY ALL ORDER BY m.model""").df()
+
+
+def model_scores(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    """Every row's score, norm and whether it is reachable / a candidate (for the histogram)."""
+    _require(con, "glitch_indicators")
+    return con.execute("SELECT token_id AS id, score, norm, reachable, candidate FROM glitch_indicators "
+                       "WHERE model = ? ORDER BY token_id", [model]).df()
+
+
+def model_candidates(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    """A model's candidates, most likely under-trained first, with their verdicts where verification ran."""
+    _require(con, "glitch_indicators")
+    return con.execute(
+        """SELECT i.token_id AS id, i.token, i.score, i.norm, v.max_prob, v.under_trained, v.best_prompt,
+                  v.template_version
+           FROM glitch_indicators i LEFT JOIN glitch_verdicts v USING (model, token_id)
+           WHERE i.model = ? AND i.candidate ORDER BY i.score, i.token_id""", [model]).df()
+
+
+def scripts_of(con: duckdb.DuckDBPyConnection, tokenizer: str) -> list[tuple[str, int]]:
+    """The script classes of a tokenizer's ids with their counts, most common first."""
+    _require(con)
+    return con.execute("SELECT script, count(*) FROM glitch_tokens WHERE tokenizer = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+                       [tokenizer]).fetchall()
