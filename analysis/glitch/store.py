@@ -89,6 +89,8 @@ _WORKER_TEXTS: dict[str, object] = {}
 
 
 def _init_worker(texts: list[str], lang_of_text: np.ndarray, n_langs: int) -> None:
+    # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
     _WORKER_TEXTS.update(texts=texts, lang_of_text=lang_of_text, n_langs=n_langs)
 
 

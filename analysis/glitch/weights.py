@@ -6,7 +6,9 @@ only the config, the tokenizer, the index and the shards holding the two tensors
 Tensors are opened with ``safetensors.safe_open``, which maps the file: nothing else of the model is read.
 
 Example:
-    >>> files = resolve_model(".cache/atlas/files/minilm")      # doctest: +SKIP
+    >>> from analysis.assets import asset_path
+    >>> from analysis.catalogue import load_catalogue
+    >>> files = resolve_model(str(asset_path(load_catalogue().files["minilm/model.safetensors"]).parent))
     >>> files.embedding_name, files.unembedding_name
     ('embeddings.word_embeddings.weight', None)
 """

@@ -13,8 +13,13 @@ The matrix is structured like a trained embedding: a shared offset, one dominant
 1,000 "unused" rows near a common point (the reference set). With ``--cuda`` (on a GPU machine) the indicators
 also run on the GPU and the largest score difference to the CPU run is printed.
 
+With ``--verify N``, prompt-verification throughput (candidates per second, both templates) is measured for N
+candidates on two random-weight GPT-2 models over the BERT vocabulary of the asset cache (30,522 tokens): the tiny
+architecture of the tests (2 layers, width 64) and GPT-2 small (12 layers, width 768, ~110M parameters); weights do
+not change the work. ``--device`` picks cpu or cuda.
+
 Usage: python tests/bench/bench_glitch.py [--rows 131072] [--dim 4096] [--keep PATH] [--json out.json] [--cuda]
-       [--threads N]
+       [--threads N] [--verify N [--device cpu|cuda] [--only-verify]]
 Nothing here asserts a time.
 """
 
@@ -99,6 +104,35 @@ def peak_rss(which: str, folder: Path) -> tuple[float, float]:
     return run(body), run("pass")
 
 
+def verify_throughput(n: int, device: str) -> dict[str, float]:
+    """Candidates per second through ``verify_candidates`` for random-weight tiny and GPT-2-small models."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from analysis.glitch.checks import encode_plain
+    from analysis.glitch.verify import verify_candidates
+    from analysis.tokenizers import get_tokenizer
+
+    tok = get_tokenizer("bert-uncased")
+    dev = torch.device(device)
+    out = {}
+    for name, layers, width in (("tiny", 2, 64), ("gpt2-small", 12, 768)):
+        torch.manual_seed(0)
+        cfg = GPT2Config(vocab_size=30522, n_positions=256, n_embd=width, n_layer=layers, n_head=max(1, width // 64),
+                         bos_token_id=0, eos_token_id=0)
+        model = GPT2LMHeadModel(cfg).to(dev).eval()
+        cands = list(range(2000, 2000 + n))
+        batch = 64 if dev.type == "cuda" else 8
+        verify_candidates(model, lambda t: encode_plain(tok, [t])[0], cands[:batch], device=dev, batch_size=batch)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        verify_candidates(model, lambda t: encode_plain(tok, [t])[0], cands, device=dev, batch_size=batch)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        out[f"verify_{name}_candidates_per_s"] = n / (time.perf_counter() - t)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=131072)
@@ -107,7 +141,14 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--cuda", action="store_true", help="also run on the GPU and compare")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
+    ap.add_argument("--verify", type=int, metavar="N", help="also measure verification throughput on N candidates")
+    ap.add_argument("--device", default="cpu", help="device for --verify (cpu or cuda)")
+    ap.add_argument("--only-verify", action="store_true", help="skip the indicator benchmark")
     args = ap.parse_args()
+    if args.only_verify:
+        for k, v in verify_throughput(args.verify or 64, args.device).items():
+            print(f"{k}: {v:.1f}")
+        return 0
     if args.threads:
         torch.set_num_threads(args.threads)
     tmp = None
@@ -148,6 +189,8 @@ def main() -> int:
         elapsed, gpu = ours(folder, unused, device="cuda")
         report["cuda_s"] = elapsed
         report["cuda_max_abs_score_diff"] = float(np.abs(gpu.score - result.score).max())
+    if args.verify:
+        report.update(verify_throughput(args.verify, args.device))
     for k, v in report.items():
         print(f"{k}: {v}")
     if args.json:
