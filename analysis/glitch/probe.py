@@ -3,8 +3,8 @@ with results written to the statistics store.
 
 Example:
     >>> run = run_indicators(".cache/atlas/files/minilm")            # doctest: +SKIP
-    >>> run.frame.columns.tolist()[:5], run.reference
-    (['id', 'token', 'norm', 'score', 'candidate'], "pattern \\\\[unused\\\\d+\\\\] (994 tokens)")
+    >>> run.frame.columns.tolist()[:5], run.reference                 # doctest: +SKIP
+    (['id', 'token', 'norm', 'score', 'candidate'], 'pattern \\[unused\\d+\\] (994 tokens)')
 """
 
 from __future__ import annotations
