@@ -189,3 +189,30 @@ def test_cpu_and_cuda_verification_agree(tiny) -> None:
         return np.array([v.max_prob for v in got])
 
     assert np.allclose(probs("cpu"), probs("cuda"), atol=1e-4)
+
+
+def _remote_code_folder(tiny, tmp_path: Path, model_type: str) -> tuple[Path, Path]:
+    """A copy of the tiny model whose config asks for code shipped in the folder; that code would leave a marker."""
+    import shutil
+
+    folder = tmp_path / f"remote_{model_type}"
+    shutil.copytree(tiny.folder, folder)
+    marker = tmp_path / "remote_code_ran"
+    (folder / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    config = json.loads((folder / "config.json").read_text())
+    config.update(model_type=model_type, auto_map={"AutoConfig": "evil.Config", "AutoModelForCausalLM": "evil.Model"})
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder, marker
+
+
+def test_repository_code_is_never_run(tiny, tmp_path: Path) -> None:
+    from analysis.glitch import GlitchError
+    from analysis.glitch.verify import load_causal_lm
+
+    folder, marker = _remote_code_folder(tiny, tmp_path, "gpt2")
+    model = load_causal_lm(str(folder), device=torch.device("cpu"))  # a known architecture: transformers' own class
+    assert type(model).__name__ == "GPT2LMHeadModel" and not marker.exists()
+    folder, marker = _remote_code_folder(tiny, tmp_path, "evil-architecture")
+    with pytest.raises(GlitchError, match="cannot be loaded as a causal language model"):
+        load_causal_lm(str(folder), device=torch.device("cpu"))
+    assert not marker.exists()

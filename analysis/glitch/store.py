@@ -295,14 +295,15 @@ def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[i
         return {}
     mask = int(from_names([c for c in categories if c != UNDER_TRAINED_VERIFIED])) if categories is not None else 0xFFFF
     out: dict[int, list[str]] = {}
-    rows = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? AND list_contains(?, token_id) "
-                       "AND flags & ? <> 0", [tokenizer_id, wanted, mask]).fetchall()
+    # A semi-join on the unnested ids (list_contains would scan the whole list once per vocabulary row).
+    rows = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? AND token_id IN "
+                       "(SELECT unnest(?::INTEGER[])) AND flags & ? <> 0", [tokenizer_id, wanted, mask]).fetchall()
     for token_id, flags in rows:
         out[token_id] = names(flags & mask)
     if categories is None or UNDER_TRAINED_VERIFIED in categories:
         verified = con.execute(
             """SELECT DISTINCT v.token_id FROM glitch_verdicts v JOIN glitch_models m USING (model)
-               WHERE m.tokenizer = ? AND v.under_trained AND list_contains(?, v.token_id)""",
+               WHERE m.tokenizer = ? AND v.under_trained AND v.token_id IN (SELECT unnest(?::INTEGER[]))""",
             [tokenizer_id, wanted]).fetchall() if _has_table(con, "glitch_verdicts") else []
         for (token_id,) in verified:
             out.setdefault(token_id, []).append(UNDER_TRAINED_VERIFIED)

@@ -7,7 +7,7 @@ placeholder after the first (where the token has already been shown and should b
 over all templates and positions is the token's ``max_prob``. Below the threshold (default 0.01): under-trained.
 
 Prompts for one template have the same length for every candidate, so candidates go through the model in batches
-with no padding. Loading uses ``transformers`` with ``trust_remote_code=False``.
+with no padding. Loading uses ``transformers`` with remote code off (its default; see :func:`load_causal_lm`).
 
 Example:
     >>> t = TEMPLATES[1]
@@ -83,14 +83,18 @@ def prompt_ids(template: PromptTemplate, encode: Callable[[str], list[int]], bos
 
 
 def load_causal_lm(path_or_id: str, *, device: torch.device, revision: str | None = None):
-    """A causal LM through transformers (never running repository code), in eval mode on ``device``."""
+    """A causal LM through transformers, in eval mode on ``device``; repository code is never run.
+
+    The remote-code switch is left at transformers' default, which is off (the project passes it nowhere, and
+    tests/test_loading.py checks that): a config whose architecture needs code from the repository is refused, one
+    that transformers knows natively is loaded with transformers' own class (tests/test_glitch_tiny_model.py).
+    """
     from transformers import AutoConfig, AutoModelForCausalLM
 
     try:
-        config = AutoConfig.from_pretrained(path_or_id, revision=revision, trust_remote_code=False)
+        config = AutoConfig.from_pretrained(path_or_id, revision=revision)
         dtype = torch.float32 if device.type == "cpu" else getattr(config, "torch_dtype", None) or torch.float32
-        model = AutoModelForCausalLM.from_pretrained(path_or_id, revision=revision, trust_remote_code=False,
-                                                     dtype=dtype)
+        model = AutoModelForCausalLM.from_pretrained(path_or_id, revision=revision, dtype=dtype)
     except ValueError as e:  # an architecture without a causal-LM head (e.g. BERT), or unknown to transformers
         raise GlitchError(f"{path_or_id} cannot be loaded as a causal language model ({e}). Prompt verification "
                           "needs one; weight indicators work for any model.", title="Not a causal language model") from e
