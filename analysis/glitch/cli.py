@@ -136,7 +136,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="a local model folder, or hf:ORG/NAME[@REVISION]")
-    p.add_argument("--device", help="cpu or cuda (default: cpu for indicators, cuda when present for verify)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when torch sees a GPU, else cpu)")
     p.add_argument("--reference-ids", help="known-unused token ids, e.g. 1,2,3 (default: the family's own, e.g. [unusedN])")
     p.add_argument("--reference-pattern", help="regular expression for known-unused token pieces")
     p.add_argument("--percentile", type=float, default=2.0, help="candidates: score at or below this percentile (2)")

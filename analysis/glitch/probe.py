@@ -215,8 +215,10 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
             return encode_plain(tok, [text])[0]
 
         bos = _bos(tok)
-        source = str(Path(spec).expanduser()) if Path(spec).expanduser().is_dir() else model_id.removeprefix("hf:")
-        repo, _, rev = source.partition("@") if source == model_id.removeprefix("hf:") else (source, "", "")
+        if Path(spec).expanduser().is_dir():
+            repo, rev = str(Path(spec).expanduser()), ""
+        else:  # hf:ORG/NAME[@REV] -> ORG/NAME and REV
+            repo, _, rev = model_id.removeprefix("hf:").partition("@")
         model = load_causal_lm(repo, device=dev, revision=rev or None)
         bs = batch_size or (64 if dev.type == "cuda" else 8)
         t0 = time.perf_counter()
