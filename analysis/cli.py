@@ -8,6 +8,7 @@
     python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--format ...]
     python -m analysis export [--db DB] --table NAME --format csv|parquet --out PATH
     python -m analysis lab train|compare|steps ...   (see analysis/lab/cli.py)
+    python -m analysis glitch scan|refresh|indicators|verify ...   (see analysis/glitch/cli.py)
 """
 
 from __future__ import annotations
@@ -203,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .lab.cli import add_lab_parser
 
     add_lab_parser(sub)
+
+    from .glitch.cli import add_glitch_parser  # glitch scan | refresh | indicators | verify (issue 5)
+
+    add_glitch_parser(sub, db_help)
     return p
 
 

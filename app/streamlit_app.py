@@ -23,6 +23,7 @@ pages = [
     st.Page(str(VIEWS / "playground.py"), title="Playground", icon="🔤", default=True),
     st.Page(str(VIEWS / "premiums.py"), title="Premium explorer", icon="🌍", url_path="premiums"),
     st.Page(str(VIEWS / "vocab.py"), title="Vocabularies", icon="🧮", url_path="vocabulary"),
+    st.Page(str(VIEWS / "glitch.py"), title="Glitch tokens", icon="👾", url_path="glitch"),
     st.Page(str(VIEWS / "lab.py"), title="Tokenizer lab", icon="🧪", url_path="lab"),
     st.Page(str(VIEWS / "import_corpus.py"), title="Import a corpus", icon="📥", url_path="import"),
     st.Page(str(VIEWS / "sql_console.py"), title="SQL console", icon="🗄️", url_path="sql"),

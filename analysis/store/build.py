@@ -327,6 +327,9 @@ def build(
                 if not _has_premiums(con, name, tid, reference):
                     _store_premiums(con, name, tid, reference)
         _write_meta(con, normalization, tokenizer_ids)
+        from ..glitch.store import refresh_token_checks  # glitch-token checks and token frequency (issue 5)
+
+        refresh_token_checks(con, tokenizer_ids, workers=workers, progress=say)
     report.seconds = time.perf_counter() - t_start
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")

@@ -1,0 +1,237 @@
+"""Tokenizer checks: what every token id of a vocabulary is, with no model weights (stage 1 of Land & Bartolo).
+
+Per id: the bytes it stands for, a display string, its Unicode script and its categories (special, byte-fallback,
+partial UTF-8, unreachable, changed by normalization). The per-id tables come from the tokenizer's own
+:class:`~analysis.tokenizers.base.TokenTables`; encoding goes through each backend's fast path, so a 256k
+vocabulary takes a few seconds.
+
+*Unreachable*: the token's text, encoded, does not give back that id — neither alone nor after a one-character
+prefix (``«`` or ``»``, which stop SentencePiece's dummy-prefix space from attaching to it), nor, for a WordPiece
+continuation piece ``##x``, after a letter that is a word piece on its own. Special tokens and tokens whose bytes
+are not valid UTF-8 are not tested (they are their own categories).
+
+Example:
+    >>> from analysis.tokenizers import get_tokenizer
+    >>> scan = scan_vocabulary(get_tokenizer("utf8-bytes"))
+    >>> scan.display[3 + 0x41], scan.categories(3 + 0xE4)
+    ('A', ['partial-utf8'])
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scripts import script_share
+from ..tokenizers.base import Tokenizer, TokenTables, id_classes
+from .categories import Category, GlitchError, names
+
+#: Bumped whenever a check changes meaning; stored with every scan so old scans are redone.
+CHECKS_VERSION = "1"
+#: One-character prefixes tried before a token's text (as in cohere-ai/magikarp).
+PREFIXES = ("«", "»")
+_SPECIAL_CODE, _UNK_CODE, _BYTE_CODE = 1, 2, 3  # TokenKind codes of analysis.tokenizers.base
+
+
+def _hex_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
+    return "".join(f"<0x{b:02X}>" for b in err.object[err.start:err.end]), err.end
+
+
+codecs.register_error("atlas-hex", _hex_bytes)
+
+
+def display(token_bytes: bytes) -> str:
+    """The token's bytes as text, with bytes that are not valid UTF-8 written ``<0xNN>``.
+
+    >>> display(b" caf\\xc3\\xa9"), display(b"\\xe4\\xb8"), display(b"a\\xff")
+    (' café', '<0xE4><0xB8>', 'a<0xFF>')
+    """
+    return token_bytes.decode("utf-8", "atlas-hex")
+
+
+@dataclass(frozen=True)
+class VocabularyScan:
+    """The checks of one vocabulary, as parallel per-id arrays (index = token id)."""
+
+    tokenizer: str
+    token_bytes: np.ndarray  # object: bytes
+    display: np.ndarray  # object: str
+    script: np.ndarray  # object: ISO 15924 code, "mixed", "partial UTF-8", "bytes/other" or "special"
+    flags: np.ndarray  # uint16: Category bits (tokenizer checks only; frequency bits come from the store)
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+    def categories(self, token_id: int) -> list[str]:
+        return names(int(self.flags[token_id]))
+
+    def counts(self) -> dict[str, int]:
+        """How many ids fall in each category (every tokenizer-check category present as a key)."""
+        return {names(int(bit))[0]: int(np.count_nonzero(self.flags & bit)) for bit in
+                (Category.SPECIAL, Category.BYTE_FALLBACK, Category.PARTIAL_UTF8, Category.UNREACHABLE,
+                 Category.NORMALIZATION_CHANGED)}
+
+
+def token_tables(tok: Tokenizer) -> TokenTables:
+    """The tokenizer's per-id bytes and kind classes, as its backend builds them for encoding."""
+    from ..tokenizers.baselines import Utf8BytesTokenizer
+    from ..tokenizers.hf_backend import HFTokenizersTokenizer
+    from ..tokenizers.sentencepiece_backend import MistralTokenizer
+    from ..tokenizers.tiktoken_backend import TiktokenTokenizer
+
+    if isinstance(tok, HFTokenizersTokenizer):
+        return TokenTables.from_bytes(tok._bytes_table, tok._classes)
+    if isinstance(tok, MistralTokenizer) and tok.is_tekken:
+        return tok._tekken_tables
+    if isinstance(tok, TiktokenTokenizer) or hasattr(tok, "sp"):
+        return tok._tables
+    if isinstance(tok, Utf8BytesTokenizer):  # ByT5 ids: 0 pad, 1 eos, 2 unk, then byte + 3
+        off = tok.OFFSET
+        table = [tok.piece(i).encode() for i in range(off)] + [bytes([b]) for b in range(256)]
+        return TokenTables.from_bytes(table, id_classes(len(table), special=[0, 1], unk=2))
+    raise GlitchError(
+        f"{tok.id!r} has no finite vocabulary of token ids to check (the code-point and word baselines give every "
+        "character or word its own id). Scan a model tokenizer instead: `python -m analysis tokenizers` lists them.",
+        title="Nothing to scan",
+    )
+
+
+def encode_plain(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    """Ids of many texts under the counting policy (no BOS/EOS; special-looking text is plain), fast paths first."""
+    from ..tokenizers.baselines import Utf8BytesTokenizer
+    from ..tokenizers.hf_backend import HFTokenizersTokenizer
+    from ..tokenizers.sentencepiece_backend import MistralTokenizer
+    from ..tokenizers.tiktoken_backend import TiktokenTokenizer
+
+    texts = list(texts)
+    if isinstance(tok, TiktokenTokenizer):  # a plain loop: the batch call's thread pool costs more on short texts
+        enc = tok.encoding.encode_ordinary
+        return [enc(t) for t in texts]
+    if isinstance(tok, HFTokenizersTokenizer):
+        return [e.ids for e in tok.hf.encode_batch_fast(texts, add_special_tokens=False)]
+    if isinstance(tok, MistralTokenizer) and tok.is_tekken:
+        core, n = tok._core.encode_ordinary, tok._n_special
+        return [[i + n for i in core(t)] for t in texts]
+    if hasattr(tok, "sp"):
+        return tok.sp.encode(texts)
+    if isinstance(tok, Utf8BytesTokenizer):
+        return [[b + tok.OFFSET for b in t.encode("utf-8")] for t in texts]
+    return [tok.encode(t).ids for t in texts]
+
+
+def _canon(text: str) -> str:
+    """Text with whitespace and SentencePiece's ``▁`` dropped: normalizers that only escape or add spaces do not count."""
+    return "".join(text.replace("\u2581", " ").split())
+
+
+def _normalizer(tok: Tokenizer):
+    """The tokenizer's own normalizer as a ``str -> str`` function, or None if it has none."""
+    from ..tokenizers.hf_backend import HFTokenizersTokenizer
+
+    if isinstance(tok, HFTokenizersTokenizer):
+        return tok.hf.normalizer.normalize_str if tok.hf.normalizer is not None else None
+    sp = getattr(tok, "sp", None)
+    if sp is not None and hasattr(sp, "normalize"):
+        return sp.normalize
+    return None
+
+
+def _wordpiece_prefix(tok: Tokenizer) -> str | None:
+    """WordPiece's continuation prefix (``##``) if the tokenizer is a WordPiece model."""
+    from ..tokenizers.hf_backend import HFTokenizersTokenizer
+
+    if isinstance(tok, HFTokenizersTokenizer) and type(tok.hf.model).__name__ == "WordPiece":
+        return tok.hf.model.continuing_subword_prefix
+    return None
+
+
+def _bare_letter(tok: Tokenizer, pieces: list[str], prefix: str) -> tuple[str, int] | None:
+    """A letter that is a word piece of its own and begins no longer word piece, with its id.
+
+    WordPiece matches the longest piece from the start of a word, so after such a letter the rest of the word is
+    matched with continuation pieces alone: ``encode(c + x) == [id(c), id(prefix + x)]`` exactly when ``##x`` is
+    reachable.
+    """
+    starts: dict[str, int] = {}
+    for p in pieces:
+        if p and not p.startswith(prefix):
+            starts[p[0]] = starts.get(p[0], 0) + 1
+    norm = _normalizer(tok)
+    for i, p in enumerate(pieces):
+        if (len(p) == 1 and p.isalpha() and starts.get(p) == 1 and not (0x2E80 <= ord(p) <= 0x9FFF)
+                and (norm is None or norm(p) == p) and encode_plain(tok, [p]) == [[i]]):
+            return p, i
+    return None
+
+
+def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts: dict[int, str]) -> np.ndarray:
+    """Per id: True if its text encodes back to it (alone, after a prefix, or as a WordPiece continuation)."""
+    reach = np.zeros(len(tables.classes), dtype=bool)
+    ids = np.flatnonzero(testable)
+    got = encode_plain(tok, [texts[i] for i in ids.tolist()])
+    reach[ids] = [g == [i] for g, i in zip(got, ids.tolist())]
+    for prefix in PREFIXES:
+        todo = ids[~reach[ids]]
+        if not len(todo):
+            break
+        head = encode_plain(tok, [prefix])[0]
+        k = len(head)
+        got = encode_plain(tok, [prefix + texts[i] for i in todo.tolist()])
+        reach[todo] = [g[:k] == head and g[k:] == [i] for g, i in zip(got, todo.tolist())]
+    wp = _wordpiece_prefix(tok)
+    if wp:
+        pieces = [tok.piece(i) for i in range(len(reach))]
+        todo = np.array([i for i in ids[~reach[ids]].tolist() if pieces[i].startswith(wp)], dtype=np.int64)
+        letter = _bare_letter(tok, pieces, wp) if len(todo) else None
+        if letter is not None:
+            c, cid = letter
+            got = encode_plain(tok, [c + texts[i] for i in todo.tolist()])
+            reach[todo] = [g == [cid, i] for g, i in zip(got, todo.tolist())]
+    return reach
+
+
+def scan_vocabulary(tok: Tokenizer) -> VocabularyScan:
+    """Bytes, display string, script and tokenizer-check categories of every id of ``tok``'s vocabulary.
+
+    Raises:
+        GlitchError: the tokenizer has no finite vocabulary (the code-point and word baselines).
+    """
+    tables = token_tables(tok)
+    classes = tables.classes
+    n = len(classes)
+    token_bytes = tables.token_bytes
+    flags = np.zeros(n, dtype=np.uint16)
+    special = (classes == _SPECIAL_CODE) | (classes == _UNK_CODE)
+    flags[special] |= np.uint16(Category.SPECIAL)
+    flags[classes == _BYTE_CODE] |= np.uint16(Category.BYTE_FALLBACK)
+    texts: dict[int, str] = {}
+    valid = np.zeros(n, dtype=bool)
+    disp = np.empty(n, dtype=object)
+    script = np.empty(n, dtype=object)
+    pieces_for_special = special.nonzero()[0].tolist()
+    for i, b in enumerate(token_bytes.tolist()):
+        try:
+            texts[i] = b.decode("utf-8")
+            valid[i] = True
+            disp[i] = texts[i]
+        except UnicodeDecodeError:
+            disp[i] = display(b)
+        script[i] = script_share(b)
+    for i in pieces_for_special:
+        disp[i] = tok.piece(i)
+        script[i] = "special"
+    flags[~valid] |= np.uint16(Category.PARTIAL_UTF8)
+    testable = valid & ~special & np.array([bool(texts.get(i)) for i in range(n)], dtype=bool)
+    reach = _reachable(tok, tables, testable, texts)
+    flags[testable & ~reach] |= np.uint16(Category.UNREACHABLE)
+    norm = _normalizer(tok)
+    if norm is not None:
+        for i in np.flatnonzero(testable).tolist():
+            t = texts[i]
+            if _canon(norm(t)) != _canon(t):
+                flags[i] |= np.uint16(Category.NORMALIZATION_CHANGED)
+    return VocabularyScan(tok.id, token_bytes, disp, script, flags)
+

@@ -1,0 +1,347 @@
+"""Glitch-token tables in the statistics store: created, refreshed by the build, read by the CLI and the dashboard.
+
+Tables (all created here with ``CREATE TABLE IF NOT EXISTS``; the store's own schema is untouched):
+
+- ``glitch_scans``: one row per scanned tokenizer: vocabulary sha256, the corpora counted (name:sha256), the checks
+  version, ids, corpus tokens, seconds, or why it was not scanned (the code-point and word baselines).
+- ``glitch_tokens``: one row per (tokenizer, token id): display string, bytes (only where they are not the display
+  string's UTF-8), script, category flags (:class:`~analysis.glitch.categories.Category` bits, frequency bits included).
+- ``token_frequency``: one row per (tokenizer, token id) that occurs in the corpora: total, languages, top languages.
+- ``glitch_models``, ``glitch_indicators``, ``glitch_verdicts``: weight indicators and prompt verification per model.
+
+Example:
+    >>> refresh_token_checks(con, ["o200k_base"])          # doctest: +SKIP
+    >>> flags_for(con, "o200k_base", [3413, 24912])         # doctest: +SKIP
+    {3413: ['unreachable', 'never-seen']}
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import UTC, datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .categories import RARE_MAX_COUNT, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
+from .checks import CHECKS_VERSION
+
+Progress = Callable[[str], None]
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS glitch_scans (
+    tokenizer VARCHAR PRIMARY KEY, tokenizer_sha256 VARCHAR, corpora VARCHAR, checks_version VARCHAR,
+    n_ids INTEGER, corpus_tokens BIGINT, seconds DOUBLE, scanned_at TIMESTAMP, note VARCHAR
+);
+CREATE TABLE IF NOT EXISTS glitch_tokens (
+    tokenizer VARCHAR, token_id INTEGER, token_bytes BLOB, display VARCHAR, script VARCHAR, flags USMALLINT
+);
+CREATE TABLE IF NOT EXISTS token_frequency (
+    tokenizer VARCHAR, token_id INTEGER, total BIGINT, n_langs INTEGER, top_langs VARCHAR[], top_counts BIGINT[]
+);
+CREATE TABLE IF NOT EXISTS glitch_models (
+    model VARCHAR PRIMARY KEY, source VARCHAR, tokenizer VARCHAR, tokenizer_sha256 VARCHAR, n_rows INTEGER,
+    dim INTEGER, dtype VARCHAR, embedding VARCHAR, unembedding VARCHAR, indicator VARCHAR, reference VARCHAR,
+    n_reference INTEGER, percentile DOUBLE, threshold DOUBLE, n_candidates INTEGER, device VARCHAR,
+    seconds DOUBLE, computed_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS glitch_indicators (
+    model VARCHAR, token_id INTEGER, token VARCHAR, norm DOUBLE, score DOUBLE, reachable BOOLEAN, candidate BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS glitch_verdicts (
+    model VARCHAR, token_id INTEGER, max_prob DOUBLE, best_prompt VARCHAR, threshold DOUBLE,
+    under_trained BOOLEAN, template_version VARCHAR, verified_at TIMESTAMP
+);
+"""
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TABLES)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if len(frame):
+        con.register("_glitch_rows", frame)
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _glitch_rows")
+        finally:
+            con.unregister("_glitch_rows")
+
+
+# ------------------------------------------------------------------ refresh (runs at the end of every build)
+
+
+def _corpora_key(con: duckdb.DuckDBPyConnection) -> str:
+    return ",".join(f"{c}:{s}" for c, s in con.execute("SELECT corpus, sha256 FROM corpora ORDER BY corpus").fetchall())
+
+
+#: Texts of every unit and the language index of each, sent to each worker process once.
+_WORKER_TEXTS: dict[str, object] = {}
+
+
+def _init_worker(texts: list[str], lang_of_text: np.ndarray, n_langs: int) -> None:
+    # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    _WORKER_TEXTS.update(texts=texts, lang_of_text=lang_of_text, n_langs=n_langs)
+
+
+def _scan_in_worker(tokenizer_id: str) -> dict[str, object]:
+    return scan_with_frequency(tokenizer_id, _WORKER_TEXTS["texts"], _WORKER_TEXTS["lang_of_text"],
+                               _WORKER_TEXTS["n_langs"])
+
+
+def scan_with_frequency(tokenizer_id: str, texts: Sequence[str], lang_of_text: Sequence[int], n_langs: int
+                        ) -> dict[str, object]:
+    """Tokenizer checks of one vocabulary plus its id counts over ``texts`` (what one refresh stores for it)."""
+    from ..tokenizers import get_tokenizer
+    from .checks import encode_plain, scan_vocabulary
+    from .frequency import count_ids
+
+    t0 = time.perf_counter()
+    tok = get_tokenizer(tokenizer_id)
+    scan = scan_vocabulary(tok)
+    freq = count_ids(encode_plain(tok, texts), lang_of_text, n_ids=len(scan), n_langs=max(n_langs, 1))
+    return {"scan": scan, "freq": freq, "seconds": time.perf_counter() - t0}
+
+
+def _frames(tokenizer_id: str, result: dict[str, object], lang_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scan, freq = result["scan"], result["freq"]
+    flags = scan.flags.astype(np.uint16)
+    flags[freq.total == 0] |= np.uint16(Category.NEVER_SEEN)
+    flags[(freq.total > 0) & (freq.total <= RARE_MAX_COUNT)] |= np.uint16(Category.RARE)
+    n = len(scan)
+    # Bytes are stored only where they are not simply the display string's UTF-8 (partial UTF-8, special pieces).
+    raw = np.array([b if b != d.encode("utf-8") else None for b, d in zip(scan.token_bytes.tolist(),
+                                                                         scan.display.tolist())], dtype=object)
+    tokens = pd.DataFrame({"tokenizer": tokenizer_id, "token_id": np.arange(n, dtype=np.int32),
+                           "token_bytes": raw, "display": scan.display, "script": scan.script, "flags": flags})
+    seen = np.flatnonzero(freq.total)
+    lo = np.searchsorted(freq.top_ids, seen)
+    hi = np.searchsorted(freq.top_ids, seen + 1)
+    names_arr = np.asarray(lang_names, dtype=object)
+    top_langs = [names_arr[freq.top_langs[a:b]].tolist() for a, b in zip(lo.tolist(), hi.tolist())]
+    top_counts = [freq.top_counts[a:b].tolist() for a, b in zip(lo.tolist(), hi.tolist())]
+    frequency = pd.DataFrame({"tokenizer": tokenizer_id, "token_id": seen.astype(np.int32),
+                              "total": freq.total[seen], "n_langs": freq.n_langs[seen],
+                              "top_langs": top_langs, "top_counts": top_counts})
+    return tokens, frequency
+
+
+def _scannable(tokenizer_id: str) -> str | None:
+    """Why a catalogue tokenizer has no vocabulary to scan, or None if it has one."""
+    if tokenizer_id in ("codepoints", "words"):
+        return ("no finite vocabulary: the code-point and word baselines give every character or word its own id, "
+                "so no id can be under-trained")
+    return None
+
+
+def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str] | None = None, *,
+                         workers: int | None = None, progress: Progress | None = None) -> list[str]:
+    """(Re)scan every listed tokenizer whose stored scan is missing or stale; return the ids scanned.
+
+    A scan is current while the vocabulary's sha256, the corpora in the store (name and content hash) and
+    :data:`~analysis.glitch.checks.CHECKS_VERSION` are unchanged, so a build that adds nothing rescans nothing.
+    Tokenizers are scanned in worker processes (``workers``, default one per core). Call it on a writable
+    connection (the builder's private copy); it adds its tables if they are missing.
+    """
+    from ..catalogue import load_catalogue
+
+    say = progress or (lambda _m: None)
+    create_tables(con)
+    catalogue = load_catalogue()
+    ids = list(tokenizer_ids) if tokenizer_ids is not None else catalogue.ids
+    corpora = _corpora_key(con)
+    todo, skipped = [], []
+    for tid in ids:
+        sha = catalogue.tokenizer(tid).sha256 or "built in"
+        row = con.execute("SELECT tokenizer_sha256, corpora, checks_version FROM glitch_scans WHERE tokenizer = ?",
+                          [tid]).fetchone()
+        if row == (sha, corpora, CHECKS_VERSION):
+            continue
+        (skipped if _scannable(tid) else todo).append(tid)
+    for tid in skipped:
+        _replace_scan(con, tid, catalogue.tokenizer(tid).sha256 or "built in", corpora, None, None, 0, 0.0,
+                      _scannable(tid))
+    if not todo:
+        return []
+    t0 = time.perf_counter()
+    units = con.execute("SELECT lang, text FROM units ORDER BY corpus, lang, position, unit").fetchall()
+    lang_names = sorted({lang for lang, _ in units})
+    index = {lang: i for i, lang in enumerate(lang_names)}
+    texts = [text for _, text in units]
+    lang_of_text = np.fromiter((index[lang] for lang, _ in units), dtype=np.int32, count=len(units))
+    todo.sort(key=lambda t: -(catalogue.tokenizer(t).vocab_size or 0))  # the big vocabularies first
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    say(f"token checks: scanning {len(todo)} vocabularies over {len(texts):,} units on {n_workers} worker(s)")
+    ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(texts, lang_of_text, len(lang_names))) as pool:
+        futures = {pool.submit(_scan_in_worker, tid): tid for tid in todo}
+        for done, future in enumerate(as_completed(futures), 1):
+            tid = futures[future]
+            result = future.result()
+            tokens, frequency = _frames(tid, result, lang_names)
+            _replace_scan(con, tid, catalogue.tokenizer(tid).sha256 or "built in", corpora, tokens, frequency,
+                          int(result["freq"].total.sum()), float(result["seconds"]), None)
+            say(f"[{done}/{len(todo)}] token checks {tid}: {len(tokens):,} ids in {result['seconds']:.1f} s")
+    say(f"token checks done in {time.perf_counter() - t0:.1f} s")
+    return todo
+
+
+def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pd.DataFrame | None,
+                  frequency: pd.DataFrame | None, corpus_tokens: int, seconds: float, note: str | None) -> None:
+    for table in ("glitch_tokens", "token_frequency", "glitch_scans"):
+        con.execute(f"DELETE FROM {table} WHERE tokenizer = ?", [tid])
+    if tokens is not None:
+        _insert(con, "glitch_tokens", tokens)
+        _insert(con, "token_frequency", frequency)
+    con.execute("INSERT INTO glitch_scans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [tid, sha, corpora, CHECKS_VERSION, 0 if tokens is None else len(tokens), corpus_tokens, seconds,
+                 datetime.now(UTC), note])
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _require(con: duckdb.DuckDBPyConnection, table: str = "glitch_tokens") -> None:
+    if not _has_table(con, table):
+        raise GlitchError(
+            "This statistics database has no token checks yet (it was built before they existed). Add them with "
+            "`python -m analysis glitch refresh` (or `python -m analysis build --rebuild`).",
+            title="No token checks in the database",
+        )
+
+
+def scanned_tokenizers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per scanned tokenizer: ids, corpus tokens, seconds, and why a baseline was not scanned."""
+    _require(con, "glitch_scans")
+    return con.execute("SELECT tokenizer, n_ids, corpus_tokens, corpora, checks_version, seconds, note "
+                       "FROM glitch_scans ORDER BY tokenizer").df()
+
+
+def category_counts(con: duckdb.DuckDBPyConnection, tokenizer: str | None = None) -> pd.DataFrame:
+    """Per tokenizer: how many ids fall in each category (columns named by category) and ``ids`` in all."""
+    _require(con)
+    bits = [(name, int(from_names([name]))) for name in
+            ("special", "byte-fallback", "partial-utf8", "unreachable", "normalization-changed", "never-seen", "rare")]
+    cols = ", ".join(f"count(*) FILTER (WHERE flags & {bit} <> 0) AS \"{name}\"" for name, bit in bits)
+    where = "WHERE tokenizer = ?" if tokenizer else ""
+    return con.execute(f"SELECT tokenizer, count(*) AS ids, {cols} FROM glitch_tokens {where} "
+                       "GROUP BY tokenizer ORDER BY tokenizer", [tokenizer] if tokenizer else []).df()
+
+
+def token_table(con: duckdb.DuckDBPyConnection, tokenizer: str, *, categories: Sequence[str] = (),
+                script: str | None = None, search: str | None = None, max_total: int | None = None,
+                limit: int | None = None) -> pd.DataFrame:
+    """One row per token id of ``tokenizer`` with its checks and frequency, filtered.
+
+    Args:
+        categories: keep ids in all of these categories (names as in :data:`~analysis.glitch.categories.LEGEND`).
+        script: keep ids of this script class (``Latn``, ``mixed``, ``partial UTF-8``, ``special``, ...).
+        search: keep ids whose display string contains this text (case-insensitive, literal).
+        max_total: keep ids seen at most this many times in the corpora.
+    """
+    _require(con)
+    if not con.execute("SELECT count(*) FROM glitch_scans WHERE tokenizer = ?", [tokenizer]).fetchone()[0]:
+        have = [r[0] for r in con.execute("SELECT tokenizer FROM glitch_scans WHERE note IS NULL ORDER BY 1").fetchall()]
+        raise GlitchError(f"No token checks for {tokenizer!r} in this database; it has: {', '.join(have) or 'none'}. "
+                          f"Add it with `python -m analysis build --tokenizers {tokenizer}`.", title="Not scanned")
+    where, params = ["t.tokenizer = ?"], [tokenizer]
+    if categories:
+        where.append("t.flags & ? = ?")
+        bits = int(from_names(categories))
+        params += [bits, bits]
+    if script:
+        where.append("t.script = ?")
+        params.append(script)
+    if search:
+        where.append("contains(lower(t.display), lower(?))")
+        params.append(search)
+    if max_total is not None:
+        where.append("coalesce(f.total, 0) <= ?")
+        params.append(max_total)
+    sql = (f"""SELECT t.token_id AS id, t.display AS token,
+                      lower(hex(coalesce(t.token_bytes, encode(t.display)))) AS bytes_hex, t.script, t.flags,
+                      coalesce(f.total, 0) AS total, coalesce(f.n_langs, 0) AS n_langs, f.top_langs, f.top_counts
+               FROM glitch_tokens t LEFT JOIN token_frequency f USING (tokenizer, token_id)
+               WHERE {' AND '.join(where)} ORDER BY t.token_id""" + (f" LIMIT {int(limit)}" if limit else ""))
+    df = con.execute(sql, params).df()
+    df.insert(2, "category", [";".join(names(int(f))) or "ok" for f in df["flags"].tolist()])
+    df["top_langs"] = [", ".join(f"{lang}:{c}" for lang, c in zip(ls, cs)) if isinstance(ls, list | np.ndarray) else ""
+                       for ls, cs in zip(df["top_langs"].tolist(), df["top_counts"].tolist())]
+    return df.drop(columns=["top_counts"])
+
+
+def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[int], *,
+              categories: Sequence[str] | None = None) -> dict[int, list[str]]:
+    """Categories of the given token ids of ``tokenizer_id``, for flagging tokens of a user's text.
+
+    Returns ``{id: [category, ...]}`` for the ids that have any (ids without one are left out), names as in
+    :data:`~analysis.glitch.categories.LEGEND`, ``'under-trained (verified)'`` last where a model with this
+    vocabulary had the token verified as under-trained. ``categories`` limits the names reported (default: all).
+    A database without token checks, or a tokenizer not scanned, gives ``{}``.
+    """
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    if not wanted or not _has_table(con, "glitch_tokens"):
+        return {}
+    mask = int(from_names([c for c in categories if c != UNDER_TRAINED_VERIFIED])) if categories is not None else 0xFFFF
+    out: dict[int, list[str]] = {}
+    # A semi-join on the unnested ids (list_contains would scan the whole list once per vocabulary row).
+    rows = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? AND token_id IN "
+                       "(SELECT unnest(?::INTEGER[])) AND flags & ? <> 0", [tokenizer_id, wanted, mask]).fetchall()
+    for token_id, flags in rows:
+        out[token_id] = names(flags & mask)
+    if categories is None or UNDER_TRAINED_VERIFIED in categories:
+        verified = con.execute(
+            """SELECT DISTINCT v.token_id FROM glitch_verdicts v JOIN glitch_models m USING (model)
+               WHERE m.tokenizer = ? AND v.under_trained AND v.token_id IN (SELECT unnest(?::INTEGER[]))""",
+            [tokenizer_id, wanted]).fetchall() if _has_table(con, "glitch_verdicts") else []
+        for (token_id,) in verified:
+            out.setdefault(token_id, []).append(UNDER_TRAINED_VERIFIED)
+    return dict(sorted(out.items()))
+
+
+def models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per model with stored indicators: its tokenizer, shape, indicator, reference set, threshold, counts."""
+    if not _has_table(con, "glitch_models"):
+        return pd.DataFrame(columns=["model", "tokenizer", "n_rows", "dim", "dtype", "indicator", "reference",
+                                     "percentile", "threshold", "n_candidates", "verified", "under_trained"])
+    return con.execute(
+        """SELECT m.model, m.tokenizer, m.n_rows, m.dim, m.dtype, m.embedding, m.unembedding, m.indicator, m.reference,
+                  m.percentile, m.threshold, m.n_candidates, m.device, m.computed_at,
+                  count(v.token_id) AS verified, count(v.token_id) FILTER (WHERE v.under_trained) AS under_trained
+           FROM glitch_models m LEFT JOIN glitch_verdicts v USING (model)
+           GROUP BY ALL ORDER BY m.model""").df()
+
+
+def model_scores(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    """Every row's score, norm and whether it is reachable / a candidate (for the histogram)."""
+    _require(con, "glitch_indicators")
+    return con.execute("SELECT token_id AS id, score, norm, reachable, candidate FROM glitch_indicators "
+                       "WHERE model = ? ORDER BY token_id", [model]).df()
+
+
+def model_candidates(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    """A model's candidates, most likely under-trained first, with their verdicts where verification ran."""
+    _require(con, "glitch_indicators")
+    return con.execute(
+        """SELECT i.token_id AS id, i.token, i.score, i.norm, v.max_prob, v.under_trained, v.best_prompt,
+                  v.template_version
+           FROM glitch_indicators i LEFT JOIN glitch_verdicts v USING (model, token_id)
+           WHERE i.model = ? AND i.candidate ORDER BY i.score, i.token_id""", [model]).df()
+
+
+def scripts_of(con: duckdb.DuckDBPyConnection, tokenizer: str) -> list[tuple[str, int]]:
+    """The script classes of a tokenizer's ids with their counts, most common first."""
+    _require(con)
+    return con.execute("SELECT script, count(*) FROM glitch_tokens WHERE tokenizer = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+                       [tokenizer]).fetchall()

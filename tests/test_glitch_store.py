@@ -1,0 +1,191 @@
+"""Token checks and token frequency as the build stores them, on a corpus small enough to count by hand.
+
+Corpus (folder of line-aligned files, units "1" and "2"):
+
+    deu  "alle frei"   "frei"
+    eng  "all free"    "be free"
+
+Languages sort as deu (index 0), eng (1). utf8-bytes ids are byte + 3:
+    "e" (0x65 -> id 104): eng "all free" 2 + "be free" 3 = 5; deu "alle frei" 2 + "frei" 1 = 3 -> 8, 2 languages
+    "a" (0x61 -> id 100): eng 1 ("all"), deu 1 ("alle") -> 2: rare (at most 3); tie broken by language: deu, eng
+    " " (0x20 -> id 35):  eng 1 + 1, deu 1 -> 3: rare
+    "b" (0x62 -> id 101): eng 1 -> rare, 1 language
+    "z" (0x7A -> id 125) and 0xE4 (id 231): never seen; 0xE4 is also partial UTF-8
+    all bytes: 8 + 7 + 9 + 4 = 28 corpus tokens
+bert-uncased: "free" occurs twice, both in eng ("all free", "be free").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from analysis.config import ROOT
+from analysis.corpus.imports import read_corpus
+from analysis.glitch import GlitchError, category_counts, flags_for, token_table
+from analysis.store.build import build, import_into_store
+from analysis.store.schema import open_readonly
+from analysis.tokenizers import get_tokenizer
+
+TEXTS = {"eng": ["all free", "be free"], "deu": ["alle frei", "frei"]}
+TOKENIZERS = ["utf8-bytes", "bert-uncased", "words", "codepoints"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    root = tmp_path_factory.mktemp("glitch_store")
+    folder = root / "tiny"
+    folder.mkdir()
+    for lang, lines in TEXTS.items():
+        (folder / f"{lang}.txt").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
+    db = root / "atlas.duckdb"
+    import_into_store(db, read_corpus("lines", folder, name="tiny"))
+    report = build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1)
+    return SimpleNamespace(db=db, report=report, root=root)
+
+
+@pytest.fixture
+def con(store: SimpleNamespace):
+    c = open_readonly(store.db)
+    yield c
+    c.close()
+
+
+def test_scans_recorded(con) -> None:
+    rows = {r[0]: r[1:] for r in con.execute(
+        "SELECT tokenizer, n_ids, corpus_tokens, note IS NULL FROM glitch_scans").fetchall()}
+    assert rows["utf8-bytes"] == (259, 28, True)
+    assert rows["bert-uncased"] == (30522, rows["bert-uncased"][1], True)
+    assert rows["words"][0] == 0 and not rows["words"][2] and not rows["codepoints"][2]
+    note = con.execute("SELECT note FROM glitch_scans WHERE tokenizer = 'words'").fetchone()[0]
+    assert "no finite vocabulary" in note
+
+
+def test_frequency_of_bytes(con) -> None:
+    df = token_table(con, "utf8-bytes").set_index("id")
+    assert (df.loc[104, "total"], df.loc[104, "n_langs"], df.loc[104, "top_langs"]) == (8, 2, "eng:5, deu:3")
+    assert df.loc[104, "category"] == "ok"
+    assert (df.loc[100, "total"], df.loc[100, "top_langs"], df.loc[100, "category"]) == (2, "deu:1, eng:1", "rare")
+    assert (df.loc[35, "total"], df.loc[35, "category"]) == (3, "rare")
+    assert (df.loc[101, "total"], df.loc[101, "n_langs"], df.loc[101, "top_langs"]) == (1, 1, "eng:1")
+    assert df.loc[125, "category"] == "never-seen" and df.loc[125, "total"] == 0
+    assert df.loc[231, "category"] == "partial-utf8;never-seen" and df.loc[231, "bytes_hex"] == "e4"
+    assert int(df["total"].sum()) == 28
+
+
+def test_frequency_is_stored_only_for_seen_tokens(con) -> None:
+    # 8 distinct bytes: a, b, e, f, i, l, r and the space
+    seen = {b for t in TEXTS["eng"] + TEXTS["deu"] for b in t.encode()}
+    assert con.execute("SELECT count(*) FROM token_frequency WHERE tokenizer = 'utf8-bytes'").fetchone()[0] == len(seen)
+    assert len(seen) == 8
+
+
+def test_bert_frequency_and_flags_for(con) -> None:
+    tok = get_tokenizer("bert-uncased")
+    free, the = tok.hf.token_to_id("free"), tok.hf.token_to_id("the")
+    row = token_table(con, "bert-uncased", search="free").set_index("id").loc[free]
+    assert (row["total"], row["n_langs"], row["top_langs"]) == (2, 1, "eng:2")
+    got = flags_for(con, "bert-uncased", [free, 1, 101, the, free])
+    assert got == {1: ["unreachable", "never-seen"], 101: ["special", "never-seen"], the: ["never-seen"],
+                   free: ["rare"]}
+    assert flags_for(con, "bert-uncased", [1, 101], categories=["special"]) == {101: ["special"]}
+    assert flags_for(con, "not-scanned", [1]) == {}
+
+
+def test_filters(con) -> None:
+    df = token_table(con, "utf8-bytes", categories=["partial-utf8"])
+    assert df["id"].tolist() == list(range(3 + 0x80, 3 + 0x100))
+    assert token_table(con, "utf8-bytes", categories=["rare"], script="Latn")["id"].tolist() == [100, 101, 108]  # a b i
+    # at most once: "b", and the 52 - 7 ASCII letters never seen (a b e f i l r are)
+    assert len(token_table(con, "utf8-bytes", script="Latn", max_total=1)) == 46
+    with pytest.raises(GlitchError, match="No token checks for 'gemma'"):
+        token_table(con, "gemma")
+
+
+def test_category_counts(con) -> None:
+    row = category_counts(con, "utf8-bytes").iloc[0]
+    # counts: e 8, l 4 ("all" 2, "alle" 2), r 4, f 4, space 3, a 2, i 2, b 1 (sum 28) -> rare: space, a, i, b
+    assert (row["ids"], row["special"], row["partial-utf8"]) == (259, 3, 128)
+    assert row["never-seen"] == 259 - 8
+    assert row["rare"] == 4
+
+
+def test_second_build_scans_nothing_new(store: SimpleNamespace, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(store.db, db)
+    c = open_readonly(db)
+    before = c.execute("SELECT tokenizer, scanned_at FROM glitch_scans ORDER BY 1").fetchall()
+    c.close()
+    build(db, corpora=["tiny"], tokenizers=[*TOKENIZERS, "p50k_base"], workers=1)
+    c = open_readonly(db)
+    after = dict(c.execute("SELECT tokenizer, scanned_at FROM glitch_scans").fetchall())
+    c.close()
+    assert all(after[t] == when for t, when in before)  # the earlier scans were not redone
+    assert "p50k_base" in after
+
+
+def test_refresh_adds_checks_to_an_old_database(store: SimpleNamespace, tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    shutil.copyfile(store.db, db)
+    c = duckdb.connect(str(db))
+    for t in ("glitch_tokens", "token_frequency", "glitch_scans"):
+        c.execute(f"DROP TABLE {t}")
+    c.close()
+    c = open_readonly(db)
+    with pytest.raises(GlitchError, match="glitch refresh"):
+        token_table(c, "utf8-bytes")
+    assert flags_for(c, "utf8-bytes", [3]) == {}
+    c.close()
+    out = subprocess.run([sys.executable, "-m", "analysis", "glitch", "refresh", "--db", str(db), "--workers", "1"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    c = open_readonly(db)
+    assert token_table(c, "utf8-bytes").set_index("id").loc[104, "total"] == 8
+    c.close()
+
+
+def _cli(*args: str) -> SimpleNamespace:
+    """Run the CLI; output decoded without newline translation (a token may be a bare carriage return)."""
+    out = subprocess.run([sys.executable, "-m", "analysis", "glitch", *args], capture_output=True, cwd=ROOT)
+    return SimpleNamespace(returncode=out.returncode, stdout=out.stdout.decode(), stderr=out.stderr.decode())
+
+
+def test_cli_scan_csv_and_json(store: SimpleNamespace) -> None:
+    out = _cli("scan", "--tokenizer", "utf8-bytes", "--db", str(store.db), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(io.StringIO(out.stdout, newline="")))  # strings quoted; "\n" and "\r" inside quotes
+    assert rows[0] == ["id", "token", "category", "bytes_hex", "script", "total", "n_langs", "top_langs"]
+    assert rows[1 + 100] == ["100", "a", "rare", "61", "Latn", "2", "2", "deu:1, eng:1"]
+    assert rows[1 + 13] == ["13", "\n", "never-seen", "0a", "bytes/other", "0", "0", ""]
+    assert '\n100,"a","rare","61","Latn",2,2,"deu:1, eng:1"\n' in out.stdout
+    assert len(rows) == 1 + 259
+    out = _cli("scan", "--tokenizer", "utf8-bytes", "--db", str(store.db), "--format", "json", "--category", "partial-utf8")
+    rows = json.loads(out.stdout)
+    assert rows[0] == {"id": 131, "token": "<0x80>", "category": "partial-utf8;never-seen", "bytes_hex": "80",
+                       "script": "partial UTF-8", "total": 0, "n_langs": 0, "top_langs": ""}
+    assert len(rows) == 128
+
+
+def test_cli_scan_without_a_store_checks_live(tmp_path: Path) -> None:
+    out = _cli("scan", "--tokenizer", "utf8-bytes", "--db", str(tmp_path / "none.duckdb"), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert "frequency columns need a built store" in out.stderr
+    rows = list(csv.reader(io.StringIO(out.stdout, newline="")))
+    assert rows[0] == ["id", "token", "category", "bytes_hex", "script"]
+    assert rows[1 + 16][:2] == ["16", "\r"]
+    assert rows[1 + 3 + 0xE4] == ["231", "<0xE4>", "partial-utf8", "e4", "partial UTF-8"]
+
+
+def test_cli_scan_of_a_baseline_without_vocabulary_exits_2(tmp_path: Path) -> None:
+    out = _cli("scan", "--tokenizer", "words", "--live")
+    assert out.returncode == 2 and "no finite vocabulary" in out.stderr
