@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -26,6 +27,8 @@ CSS = """
 .ta-badge{font-size:0.7em;vertical-align:super;margin-left:1px;padding:0 2px;border-radius:3px;background:#333;color:#fff}
 .ta-ws{color:#888}
 .ta-empty{border:1px dotted #555;padding:0 3px}
+.ta-flag{box-shadow:inset 0 -3px 0 #cc79a7}
+.ta-flag-badge{font-size:0.7em;vertical-align:super;margin-left:1px;padding:0 2px;border-radius:3px;background:#cc79a7;color:#000}
 """
 
 
@@ -64,12 +67,20 @@ def token_title(enc: Encoding, k: int) -> str:
     return f"id {enc.ids[k]} · bytes {b.hex(' ') or '—'} · entry {enc.tokenizer.piece(enc.ids[k])!r} · {enc.kinds[k].value}"
 
 
-def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int = 2000) -> str:
+def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int = 2000,
+                flags: Mapping[int, Sequence[str]] | None = None) -> str:
     """Coloured token spans with a boundary mark, split characters drawn once, badges for special kinds.
 
     Text between tokens (characters a normalizer dropped, BERT's spaces) is shown plain.
     Right-to-left scripts keep their order because spans are laid out in logical order with ``dir=auto``.
+    ``flags`` (token id -> glitch-token categories) underlines those tokens and adds a "⚠" badge naming them.
+
+    >>> from analysis import get_tokenizer
+    >>> html = tokens_html(get_tokenizer("codepoints").encode("ab"), flags={98: ["rare"]})
+    >>> html.count("ta-flag-badge"), "rare" in html
+    (1, True)
     """
+    flags = flags or {}
     text = enc.text
     parts = ['<div class="ta-tokens" dir="auto">']
     pos = 0
@@ -77,15 +88,20 @@ def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int
         if g.start > pos:
             parts.append(_visible(text[pos:g.start], show_whitespace))
         colour = PALETTE[n % len(PALETTE)]
+        flagged = sorted({c for k in range(g.first, g.last + 1) for c in flags.get(enc.ids[k], ())})
         titles = "\n".join(token_title(enc, k) for k in range(g.first, g.last + 1))
+        if flagged:
+            titles += "\nglitch-token categories: " + ", ".join(flagged)
         kinds = {enc.kinds[k] for k in range(g.first, g.last + 1)}
         split = g.last > g.first
-        cls = "ta-tok ta-split" if split else "ta-tok"
+        cls = ("ta-tok ta-split" if split else "ta-tok") + (" ta-flag" if flagged else "")
         body = _visible(text[g.start:g.end], show_whitespace) if g.end > g.start else \
             f'<span class="ta-empty">{escape(enc.tokenizer.piece(enc.ids[g.first]))}</span>'
         badges = "".join(f'<span class="ta-badge">{_BADGE[k]}</span>' for k in _BADGE if k in kinds)
         if split:
             badges += f'<span class="ta-badge">×{g.last - g.first + 1}</span>'
+        if flagged:
+            badges += '<span class="ta-flag-badge">⚠</span>'
         parts.append(f'<span class="{cls}" style="background:{colour}" title="{escape(titles)}">{body}{badges}</span>')
         pos = max(pos, g.end)
     shown_all = len(enc.ids) <= max_tokens

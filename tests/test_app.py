@@ -325,3 +325,24 @@ def test_a_link_opened_in_a_running_session_applies() -> None:
     at.query_params["text"] = "héllo"
     at.run()  # as when the explorer's link navigates within the session
     assert summary(at) == {"codepoints": 5}
+
+
+# ------------------------------------------------------------------ glitch-token flags
+
+
+def test_tokens_never_seen_in_the_corpus_are_flagged(con) -> None:
+    text = "SolidGoldMagikarp petertodd"
+    at = app(tokenizers="o200k_base", text=text)
+    at.multiselect(key="pg_flags").set_value(["never-seen"]).run()
+    assert not at.exception
+    ids = get_tokenizer("o200k_base").encode(text).ids
+    # Independently of the page: the ids that occur nowhere in the store's token frequency table.
+    seen = {r[0] for r in con.execute("SELECT token_id FROM token_frequency WHERE tokenizer = 'o200k_base' AND "
+                                      "token_id IN (SELECT unnest(?::INTEGER[]))", [ids]).fetchall()}
+    unseen = [i for i in ids if i not in seen]
+    assert unseen  # "Magikarp" and "petertodd" pieces are not in the UDHR
+    table = frame(at, "glitch-flagged").set_index("tokenizer")
+    assert table.loc["o200k_base", "glitch-flagged"] == len(unseen)
+    body = "".join(h.proto.body for h in at.get("html"))
+    assert body.count('class="ta-flag-badge"') == len(unseen)
+    assert "glitch-token categories: never-seen" in body

@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
+from analysis.glitch import LEGEND, UNDER_TRAINED_VERIFIED, flags_for
 from analysis.lab.compare import load_tokenizer as load_lab_tokenizer
 from analysis.langdetect import detect, match_language
 from analysis.playground import (
@@ -21,13 +22,16 @@ from analysis.playground import (
 )
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
-from app.state import LAB_TOKENIZERS, query, show_error, tokenizer, workshop
+from app.state import LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
 DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 DEFAULT_TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。 ሰው ሁሉ ሲወለድ ነጻ ነው።"
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
 SOURCES = ("Type or paste", "Upload a file", "UDHR sample")
+#: Glitch-token categories the Playground can flag (special, byte-fallback and partial UTF-8 already have badges).
+FLAGGABLE = [name for name, _ in LEGEND if name not in ("special", "byte-fallback", "partial-utf8")]
+DEFAULT_FLAGS = ["unreachable", "normalization-changed", "rare", UNDER_TRAINED_VERIFIED]
 WORKSHOP_SOURCE = "Workshop texts"
 
 catalogue = load_catalogue()
@@ -177,9 +181,29 @@ if text:
             pass  # no statistics database: the detection alone is still useful
         st.caption(line)
 
+# ---------------------------------------------------------------- glitch-token flags from the store
+with st.expander("Glitch-token flags", expanded=False):
+    flag_cats = st.multiselect("Flag tokens of your text in these categories (from the statistics database's token "
+                               "checks and verified model scans)", FLAGGABLE, default=DEFAULT_FLAGS, key="pg_flags")
+    st.markdown("\n".join(f"- **{n}**: {meaning}" for n, meaning in LEGEND if n in flag_cats))
+
+
+def glitch_flags(enc) -> dict[int, list[str]]:
+    if not flag_cats or enc.tokenizer.id not in catalogue.entries:
+        return {}
+    try:
+        return flags_for(store(), enc.tokenizer.id, set(enc.ids), categories=tuple(flag_cats))
+    except AnalysisError:
+        return {}  # no statistics database: the Playground works without flags
+
+
+flags = {e.tokenizer.id: glitch_flags(e) for e in encodings}
+
 # ---------------------------------------------------------------- summary, tokens, exports
 if encodings:
-    st.dataframe([{**summary_row(e), "tokenizer": name(e)} for e in encodings], hide_index=True, key="pg_summary",
+    st.dataframe([{**summary_row(e), "tokenizer": name(e),
+                   "glitch-flagged": sum(i in flags[e.tokenizer.id] for i in e.ids)} for e in encodings],
+                 hide_index=True, key="pg_summary",
                  column_config={"% of context": st.column_config.NumberColumn(format="%.3f %%")})
     cap = ss.setdefault("pg_cap", DRAW_STEP)
     st.html(f"<style>{CSS}</style>")
@@ -187,8 +211,8 @@ if encodings:
     for k, enc in enumerate(encodings):
         with grid[k % len(grid)].container(border=True):
             st.markdown(f"**{name(enc)}** · {enc.count:,} tokens")
-            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap) if view == "tokens"
-                    else ids_html(enc, max_tokens=cap))
+            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap, flags=flags[enc.tokenizer.id])
+                    if view == "tokens" else ids_html(enc, max_tokens=cap))
     longest = max(e.count for e in encodings)
     if longest > cap:
         st.info(f"Drawing the first {cap:,} tokens of each tokenizer; counts above are for the whole text.")
@@ -196,7 +220,8 @@ if encodings:
             ss.pg_cap = cap + DRAW_STEP
             st.rerun()
     st.caption("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
-               "Badges: special, UNK, byte (byte fallback). Hover a token for its id, bytes and vocabulary entry.")
+               "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: a glitch-token category (see "
+               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and categories.")
 
     exp = st.columns(3)
     # Export data is built only when a button is pressed (a callable), not on every rerun.
