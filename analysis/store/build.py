@@ -6,8 +6,14 @@ with ``os.replace``. Readers therefore see the old file or the new one, never a 
 and a build killed mid-way leaves the previous database intact (its temporary file is removed by
 the next build).
 
+Counting runs on an *engine*: ``local`` (a process pool on this machine; one task per corpus x tokenizer
+pair, results inserted directly) or ``ray`` (a Ray cluster: one task per corpus shard x tokenizer, each writing a
+Parquet partition that DuckDB then reads; see :mod:`.engines`). Monolingual corpora (:mod:`.mono`) are counted
+as shard tasks writing partitions on either engine.
+
 Example:
     >>> report = build(db_path, corpora=["udhr"], tokenizers=["o200k_base"])   # doctest: +SKIP
+    >>> report = build(db_path, corpora=["udhr"], engine="ray")                 # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..corpus import ParallelCorpus
+from ..corpus.monolingual import MonoCorpus
+from . import mono
 from .schema import (
     COUNTING_POLICY,
     DEFAULT_REFERENCE,
@@ -43,6 +51,7 @@ from .schema import (
 )
 
 Normalization = Literal["none", "NFC", "NFKC"]
+Engine = Literal["local", "ray"]
 Progress = Callable[[str], None]
 BOOTSTRAP_B = 1000
 BOOTSTRAP_SEED = 0
@@ -59,6 +68,9 @@ class BuildReport:
     pairs_counted: list[tuple[str, str]] = field(default_factory=list)
     pairs_skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    engine: str = "local"
+    tasks_run: int = 0  # shard tasks run (ray engine, monolingual corpora)
+    tasks_reused: int = 0  # shard tasks skipped because their partition was already there (a resumed build)
 
 
 # ------------------------------------------------------------------ atomic write
@@ -107,6 +119,7 @@ def _writer(db: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnect
                     raise StoreError(f"{db} has schema version {version[0]}, this code writes {SCHEMA_VERSION}. "
                                      "Rebuild it from scratch with `python -m analysis build --rebuild`.")
                 create_schema(con)
+                mono.create_mono_schema(con)
                 yield con
                 con.execute("CHECKPOINT")
             finally:
@@ -139,11 +152,39 @@ def import_into_store(db_path: Path | None, corpus: ParallelCorpus, *, normaliza
     db = Path(db_path) if db_path else default_db_path()
     with _writer(db) as con:
         _check_normalization(con, normalization)
+        if corpus.name in mono.mono_corpus_names(con):
+            raise StoreError(f"{corpus.name!r} is already the name of a monolingual corpus in this database; import "
+                             "the parallel corpus under another --name.")
         import_corpus(con, corpus, normalization=normalization, progress=progress or (lambda _m: None))
         refresh_lang_stats(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",
                     [str(SCHEMA_VERSION), normalization])
     return db
+
+
+def import_mono_into_store(db_path: Path | None, corpus: MonoCorpus, *, normalization: Normalization = "none",
+                           progress: Progress | None = None) -> Path:
+    """Put a monolingual corpus's definition (files, languages, shard plan) into the store, atomically; its text
+    stays in its folder and is read when build() counts it."""
+    db = Path(db_path) if db_path else default_db_path()
+    with _writer(db) as con:
+        _check_normalization(con, normalization)
+        mono.import_mono(con, corpus, normalization=normalization)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",
+                    [str(SCHEMA_VERSION), normalization])
+    sampled = f", sampling {corpus.sample:g} of lines with seed {corpus.seed}" if corpus.sample else ""
+    (progress or (lambda _m: None))(
+        f"monolingual corpus {corpus.name}: {len(corpus.languages)} languages, {len(corpus.files)} files, "
+        f"{sum(f.size for f in corpus.files) / 1e6:,.1f} MB on disk, {len(corpus.shards)} shards{sampled}")
+    return db
+
+
+def parts_root(db: Path, parts: str | Path | None = None) -> str:
+    """Where the Parquet partitions go: ``parts`` (a folder or an object-store URL), default ``<db>.parts``."""
+    if parts is None:
+        return str(db.with_name(db.name + ".parts").resolve())
+    text = str(parts)
+    return text.rstrip("/") if "://" in text else str(Path(text).expanduser().resolve())
 
 
 def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
@@ -284,6 +325,9 @@ def build(
     workers: int | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    engine: Engine = "local",
+    parts: str | Path | None = None,
+    shard_units: int | None = None,
 ) -> BuildReport:
     """Add every missing (corpus x tokenizer) pair to the store at ``db_path`` (default ``$ATLAS_DB``).
 
@@ -291,6 +335,11 @@ def build(
     use :func:`import_into_store` for your own). Each pair is counted in a worker process, so the
     work spreads over ``workers`` cores (default: all). ``rebuild`` starts from an empty database
     (imported corpora are then gone; the old file stays in place until the new one is complete).
+
+    ``engine="ray"`` counts parallel corpora as (shard of ``shard_units`` units x tokenizer) tasks on Ray
+    (``RAY_ADDRESS``, else a local Ray with ``workers`` CPUs), each writing a Parquet partition under ``parts``
+    (default ``<db>.parts``); a build that was interrupted resumes from the partitions already there.
+    Monolingual corpora are always counted that way, on the chosen engine.
     """
     say = progress or (lambda _m: None)
     db = Path(db_path) if db_path else default_db_path()
@@ -298,9 +347,11 @@ def build(
     tokenizer_ids = list(tokenizers) if tokenizers is not None else catalogue.ids
     for tid in tokenizer_ids:
         catalogue.tokenizer(tid)  # unknown ids fail here, listing the available ones
-    report = BuildReport(db=db)
+    report = BuildReport(db=db, engine=engine)
     t_start = time.perf_counter()
     corpora = list(corpora)
+    if engine not in ("local", "ray"):
+        raise StoreError(f"Unknown engine {engine!r}: choose 'local' or 'ray'.")
     with _locked(db) as mine:
         if mine:
             _remove_stale_copies(db)
@@ -310,6 +361,8 @@ def build(
     report.pairs_skipped.clear()
     with _writer(db, fresh=rebuild) as con:
         _check_normalization(con, normalization)
+        monolingual = [c for c in corpora if c in mono.mono_corpus_names(con)]
+        corpora = [c for c in corpora if c not in monolingual]
         known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
         for name in corpora:
             known = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()
@@ -318,9 +371,13 @@ def build(
                                                   progress=say)
                 report.corpora_added.append(name)
         todo = _pairs_to_count(con, list(corpora), tokenizer_ids, report)
-        if todo:
+        if todo and engine == "local":
             _count_pairs(con, todo, workers=workers, say=say, report=report, reference=reference,
                          known_spans=known_spans)
+        elif todo or monolingual:
+            _count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
+                           root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
+                           known_spans=known_spans, reference=reference, say=say, report=report)
         refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
@@ -331,6 +388,33 @@ def build(
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")
     return report
+
+
+def _count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], monolingual: list[str],
+                   tokenizer_ids: list[str], *, engine: Engine, workers: int | None, root: str, shard_units: int | None,
+                   normalization: Normalization, known_spans: dict, reference: str, say: Progress,
+                   report: BuildReport) -> None:
+    """Count parallel pairs (ray engine) and monolingual corpora (either engine) as shard tasks writing Parquet
+    partitions under ``root``; each pair is loaded into the database as soon as its last shard is in."""
+    from .engines import Plan, get_engine, run_plan
+    from .sharded import DEFAULT_SHARD_UNITS, plan_pairs
+
+    plan = Plan()
+    if todo:
+        plan.extend(plan_pairs(con, todo, root=root, shard_units=shard_units or DEFAULT_SHARD_UNITS,
+                               normalization=normalization, known_spans=known_spans,
+                               record=lambda c, t, s: _record_pair(con, c, t, s, reference, report)))
+    for name in monolingual:
+        counted = mono.pairs_todo(con, name, tokenizer_ids)[1]
+        report.pairs_skipped += [(name, t) for t in counted]
+        plan.extend(mono.plan_mono(con, name, tokenizer_ids, root=root, normalization=normalization,
+                                   record=lambda c, t, _s: _record_tokenizer(con, c, t, report)))
+    stats = run_plan(plan, get_engine(engine, workers=workers), say)
+    report.tasks_run, report.tasks_reused = stats.run, stats.reused
+    for name in monolingual:
+        mono.check_lines(con, name)
+    if monolingual:
+        mono.refresh_mono_stats(con)
 
 
 def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normalization: Normalization,
@@ -347,6 +431,13 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
         norm = con.execute("SELECT value FROM meta WHERE key = 'normalization'").fetchone()
         if version != (str(SCHEMA_VERSION),) or norm != (normalization,):
             return False
+        monolingual = [c for c in corpora if c in mono.mono_corpus_names(con)]
+        corpora = [c for c in corpora if c not in monolingual]
+        for name in monolingual:
+            todo, done = mono.pairs_todo(con, name, tokenizer_ids)
+            if todo or mono.text_missing(con, name):
+                return False
+            report.pairs_skipped += [(name, t) for t in done]
         if _pairs_to_count(con, corpora, tokenizer_ids, report):
             return False
         return all(_has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
@@ -432,16 +523,27 @@ def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *,
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
             _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
                                          in zip(keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
-            entry = catalogue.tokenizer(tid)
-            corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
-            con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                        [name, tid, entry.sha256 or "built in", corpus_sha, datetime.now(UTC), seconds])
-            con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
-                         _library_version(entry.backend)])
-            _store_premiums(con, name, tid, reference)
-            report.pairs_counted.append((name, tid))
+            _record_pair(con, name, tid, seconds, reference, report)
             say(f"[{done}/{len(todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
+
+
+def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,
+                 report: BuildReport) -> None:
+    """After a pair's counts are in: its ``runs`` row, its ``tokenizers`` row and its premiums."""
+    entry = load_catalogue().tokenizer(tid)
+    corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
+    con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                [name, tid, entry.sha256 or "built in", corpus_sha, datetime.now(UTC), seconds])
+    _record_tokenizer(con, name, tid, report)
+    _store_premiums(con, name, tid, reference)
+
+
+def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, report: BuildReport) -> None:
+    entry = load_catalogue().tokenizer(tid)
+    con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
+                 _library_version(entry.backend)])
+    report.pairs_counted.append((name, tid))
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, normalization: Normalization, tokenizer_ids: list[str]) -> None:
