@@ -374,7 +374,8 @@ def build(
         if todo and engine == "local":
             _count_pairs(con, todo, workers=workers, say=say, report=report, reference=reference,
                          known_spans=known_spans)
-        elif todo or monolingual:
+            todo = []
+        if todo or monolingual:
             _count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
                            root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
                            known_spans=known_spans, reference=reference, say=say, report=report)
