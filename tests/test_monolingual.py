@@ -38,6 +38,7 @@ from analysis.corpus.monolingual import (
     MonoFile,
     Shard,
     _plan,
+    batch_totals,
     keep_line,
     read_shard,
     sample_key,
@@ -152,6 +153,18 @@ def test_a_big_file_is_streamed_in_batches(tmp_path: Path) -> None:
     sizes = [sum(len(t) + 1 for t in batch) for batch in read_shard(c.root, c.shards[0])]
     assert len(sizes) == 4 and sum(sizes) == 3_500_000
     assert all(BATCH_BYTES <= s < BATCH_BYTES + 100 for s in sizes[:-1])
+
+
+def test_totals_equal_unit_stats_for_every_tokenizer(any_tokenizer) -> None:
+    # The totals-only path (ids and the id class table, no spans) against the full per-text statistics, on text with
+    # UNK (BERT on Ethiopic, Tibetan), byte fallback (SentencePiece on rare characters), emoji, special-looking text,
+    # a typed U+2581 (SentencePiece's slow path) and characters that NFKC/NFC normalizers change.
+    texts = ["All people are free.", "ሰላም ዓለም", "བོད་ཡིག བོད", "人人生而自由，在尊严和权利上一律平等。", "𠜎𠜱𠝹 ꧁꧂",
+             "👩‍👩‍👧 ok", "<|endoftext|> [CLS] <s>", "a\u2581b ▁▁", "ﬁ ① Å e\u0301", "  spaced   out  ", "नमस्ते दुनिया"]
+    stats = any_tokenizer.unit_stats(texts, [None] * len(texts))
+    expected = (sum(stats.n_tokens), sum(stats.n_unk), sum(stats.n_byte_fallback))
+    assert batch_totals(any_tokenizer)(texts) == expected
+    assert expected[0] > 0
 
 
 # ------------------------------------------------------------------ sampling

@@ -71,6 +71,7 @@ class BuildReport:
     engine: str = "local"
     tasks_run: int = 0  # shard tasks run (ray engine, monolingual corpora)
     tasks_reused: int = 0  # shard tasks skipped because their partition was already there (a resumed build)
+    task_cpu_seconds: float = 0.0  # CPU time of the shard tasks in their workers
 
 
 # ------------------------------------------------------------------ atomic write
@@ -411,7 +412,7 @@ def _count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], 
         plan.extend(mono.plan_mono(con, name, tokenizer_ids, root=root, normalization=normalization,
                                    record=lambda c, t, _s: _record_tokenizer(con, c, t, report)))
     stats = run_plan(plan, get_engine(engine, workers=workers), say)
-    report.tasks_run, report.tasks_reused = stats.run, stats.reused
+    report.tasks_run, report.tasks_reused, report.task_cpu_seconds = stats.run, stats.reused, stats.task_cpu_seconds
     for name in monolingual:
         mono.check_lines(con, name)
     if monolingual:
