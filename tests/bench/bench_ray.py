@@ -8,6 +8,9 @@ library's own reader), lines made of one of its paragraphs with the words shuffl
 has an equal share of ``--mb`` MB; one language in six is written as .gz, one in six as .zst, the rest as plain
 .txt. Real scripts and word lengths, a smaller vocabulary than a crawl's.
 
+Single-core figures are CPU time (``time.process_time``), so that other jobs on a shared machine do not count;
+engine runs report wall time and the CPU time of the driver and all worker processes.
+
 Every engine run does the same work on a fresh database and partition folder: one ICU word pass over the corpus
 and one pass per tokenizer, as (shard x tokenizer) tasks. The reference is the same code on one core in this
 process with no engine at all (``text_stats``/``token_stats`` on the same shards), and the bare backend call
@@ -22,6 +25,7 @@ import json
 import logging
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -30,9 +34,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+os.environ["TOKENIZERS_PARALLELISM"] = "false"  # single-core references are single-threaded, as the tasks are
 
 from analysis import get_tokenizer, load_catalogue  # noqa: E402
-from analysis.corpus.monolingual import read_shard, scan_monolingual  # noqa: E402
+from analysis.corpus.monolingual import batch_totals, read_shard, scan_monolingual  # noqa: E402
 from analysis.corpus.udhr import load_udhr  # noqa: E402
 from analysis.store.build import build, import_mono_into_store  # noqa: E402
 from tests.bench.bench_encode import bare_calls, loadavg, machine  # noqa: E402
@@ -78,6 +83,32 @@ def make_corpus(root: Path, mb: float, seed: int = 0) -> dict[str, Any]:
     return {"languages": sum(kinds.values()), "text_mb": written / 1e6, "disk_mb": on_disk / 1e6, "files": kinds}
 
 
+def cpu_seconds(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def descendants_cpu() -> float:
+    """CPU seconds used so far by every live descendant of this process (Ray's raylet, GCS and workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(d.name)] = int(fields[1])
+        cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier and p not in mine}
+        mine |= frontier
+    return sum(cpu[p] for p in mine)
+
+
 def engine_run(engine: str, workers: int, corpus_dir: Path, work: Path, tokenizers: list[str]) -> dict[str, Any]:
     """One fresh build of the corpus on ``engine`` with ``workers`` workers; wall times and what was done."""
     db, parts = work / f"{engine}{workers}.duckdb", work / f"{engine}{workers}.parts"
@@ -97,13 +128,19 @@ def engine_run(engine: str, workers: int, corpus_dir: Path, work: Path, tokenize
         print(f"    {events[-1][0]:7.1f} s  {msg}", file=sys.stderr, flush=True)
 
     busy0, t0 = machine_busy_seconds(), time.perf_counter()
+    self0, kids0 = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
+    ray0 = descendants_cpu() if engine == "ray" else 0.0
     report = build(db, corpora=["synthetic"], tokenizers=tokenizers, engine=engine, workers=workers, parts=parts,
                    progress=progress)
     wall, busy = time.perf_counter() - t0, machine_busy_seconds() - busy0
+    driver_cpu = cpu_seconds(resource.RUSAGE_SELF) - self0
     if engine == "ray":
         import ray
 
+        workers_cpu = descendants_cpu() - ray0  # Ray's own processes and its workers, during the build
         ray.shutdown()
+    else:
+        workers_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - kids0  # the pool's processes, joined by now
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
@@ -116,8 +153,10 @@ def engine_run(engine: str, workers: int, corpus_dir: Path, work: Path, tokenize
     counting = last - start
     return {"engine": engine, "workers": workers, "ray_start_s": ray_start, "build_wall_s": wall,
             "counting_wall_s": counting, "tasks": report.tasks_run, "shards": shards, "text_mb": text_bytes / 1e6,
-            "token_task_s": task_s, "machine_busy_s": busy,
-            "mb_per_s_per_core": text_bytes / 1e6 * len(tokenizers) / counting / workers}
+            "token_task_s": task_s, "machine_busy_s": busy, "task_cpu_s": report.task_cpu_seconds,
+            "driver_cpu_s": driver_cpu, "workers_cpu_s": workers_cpu,
+            "mb_per_s_per_core": text_bytes / 1e6 * len(tokenizers) / counting / workers,
+            "mb_per_cpu_s": text_bytes / 1e6 * len(tokenizers) / (driver_cpu + workers_cpu)}
 
 
 def sample_texts(corpus_dir: Path, kb: int) -> list[str]:
@@ -140,23 +179,24 @@ def single_core(corpus_dir: Path, tokenizers: list[str]) -> dict[str, Any]:
 
     texts = sample_texts(corpus_dir, SAMPLE_KB_PER_LANG)
     mb = sum(len(t.encode()) for t in texts) / 1e6
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for t in texts:
         words(t)
-    icu = mb / (time.perf_counter() - t0)
+    icu = mb / (time.process_time() - t0)
     out: dict[str, Any] = {"sample_mb": mb, "icu_words_mb_s": icu, "tokenizers": {}}
     for tid in tokenizers:
         tok = get_tokenizer(tid)
-        tok.unit_stats(texts[:50], [None] * 50)
-        t0 = time.perf_counter()
+        totals = batch_totals(tok)
+        totals(texts[:50])
+        t0 = time.process_time()
         for i in range(0, len(texts), 4000):  # batches of about 1 MB, as the tasks do
-            tok.unit_stats(texts[i:i + 4000], [None] * len(texts[i:i + 4000]))
-        ours = mb / (time.perf_counter() - t0)
+            totals(texts[i:i + 4000])
+        ours = mb / (time.process_time() - t0)
         _, encode = bare_calls(tok)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for t in texts:
             encode(t)
-        bare = mb / (time.perf_counter() - t0)
+        bare = mb / (time.process_time() - t0)
         out["tokenizers"][tid] = {"ours_mb_s": ours, "bare_mb_s": bare}
     return out
 
@@ -169,11 +209,11 @@ def catalogue_mix(corpus_dir: Path) -> dict[str, Any]:
     for entry in load_catalogue().entries.values():
         if entry.backend == "baseline":
             continue
-        tok = get_tokenizer(entry.id)
-        tok.unit_stats(texts[:50], [None] * 50)
-        t0 = time.perf_counter()
-        tok.unit_stats(texts, [None] * len(texts))
-        rates[entry.id] = mb / (time.perf_counter() - t0)
+        totals = batch_totals(get_tokenizer(entry.id))
+        totals(texts[:50])
+        t0 = time.process_time()
+        totals(texts)
+        rates[entry.id] = mb / (time.process_time() - t0)
     seconds_per_mb = sum(1 / r for r in rates.values()) / len(rates)  # the average cost of one tokenizer pass
     return {"sample_mb": mb, "mb_s": rates, "mix_mb_s": 1 / seconds_per_mb}
 
@@ -255,15 +295,19 @@ def main() -> int:
             print(f"\n  {engine} engine, {workers} worker(s):", file=sys.stderr)
             r = engine_run(engine, int(workers), corpus_dir, work, args.tokenizers)
             r["efficiency"] = r["text_mb"] * per_mb / (r["counting_wall_s"] * r["workers"])
+            r["cpu_efficiency"] = r["text_mb"] * per_mb / (r["driver_cpu_s"] + r["workers_cpu_s"])
             runs.append(r)
         figures["runs"] = runs
-        print("\n| engine | workers | tasks | counting wall s | MB/s per core (per tokenizer pass) | efficiency "
-              "vs 1 core, no engine | Ray start s | machine busy / available CPU s |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("\n| engine | workers | tasks | counting wall s | MB/s per core by wall | efficiency by wall | CPU s "
+              "(driver + workers) | MB per CPU s | efficiency by CPU | Ray start s | machine busy / available CPU s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in runs:
             print(f"| {r['engine']} | {r['workers']} | {r['tasks']} | {r['counting_wall_s']:.1f} | "
-                  f"{r['mb_per_s_per_core']:.2f} | {r['efficiency']:.2f} | "
+                  f"{r['mb_per_s_per_core']:.2f} | {r['efficiency']:.2f} | {r['driver_cpu_s']:.0f} + "
+                  f"{r['workers_cpu_s']:.0f} | {r['mb_per_cpu_s']:.2f} | {r['cpu_efficiency']:.2f} | "
                   f"{r['ray_start_s']:.1f} | {r['machine_busy_s']:.0f} / {(os.cpu_count() or 1) * r['build_wall_s']:.0f} |")
+        print("\nMB = MB of text x tokenizer passes. Efficiency = the same work's time on one core with no engine "
+              "(ICU words + our counting call, CPU time) / (wall x workers) or / (CPU time the engine used).")
         figures["catalogue_mix"] = mix = catalogue_mix(corpus_dir)
         print(f"\nCatalogue mix, our counting call on one core ({mix['sample_mb']:.1f} MB sample): "
               + ", ".join(f"{t} {v:.2f}" for t, v in mix["mb_s"].items())
