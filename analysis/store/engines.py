@@ -87,7 +87,7 @@ def execute(task: Task, payload: Any = None) -> TaskResult:
         n_tokens, n_unk, n_byte, n_cont, seconds = count_units(task.tokenizer, texts, spans)
         table = pa.table({"shard": [task.shard] * len(keys), "lang": [k[0] for k in keys],
                           "unit": [k[1] for k in keys], "n_tokens": n_tokens, "n_unk": n_unk,
-                          "n_byte_fallback": n_byte, "n_continued": n_cont}, schema=pc.COUNTS_SCHEMA)
+                          "n_byte_fallback": n_byte, "n_continued": n_cont}, schema=pc.schema("counts"))
     else:
         from ..corpus.monolingual import text_stats, token_stats
 
@@ -96,7 +96,6 @@ def execute(task: Task, payload: Any = None) -> TaskResult:
         if task.kind == "mono_text":
             s = text_stats(root, shard, words_ok=words_ok, sample=sample, seed=seed, normalization=normalization)
             row = {"lines": s.lines, "bytes": s.bytes, "chars": s.chars, "words": s.words}
-            schema = pc.MONO_TEXT_SCHEMA
         else:
             from ..tokenizers import get_tokenizer
 
@@ -106,10 +105,9 @@ def execute(task: Task, payload: Any = None) -> TaskResult:
             t0 = time.perf_counter()
             c = token_stats(root, shard, task.tokenizer, sample=sample, seed=seed, normalization=normalization)
             row = {"lines": c.lines, "n_tokens": c.tokens, "n_unk": c.unk, "n_byte_fallback": c.byte_fallback}
-            schema = pc.MONO_COUNTS_SCHEMA
         seconds = time.perf_counter() - t0
         table = pa.table({"shard": [task.shard], "lang": [shard.lang], **{k: [v] for k, v in row.items()}},
-                         schema=schema)
+                         schema=pc.schema(task.kind))
     pc.write_partition(table, task.path)
     return TaskResult(rows=table.num_rows, nbytes=task.nbytes, seconds=seconds, cpu_seconds=time.process_time() - cpu0)
 

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from ..catalogue import load_catalogue
 from ..corpus.monolingual import MonoCorpus, MonoFile, Shard, check_unchanged, shard_input_bytes
 from . import parquet_counts as pc
 from .engines import Plan, Task
 from .schema import StoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS mono_corpora (
@@ -129,6 +132,8 @@ def import_mono(con: duckdb.DuckDBPyConnection, corpus: MonoCorpus, *, normaliza
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=columns)
     con.register("_mono_rows", frame)
     try:

@@ -27,12 +27,13 @@ import hashlib
 import os
 import signal
 import uuid
-from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FORMAT = "token-atlas parts v1"
 DATASETS = ("counts", "mono_text", "mono_counts")
@@ -94,6 +95,8 @@ def exists(path: str) -> bool:
 
 def write_partition(table: pa.Table, path: str) -> None:
     """Write ``table`` to ``path`` so that the file is either absent or complete, never partial."""
+    import pyarrow.parquet as pq
+
     filesystem, p = _filesystem(path)
     if is_url(path):  # an object store: one PUT, visible whole or not at all
         pq.write_table(table, p, filesystem=filesystem)
@@ -148,14 +151,17 @@ def remove_other_versions(root: str, dataset: str, *, corpus: str, keep: str, to
     return removed
 
 
-def table(columns: dict[str, Sequence], schema: pa.Schema) -> pa.Table:
-    return pa.table(columns, schema=schema)
+@cache
+def schema(dataset: str) -> pa.Schema:
+    """The columns of one dataset's files (besides the partition columns in their path)."""
+    import pyarrow as pa
 
-
-COUNTS_SCHEMA = pa.schema([("shard", pa.int32()), ("lang", pa.string()), ("unit", pa.string()),
-                           ("n_tokens", pa.int32()), ("n_unk", pa.int32()), ("n_byte_fallback", pa.int32()),
-                           ("n_continued", pa.int32())])
-MONO_TEXT_SCHEMA = pa.schema([("shard", pa.int32()), ("lang", pa.string()), ("lines", pa.int64()),
-                              ("bytes", pa.int64()), ("chars", pa.int64()), ("words", pa.int64())])
-MONO_COUNTS_SCHEMA = pa.schema([("shard", pa.int32()), ("lang", pa.string()), ("lines", pa.int64()),
-                                ("n_tokens", pa.int64()), ("n_unk", pa.int64()), ("n_byte_fallback", pa.int64())])
+    i32, i64, text = pa.int32(), pa.int64(), pa.string()
+    columns = {
+        "counts": [("shard", i32), ("lang", text), ("unit", text), ("n_tokens", i32), ("n_unk", i32),
+                   ("n_byte_fallback", i32), ("n_continued", i32)],
+        "mono_text": [("shard", i32), ("lang", text), ("lines", i64), ("bytes", i64), ("chars", i64), ("words", i64)],
+        "mono_counts": [("shard", i32), ("lang", text), ("lines", i64), ("n_tokens", i64), ("n_unk", i64),
+                        ("n_byte_fallback", i64)],
+    }[dataset]
+    return pa.schema(columns)
