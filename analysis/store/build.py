@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import multiprocessing
 import os
 import shutil
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -40,6 +38,7 @@ from ..catalogue import load_catalogue
 from ..corpus import ParallelCorpus
 from ..corpus.monolingual import MonoCorpus
 from . import mono
+from .local_pool import PairPool
 from .schema import (
     COUNTING_POLICY,
     DEFAULT_REFERENCE,
@@ -49,6 +48,7 @@ from .schema import (
     default_db_path,
     refresh_lang_stats,
 )
+from .sharded import count_sharded
 
 Normalization = Literal["none", "NFC", "NFKC"]
 Engine = Literal["local", "ray"]
@@ -56,6 +56,7 @@ Progress = Callable[[str], None]
 BOOTSTRAP_B = 1000
 BOOTSTRAP_SEED = 0
 DEFAULT_CORPORA = ("udhr",)
+BUILTIN_CORPORA = ("udhr",)
 _TMP_PREFIX = ".building-"
 
 
@@ -245,19 +246,6 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
 # ------------------------------------------------------------------ counting (runs in worker processes)
 
 
-#: Texts and word spans per corpus, sent to each worker process once (see ``_init_worker``).
-_WORKER_INPUTS: dict[str, tuple[list[str], list]] = {}
-
-
-def _init_worker(inputs: dict[str, tuple[list[str], list]]) -> None:
-    _WORKER_INPUTS.update(inputs)
-
-
-def _count_in_worker(corpus: str, tokenizer_id: str) -> tuple[list[int], list[int], list[int], list[int | None], float]:
-    texts, spans = _WORKER_INPUTS[corpus]
-    return count_units(tokenizer_id, texts, spans)
-
-
 def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[list[tuple[int, int]] | None]
                 ) -> tuple[list[int], list[int], list[int], list[int | None], float]:
     """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens; and seconds taken."""
@@ -364,22 +352,33 @@ def build(
         _check_normalization(con, normalization)
         monolingual = [c for c in corpora if c in mono.mono_corpus_names(con)]
         corpora = [c for c in corpora if c not in monolingual]
+        missing = [c for c in corpora if not con.execute("SELECT count(*) FROM corpora WHERE corpus = ?",
+                                                         [c]).fetchone()[0]]
+        for name in missing:
+            if name not in BUILTIN_CORPORA:
+                corpus_by_name(name)  # raises, saying how to import it
+        # Every pair of a corpus about to be imported is to count, and so is every stale pair of the others. The
+        # local pool starts on them now, its workers starting up and loading tokenizers during the import.
+        todo = [(c, t) for c in missing for t in tokenizer_ids] + _pairs_to_count(
+            con, [c for c in corpora if c not in missing], tokenizer_ids, report)
         known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
-        for name in corpora:
-            known = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()
-            if known is None:
+        with contextlib.ExitStack() as stack:
+            pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX))
+                    if todo and engine == "local" else None)
+            for name in missing:
                 known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
                                                   progress=say)
                 report.corpora_added.append(name)
-        todo = _pairs_to_count(con, list(corpora), tokenizer_ids, report)
-        if todo and engine == "local":
-            _count_pairs(con, todo, workers=workers, say=say, report=report, reference=reference,
-                         known_spans=known_spans)
-            todo = []
+            if pool is not None:
+                pool.count(con, known_spans, say=say,
+                           record=lambda c, t, s: _record_pair(con, c, t, s, reference, report))
+                todo = []
         if todo or monolingual:
-            _count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
-                           root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
-                           known_spans=known_spans, reference=reference, say=say, report=report)
+            count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
+                          root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
+                          known_spans=known_spans, say=say, report=report,
+                          record_pair=lambda c, t, s: _record_pair(con, c, t, s, reference, report),
+                          record_tokenizer=lambda c, t: _record_tokenizer(con, c, t, report))
         refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
@@ -390,33 +389,6 @@ def build(
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")
     return report
-
-
-def _count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], monolingual: list[str],
-                   tokenizer_ids: list[str], *, engine: Engine, workers: int | None, root: str, shard_units: int | None,
-                   normalization: Normalization, known_spans: dict, reference: str, say: Progress,
-                   report: BuildReport) -> None:
-    """Count parallel pairs (ray engine) and monolingual corpora (either engine) as shard tasks writing Parquet
-    partitions under ``root``; each pair is loaded into the database as soon as its last shard is in."""
-    from .engines import Plan, get_engine, run_plan
-    from .sharded import DEFAULT_SHARD_UNITS, plan_pairs
-
-    plan = Plan()
-    if todo:
-        plan.extend(plan_pairs(con, todo, root=root, shard_units=shard_units or DEFAULT_SHARD_UNITS,
-                               normalization=normalization, known_spans=known_spans,
-                               record=lambda c, t, s: _record_pair(con, c, t, s, reference, report)))
-    for name in monolingual:
-        counted = mono.pairs_todo(con, name, tokenizer_ids)[1]
-        report.pairs_skipped += [(name, t) for t in counted]
-        plan.extend(mono.plan_mono(con, name, tokenizer_ids, root=root, normalization=normalization,
-                                   record=lambda c, t, _s: _record_tokenizer(con, c, t, report)))
-    stats = run_plan(plan, get_engine(engine, workers=workers), say)
-    report.tasks_run, report.tasks_reused, report.task_cpu_seconds = stats.run, stats.reused, stats.task_cpu_seconds
-    for name in monolingual:
-        mono.check_lines(con, name)
-    if monolingual:
-        mono.refresh_mono_stats(con)
 
 
 def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normalization: Normalization,
@@ -490,43 +462,6 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
             else:
                 todo.append((name, tid))
     return todo
-
-
-def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, workers: int | None,
-                 say: Progress, report: BuildReport, reference: str,
-                 known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]]) -> None:
-    """Count every pair in worker processes; store each pair's counts and premiums as soon as it arrives
-    (the main process would otherwise idle while the workers run)."""
-    from ..words import words
-
-    catalogue = load_catalogue()
-    inputs: dict[str, tuple[list[tuple[str, str]], list[str], list[list[tuple[int, int]] | None]]] = {}
-    for name in {c for c, _ in todo}:
-        rows = con.execute("SELECT lang, unit, text, n_words FROM units WHERE corpus = ? ORDER BY lang, position, unit",
-                           [name]).fetchall()
-        keys = [(lang, unit) for lang, unit, _, _ in rows]
-        texts = [text for _, _, text, _ in rows]
-        cached = known_spans.get(name)
-        spans = [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
-                 for lang, unit, text, n_words in rows]
-        inputs[name] = (keys, texts, spans)
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    say(f"counting {len(todo)} (corpus x tokenizer) pair(s) on {n_workers} worker(s)")
-    todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.tokenizer(pair[1]).backend, 0))
-    ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-    worker_inputs = {name: (texts, spans) for name, (_, texts, spans) in inputs.items()}
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(worker_inputs,)) as pool:
-        futures = {pool.submit(_count_in_worker, name, tid): (name, tid) for name, tid in todo}
-        for done, future in enumerate(as_completed(futures), 1):
-            name, tid = futures[future]
-            n_tokens, n_unk, n_byte, n_cont, seconds = future.result()
-            keys = inputs[name][0]
-            con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
-                                         in zip(keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
-            _record_pair(con, name, tid, seconds, reference, report)
-            say(f"[{done}/{len(todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
 
 
 def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,

@@ -10,6 +10,7 @@ local count.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 
@@ -70,6 +71,31 @@ def _loader(con: duckdb.DuckDBPyConnection, root: str, name: str, tid: str, vers
         pc.remove_temporaries(folder)
         pc.remove_other_versions(root, "counts", corpus=name, tokenizer=tid, keep=version)
     return load
+
+
+def count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], monolingual: list[str],
+                  tokenizer_ids: list[str], *, engine: str, workers: int | None, root: str, shard_units: int | None,
+                  normalization: str, known_spans: dict, say: Callable[[str], None], report: Any,
+                  record_pair: Callable[[str, str, float], None], record_tokenizer: Callable[[str, str], None]) -> None:
+    """Count parallel pairs (ray engine) and monolingual corpora (either engine) as shard tasks writing Parquet
+    partitions under ``root``; each pair is loaded into the database as soon as its last shard is in."""
+    from . import mono
+    from .engines import get_engine, run_plan
+
+    plan = Plan()
+    if todo:
+        plan.extend(plan_pairs(con, todo, root=root, shard_units=shard_units or DEFAULT_SHARD_UNITS,
+                               normalization=normalization, known_spans=known_spans, record=record_pair))
+    for name in monolingual:
+        report.pairs_skipped += [(name, t) for t in mono.pairs_todo(con, name, tokenizer_ids)[1]]
+        plan.extend(mono.plan_mono(con, name, tokenizer_ids, root=root, normalization=normalization,
+                                   record=lambda c, t, _s: record_tokenizer(c, t)))
+    stats = run_plan(plan, get_engine(engine, workers=workers), say)  # type: ignore[arg-type]
+    report.tasks_run, report.tasks_reused, report.task_cpu_seconds = stats.run, stats.reused, stats.task_cpu_seconds
+    for name in monolingual:
+        mono.check_lines(con, name)
+    if monolingual:
+        mono.refresh_mono_stats(con)
 
 
 def load_counts(con: duckdb.DuckDBPyConnection, folder: str, corpus: str, tokenizer: str, expected: int) -> None:
