@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -353,3 +354,22 @@ def test_changed_folder_and_name_clashes(tiny_mono: Path, tmp_path: Path) -> Non
     with pytest.raises(StoreError, match=r"No monolingual corpus 'p' in the database; it has: m"):
         mono_stats(con, "p")
     con.close()
+
+
+def test_cli_import_build_and_mono_stats(tiny_mono: Path, tmp_path: Path, capsys) -> None:
+    from analysis.cli import main
+
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["corpus", "import", "--kind", "monolingual", "--path", str(tiny_mono), "--name", "m", "--db", db,
+                 "--shard-mb", "0.001"]) == 0
+    assert "monolingual corpus m: 3 languages, 4 files" in capsys.readouterr().err
+    assert main(["build", "--db", db, "--corpus", "m", "--tokenizers", "utf8-bytes", "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "running 8 task(s) on the local engine" in err and "[8/8] tasks, " in err and " MB/s " in err
+    assert main(["mono-stats", "--db", db, "--corpus", "m", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["tokenizer"], r["lang"], r["lines"], r["tokens"], r["bytes"]) for r in rows] == [
+        ("utf8-bytes", "eng", 3, 41, 41), ("utf8-bytes", "xxx", 2, 29, 29), ("utf8-bytes", "yyy", 3, 61, 61)]
+    assert main(["corpus", "import", "--kind", "monolingual", "--path", str(tmp_path / "nope"), "--name", "x",
+                 "--db", db]) == 2
+    assert "Corpus cannot be imported" in capsys.readouterr().err
