@@ -373,3 +373,26 @@ def test_cli_import_build_and_mono_stats(tiny_mono: Path, tmp_path: Path, capsys
     assert main(["corpus", "import", "--kind", "monolingual", "--path", str(tmp_path / "nope"), "--name", "x",
                  "--db", db]) == 2
     assert "Corpus cannot be imported" in capsys.readouterr().err
+
+
+def test_a_changed_corpus_gets_new_partitions_and_the_old_ones_go(tmp_path: Path) -> None:
+    root, db = tmp_path / "c", tmp_path / "x.duckdb"
+    root.mkdir()
+    (root / "eng.txt").write_text("Hello world.\n")
+    parts = Path(f"{db}.parts")
+
+    def build_it() -> tuple[set[Path], tuple]:
+        import_mono_into_store(db, scan_monolingual(root, name="c"))
+        build(db, corpora=["c"], tokenizers=["utf8-bytes"], workers=1)
+        con = open_readonly(db)
+        row = con.execute("SELECT lines, tokens, bytes, words FROM mono_stats").fetchone()
+        con.close()
+        return {p.parent.relative_to(parts) for p in parts.rglob("part-*.parquet")}, row
+
+    first, row = build_it()
+    assert row == (1, 12, 12, 2)  # "Hello world.": 12 bytes, 2 words
+    assert {p.parts[0] for p in first} == {"mono_text", "mono_counts"} and len(first) == 2
+    (root / "eng.txt").write_text("Hello there, world.\n")  # another size: a new fingerprint
+    second, row = build_it()
+    assert row == (1, 19, 19, 3)
+    assert len(second) == 2 and not first & second  # new versions; the old folders are deleted
