@@ -4,7 +4,10 @@
     python -m analysis tokenizers [--json]
     python -m analysis encode --tokenizer ID [--json] [--add-special-tokens] [--allow-special] < text
     python -m analysis build [--db DB] [--corpus NAME ...] [--tokenizers ID ...] [--normalization none|NFC|NFKC]
-    python -m analysis corpus import --kind flores200|lines|tsv|jsonl --path P --name NAME [--db DB]
+                             [--engine local|ray] [--parts DIR|URL] [--shard-units N]
+    python -m analysis corpus import --kind flores200|lines|tsv|jsonl|monolingual --path P --name NAME [--db DB]
+                                     [--sample FRACTION] [--seed N] [--shard-mb MB]
+    python -m analysis mono-stats [--db DB] --corpus NAME [--tokenizer ID ...] [--format table|csv|json]
     python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--format ...]
     python -m analysis export [--db DB] --table NAME --format csv|parquet --out PATH
     python -m analysis lab train|compare|steps ...   (see analysis/lab/cli.py)
@@ -85,13 +88,24 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .store.build import build
 
     build(args.db, corpora=args.corpus or ["udhr"], tokenizers=args.tokenizers, normalization=args.normalization,
-          workers=args.workers, rebuild=args.rebuild, progress=_say)
+          workers=args.workers, rebuild=args.rebuild, progress=_say, engine=args.engine, parts=args.parts,
+          shard_units=args.shard_units)
     return 0
 
 
 def _cmd_corpus_import(args: argparse.Namespace) -> int:
     from .corpus.imports import read_corpus
     from .store.build import import_into_store
+
+    if args.kind == "monolingual":
+        from .corpus.monolingual import scan_monolingual
+        from .store.build import import_mono_into_store
+
+        mono = scan_monolingual(args.path, name=args.name, sample=args.sample, seed=args.seed,
+                                shard_bytes=int(args.shard_mb * 1024 * 1024))
+        db = import_mono_into_store(args.db, mono, normalization=args.normalization, progress=_say)
+        _say(f"imported {args.name!r} into {db}; count it with `python -m analysis build --db {db} --corpus {args.name}`")
+        return 0
 
     corpus = read_corpus(args.kind, Path(args.path), name=args.name)
     db = import_into_store(args.db, corpus, normalization=args.normalization, progress=_say)
@@ -121,6 +135,22 @@ def _cmd_premiums(args: argparse.Namespace) -> int:
             m = meta(con)
             _say(f"# premium vs {args.reference} on {args.corpus}; 95% bootstrap CI ({m.get('bootstrap')}); "
                  f"counting policy: {m.get('counting_policy')}; normalization: {m.get('normalization')}")
+        _print_frame(df, args.format)
+    finally:
+        con.close()
+    return 0
+
+
+def _cmd_mono_stats(args: argparse.Namespace) -> int:
+    from .store.mono import mono_stats
+    from .store.read import meta
+    from .store.schema import open_readonly
+
+    con = open_readonly(args.db)
+    try:
+        df = mono_stats(con, args.corpus, args.tokenizer)
+        if args.format == "table":
+            _say(f"# monolingual corpus {args.corpus}; counting policy: {meta(con).get('counting_policy')}")
         _print_frame(df, args.format)
     finally:
         con.close()
@@ -174,17 +204,32 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     b.add_argument("--rebuild", action="store_true",
                    help="start from an empty database (for a new schema version; imported corpora must be imported again)")
+    b.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: a process pool here; ray: (shard x tokenizer) tasks on RAY_ADDRESS's cluster, else a "
+                        "local Ray instance")
+    b.add_argument("--parts", help="folder or object-store URL for the Parquet partitions (default: <db>.parts)")
+    b.add_argument("--shard-units", type=int, help="units per shard of a parallel corpus on Ray (default 2000)")
     b.set_defaults(func=_cmd_build)
 
     corpus = sub.add_parser("corpus", help="bring your own parallel corpus")
     csub = corpus.add_subparsers(dest="corpus_command", required=True)
     imp = csub.add_parser("import", help="import a parallel corpus into the store")
-    imp.add_argument("--kind", choices=("flores200", "lines", "tsv", "jsonl"), required=True)
-    imp.add_argument("--path", required=True, help="folder (flores200, lines) or file (tsv, jsonl)")
+    imp.add_argument("--kind", choices=("flores200", "lines", "tsv", "jsonl", "monolingual"), required=True)
+    imp.add_argument("--path", required=True, help="folder (flores200, lines, monolingual) or file (tsv, jsonl)")
     imp.add_argument("--name", required=True, help="the corpus's name in the store")
     imp.add_argument("--db", type=Path, help=db_help)
     imp.add_argument("--normalization", choices=("none", "NFC", "NFKC"), default="none")
+    imp.add_argument("--sample", type=float, help="monolingual: keep this fraction of lines (fixed hash, see --seed)")
+    imp.add_argument("--seed", type=int, default=0, help="monolingual: the sampling seed (default 0)")
+    imp.add_argument("--shard-mb", type=float, default=64, help="monolingual: shard size of plain files (default 64)")
     imp.set_defaults(func=_cmd_corpus_import)
+
+    ms = sub.add_parser("mono-stats", help="per-language metrics of a monolingual corpus, one row per (tokenizer, lang)")
+    ms.add_argument("--db", type=Path, help=db_help)
+    ms.add_argument("--corpus", required=True)
+    ms.add_argument("--tokenizer", nargs="+", help="only these tokenizers")
+    ms.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    ms.set_defaults(func=_cmd_mono_stats)
 
     pr = sub.add_parser("premiums", help="token premiums with 95%% bootstrap CIs, one row per (tokenizer, language)")
     pr.add_argument("--db", type=Path, help=db_help)

@@ -346,3 +346,9 @@ def test_tokens_never_seen_in_the_corpus_are_flagged(con) -> None:
     body = "".join(h.proto.body for h in at.get("html"))
     assert body.count('class="ta-flag-badge"') == len(unseen)
     assert "glitch-token categories: never-seen" in body
+
+
+def test_flags_for_the_word_baseline_with_hash_ids() -> None:
+    at = app(tokenizers="words,o200k_base", text="zyzzyva Magikarp")  # "words" ids are 32-bit hashes (above INT32)
+    assert not at.exception
+    assert summary(at) == {"words": 2, "o200k_base": get_tokenizer("o200k_base").count("zyzzyva Magikarp")}

@@ -290,7 +290,8 @@ def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[i
     vocabulary had the token verified as under-trained. ``categories`` limits the names reported (default: all).
     A database without token checks, or a tokenizer not scanned, gives ``{}``.
     """
-    wanted = list(dict.fromkeys(int(i) for i in ids))
+    # Vocabulary ids fit the table's INTEGER; the word baseline's ids are 32-bit hashes with no vocabulary to scan.
+    wanted = [i for i in dict.fromkeys(int(i) for i in ids) if 0 <= i < 2**31]
     if not wanted or not _has_table(con, "glitch_tokens"):
         return {}
     mask = int(from_names([c for c in categories if c != UNDER_TRAINED_VERIFIED])) if categories is not None else 0xFFFF

@@ -6,21 +6,25 @@ with ``os.replace``. Readers therefore see the old file or the new one, never a 
 and a build killed mid-way leaves the previous database intact (its temporary file is removed by
 the next build).
 
+Counting runs on an *engine*: ``local`` (a process pool on this machine; one task per corpus x tokenizer
+pair, results inserted directly) or ``ray`` (a Ray cluster: one task per corpus shard x tokenizer, each writing a
+Parquet partition that DuckDB then reads; see :mod:`.engines`). Monolingual corpora (:mod:`.mono`) are counted
+as shard tasks writing partitions on either engine.
+
 Example:
     >>> report = build(db_path, corpora=["udhr"], tokenizers=["o200k_base"])   # doctest: +SKIP
+    >>> report = build(db_path, corpora=["udhr"], engine="ray")                 # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import multiprocessing
 import os
 import shutil
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -32,6 +36,9 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..corpus import ParallelCorpus
+from ..corpus.monolingual import MonoCorpus
+from . import mono
+from .local_pool import PairPool
 from .schema import (
     COUNTING_POLICY,
     DEFAULT_REFERENCE,
@@ -41,12 +48,15 @@ from .schema import (
     default_db_path,
     refresh_lang_stats,
 )
+from .sharded import count_sharded
 
 Normalization = Literal["none", "NFC", "NFKC"]
+Engine = Literal["local", "ray"]
 Progress = Callable[[str], None]
 BOOTSTRAP_B = 1000
 BOOTSTRAP_SEED = 0
 DEFAULT_CORPORA = ("udhr",)
+BUILTIN_CORPORA = ("udhr",)
 _TMP_PREFIX = ".building-"
 
 
@@ -59,6 +69,10 @@ class BuildReport:
     pairs_counted: list[tuple[str, str]] = field(default_factory=list)
     pairs_skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    engine: str = "local"
+    tasks_run: int = 0  # shard tasks run (ray engine, monolingual corpora)
+    tasks_reused: int = 0  # shard tasks skipped because their partition was already there (a resumed build)
+    task_cpu_seconds: float = 0.0  # CPU time of the shard tasks in their workers
 
 
 # ------------------------------------------------------------------ atomic write
@@ -107,6 +121,7 @@ def _writer(db: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnect
                     raise StoreError(f"{db} has schema version {version[0]}, this code writes {SCHEMA_VERSION}. "
                                      "Rebuild it from scratch with `python -m analysis build --rebuild`.")
                 create_schema(con)
+                mono.create_mono_schema(con)
                 yield con
                 con.execute("CHECKPOINT")
             finally:
@@ -139,11 +154,39 @@ def import_into_store(db_path: Path | None, corpus: ParallelCorpus, *, normaliza
     db = Path(db_path) if db_path else default_db_path()
     with _writer(db) as con:
         _check_normalization(con, normalization)
+        if corpus.name in mono.mono_corpus_names(con):
+            raise StoreError(f"{corpus.name!r} is already the name of a monolingual corpus in this database; import "
+                             "the parallel corpus under another --name.")
         import_corpus(con, corpus, normalization=normalization, progress=progress or (lambda _m: None))
         refresh_lang_stats(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",
                     [str(SCHEMA_VERSION), normalization])
     return db
+
+
+def import_mono_into_store(db_path: Path | None, corpus: MonoCorpus, *, normalization: Normalization = "none",
+                           progress: Progress | None = None) -> Path:
+    """Put a monolingual corpus's definition (files, languages, shard plan) into the store, atomically; its text
+    stays in its folder and is read when build() counts it."""
+    db = Path(db_path) if db_path else default_db_path()
+    with _writer(db) as con:
+        _check_normalization(con, normalization)
+        mono.import_mono(con, corpus, normalization=normalization)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",
+                    [str(SCHEMA_VERSION), normalization])
+    sampled = f", sampling {corpus.sample:g} of lines with seed {corpus.seed}" if corpus.sample else ""
+    (progress or (lambda _m: None))(
+        f"monolingual corpus {corpus.name}: {len(corpus.languages)} languages, {len(corpus.files)} files, "
+        f"{sum(f.size for f in corpus.files) / 1e6:,.1f} MB on disk, {len(corpus.shards)} shards{sampled}")
+    return db
+
+
+def parts_root(db: Path, parts: str | Path | None = None) -> str:
+    """Where the Parquet partitions go: ``parts`` (a folder or an object-store URL), default ``<db>.parts``."""
+    if parts is None:
+        return str(db.with_name(db.name + ".parts").resolve())
+    text = str(parts)
+    return text.rstrip("/") if "://" in text else str(Path(text).expanduser().resolve())
 
 
 def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
@@ -201,19 +244,6 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
 
 
 # ------------------------------------------------------------------ counting (runs in worker processes)
-
-
-#: Texts and word spans per corpus, sent to each worker process once (see ``_init_worker``).
-_WORKER_INPUTS: dict[str, tuple[list[str], list]] = {}
-
-
-def _init_worker(inputs: dict[str, tuple[list[str], list]]) -> None:
-    _WORKER_INPUTS.update(inputs)
-
-
-def _count_in_worker(corpus: str, tokenizer_id: str) -> tuple[list[int], list[int], list[int], list[int | None], float]:
-    texts, spans = _WORKER_INPUTS[corpus]
-    return count_units(tokenizer_id, texts, spans)
 
 
 def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[list[tuple[int, int]] | None]
@@ -284,6 +314,9 @@ def build(
     workers: int | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    engine: Engine = "local",
+    parts: str | Path | None = None,
+    shard_units: int | None = None,
 ) -> BuildReport:
     """Add every missing (corpus x tokenizer) pair to the store at ``db_path`` (default ``$ATLAS_DB``).
 
@@ -291,6 +324,11 @@ def build(
     use :func:`import_into_store` for your own). Each pair is counted in a worker process, so the
     work spreads over ``workers`` cores (default: all). ``rebuild`` starts from an empty database
     (imported corpora are then gone; the old file stays in place until the new one is complete).
+
+    ``engine="ray"`` counts parallel corpora as (shard of ``shard_units`` units x tokenizer) tasks on Ray
+    (``RAY_ADDRESS``, else a local Ray with ``workers`` CPUs), each writing a Parquet partition under ``parts``
+    (default ``<db>.parts``); a build that was interrupted resumes from the partitions already there.
+    Monolingual corpora are always counted that way, on the chosen engine.
     """
     say = progress or (lambda _m: None)
     db = Path(db_path) if db_path else default_db_path()
@@ -298,9 +336,11 @@ def build(
     tokenizer_ids = list(tokenizers) if tokenizers is not None else catalogue.ids
     for tid in tokenizer_ids:
         catalogue.tokenizer(tid)  # unknown ids fail here, listing the available ones
-    report = BuildReport(db=db)
+    report = BuildReport(db=db, engine=engine)
     t_start = time.perf_counter()
     corpora = list(corpora)
+    if engine not in ("local", "ray"):
+        raise StoreError(f"Unknown engine {engine!r}: choose 'local' or 'ray'.")
     with _locked(db) as mine:
         if mine:
             _remove_stale_copies(db)
@@ -310,17 +350,35 @@ def build(
     report.pairs_skipped.clear()
     with _writer(db, fresh=rebuild) as con:
         _check_normalization(con, normalization)
+        monolingual = [c for c in corpora if c in mono.mono_corpus_names(con)]
+        corpora = [c for c in corpora if c not in monolingual]
+        missing = [c for c in corpora if not con.execute("SELECT count(*) FROM corpora WHERE corpus = ?",
+                                                         [c]).fetchone()[0]]
+        for name in missing:
+            if name not in BUILTIN_CORPORA:
+                corpus_by_name(name)  # raises, saying how to import it
+        # Every pair of a corpus about to be imported is to count, and so is every stale pair of the others. The
+        # local pool starts on them now, its workers starting up and loading tokenizers during the import.
+        todo = [(c, t) for c in missing for t in tokenizer_ids] + _pairs_to_count(
+            con, [c for c in corpora if c not in missing], tokenizer_ids, report)
         known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
-        for name in corpora:
-            known = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()
-            if known is None:
+        with contextlib.ExitStack() as stack:
+            pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX))
+                    if todo and engine == "local" else None)
+            for name in missing:
                 known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
                                                   progress=say)
                 report.corpora_added.append(name)
-        todo = _pairs_to_count(con, list(corpora), tokenizer_ids, report)
-        if todo:
-            _count_pairs(con, todo, workers=workers, say=say, report=report, reference=reference,
-                         known_spans=known_spans)
+            if pool is not None:
+                pool.count(con, known_spans, say=say,
+                           record=lambda c, t, s: _record_pair(con, c, t, s, reference, report))
+                todo = []
+        if todo or monolingual:
+            count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
+                          root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
+                          known_spans=known_spans, say=say, report=report,
+                          record_pair=lambda c, t, s: _record_pair(con, c, t, s, reference, report),
+                          record_tokenizer=lambda c, t: _record_tokenizer(con, c, t, report))
         refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
@@ -350,6 +408,13 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
         norm = con.execute("SELECT value FROM meta WHERE key = 'normalization'").fetchone()
         if version != (str(SCHEMA_VERSION),) or norm != (normalization,):
             return False
+        monolingual = [c for c in corpora if c in mono.mono_corpus_names(con)]
+        corpora = [c for c in corpora if c not in monolingual]
+        for name in monolingual:
+            todo, done = mono.pairs_todo(con, name, tokenizer_ids)
+            if todo or mono.text_missing(con, name):
+                return False
+            report.pairs_skipped += [(name, t) for t in done]
         if _pairs_to_count(con, corpora, tokenizer_ids, report):
             return False
         return all(_has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
@@ -402,49 +467,23 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
     return todo
 
 
-def _count_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, workers: int | None,
-                 say: Progress, report: BuildReport, reference: str,
-                 known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]]) -> None:
-    """Count every pair in worker processes; store each pair's counts and premiums as soon as it arrives
-    (the main process would otherwise idle while the workers run)."""
-    from ..words import words
+def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,
+                 report: BuildReport) -> None:
+    """After a pair's counts are in: its ``runs`` row, its ``tokenizers`` row and its premiums."""
+    entry = load_catalogue().tokenizer(tid)
+    corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
+    con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                [name, tid, entry.sha256 or "built in", corpus_sha, datetime.now(UTC), seconds])
+    _record_tokenizer(con, name, tid, report)
+    _store_premiums(con, name, tid, reference)
 
-    catalogue = load_catalogue()
-    inputs: dict[str, tuple[list[tuple[str, str]], list[str], list[list[tuple[int, int]] | None]]] = {}
-    for name in {c for c, _ in todo}:
-        rows = con.execute("SELECT lang, unit, text, n_words FROM units WHERE corpus = ? ORDER BY lang, position, unit",
-                           [name]).fetchall()
-        keys = [(lang, unit) for lang, unit, _, _ in rows]
-        texts = [text for _, _, text, _ in rows]
-        cached = known_spans.get(name)
-        spans = [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
-                 for lang, unit, text, n_words in rows]
-        inputs[name] = (keys, texts, spans)
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    say(f"counting {len(todo)} (corpus x tokenizer) pair(s) on {n_workers} worker(s)")
-    todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.tokenizer(pair[1]).backend, 0))
-    ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-    worker_inputs = {name: (texts, spans) for name, (_, texts, spans) in inputs.items()}
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(worker_inputs,)) as pool:
-        futures = {pool.submit(_count_in_worker, name, tid): (name, tid) for name, tid in todo}
-        for done, future in enumerate(as_completed(futures), 1):
-            name, tid = futures[future]
-            n_tokens, n_unk, n_byte, n_cont, seconds = future.result()
-            keys = inputs[name][0]
-            con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
-                                         in zip(keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
-            entry = catalogue.tokenizer(tid)
-            corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
-            con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                        [name, tid, entry.sha256 or "built in", corpus_sha, datetime.now(UTC), seconds])
-            con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
-                         _library_version(entry.backend)])
-            _store_premiums(con, name, tid, reference)
-            report.pairs_counted.append((name, tid))
-            say(f"[{done}/{len(todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
+
+def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, report: BuildReport) -> None:
+    entry = load_catalogue().tokenizer(tid)
+    con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
+                 _library_version(entry.backend)])
+    report.pairs_counted.append((name, tid))
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, normalization: Normalization, tokenizer_ids: list[str]) -> None:

@@ -1,0 +1,300 @@
+"""Engines that run counting tasks: a local process pool or a Ray cluster, behind one small interface.
+
+A :class:`Task` is one (corpus shard x tokenizer) piece of work (or, for a monolingual corpus, one shard's
+tokenizer-independent text totals). :func:`execute` runs it anywhere (a local worker process or a Ray worker on
+another machine) and writes its result as one Parquet partition (:mod:`.parquet_counts`); the builder then reads the
+partitions with DuckDB. Both engines run the same :func:`execute`, so they produce the same files.
+
+An engine's ``run(tasks, payloads)`` yields ``(task, result)`` as tasks finish, so that the builder can load each
+finished (corpus x tokenizer) pair while the workers go on; closing the generator cancels what is still running.
+
+Example:
+    >>> engine = get_engine("local", workers=2)
+    >>> engine.name
+    'local'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from . import parquet_counts as pc
+
+EngineName = Literal["local", "ray"]
+Kind = Literal["counts", "mono_text", "mono_counts"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One piece of work and where its partition goes.
+
+    ``payload`` names shared input (a parallel corpus shard's texts) that the engine ships to the worker once;
+    ``spec`` holds what the task needs besides (a monolingual shard, the sampling settings, ...).
+    """
+
+    kind: Kind
+    corpus: str
+    tokenizer: str | None
+    shard: int
+    path: str  # the partition file
+    nbytes: int  # input bytes, for progress
+    payload: str | None = None
+    spec: tuple = ()
+    cost: int = 0  # start costly tasks first
+
+    @property
+    def group(self) -> tuple[str, str, str | None]:
+        return self.kind, self.corpus, self.tokenizer
+
+    @property
+    def label(self) -> str:
+        return f"{self.corpus} x {self.tokenizer or 'text'} #{self.shard}"
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    rows: int
+    nbytes: int
+    seconds: float  # time counting (tokenizer loading excluded)
+    reused: bool = False  # the partition was already there (a resumed run): nothing was run
+    cpu_seconds: float = 0.0  # CPU time of the whole task in its worker (loading included), for benchmarks
+
+
+def execute(task: Task, payload: Any = None) -> TaskResult:
+    """Run one task in this process and write its partition (atomically); runs in a worker."""
+    import pyarrow as pa
+
+    # One task is one core: the HF tokenizers' own thread pool would otherwise compete with the other workers.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    cpu0 = time.process_time()
+    if task.kind == "counts":
+        from .build import count_units
+
+        keys, texts, spans = payload
+        if task.tokenizer is None:
+            raise ValueError("a counts task needs a tokenizer")
+        from ..tokenizers import get_tokenizer
+
+        get_tokenizer(task.tokenizer)  # load outside the timed part
+        n_tokens, n_unk, n_byte, n_cont, seconds = count_units(task.tokenizer, texts, spans)
+        table = pa.table({"shard": [task.shard] * len(keys), "lang": [k[0] for k in keys],
+                          "unit": [k[1] for k in keys], "n_tokens": n_tokens, "n_unk": n_unk,
+                          "n_byte_fallback": n_byte, "n_continued": n_cont}, schema=pc.schema("counts"))
+    else:
+        from ..corpus.monolingual import text_stats, token_stats
+
+        root, shard, sample, seed, normalization, words_ok = task.spec
+        t0 = time.perf_counter()
+        if task.kind == "mono_text":
+            s = text_stats(root, shard, words_ok=words_ok, sample=sample, seed=seed, normalization=normalization)
+            row = {"lines": s.lines, "bytes": s.bytes, "chars": s.chars, "words": s.words}
+        else:
+            from ..tokenizers import get_tokenizer
+
+            if task.tokenizer is None:
+                raise ValueError("a mono_counts task needs a tokenizer")
+            get_tokenizer(task.tokenizer)
+            t0 = time.perf_counter()
+            c = token_stats(root, shard, task.tokenizer, sample=sample, seed=seed, normalization=normalization)
+            row = {"lines": c.lines, "n_tokens": c.tokens, "n_unk": c.unk, "n_byte_fallback": c.byte_fallback}
+        seconds = time.perf_counter() - t0
+        table = pa.table({"shard": [task.shard], "lang": [shard.lang], **{k: [v] for k, v in row.items()}},
+                         schema=pc.schema(task.kind))
+    pc.write_partition(table, task.path)
+    return TaskResult(rows=table.num_rows, nbytes=task.nbytes, seconds=seconds, cpu_seconds=time.process_time() - cpu0)
+
+
+class Engine(Protocol):
+    name: str
+    workers: int
+
+    def run(self, tasks: list[Task], payloads: dict[str, Any]) -> Iterator[tuple[Task, TaskResult]]: ...
+
+
+# ------------------------------------------------------------------ local: a spawn process pool
+
+
+_PAYLOADS: dict[str, Any] = {}
+
+
+def _init_local(payloads: dict[str, Any]) -> None:
+    _PAYLOADS.update(payloads)
+
+
+def _execute_local(task: Task) -> TaskResult:
+    return execute(task, _PAYLOADS.get(task.payload) if task.payload else None)
+
+
+class LocalEngine:
+    """Worker processes on this machine (``spawn``: the Rust tokenizers' threads do not survive ``fork``)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+
+    def run(self, tasks: list[Task], payloads: dict[str, Any]) -> Iterator[tuple[Task, TaskResult]]:
+        if not tasks:
+            return
+        needed = {t.payload for t in tasks if t.payload}
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
+                                   initializer=_init_local, initargs=({k: payloads[k] for k in needed},))
+        pending: dict[Future, Task] = {pool.submit(_execute_local, t): t for t in tasks}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    yield task, future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def get_engine(name: EngineName, *, workers: int | None = None) -> Engine:
+    """The engine called ``name``: ``local`` (a process pool) or ``ray`` (``RAY_ADDRESS``'s cluster, else a local
+    Ray instance with ``workers`` CPUs)."""
+    if name == "local":
+        return LocalEngine(workers)
+    if name == "ray":
+        from .ray_engine import RayEngine
+
+        return RayEngine(workers)
+    from .schema import StoreError
+
+    raise StoreError(f"Unknown engine {name!r}: choose 'local' or 'ray'.")
+
+
+# ------------------------------------------------------------------ running a plan
+
+
+@dataclass
+class Plan:
+    """Tasks, the shared inputs they name, and per group (kind, corpus, tokenizer) what to do once it is complete
+    (load its partitions into the database)."""
+
+    tasks: list[Task] = field(default_factory=list)
+    payloads: dict[str, Any] = field(default_factory=dict)
+    loaders: dict[tuple[str, str, str | None], Callable[[float], None]] = field(default_factory=dict)
+
+    def extend(self, other: Plan) -> None:
+        self.tasks += other.tasks
+        self.payloads.update(other.payloads)
+        self.loaders.update(other.loaders)
+
+
+@dataclass
+class RunStats:
+    run: int = 0
+    reused: int = 0
+    seconds: float = 0.0  # wall time
+    task_cpu_seconds: float = 0.0  # CPU time the tasks run took in their workers
+
+
+def run_plan(plan: Plan, engine: Engine, say: Callable[[str], None], *, interval: float = 1.0) -> RunStats:
+    """Run every task whose partition is missing, call each group's loader (with the seconds its tasks counted)
+    as soon as the group is complete, and report progress. Partitions already there are reused, not rerun."""
+    t0 = time.perf_counter()
+    stats = RunStats()
+    remaining: dict[tuple, int] = {}
+    seconds: dict[tuple, float] = {}
+    for t in plan.tasks:
+        remaining[t.group] = remaining.get(t.group, 0) + 1
+        seconds.setdefault(t.group, 0.0)
+    progress = TaskProgress(plan.tasks, say, engine=engine.name, interval=interval)
+
+    def finished(task: Task, result: TaskResult) -> None:
+        progress.update(task, result)
+        seconds[task.group] += result.seconds
+        remaining[task.group] -= 1
+        if remaining[task.group] == 0:
+            plan.loaders[task.group](seconds[task.group])
+
+    todo = []
+    for t in plan.tasks:
+        if pc.exists(t.path):
+            stats.reused += 1
+            finished(t, TaskResult(rows=0, nbytes=0, seconds=0.0, reused=True))
+        else:
+            todo.append(t)
+    todo.sort(key=lambda t: (t.cost, -t.nbytes))
+    if todo:
+        say(f"running {len(todo)} task(s) on the {engine.name} engine"
+            + (f", {stats.reused} finished partition(s) reused" if stats.reused else ""))
+    with contextlib.closing(engine.run(todo, plan.payloads)) as results:
+        for task, result in results:
+            stats.run += 1
+            stats.task_cpu_seconds += result.cpu_seconds
+            finished(task, result)
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+# ------------------------------------------------------------------ progress
+
+
+class TaskProgress:
+    """Prints ``[done/total] tasks, MB done of MB, MB/s, ETA`` at most every ``interval`` seconds (and at the end).
+
+    Reused partitions count as done but not towards the throughput (nothing was read for them).
+    """
+
+    def __init__(self, tasks: list[Task], say: Callable[[str], None], *, engine: str, interval: float = 1.0) -> None:
+        self.total, self.total_bytes = len(tasks), sum(t.nbytes for t in tasks)
+        self.say, self.engine, self.interval = say, engine, interval
+        self.done = self.reused = self.bytes_done = 0
+        self.reused_bytes = 0
+        self.t0 = time.perf_counter()
+        self.last = -float("inf")
+
+    def update(self, task: Task, result: TaskResult) -> None:
+        self.done += 1
+        if result.reused:
+            self.reused += 1
+            self.reused_bytes += task.nbytes
+        else:
+            self.bytes_done += task.nbytes
+        now = time.perf_counter()
+        if now - self.last >= self.interval or self.done == self.total:
+            self.last = now
+            self.say(self.line(task))
+
+    def rate(self) -> float:
+        elapsed = time.perf_counter() - self.t0
+        return self.bytes_done / elapsed if elapsed > 0 else 0.0
+
+    def line(self, task: Task) -> str:
+        rate = self.rate()
+        left = self.total_bytes - self.bytes_done - self.reused_bytes
+        eta = f", ETA {_duration(left / rate)}" if rate > 0 and left > 0 else ""
+        reused = f" ({self.reused} reused)" if self.reused else ""
+        return (f"[{self.done}/{self.total}] tasks{reused}, {self.bytes_done / 1e6:,.1f} of "
+                f"{(self.total_bytes - self.reused_bytes) / 1e6:,.1f} MB, {rate / 1e6:.2f} MB/s{eta} "
+                f"({self.engine}; last: {task.label})")
+
+
+def _duration(seconds: float) -> str:
+    """
+    >>> _duration(42.4), _duration(125), _duration(7300)
+    ('42 s', '2 min 5 s', '2 h 1 min')
+    """
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+def stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

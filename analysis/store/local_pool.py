@@ -1,0 +1,122 @@
+"""The local engine's pair counting: a process pool that starts before the corpus import.
+
+One task per (corpus x tokenizer) pair. The pool is started, and every task submitted, *before* the builder imports
+the corpora: each task loads its tokenizer first (the worker processes start up and load while the main process
+parses the corpus and segments its words), then waits for the corpus texts, which the main process publishes once,
+as one file, when the import is done. The main process stores each pair's counts as soon as it arrives.
+
+Example:
+    >>> with PairPool(db, [("udhr", "o200k_base")], workers=2) as pool:   # doctest: +SKIP
+    ...     import_corpus(...)
+    ...     pool.count(con, known_spans, say=print, record=record)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..catalogue import load_catalogue
+from .schema import StoreError
+
+#: How long a worker waits for the corpus texts before giving up (the import of a large corpus can take a while).
+WAIT_SECONDS = 6 * 3600
+_INPUTS: dict[str, dict[str, tuple[list[str], list]]] = {}
+
+
+def _inputs(path: str) -> dict[str, tuple[list[str], list]]:
+    """The corpus texts and word spans the main process published at ``path`` (read once per worker process)."""
+    if path not in _INPUTS:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not os.path.exists(path):
+            if os.path.exists(path + ".abort") or time.monotonic() > deadline:
+                raise StoreError("The build stopped before its corpus texts were ready.")
+            time.sleep(0.01)
+        with open(path, "rb") as f:
+            _INPUTS.clear()
+            _INPUTS[path] = pickle.load(f)
+    return _INPUTS[path]
+
+
+def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str) -> tuple:
+    from ..tokenizers import get_tokenizer
+    from .build import count_units
+
+    get_tokenizer(tokenizer_id)  # loaded while the main process may still be importing the corpus
+    texts, spans = _inputs(inputs_path)[corpus]
+    return count_units(tokenizer_id, texts, spans)
+
+
+class PairPool:
+    """Worker processes counting ``todo`` pairs, slow backends first; a context manager that always cleans up."""
+
+    def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str) -> None:
+        from .build import _BACKEND_COST
+
+        catalogue = load_catalogue()
+        self.todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.tokenizer(pair[1]).backend, 0))
+        self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs")
+        self.published = False
+        ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        self.futures: dict[Future, tuple[str, str]] = {
+            self.pool.submit(_count_pair, str(self.path), name, tid): (name, tid) for name, tid in self.todo}
+
+    def __enter__(self) -> PairPool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def publish(self, inputs: dict[str, tuple[list[str], list]]) -> None:
+        """Hand the texts and word spans of every corpus to the workers (one file, renamed into place whole)."""
+        tmp = Path(f"{self.path}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(inputs, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+        self.published = True
+
+    def count(self, con: duckdb.DuckDBPyConnection, known_spans: dict, *, say: Callable[[str], None],
+              record: Callable[[str, str, float], None]) -> None:
+        """Publish the corpora's texts, then store each pair's counts as it arrives and ``record`` it."""
+        from ..words import words
+        from .build import _bulk_insert
+
+        keys: dict[str, list[tuple[str, str]]] = {}
+        inputs: dict[str, tuple[list[str], list]] = {}
+        for name in dict.fromkeys(c for c, _ in self.todo):
+            rows = con.execute("SELECT lang, unit, text, n_words FROM units WHERE corpus = ? "
+                               "ORDER BY lang, position, unit", [name]).fetchall()
+            cached = known_spans.get(name)
+            keys[name] = [(lang, unit) for lang, unit, _, _ in rows]
+            inputs[name] = ([text for _, _, text, _ in rows],
+                            [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
+                             for lang, unit, text, n_words in rows])
+        self.publish(inputs)
+        say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {self.workers} worker(s)")
+        for done, future in enumerate(as_completed(self.futures), 1):
+            name, tid = self.futures[future]
+            n_tokens, n_unk, n_byte, n_cont, seconds = future.result()
+            con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
+            _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
+                                         in zip(keys[name], n_tokens, n_unk, n_byte, n_cont, strict=True)])
+            record(name, tid, seconds)
+            say(f"[{done}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
+
+    def close(self) -> None:
+        if not self.published:  # the import failed: tell the waiting workers to give up
+            Path(f"{self.path}.abort").touch()
+        try:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            for p in (self.path, Path(f"{self.path}.abort"), Path(f"{self.path}.tmp")):
+                p.unlink(missing_ok=True)
