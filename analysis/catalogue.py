@@ -65,16 +65,21 @@ class CatalogueEntry:
     add_bos: str | None = None  # BOS to add with add_special_tokens=True where the file's post-processor lacks it
     add_eos: str | None = None
     files: dict[str, AssetFile] = field(default_factory=dict)
+    local_sha256: str | None = None  # a local file's hash (``file:`` specs, see Catalogue.describe)
 
     @property
     def source(self) -> str:
-        """Human-readable provenance: package spec(s), or 'built in'."""
+        """Human-readable provenance: package spec(s), the local file, or 'built in'."""
+        if self.local_sha256 is not None:
+            return self.id
         specs = sorted({f"{f.package.manager}:{f.package.spec}" for f in self.files.values()})
         return ", ".join(specs) if specs else "built in"
 
     @property
     def sha256(self) -> str | None:
         """The sha256 of the main vocabulary file (the first role listed), if any."""
+        if self.local_sha256 is not None:
+            return self.local_sha256
         for f in self.files.values():
             return f.sha256
         return None
@@ -116,6 +121,26 @@ class Catalogue:
                 f"Unknown tokenizer {tokenizer_id!r}. Available ids: {', '.join(self.entries)}. "
                 "Local files and Hugging Face repos load as 'file:PATH' or 'hf:ORG/NAME[@REVISION]'."
             ) from None
+
+    def describe(self, tokenizer_id: str) -> CatalogueEntry:
+        """The entry for a catalogue id, or one made up for a ``file:PATH`` spec (a tokenizer trained in the lab),
+        whose sha256 is the file's own: the builder records and checks it like a catalogue vocabulary.
+
+        Raises:
+            UnknownTokenizerError: neither a catalogue id nor an existing ``file:`` path.
+        """
+        if not tokenizer_id.startswith("file:") or tokenizer_id in self.entries:
+            return self.tokenizer(tokenizer_id)
+        from .assets import sha256_file
+
+        path = Path(tokenizer_id[len("file:"):]).expanduser()
+        if not path.is_file():
+            raise UnknownTokenizerError(f"{tokenizer_id}: no such file. Give the path of a tokenizer.json, .tiktoken "
+                                        "or SentencePiece .model file.")
+        backend = {".json": "hf", ".tiktoken": "tiktoken", ".model": "sentencepiece"}.get(path.suffix, "hf")
+        return CatalogueEntry(id=tokenizer_id, name=path.parent.name + "/" + path.name, vendor="local file",
+                              family="local", models=(), backend=backend, licence="",  # type: ignore[arg-type]
+                              local_sha256=sha256_file(path))
 
     @property
     def ids(self) -> list[str]:

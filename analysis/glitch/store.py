@@ -162,14 +162,14 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     corpora = _corpora_key(con)
     todo, skipped = [], []
     for tid in ids:
-        sha = catalogue.tokenizer(tid).sha256 or "built in"
+        sha = catalogue.describe(tid).sha256 or "built in"
         row = con.execute("SELECT tokenizer_sha256, corpora, checks_version FROM glitch_scans WHERE tokenizer = ?",
                           [tid]).fetchone()
         if row == (sha, corpora, CHECKS_VERSION):
             continue
         (skipped if _scannable(tid) else todo).append(tid)
     for tid in skipped:
-        _replace_scan(con, tid, catalogue.tokenizer(tid).sha256 or "built in", corpora, None, None, 0, 0.0,
+        _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, None, None, 0, 0.0,
                       _scannable(tid))
     if not todo:
         return []
@@ -179,7 +179,7 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     index = {lang: i for i, lang in enumerate(lang_names)}
     texts = [text for _, text in units]
     lang_of_text = np.fromiter((index[lang] for lang, _ in units), dtype=np.int32, count=len(units))
-    todo.sort(key=lambda t: -(catalogue.tokenizer(t).vocab_size or 0))  # the big vocabularies first
+    todo.sort(key=lambda t: -(catalogue.describe(t).vocab_size or 0))  # the big vocabularies first
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     say(f"token checks: scanning {len(todo)} vocabularies over {len(texts):,} units on {n_workers} worker(s)")
     ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
@@ -190,7 +190,7 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
             tid = futures[future]
             result = future.result()
             tokens, frequency = _frames(tid, result, lang_names)
-            _replace_scan(con, tid, catalogue.tokenizer(tid).sha256 or "built in", corpora, tokens, frequency,
+            _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, tokens, frequency,
                           int(result["freq"].total.sum()), float(result["seconds"]), None)
             say(f"[{done}/{len(todo)}] token checks {tid}: {len(tokens):,} ids in {result['seconds']:.1f} s")
     say(f"token checks done in {time.perf_counter() - t0:.1f} s")

@@ -335,7 +335,7 @@ def build(
     catalogue = load_catalogue()
     tokenizer_ids = list(tokenizers) if tokenizers is not None else catalogue.ids
     for tid in tokenizer_ids:
-        catalogue.tokenizer(tid)  # unknown ids fail here, listing the available ones
+        catalogue.describe(tid)  # unknown ids fail here, listing the available ones
     report = BuildReport(db=db, engine=engine)
     t_start = time.perf_counter()
     corpora = list(corpora)
@@ -457,7 +457,7 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
         if corpus_sha is None:
             raise StoreError(f"Corpus {name!r} is not in the database; import it first.")
         for tid in tokenizer_ids:
-            sha = catalogue.tokenizer(tid).sha256 or "built in"
+            sha = catalogue.describe(tid).sha256 or "built in"
             run = con.execute("SELECT tokenizer_sha256, corpus_sha256 FROM runs WHERE corpus = ? AND tokenizer = ?",
                               [name, tid]).fetchone()
             if run == (sha, corpus_sha[0]):
@@ -470,7 +470,7 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
 def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,
                  report: BuildReport) -> None:
     """After a pair's counts are in: its ``runs`` row, its ``tokenizers`` row and its premiums."""
-    entry = load_catalogue().tokenizer(tid)
+    entry = load_catalogue().describe(tid)
     corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
     con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                 [name, tid, entry.sha256 or "built in", corpus_sha, datetime.now(UTC), seconds])
@@ -479,7 +479,7 @@ def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: f
 
 
 def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, report: BuildReport) -> None:
-    entry = load_catalogue().tokenizer(tid)
+    entry = load_catalogue().describe(tid)
     con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
                  _library_version(entry.backend)])

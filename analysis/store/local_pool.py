@@ -62,7 +62,7 @@ class PairPool:
         from .build import _BACKEND_COST
 
         catalogue = load_catalogue()
-        self.todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.tokenizer(pair[1]).backend, 0))
+        self.todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.describe(pair[1]).backend, 0))
         self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs")
         self.published = False

@@ -163,7 +163,7 @@ def pairs_todo(con: duckdb.DuckDBPyConnection, name: str, tokenizer_ids: Sequenc
     corpus_sha = _corpus_row(con, name)[1]
     todo, done = [], []
     for tid in tokenizer_ids:
-        sha = catalogue.tokenizer(tid).sha256 or "built in"
+        sha = catalogue.describe(tid).sha256 or "built in"
         run = con.execute("SELECT tokenizer_sha256, corpus_sha256 FROM mono_runs WHERE corpus = ? AND tokenizer = ?",
                           [name, tid]).fetchone()
         (done if run == (sha, corpus_sha) else todo).append(tid)
@@ -201,7 +201,7 @@ def plan_mono(con: duckdb.DuckDBPyConnection, name: str, tokenizer_ids: Sequence
         plan.loaders["mono_text", name, None] = _text_loader(con, root, name, version, len(shards))
     catalogue = load_catalogue()
     for tid in pairs_todo(con, name, tokenizer_ids)[0]:
-        entry = catalogue.tokenizer(tid)
+        entry = catalogue.describe(tid)
         version = pc.version_key("mono_counts", corpus_sha, entry.sha256 or "built in", normalization)
         plan.tasks += tasks("mono_counts", tid, version, _BACKEND_COST.get(entry.backend, 0))
         plan.loaders["mono_counts", name, tid] = _counts_loader(con, root, name, tid, version, corpus_sha,
@@ -240,7 +240,7 @@ def _counts_loader(con: duckdb.DuckDBPyConnection, root: str, name: str, tid: st
         if got != expected:
             raise StoreError(f"The partitions in {folder} hold {got} shards of {name!r} x {tid}, not {expected}. "
                              "Delete that folder and build again.")
-        entry = load_catalogue().tokenizer(tid)
+        entry = load_catalogue().describe(tid)
         con.execute("INSERT OR REPLACE INTO mono_runs VALUES (?, ?, ?, ?, ?, ?)",
                     [name, tid, entry.sha256 or "built in", corpus_sha, datetime.now(UTC), seconds])
         record(name, tid, seconds)

@@ -51,7 +51,7 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, r
             plan.payloads[key] = ([(r[0], r[1]) for r in rows[lo:hi]], [r[2] for r in rows[lo:hi]], spans[lo:hi])
             shards.append((k, key, sum(len(r[2].encode("utf-8")) for r in rows[lo:hi])))
         for tid in [t for c, t in todo if c == name]:
-            entry = catalogue.tokenizer(tid)
+            entry = catalogue.describe(tid)
             version = pc.version_key("counts", corpus_sha, entry.sha256 or "built in", normalization, shard_units,
                                      len(rows))
             folder = pc.partition_dir(root, "counts", corpus=name, tokenizer=tid, version=version)
