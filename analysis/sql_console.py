@@ -275,6 +275,19 @@ DESCRIPTIONS = {
                   "tokens per kB, fertility, continued words, UNK and byte-fallback rates",
     "premiums": "view: premium_ci joined with language names and scripts, plus the UNK flag",
     "unit_ratios": "view: per-unit token ratio of every language to every other on the same unit (large: filter it)",
+    "glitch_scans": "each tokenizer's glitch-token scan: vocabulary hash, corpora counted, checks version, ids, time",
+    "glitch_tokens": "every vocabulary id: display string, bytes, script, glitch-token category flags (bits)",
+    "token_frequency": "each token id seen in the corpora: total count, number of languages, top languages",
+    "glitch_models": "each scanned model: tokenizer, embedding shape, indicator, reference set, threshold, candidates",
+    "glitch_indicators": "per model and token id: embedding norm, indicator score, reachable, candidate",
+    "glitch_verdicts": "per model and candidate: highest repeat probability, prompt, threshold, under-trained or not",
+    "mono_corpora": "each monolingual corpus: source folder, hash, languages, files, shards, sampling and seed",
+    "mono_files": "each file of a monolingual corpus: language, compression, size, mtime",
+    "mono_languages": "each language of a monolingual corpus: name, script, direction, whether words can be counted",
+    "mono_shards": "each shard of a monolingual corpus: file, byte range, lines, bytes, characters, words",
+    "mono_counts": "tokens, UNK and byte-fallback per (monolingual corpus, tokenizer, shard)",
+    "mono_runs": "when each (monolingual corpus, tokenizer) pair was counted, with the hashes it was counted from",
+    "mono_stats": "per (monolingual corpus, tokenizer, language): bytes/token, chars/token, fertility, UNK rates",
 }
 
 

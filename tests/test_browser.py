@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from analysis import get_tokenizer
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=30_000)  # a busy 2-core CI machine renders slowly; waiting is not asserting a time
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

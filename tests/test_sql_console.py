@@ -235,10 +235,22 @@ def test_schema_tables_exact(con) -> None:
     tables = schema_tables(con)
     # 2 languages x 2 units = 4 units; x 3 tokenizers = 12 counts; lang_stats and premium_ci: 3 x 2 languages.
     got = {r.name: (r.kind, None if pd.isna(r.rows) else int(r.rows)) for r in tables.itertuples()}
+    # The build's glitch-token checks: one scan per tokenizer, a row per vocabulary id of BERT (30,522) and of the
+    # byte baseline (256 bytes + 3 specials; code points have no finite vocabulary), and a frequency row per id
+    # that occurs in the corpus, counted here independently.
+    from analysis import get_tokenizer
+    from tests.tiny_store import TEXTS
+
+    texts = [t for lines in TEXTS.values() for t in lines]
+    seen = sum(len({i for t in texts for i in get_tokenizer(tid).encode(t).ids}) for tid in ("bert-uncased", "utf8-bytes"))
     assert got == {"corpora": ("table", 1), "counts": ("table", 12), "lang_stats": ("table", 6),
                    "languages": ("table", 2), "meta": ("table", 6), "premium_ci": ("table", 6), "runs": ("table", 3),
                    "tokenizers": ("table", 3), "units": ("table", 4), "premiums": ("view", None),
-                   "unit_ratios": ("view", None)}
+                   "unit_ratios": ("view", None),
+                   "glitch_scans": ("table", 3), "glitch_tokens": ("table", 30522 + 259), "token_frequency": ("table", seen),
+                   "glitch_models": ("table", 0), "glitch_indicators": ("table", 0), "glitch_verdicts": ("table", 0),
+                   **{t: ("table", 0) for t in ("mono_corpora", "mono_counts", "mono_files", "mono_languages", "mono_runs",
+                                                "mono_shards", "mono_stats")}}
     assert all(tables["description"].str.len() > 20)
 
 
