@@ -63,6 +63,7 @@ LINK_TOKENIZERS = ["gemma3", "deepseek-v3", "utf8-bytes"]
 MAX_SESSIONS = 50
 MIN_SAMPLES = 10
 LINK_CHARS = 300  # permalink texts stay well under the Playground's URL text limit
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 #: Ready when the run is over, every tokenizer has a token view and the counts are the expected ones.
 #: ``expected`` maps tokenizer id -> count (null: any count; used for the first load, whose defaults are the app's).
@@ -88,8 +89,7 @@ READY_JS = """(expected) => {
 # ------------------------------------------------------------------ server and its memory
 
 
-def rss_tree(pid: int) -> int:
-    """Resident memory in bytes of ``pid`` and all its descendants (from /proc)."""
+def _parents() -> dict[int, int]:
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -98,13 +98,32 @@ def rss_tree(pid: int) -> int:
                     parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 pass
+    return parents
+
+
+def _tree(pid: int, parents: dict[int, int]) -> set[int]:
     tree, todo = set(), [pid]
     while todo:
         p = todo.pop()
         tree.add(p)
         todo.extend(c for c, pp in parents.items() if pp == p and c not in tree)
+    return tree
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of one process (not of its reaped children), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def rss_tree(pid: int) -> int:
+    """Resident memory in bytes of ``pid`` and all its descendants (from /proc)."""
     total = 0
-    for p in tree:
+    for p in _tree(pid, _parents()):
         try:
             with open(f"/proc/{p}/status") as f:
                 total += next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
@@ -113,10 +132,10 @@ def rss_tree(pid: int) -> int:
     return total
 
 
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, log: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """`streamlit run` on a free loopback port (the flags tests/test_browser.py uses); its URL once healthy."""
     port = free_port()
-    env = {**os.environ, "ATLAS_DB": str(db), "ATLAS_IMPORT": "0"}
+    env = {**os.environ, "ATLAS_DB": str(db), "ATLAS_IMPORT": "0", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
@@ -147,26 +166,54 @@ def stop_server(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-class MemoryProbe:
-    """Samples the server's RSS every ``every`` seconds while a level runs; keeps the peak."""
+class Probe:
+    """While a level runs: the server's peak RSS, and CPU seconds spent by the server and by the client side.
 
-    def __init__(self, pid: int, every: float = 0.5) -> None:
-        self.pid, self.every, self.peak = pid, every, 0
+    Every ``every`` seconds it reads /proc: the server is the streamlit process tree; the client is this process and
+    its other descendants (Playwright's driver, Chromium and its renderers). A process's CPU counts from when the
+    probe starts (or the process appears) to its last sample, so a renderer that exits loses at most ``every``
+    seconds: the client figure is a slight underestimate.
+    """
+
+    def __init__(self, server_pid: int, every: float = 0.5) -> None:
+        self.server_pid, self.every, self.peak = server_pid, every, 0
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._side: dict[int, str] = {}
         self._task: asyncio.Task | None = None
+
+    def sample(self) -> None:
+        parents = _parents()
+        server = _tree(self.server_pid, parents)
+        client = _tree(os.getpid(), parents) - server
+        for side, pids in (("server", server), ("client", client)):
+            for pid in pids:
+                cpu = _cpu_s(pid)
+                if cpu is None:
+                    continue
+                if pid not in self._first:
+                    self._first[pid] = cpu if self._task is None else 0.0  # new processes count from their start
+                    self._side[pid] = side
+                self._last[pid] = cpu
+        self.peak = max(self.peak, rss_tree(self.server_pid))
+
+    def cpu_s(self, side: str) -> float:
+        return sum(self._last[p] - self._first[p] for p in self._last if self._side[p] == side)
 
     async def _run(self) -> None:
         while True:
-            self.peak = max(self.peak, rss_tree(self.pid))
             await asyncio.sleep(self.every)
+            self.sample()
 
-    def __enter__(self) -> MemoryProbe:
-        self.peak = rss_tree(self.pid)
+    def __enter__(self) -> Probe:
+        self.sample()
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._task is not None
         self._task.cancel()
+        self.sample()
 
 
 # ------------------------------------------------------------------ sessions
@@ -216,7 +263,7 @@ async def session(browser: Any, url: str, i: int, texts: Texts, timeout_s: float
     step = "load"
     try:
         t = time.perf_counter()
-        await page.goto(url)
+        await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
         shown = list(await ready(page, None, timeout_s))
         out["latency"]["load"] = time.perf_counter() - t
 
@@ -245,7 +292,7 @@ async def session(browser: Any, url: str, i: int, texts: Texts, timeout_s: float
         expected = texts.expected(LINK_TOKENIZERS, link_text)
         query = urllib.parse.urlencode({"tokenizers": ",".join(LINK_TOKENIZERS), "text": link_text})
         t = time.perf_counter()
-        await page.goto(f"{url}/?{query}")
+        await page.goto(f"{url}/?{query}", wait_until="commit", timeout=timeout_s * 1000)
         await ready(page, expected, timeout_s)
         out["latency"]["link"] = time.perf_counter() - t
         if page_errors:
@@ -278,10 +325,10 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
 async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="atlas-load-") as tmp:
         log = Path(tmp) / "streamlit.log"
-        proc, url = start_server(args.db, log)
+        proc, url = start_server(args.db, log, dict(kv.split("=", 1) for kv in args.env))
         deadline = time.monotonic() + args.deadline
         mib = 2**20
-        report: dict[str, Any] = {"machine": machine(), "db": str(args.db), "levels": [],
+        report: dict[str, Any] = {"machine": machine(), "db": str(args.db), "server_env": args.env, "levels": [],
                                   "rss_mib": {"before": rss_tree(proc.pid) / mib}}
         try:
             async with async_playwright() as p:
@@ -295,7 +342,8 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                 for n in args.levels:
                     rounds = math.ceil(MIN_SAMPLES / n)
                     results: list[dict[str, Any]] = []
-                    with MemoryProbe(proc.pid) as probe:
+                    t0 = time.perf_counter()
+                    with Probe(proc.pid) as probe:
                         for r in range(rounds):
                             left = deadline - time.monotonic()
                             if left <= 0:
@@ -303,10 +351,12 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                             results += await asyncio.wait_for(asyncio.gather(
                                 *(session(browser, url, 1 + r * n + k, texts, args.step_timeout) for k in range(n))),
                                 timeout=left)
+                    wall = time.perf_counter() - t0
                     await asyncio.sleep(args.settle)
                     row = summarize(results)
-                    row.update(n=n, rounds=rounds, rss_peak_mib=probe.peak / mib, rss_after_mib=rss_tree(proc.pid) / mib,
-                               loadavg=loadavg())
+                    row.update(n=n, rounds=rounds, wall_s=wall, server_cpu_s=probe.cpu_s("server"),
+                               client_cpu_s=probe.cpu_s("client"), rss_peak_mib=probe.peak / mib,
+                               rss_after_mib=rss_tree(proc.pid) / mib, loadavg=loadavg())
                     report["levels"].append(row)
                     print_level(row, file=sys.stderr)
                 await browser.close()
@@ -321,7 +371,8 @@ def print_level(row: dict[str, Any], file: Any = sys.stdout) -> None:
     steps = "  ".join(f"{s} {row[s]['p50_s']:.2f}/{row[s]['p95_s']:.2f}" for s in STEPS if row[s]["n"])
     print(f"N={row['n']:>2} ({row['rounds']} round(s), {row['all']['n']} samples)  p50/p95 s: all "
           f"{row['all']['p50_s']:.2f}/{row['all']['p95_s']:.2f}  {steps}  errors {len(row['errors'])}  "
-          f"RSS after {row['rss_after_mib']:.0f} MiB (peak {row['rss_peak_mib']:.0f})  load {row['loadavg']}",
+          f"RSS after {row['rss_after_mib']:.0f} MiB (peak {row['rss_peak_mib']:.0f})  wall {row['wall_s']:.1f} s, "
+          f"CPU s server {row['server_cpu_s']:.1f} client {row['client_cpu_s']:.1f}  load {row['loadavg']}",
           file=file, flush=True)
 
 
@@ -332,6 +383,8 @@ def main() -> int:
     ap.add_argument("--step-timeout", type=float, default=120.0, help="seconds one step may take (default 120)")
     ap.add_argument("--deadline", type=float, default=900.0, help="seconds for the whole run (default 900)")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds before reading memory after a level")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the full report here")
     args = ap.parse_args()
     args.levels = [int(x) for x in args.levels.split(",")]
@@ -345,7 +398,8 @@ def main() -> int:
     texts = Texts()
     report = asyncio.run(run(args, texts))
     rss = report["rss_mib"]
-    print(f"\n{report['machine']['cpus']} CPU(s) {report['machine']['cpu']}; database {report['db']}")
+    print(f"\n{report['machine']['cpus']} CPU(s) {report['machine']['cpu']}; database {report['db']}; "
+          f"server environment {' '.join(args.env) or '(defaults)'}")
     print(f"server RSS: before {rss['before']:.0f} MiB, after warm-up {rss['after_warmup']:.0f} MiB; "
           f"warm-up session (s): {', '.join(f'{k} {v:.2f}' for k, v in report['warmup_s'].items())}")
     for row in report["levels"]:
