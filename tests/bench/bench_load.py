@@ -253,48 +253,55 @@ async def ready(page: Any, expected: dict[str, int] | None, timeout_s: float) ->
     return json.loads(value)
 
 
-async def session(browser: Any, url: str, i: int, texts: Texts, timeout_s: float) -> dict[str, Any]:
-    """One participant's four steps; {"latency": {step: seconds}, "error": None or "step: message"}."""
-    out: dict[str, Any] = {"latency": {}, "error": None}
+async def session(browser: Any, url: str, i: int, texts: Texts, timeout_s: float, server_pid: int) -> dict[str, Any]:
+    """One participant's four steps: {"latency": {step: s}, "server_cpu": {step: s}, "error": None or "step: message"}.
+
+    ``server_cpu`` is the server's CPU time while the step ran: that step's own cost only when sessions run alone.
+    """
+    out: dict[str, Any] = {"latency": {}, "server_cpu": {}, "error": None}
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await ctx.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
     step = "load"
     try:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
         await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
         shown = list(await ready(page, None, timeout_s))
         out["latency"]["load"] = time.perf_counter() - t
+        out["server_cpu"]["load"] = (_cpu_s(server_pid) or 0.0) - cpu
 
         step = "paste"
         text = texts.article(i)
         expected = texts.expected(shown, text)
         area = page.get_by_label("Text", exact=True)
         await area.fill(text)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
         await area.press("Control+Enter")
         await ready(page, expected, timeout_s)
         out["latency"]["paste"] = time.perf_counter() - t
+        out["server_cpu"]["paste"] = (_cpu_s(server_pid) or 0.0) - cpu
 
         step = "switch"
         expected = texts.expected([*shown, ADDED], text)
         await page.get_by_label("Tokenizers", exact=False).first.click()
         await page.keyboard.type(ADDED)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
         await page.keyboard.press("Enter")
         await page.keyboard.press("Escape")
         await ready(page, expected, timeout_s)
         out["latency"]["switch"] = time.perf_counter() - t
+        out["server_cpu"]["switch"] = (_cpu_s(server_pid) or 0.0) - cpu
 
         step = "link"
         link_text = texts.article(i, shift=5, limit=LINK_CHARS)
         expected = texts.expected(LINK_TOKENIZERS, link_text)
         query = urllib.parse.urlencode({"tokenizers": ",".join(LINK_TOKENIZERS), "text": link_text})
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
         await page.goto(f"{url}/?{query}", wait_until="commit", timeout=timeout_s * 1000)
         await ready(page, expected, timeout_s)
         out["latency"]["link"] = time.perf_counter() - t
+        out["server_cpu"]["link"] = (_cpu_s(server_pid) or 0.0) - cpu
         if page_errors:
             raise RuntimeError(f"JavaScript error: {page_errors[0][:200]}")
     except Exception as e:  # every failure is counted and reported, never raised
@@ -316,6 +323,8 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         every += xs
         row[step] = {"n": len(xs), "p50_s": statistics.median(xs), "p95_s": p95(xs)} if xs else {"n": 0}
     row["all"] = {"n": len(every), "p50_s": statistics.median(every), "p95_s": p95(every)} if every else {"n": 0}
+    row["server_cpu_median_s"] = {step: statistics.median(xs) for step in STEPS
+                                  if (xs := [r["server_cpu"][step] for r in results if step in r["server_cpu"]])}
     return row
 
 
@@ -333,7 +342,7 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
         try:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                warm = await session(browser, url, 0, texts, args.step_timeout)
+                warm = await session(browser, url, 0, texts, args.step_timeout, proc.pid)
                 if warm["error"]:
                     raise SystemExit(f"the warm-up session failed: {warm['error']}")
                 await asyncio.sleep(args.settle)
@@ -349,7 +358,7 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                             if left <= 0:
                                 raise SystemExit(f"--deadline {args.deadline:.0f} s reached at N = {n}")
                             results += await asyncio.wait_for(asyncio.gather(
-                                *(session(browser, url, 1 + r * n + k, texts, args.step_timeout) for k in range(n))),
+                                *(session(browser, url, 1 + r * n + k, texts, args.step_timeout, proc.pid) for k in range(n))),
                                 timeout=left)
                     wall = time.perf_counter() - t0
                     await asyncio.sleep(args.settle)
@@ -406,6 +415,9 @@ def main() -> int:
         print_level(row)
     levels = {row["n"]: row for row in report["levels"]}
     if 1 in levels:
+        per_step = levels[1]["server_cpu_median_s"]
+        print("server CPU per step, sessions alone (median s): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in per_step.items()) + f"; a session: {sum(per_step.values()):.2f}")
         base = levels[1]["all"]["p95_s"]
         for n, row in levels.items():
             print(f"p95 ratio N={n} / N=1: {row['all']['p95_s'] / base:.2f} (target <= 3.0 at N = 30)")
