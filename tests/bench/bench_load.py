@@ -1,28 +1,31 @@
 """Load test: N concurrent browser sessions against a real `streamlit run` on loopback (a workshop opening one link).
 
 One server, started as tests/test_browser.py starts it (free loopback port, headless, no file watcher), and one
-Debian Chromium driven by Playwright's async API; each session is its own browser context and, all N starting at
-once, does what a workshop participant does:
+Debian Chromium driven by Playwright's async API; each session is its own browser context and does what a workshop
+participant does:
 
   1. load     open the Playground (root URL);
   2. paste    paste a UDHR article (its own language per session) into "Text" and commit with Control+Enter;
   3. switch   add cl100k_base through the "Tokenizers" multiselect;
   4. link     open a permalink with three other tokenizers and another text.
 
-Each step's page-ready latency runs from the action (navigation, Control+Enter, Enter) until the script run has
-finished (`data-test-script-state="notRunning"`), a token view is drawn for every tokenizer, and the page shows
-each tokenizer's count exactly as the library computes it for that text (so a stale page never counts as ready,
-and a wrong count is an error). Levels: N = 1 (repeated to get at least MIN_SAMPLES samples per step), 10, 30,
-after one warm-up session (loads the tokenizers into the server). Server memory is the RSS of the streamlit
-process and its children, from /proc: before any session, after the warm-up, after each level (sessions closed,
-a few seconds to settle) and the peak during each level.
+All N sessions take each step together (everyone opens the link, then everyone pastes, ...; --free lets them run
+through the steps independently). A step's page-ready latency runs from its action (navigation, Control+Enter,
+Enter) until the script run has finished (`data-test-script-state="notRunning"`), a token view is drawn for every
+tokenizer, and the page shows each tokenizer's count exactly as the library computes it for that text (so a stale
+page never counts as ready, and a wrong count is an error). Levels: N = 1 (repeated to get at least MIN_SAMPLES
+samples per step), 10, 30, after one warm-up session (loads the tokenizers into the server).
 
-Targets (issue 6): p95 at N = 30 no more than 3x p95 at N = 1; no errors; memory flat after warm-up. The
-browsers, the Playwright driver and the server share this machine's cores, so latencies include the client side.
+Server memory is the RSS of the streamlit process and its children, from /proc: before any session, after the
+warm-up, after each level (sessions closed, a few seconds to settle) and the peak during each level. CPU seconds
+are split between the server and the client side (this process, Playwright's driver, Chromium), because on a small
+machine the browsers themselves take most of it; at N = 1 the server's CPU time per step is its cost per request.
+
+Targets (issue 6): p95 at N = 30 no more than 3x p95 at N = 1; no errors; memory flat after warm-up.
 Bounded: at most MAX_SESSIONS sessions per level, every step times out after --step-timeout seconds and the whole
 run after --deadline seconds. Loopback only. Nothing here asserts a time.
 
-Usage: python tests/bench/bench_load.py [--levels 1,10,30] [--db PATH] [--json out.json]
+Usage: python tests/bench/bench_load.py [--levels 1,10,30] [--db PATH] [--env KEY=VALUE] [--json out.json]
 Needs the default database (`python -m analysis build`, or --db / ATLAS_DB pointing at one) and /usr/bin/chromium
 (`bash .ci/install-browser`).
 """
@@ -253,62 +256,79 @@ async def ready(page: Any, expected: dict[str, int] | None, timeout_s: float) ->
     return json.loads(value)
 
 
-async def session(browser: Any, url: str, i: int, texts: Texts, timeout_s: float, server_pid: int) -> dict[str, Any]:
-    """One participant's four steps: {"latency": {step: s}, "server_cpu": {step: s}, "error": None or "step: message"}.
+class Session:
+    """One participant: the four steps, each timed from its action until the page is ready (see READY_JS).
 
-    ``server_cpu`` is the server's CPU time while the step ran: that step's own cost only when sessions run alone.
+    With a barrier, every session finishes a step before any starts the next, as in a workshop where everyone
+    opens the link, then everyone pastes, and so on. ``server_cpu`` is the server's CPU time during each step: that
+    step's own cost only when a session runs alone.
     """
-    out: dict[str, Any] = {"latency": {}, "server_cpu": {}, "error": None}
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await ctx.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda e: page_errors.append(str(e)))
-    step = "load"
-    try:
-        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
-        await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
-        shown = list(await ready(page, None, timeout_s))
-        out["latency"]["load"] = time.perf_counter() - t
-        out["server_cpu"]["load"] = (_cpu_s(server_pid) or 0.0) - cpu
 
-        step = "paste"
-        text = texts.article(i)
-        expected = texts.expected(shown, text)
-        area = page.get_by_label("Text", exact=True)
-        await area.fill(text)
-        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
-        await area.press("Control+Enter")
-        await ready(page, expected, timeout_s)
-        out["latency"]["paste"] = time.perf_counter() - t
-        out["server_cpu"]["paste"] = (_cpu_s(server_pid) or 0.0) - cpu
+    def __init__(self, browser: Any, url: str, i: int, texts: Texts, timeout_s: float, server_pid: int) -> None:
+        self.browser, self.url, self.i, self.texts, self.timeout_s, self.server_pid = (
+            browser, url, i, texts, timeout_s, server_pid)
+        self.latency: dict[str, float] = {}
+        self.server_cpu: dict[str, float] = {}
+        self.error: str | None = None
+        self.page: Any = None
+        self.shown: list[str] = []
+        self.text = texts.article(i)
 
-        step = "switch"
-        expected = texts.expected([*shown, ADDED], text)
-        await page.get_by_label("Tokenizers", exact=False).first.click()
-        await page.keyboard.type(ADDED)
-        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
-        await page.keyboard.press("Enter")
-        await page.keyboard.press("Escape")
-        await ready(page, expected, timeout_s)
-        out["latency"]["switch"] = time.perf_counter() - t
-        out["server_cpu"]["switch"] = (_cpu_s(server_pid) or 0.0) - cpu
+    async def _timed(self, step: str, action: Any, expected: dict[str, int] | None) -> dict[str, int]:
+        t, cpu = time.perf_counter(), _cpu_s(self.server_pid) or 0.0
+        await action()
+        got = await ready(self.page, expected, self.timeout_s)
+        self.latency[step] = time.perf_counter() - t
+        self.server_cpu[step] = (_cpu_s(self.server_pid) or 0.0) - cpu
+        return got
 
-        step = "link"
-        link_text = texts.article(i, shift=5, limit=LINK_CHARS)
-        expected = texts.expected(LINK_TOKENIZERS, link_text)
-        query = urllib.parse.urlencode({"tokenizers": ",".join(LINK_TOKENIZERS), "text": link_text})
-        t, cpu = time.perf_counter(), _cpu_s(server_pid) or 0.0
-        await page.goto(f"{url}/?{query}", wait_until="commit", timeout=timeout_s * 1000)
-        await ready(page, expected, timeout_s)
-        out["latency"]["link"] = time.perf_counter() - t
-        out["server_cpu"]["link"] = (_cpu_s(server_pid) or 0.0) - cpu
-        if page_errors:
-            raise RuntimeError(f"JavaScript error: {page_errors[0][:200]}")
-    except Exception as e:  # every failure is counted and reported, never raised
-        out["error"] = f"{step}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-    finally:
-        await ctx.close()
-    return out
+    async def load(self) -> None:
+        got = await self._timed("load", lambda: self.page.goto(self.url, wait_until="commit"), None)
+        self.shown = list(got)  # the app's default tokenizers
+
+    async def paste(self) -> None:
+        area = self.page.get_by_label("Text", exact=True)
+        await area.fill(self.text)
+        await self._timed("paste", lambda: area.press("Control+Enter"), self.texts.expected(self.shown, self.text))
+
+    async def switch(self) -> None:
+        await self.page.get_by_label("Tokenizers", exact=False).first.click()
+        await self.page.keyboard.type(ADDED)
+
+        async def pick() -> None:
+            await self.page.keyboard.press("Enter")
+            await self.page.keyboard.press("Escape")
+
+        await self._timed("switch", pick, self.texts.expected([*self.shown, ADDED], self.text))
+
+    async def link(self) -> None:
+        text = self.texts.article(self.i, shift=5, limit=LINK_CHARS)
+        query = urllib.parse.urlencode({"tokenizers": ",".join(LINK_TOKENIZERS), "text": text})
+        await self._timed("link", lambda: self.page.goto(f"{self.url}/?{query}", wait_until="commit"),
+                          self.texts.expected(LINK_TOKENIZERS, text))
+
+    async def run(self, barrier: asyncio.Barrier | None = None) -> dict[str, Any]:
+        """All steps; a failed step is recorded (never raised) and the session still meets every barrier."""
+        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(self.timeout_s * 1000)
+        page_errors: list[str] = []
+        try:
+            self.page = await ctx.new_page()
+            self.page.on("pageerror", lambda e: page_errors.append(str(e)))
+            for step in STEPS:
+                if barrier is not None:
+                    await barrier.wait()
+                if self.error is None:
+                    try:
+                        await getattr(self, step)()
+                        if page_errors:
+                            raise RuntimeError(f"JavaScript error: {page_errors[0][:200]}")
+                    except Exception as e:  # every failure is counted and reported
+                        first = str(e).splitlines()[0][:200] if str(e) else ""
+                        self.error = f"{step}: {type(e).__name__}: {first}"
+        finally:
+            await ctx.close()
+        return {"latency": self.latency, "server_cpu": self.server_cpu, "error": self.error}
 
 
 def p95(xs: list[float]) -> float:
@@ -337,12 +357,12 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
         proc, url = start_server(args.db, log, dict(kv.split("=", 1) for kv in args.env))
         deadline = time.monotonic() + args.deadline
         mib = 2**20
-        report: dict[str, Any] = {"machine": machine(), "db": str(args.db), "server_env": args.env, "levels": [],
-                                  "rss_mib": {"before": rss_tree(proc.pid) / mib}}
+        report: dict[str, Any] = {"machine": machine(), "db": str(args.db), "server_env": args.env,
+                                  "together": args.together, "levels": [], "rss_mib": {"before": rss_tree(proc.pid) / mib}}
         try:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                warm = await session(browser, url, 0, texts, args.step_timeout, proc.pid)
+                warm = await Session(browser, url, 0, texts, args.step_timeout, proc.pid).run()
                 if warm["error"]:
                     raise SystemExit(f"the warm-up session failed: {warm['error']}")
                 await asyncio.sleep(args.settle)
@@ -357,9 +377,11 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                             left = deadline - time.monotonic()
                             if left <= 0:
                                 raise SystemExit(f"--deadline {args.deadline:.0f} s reached at N = {n}")
-                            results += await asyncio.wait_for(asyncio.gather(
-                                *(session(browser, url, 1 + r * n + k, texts, args.step_timeout, proc.pid) for k in range(n))),
-                                timeout=left)
+                            barrier = asyncio.Barrier(n) if args.together else None
+                            sessions = [Session(browser, url, 1 + r * n + k, texts, args.step_timeout, proc.pid)
+                                        for k in range(n)]
+                            results += await asyncio.wait_for(asyncio.gather(*(sess.run(barrier) for sess in sessions)),
+                                                              timeout=left)
                     wall = time.perf_counter() - t0
                     await asyncio.sleep(args.settle)
                     row = summarize(results)
@@ -392,6 +414,8 @@ def main() -> int:
     ap.add_argument("--step-timeout", type=float, default=120.0, help="seconds one step may take (default 120)")
     ap.add_argument("--deadline", type=float, default=900.0, help="seconds for the whole run (default 900)")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds before reading memory after a level")
+    ap.add_argument("--free", dest="together", action="store_false",
+                    help="let sessions run through their steps independently (default: every step starts together)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the full report here")
