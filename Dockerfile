@@ -34,9 +34,8 @@ RUN mkdir -p app/static && chown 1000:1000 app/static
 USER 1000:1000
 # A second fetch re-verifies every file against the catalogue's sha256 and touches no network.
 RUN .venv/bin/python -m analysis assets fetch && .venv/bin/python -m analysis build
-# A public demo must not let visitors write to the database (`docker run -e ATLAS_IMPORT=1 ...` switches importing
-# on); a server does not reload edited source files.
-ENV ATLAS_IMPORT=0 STREAMLIT_SERVER_FILE_WATCHER_TYPE=none
+# A public demo must not let visitors write to the database (`docker run -e ATLAS_IMPORT=1 ...` switches importing on).
+ENV ATLAS_IMPORT=0
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
     CMD [".venv/bin/python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
