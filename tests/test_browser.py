@@ -5,13 +5,9 @@ Screenshots land in test-artifacts/ (git-ignored) so a reviewer can see what use
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,56 +16,22 @@ import pytest
 from playwright.sync_api import expect
 
 from analysis import get_tokenizer
+from tests import serve
+from tests.serve import CHROMIUM, CHROMIUM_ARGS, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)  # a busy 2-core CI machine renders slowly; waiting is not asserting a time
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(db: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run` on a free loopback port reading ``db``, in its own process group; (process, URL) once healthy."""
-    port = free_port()
-    env = {**os.environ, "ATLAS_DB": str(db)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail(f"streamlit did not become healthy: {err[-2000:]}")
-        time.sleep(0.2)
-
-
-def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    os.killpg(proc.pid, sig)
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        return serve.start_server(db, timeout=60)
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="module")

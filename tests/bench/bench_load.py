@@ -37,7 +37,6 @@ import asyncio
 import json
 import math
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -56,8 +55,9 @@ from playwright.async_api import async_playwright  # noqa: E402
 from analysis import get_tokenizer  # noqa: E402
 from analysis.corpus.udhr import load_udhr  # noqa: E402
 from analysis.store.schema import default_db_path  # noqa: E402
+from tests import serve  # noqa: E402
 from tests.bench.bench_encode import loadavg, machine  # noqa: E402
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.serve import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
 
 STEPS = ("load", "paste", "switch", "link")
 LANGS = ["eng", "hin", "cmn_hans", "arb", "rus", "amh", "tha", "jpn", "spa", "tam", "kor", "ell_monotonic"]
@@ -136,37 +136,11 @@ def rss_tree(pid: int) -> int:
 
 
 def start_server(db: Path, log: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """`streamlit run` on a free loopback port (the flags tests/test_browser.py uses); its URL once healthy."""
-    port = free_port()
-    env = {**os.environ, "ATLAS_DB": str(db), "ATLAS_IMPORT": "0", **(extra_env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"), start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_server(proc)
-            raise SystemExit(f"streamlit did not become healthy: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.2)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
+    """The app on a free loopback port (tests/serve.py, as the browser tests start it), stderr to ``log``."""
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        return serve.start_server(db, env={"ATLAS_IMPORT": "0", **(extra_env or {})}, stderr=open(log, "wb"))
+    except RuntimeError:
+        raise SystemExit(f"streamlit did not become healthy: {log.read_text(errors='replace')[-2000:]}") from None
 
 
 class Probe:
