@@ -130,16 +130,9 @@ def import_mono(con: duckdb.DuckDBPyConnection, corpus: MonoCorpus, *, normaliza
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    if not rows:
-        return
-    import pandas as pd
+    from .build import _bulk_insert
 
-    frame = pd.DataFrame(rows, columns=columns)
-    con.register("_mono_rows", frame)
-    try:
-        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _mono_rows")
-    finally:
-        con.unregister("_mono_rows")
+    _bulk_insert(con, table, rows, columns)
 
 
 # ------------------------------------------------------------------ what is left to count
