@@ -15,6 +15,8 @@ from analysis.store.snapshots import Snapshots, file_version
 #: Session-state key the Tokenizer lab fills with the tokenizers a user trained in this session:
 #: ``{label: "file:/path/to/tokenizer.json"}``. The Playground offers them beside the catalogue.
 LAB_TOKENIZERS = "lab_tokenizers"
+#: The diverse default selection the Playground, the Premium explorer and the import page start from.
+DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 
 
 @st.cache_resource(show_spinner="Loading tokenizer…")

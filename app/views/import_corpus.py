@@ -10,9 +10,8 @@ import streamlit as st
 from analysis import AnalysisError, load_catalogue
 from analysis.corpus.uploads import FILE_KINDS, MAX_UPLOAD_BYTES, check_name, corpus_from_upload
 from analysis.store.build import build, import_into_store
-from app.state import db_path, query, show_error
+from app.state import DEFAULT_TOKENIZERS, db_path, query, show_error
 
-DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 KINDS = {
     "tsv": "TSV: one column per language, a header row of language codes",
     "jsonl": 'JSONL: one {"id", "lang", "text"} object per line',

@@ -22,9 +22,8 @@ from analysis.playground import (
 )
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
-from app.state import LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
+from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
-DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 DEFAULT_TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。 ሰው ሁሉ ሲወለድ ነጻ ነው።"
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request

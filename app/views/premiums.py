@@ -10,9 +10,8 @@ import streamlit as st
 
 from analysis import AnalysisError, charts
 from analysis.premium_view import filter_languages, policy_line
-from app.state import query, show_error
+from app.state import DEFAULT_TOKENIZERS, query, show_error
 
-DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]
 ss = st.session_state
 
 st.title("Premium explorer")
