@@ -48,8 +48,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         (folder / f"{lang}.txt").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
     db = root / "atlas.duckdb"
     import_into_store(db, read_corpus("lines", folder, name="tiny"))
-    report = build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1)
-    return SimpleNamespace(db=db, report=report, root=root)
+    messages: list[str] = []
+    report = build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1, progress=messages.append)
+    return SimpleNamespace(db=db, report=report, root=root, messages=messages)
 
 
 @pytest.fixture
@@ -189,3 +190,63 @@ def test_cli_scan_without_a_store_checks_live(tmp_path: Path) -> None:
 def test_cli_scan_of_a_baseline_without_vocabulary_exits_2(tmp_path: Path) -> None:
     out = _cli("scan", "--tokenizer", "words", "--live")
     assert out.returncode == 2 and "no finite vocabulary" in out.stderr
+
+
+def test_build_reuses_the_counting_workers_ids(store: SimpleNamespace) -> None:
+    # The fixture's build stored the token checks from its counting workers (no second encoding).
+    assert any("stored from the counting workers" in m for m in store.messages)
+    assert not any("scanning" in m for m in store.messages)
+
+
+def _glitch_rows(db: Path, tokenizers: list[str]) -> dict[str, list]:
+    c = open_readonly(db)
+    try:
+        marks = ", ".join("?" * len(tokenizers))
+        return {
+            "tokens": c.execute(f"SELECT * FROM glitch_tokens WHERE tokenizer IN ({marks}) ORDER BY tokenizer, token_id",
+                                tokenizers).fetchall(),
+            "frequency": c.execute(f"SELECT * FROM token_frequency WHERE tokenizer IN ({marks}) "
+                                   "ORDER BY tokenizer, token_id", tokenizers).fetchall(),
+            "scans": c.execute(f"SELECT tokenizer, tokenizer_sha256, corpora, checks_version, n_ids, corpus_tokens, note "
+                               f"FROM glitch_scans WHERE tokenizer IN ({marks}) ORDER BY 1", tokenizers).fetchall(),
+        }
+    finally:
+        c.close()
+
+
+def test_reused_ids_give_the_tables_a_second_encoding_gives(app_db: Path, tmp_path: Path) -> None:
+    """On the real UDHR database (532 languages): the tables the build stored from its workers' ids equal those of
+    `glitch refresh`, which encodes every unit again, row for row (top languages and their order included)."""
+    import duckdb
+
+    from analysis.glitch.store import refresh_token_checks
+    from tests.conftest import APP_DB_TOKENIZERS
+
+    scanned = [t for t in APP_DB_TOKENIZERS if t not in ("codepoints", "words")]
+    built = _glitch_rows(app_db, scanned)
+    assert built["tokens"] and built["frequency"]
+    db = tmp_path / "again.duckdb"
+    shutil.copyfile(app_db, db)
+    c = duckdb.connect(str(db))
+    c.execute("DELETE FROM glitch_scans")
+    messages: list[str] = []
+    assert sorted(refresh_token_checks(c, APP_DB_TOKENIZERS, workers=2, progress=messages.append)) == sorted(scanned)
+    c.close()
+    assert any("scanning" in m for m in messages)
+    assert _glitch_rows(db, scanned) == built
+
+
+def test_build_of_a_current_database_adds_missing_checks(store: SimpleNamespace, tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    shutil.copyfile(store.db, db)
+    c = duckdb.connect(str(db))
+    c.execute("DELETE FROM glitch_scans WHERE tokenizer = 'utf8-bytes'")
+    c.close()
+    report = build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1)
+    assert report.pairs_counted == []  # nothing recounted: only the checks were missing
+    c = open_readonly(db)
+    assert c.execute("SELECT corpus_tokens FROM glitch_scans WHERE tokenizer = 'utf8-bytes'").fetchone() == (28,)
+    assert token_table(c, "utf8-bytes").set_index("id").loc[104, "total"] == 8
+    c.close()

@@ -7,12 +7,13 @@ and on strings that take the backends' fallback paths.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from analysis import load_catalogue
 from analysis.corpus.udhr import load_udhr
 from analysis.tokenizers import Tokenizer, get_tokenizer
-from analysis.tokenizers.unit_stats import UnitStats
+from analysis.tokenizers.unit_stats import UnitStats, spelling_skips
 from analysis.words import words
 
 TRICKY = ["", " leading space", "a\u2581typed block", "e\u0301 composed", "\u2581", "x  \t\n  y", "👩\u200d👩\u200d👧 ok",
@@ -39,9 +40,28 @@ def test_batch_stats_equal_per_text_encoding(tid: str, sample) -> None:
         diff = [(i, texts[i][:40], got[i], want[i]) for i in range(len(texts)) if got[i] != want[i]]
         assert diff == [], field
     assert fast.n_tokens == [tok.count(t) for t in texts]
+    # Every id, text after text, as encode gives them: what a build counts token frequencies from.
+    want_ids = [i for t in texts for i in tok.encode(t).ids]
+    assert fast.ids is not None and fast.ids.tolist() == want_ids
+    assert slow.ids.tolist() == want_ids
+
+
+def test_spelling_skips_by_hand() -> None:
+    # Vocabulary: 0 "a", 1 " b", 2 "c", 3 "é" (2 bytes). Texts: "ab" spelled only with the prefix space
+    # (" a" is not a token, so no), " bc"/"bc" with and without an added prefix, "aé" exactly, "ac" wrongly.
+    table = np.array([b"a", b" b", b"c", "é".encode()], dtype=object)
+    lengths = np.array([1, 2, 1, 2])
+    utf8 = [t.encode() for t in ("bc", " bc", "aé", "ac", "")]
+    ids = np.array([1, 2, 1, 2, 0, 3, 0, 0])
+    counts = np.array([2, 2, 2, 2, 0])
+    assert spelling_skips(utf8, ids, counts, table, lengths, prefix_space=True).tolist() == [1, 0, 0, -1, 0]
+    assert spelling_skips(utf8, ids, counts, table, lengths, prefix_space=False).tolist() == [-1, 0, 0, -1, 0]
 
 
 def test_continued_words_by_hand() -> None:
     tok = get_tokenizer("codepoints")  # one token per character: every word of 2+ characters is continued
     stats = tok.unit_stats(["ab c", "x"], [[(0, 2), (3, 4)], None])
     assert stats == UnitStats([4, 1], [0, 0], [0, 0], [1, None])
+    assert stats.ids.tolist() == [ord(c) for c in "ab cx"]
+    assert get_tokenizer("utf8-bytes").unit_stats(["é a", "ab"], [[(0, 1), (2, 3)], [(0, 2)]]) == UnitStats(
+        [4, 2], [0, 0], [0, 0], [1, 1])

@@ -44,15 +44,75 @@ def count_ids(ids_per_text: Sequence[Sequence[int]], lang_of_text: Sequence[int]
     """
     lengths = np.fromiter((len(x) for x in ids_per_text), dtype=np.int64, count=len(ids_per_text))
     flat = np.fromiter(itertools.chain.from_iterable(ids_per_text), dtype=np.int64, count=int(lengths.sum()))
-    if flat.size and (flat.min() < 0 or flat.max() >= n_ids):
-        raise ValueError(f"token id {int(flat.max())} outside the vocabulary of {n_ids} ids")
     langs = np.repeat(np.asarray(lang_of_text, dtype=np.int64), lengths)
-    total = np.bincount(flat, minlength=n_ids)
     pairs, counts = np.unique(flat * n_langs + langs, return_counts=True)
-    pair_ids, pair_langs = pairs // n_langs, pairs % n_langs
+    return frequency_from_pairs(pairs // n_langs, pairs % n_langs, counts, n_ids=n_ids, top=top)
+
+
+def frequency_from_pairs(pair_ids: np.ndarray, pair_langs: np.ndarray, counts: np.ndarray, *, n_ids: int,
+                         top: int = TOP_LANGS) -> Frequency:
+    """The :class:`Frequency` of sparse counts: ``counts[k]`` occurrences of id ``pair_ids[k]`` in language
+    ``pair_langs[k]``, each (id, language) pair at most once.
+
+    >>> f = frequency_from_pairs(np.array([5, 5, 7]), np.array([0, 1, 1]), np.array([2, 1, 1]), n_ids=8)
+    >>> f.total[[5, 7]].tolist(), f.n_langs[[5, 7]].tolist(), f.top(5)
+    ([3, 1], [2, 1], [(0, 2), (1, 1)])
+    """
+    pair_ids = np.asarray(pair_ids, dtype=np.int64)
+    if pair_ids.size and (pair_ids.min() < 0 or pair_ids.max() >= n_ids):
+        raise ValueError(f"token id {int(pair_ids.max())} outside the vocabulary of {n_ids} ids")
+    counts = np.asarray(counts, dtype=np.int64)
+    total = np.zeros(n_ids, dtype=np.int64)
+    np.add.at(total, pair_ids, counts)
     n_lang = np.bincount(pair_ids, minlength=n_ids).astype(np.int32)
     order = np.lexsort((pair_langs, -counts, pair_ids))  # by id, then count descending, then language
-    pair_ids, pair_langs, counts = pair_ids[order], pair_langs[order], counts[order]
+    pair_ids, pair_langs, counts = pair_ids[order], np.asarray(pair_langs)[order], counts[order]
     first = np.searchsorted(pair_ids, pair_ids)  # index of each id's first pair
     keep = np.arange(len(pair_ids)) - first < top
     return Frequency(total, n_lang, pair_ids[keep], pair_langs[keep].astype(np.int32), counts[keep])
+
+
+@dataclass(frozen=True)
+class LangIdCounts:
+    """Sparse counts of (token id, language) over some texts, one entry per pair that occurs: what a build's counting
+    worker hands back with a (corpus x tokenizer) pair, so that token frequencies need no second encoding.
+
+    >>> c = LangIdCounts.of(np.array([5, 5, 7, 5]), [3, 1], ["fra", "eng"])
+    >>> c.ids.tolist(), [c.lang_names[i] for i in c.langs], c.counts.tolist()
+    ([5, 5, 7], ['eng', 'fra', 'fra'], [1, 2, 1])
+    """
+
+    ids: np.ndarray  # int64
+    langs: np.ndarray  # int64: indices into lang_names
+    counts: np.ndarray  # int64
+    lang_names: list[str]
+
+    @classmethod
+    def of(cls, ids: np.ndarray, n_tokens: Sequence[int], lang_of_text: Sequence[str]) -> LangIdCounts:
+        """From every id of every text (flat, ``n_tokens[i]`` for text ``i``) and each text's language."""
+        names = sorted(set(lang_of_text))
+        index = {name: i for i, name in enumerate(names)}
+        n = max(len(names), 1)
+        lang = np.fromiter((index[x] for x in lang_of_text), dtype=np.int64, count=len(lang_of_text))
+        pairs, counts = np.unique(np.asarray(ids, dtype=np.int64) * n + np.repeat(lang, n_tokens), return_counts=True)
+        return cls(pairs // n, pairs % n, counts.astype(np.int64), names)
+
+
+def merge_lang_counts(parts: Sequence[LangIdCounts], lang_names: Sequence[str], *, n_ids: int,
+                      top: int = TOP_LANGS) -> Frequency:
+    """The :class:`Frequency` of several parts (e.g. one per corpus), languages indexed by ``lang_names``.
+
+    >>> a = LangIdCounts.of(np.array([1, 1, 2]), [2, 1], ["eng", "fra"])
+    >>> b = LangIdCounts.of(np.array([1]), [1], ["eng"])
+    >>> f = merge_lang_counts([a, b], ["eng", "fra"], n_ids=3)
+    >>> f.total.tolist(), f.top(1)
+    ([0, 3, 1], [(0, 3)])
+    """
+    index = {name: i for i, name in enumerate(lang_names)}
+    n = max(len(lang_names), 1)
+    keys = [p.ids * n + np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs] for p in parts]
+    if not keys:
+        return frequency_from_pairs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), n_ids=n_ids)
+    pairs, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts])).astype(np.int64)
+    return frequency_from_pairs(pairs // n, pairs % n, counts, n_ids=n_ids, top=top)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -30,6 +31,10 @@ import pandas as pd
 
 from .categories import RARE_MAX_COUNT, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
 from .checks import CHECKS_VERSION
+
+if TYPE_CHECKING:
+    from .checks import VocabularyScan
+    from .frequency import LangIdCounts
 
 Progress = Callable[[str], None]
 
@@ -144,42 +149,91 @@ def _scannable(tokenizer_id: str) -> str | None:
     return None
 
 
+def scannable(tokenizer_id: str) -> bool:
+    """Whether the token checks cover ``tokenizer_id`` (every catalogue tokenizer but the code-point and word
+    baselines)."""
+    return _scannable(tokenizer_id) is None
+
+
+def stale_scans(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) -> list[str]:
+    """The tokenizers among ``tokenizer_ids`` whose stored scan is missing or out of date (see
+    :func:`refresh_token_checks`); every one of them if the database has no token checks at all."""
+    from ..catalogue import load_catalogue
+
+    ids = list(tokenizer_ids)
+    if not _has_table(con, "glitch_scans"):
+        return ids
+    catalogue = load_catalogue()
+    corpora = _corpora_key(con)
+    stored = {r[0]: r[1:] for r in con.execute(
+        "SELECT tokenizer, tokenizer_sha256, corpora, checks_version FROM glitch_scans").fetchall()}
+    return [tid for tid in ids
+            if stored.get(tid) != (catalogue.describe(tid).sha256 or "built in", corpora, CHECKS_VERSION)]
+
+
 def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str] | None = None, *,
-                         workers: int | None = None, progress: Progress | None = None) -> list[str]:
+                         workers: int | None = None, progress: Progress | None = None,
+                         counted: dict[str, dict[str, LangIdCounts]] | None = None,
+                         scans: dict[str, tuple[VocabularyScan, float]] | None = None) -> list[str]:
     """(Re)scan every listed tokenizer whose stored scan is missing or stale; return the ids scanned.
 
     A scan is current while the vocabulary's sha256, the corpora in the store (name and content hash) and
     :data:`~analysis.glitch.checks.CHECKS_VERSION` are unchanged, so a build that adds nothing rescans nothing.
-    Tokenizers are scanned in worker processes (``workers``, default one per core). Call it on a writable
-    connection (the builder's private copy); it adds its tables if they are missing.
+    Call it on a writable connection (the builder's private copy); it adds its tables if they are missing.
+
+    A build hands over what its counting workers already computed: ``counted[tokenizer][corpus]``, the (token id,
+    language) counts of a corpus, and ``scans[tokenizer]``, the vocabulary checks with their seconds. A tokenizer
+    with both, for every corpus in the store, is stored from them directly; the others are scanned, and the units
+    of every corpus encoded again, in worker processes (``workers``, default one per core).
     """
     from ..catalogue import load_catalogue
+    from .frequency import merge_lang_counts
 
     say = progress or (lambda _m: None)
     create_tables(con)
     catalogue = load_catalogue()
     ids = list(tokenizer_ids) if tokenizer_ids is not None else catalogue.ids
     corpora = _corpora_key(con)
-    todo, skipped = [], []
-    for tid in ids:
-        sha = catalogue.describe(tid).sha256 or "built in"
-        row = con.execute("SELECT tokenizer_sha256, corpora, checks_version FROM glitch_scans WHERE tokenizer = ?",
-                          [tid]).fetchone()
-        if row == (sha, corpora, CHECKS_VERSION):
-            continue
-        (skipped if _scannable(tid) else todo).append(tid)
-    for tid in skipped:
-        _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, None, None, 0, 0.0,
-                      _scannable(tid))
+    stale = stale_scans(con, ids)
+    todo = [tid for tid in stale if scannable(tid)]
+    for tid in stale:
+        if not scannable(tid):
+            _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, None, None, 0, 0.0,
+                          _scannable(tid))
     if not todo:
         return []
     t0 = time.perf_counter()
+    in_store = [r[0] for r in con.execute("SELECT DISTINCT corpus FROM units ORDER BY 1").fetchall()]
+    lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
+    counted, scans = counted or {}, scans or {}
+    ready = [tid for tid in todo if tid in scans and all(c in counted.get(tid, {}) for c in in_store)]
+    for tid in ready:
+        scan, seconds = scans[tid]
+        freq = merge_lang_counts([counted[tid][c] for c in in_store], lang_names, n_ids=len(scan))
+        tokens, frequency = _frames(tid, {"scan": scan, "freq": freq}, lang_names)
+        _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, tokens, frequency,
+                      int(freq.total.sum()), seconds, None)
+    if ready:
+        say(f"token checks: {len(ready)} vocabularies stored from the counting workers' ids and checks "
+            f"in {time.perf_counter() - t0:.1f} s")
+    rest = [tid for tid in todo if tid not in ready]
+    if rest:
+        _scan_in_pool(con, rest, corpora, lang_names, workers, say)
+    say(f"token checks done in {time.perf_counter() - t0:.1f} s")
+    return todo
+
+
+def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], corpora: str, lang_names: list[str],
+                  workers: int | None, say: Progress) -> None:
+    """Scan ``todo`` and count their ids over every unit in the store, in worker processes."""
+    from ..catalogue import load_catalogue
+
+    catalogue = load_catalogue()
     units = con.execute("SELECT lang, text FROM units ORDER BY corpus, lang, position, unit").fetchall()
-    lang_names = sorted({lang for lang, _ in units})
     index = {lang: i for i, lang in enumerate(lang_names)}
     texts = [text for _, text in units]
     lang_of_text = np.fromiter((index[lang] for lang, _ in units), dtype=np.int32, count=len(units))
-    todo.sort(key=lambda t: -(catalogue.describe(t).vocab_size or 0))  # the big vocabularies first
+    todo = sorted(todo, key=lambda t: -(catalogue.describe(t).vocab_size or 0))  # the big vocabularies first
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     say(f"token checks: scanning {len(todo)} vocabularies over {len(texts):,} units on {n_workers} worker(s)")
     ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
@@ -193,8 +247,6 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
             _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, tokens, frequency,
                           int(result["freq"].total.sum()), float(result["seconds"]), None)
             say(f"[{done}/{len(todo)}] token checks {tid}: {len(tokens):,} ids in {result['seconds']:.1f} s")
-    say(f"token checks done in {time.perf_counter() - t0:.1f} s")
-    return todo
 
 
 def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pd.DataFrame | None,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 import numpy as np
@@ -39,6 +39,9 @@ from ..corpus import ParallelCorpus
 from ..corpus.monolingual import MonoCorpus
 from . import mono
 from .local_pool import PairPool
+
+if TYPE_CHECKING:
+    from ..glitch.frequency import LangIdCounts
 from .schema import (
     COUNTING_POLICY,
     DEFAULT_REFERENCE,
@@ -250,15 +253,21 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
 # ------------------------------------------------------------------ counting (runs in worker processes)
 
 
-def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[list[tuple[int, int]] | None]
-                ) -> tuple[list[int], list[int], list[int], list[int | None], float]:
-    """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens; and seconds taken."""
+def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[list[tuple[int, int]] | None],
+                lang_of_text: Sequence[str] | None = None
+                ) -> tuple[list[int], list[int], list[int], list[int | None], float, LangIdCounts | None]:
+    """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens; seconds taken; and, given
+    each text's language, the (token id, language) counts that token frequencies are made of (None otherwise)."""
+    from ..glitch.frequency import LangIdCounts
     from ..tokenizers import get_tokenizer
 
     tok = get_tokenizer(tokenizer_id)
     t0 = time.perf_counter()
     stats = tok.unit_stats(texts, word_spans)
-    return stats.n_tokens, stats.n_unk, stats.n_byte_fallback, stats.n_continued, time.perf_counter() - t0
+    counted = (LangIdCounts.of(stats.ids, stats.n_tokens, lang_of_text)
+               if lang_of_text is not None and stats.ids is not None else None)
+    return (stats.n_tokens, stats.n_unk, stats.n_byte_fallback, stats.n_continued, time.perf_counter() - t0,
+            counted)
 
 
 #: Rough relative cost of counting with each backend: the slow ones are started first, so that the
@@ -366,6 +375,8 @@ def build(
         todo = [(c, t) for c in missing for t in tokenizer_ids] + _pairs_to_count(
             con, [c for c in corpora if c not in missing], tokenizer_ids, report)
         known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
+        counted: dict[str, dict[str, LangIdCounts]] = {}  # the workers' id counts and checks, for the token checks
+        scans: dict = {}
         with contextlib.ExitStack() as stack:
             pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX))
                     if todo and engine == "local" else None)
@@ -376,7 +387,7 @@ def build(
             if pool is not None:
                 pool.count(con, known_spans, say=say,
                            record=lambda c, t, s: _record_pair(con, c, t, s, reference, report))
-                todo = []
+                todo, counted, scans = [], pool.lang_counts, pool.scans
         if todo or monolingual:
             count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
                           root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
@@ -391,7 +402,7 @@ def build(
         _write_meta(con, normalization, tokenizer_ids)
         from ..glitch.store import refresh_token_checks  # glitch-token checks and token frequency (issue 5)
 
-        refresh_token_checks(con, tokenizer_ids, workers=workers, progress=say)
+        refresh_token_checks(con, tokenizer_ids, workers=workers, progress=say, counted=counted, scans=scans)
     report.seconds = time.perf_counter() - t_start
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")
@@ -420,6 +431,10 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
                 return False
             report.pairs_skipped += [(name, t) for t in done]
         if _pairs_to_count(con, corpora, tokenizer_ids, report):
+            return False
+        from ..glitch.store import stale_scans
+
+        if stale_scans(con, tokenizer_ids):  # e.g. a database built before the token checks existed
             return False
         return all(_has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
                    if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",

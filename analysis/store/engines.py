@@ -84,7 +84,7 @@ def execute(task: Task, payload: Any = None) -> TaskResult:
         from ..tokenizers import get_tokenizer
 
         get_tokenizer(task.tokenizer)  # load outside the timed part
-        n_tokens, n_unk, n_byte, n_cont, seconds = count_units(task.tokenizer, texts, spans)
+        n_tokens, n_unk, n_byte, n_cont, seconds, _ = count_units(task.tokenizer, texts, spans)
         table = pa.table({"shard": [task.shard] * len(keys), "lang": [k[0] for k in keys],
                           "unit": [k[1] for k in keys], "n_tokens": n_tokens, "n_unk": n_unk,
                           "n_byte_fallback": n_byte, "n_continued": n_cont}, schema=pc.schema("counts"))

@@ -29,11 +29,11 @@ from .schema import StoreError
 
 #: How long a worker waits for the corpus texts before giving up (the import of a large corpus can take a while).
 WAIT_SECONDS = 6 * 3600
-_INPUTS: dict[str, dict[str, tuple[list[str], list]]] = {}
+_INPUTS: dict[str, dict[str, tuple[list[str], list, list[str]]]] = {}
 
 
-def _inputs(path: str) -> dict[str, tuple[list[str], list]]:
-    """The corpus texts and word spans the main process published at ``path`` (read once per worker process)."""
+def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
+    """The corpus texts, word spans and languages the main process published at ``path`` (read once per worker)."""
     if path not in _INPUTS:
         deadline = time.monotonic() + WAIT_SECONDS
         while not os.path.exists(path):
@@ -46,19 +46,28 @@ def _inputs(path: str) -> dict[str, tuple[list[str], list]]:
     return _INPUTS[path]
 
 
-def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str) -> tuple:
+def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str, scan: bool) -> tuple:
+    """Counts of one pair, with its (token id, language) counts; ``scan``: also the tokenizer's vocabulary checks
+    (done once per tokenizer, in the worker that already holds it loaded)."""
+    from ..glitch.checks import scan_vocabulary
     from ..tokenizers import get_tokenizer
     from .build import count_units
 
     get_tokenizer(tokenizer_id)  # loaded while the main process may still be importing the corpus
-    texts, spans = _inputs(inputs_path)[corpus]
-    return count_units(tokenizer_id, texts, spans)
+    texts, spans, langs = _inputs(inputs_path)[corpus]
+    *counts, counted = count_units(tokenizer_id, texts, spans, langs if scan is not None else None)
+    checks = None
+    if scan:
+        t0 = time.perf_counter()
+        checks = (scan_vocabulary(get_tokenizer(tokenizer_id)), time.perf_counter() - t0)
+    return (*counts, counted, checks)
 
 
 class PairPool:
     """Worker processes counting ``todo`` pairs, slow backends first; a context manager that always cleans up."""
 
     def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str) -> None:
+        from ..glitch.store import scannable
         from .build import _BACKEND_COST
 
         catalogue = load_catalogue()
@@ -66,10 +75,19 @@ class PairPool:
         self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs")
         self.published = False
+        #: What the glitch-token checks reuse (see :func:`analysis.glitch.store.refresh_token_checks`): per tokenizer,
+        #: the (token id, language) counts of each corpus counted here, and the vocabulary checks with their seconds.
+        self.lang_counts: dict[str, dict[str, object]] = {}
+        self.scans: dict[str, tuple[object, float]] = {}
         ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-        self.futures: dict[Future, tuple[str, str]] = {
-            self.pool.submit(_count_pair, str(self.path), name, tid): (name, tid) for name, tid in self.todo}
+        self.futures: dict[Future, tuple[str, str]] = {}
+        first: set[str] = set()
+        for name, tid in self.todo:
+            # None: not a vocabulary to check (the code-point and word baselines), so no id counts either.
+            scan = (tid not in first) if scannable(tid) else None
+            first.add(tid)
+            self.futures[self.pool.submit(_count_pair, str(self.path), name, tid, scan)] = (name, tid)
 
     def __enter__(self) -> PairPool:
         return self
@@ -77,8 +95,8 @@ class PairPool:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def publish(self, inputs: dict[str, tuple[list[str], list]]) -> None:
-        """Hand the texts and word spans of every corpus to the workers (one file, renamed into place whole)."""
+    def publish(self, inputs: dict[str, tuple[list[str], list, list[str]]]) -> None:
+        """Hand the texts, word spans and languages of every corpus to the workers (one file, renamed into place)."""
         tmp = Path(f"{self.path}.tmp")
         with open(tmp, "wb") as f:
             pickle.dump(inputs, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -92,7 +110,7 @@ class PairPool:
         from .build import _bulk_insert
 
         keys: dict[str, list[tuple[str, str]]] = {}
-        inputs: dict[str, tuple[list[str], list]] = {}
+        inputs: dict[str, tuple[list[str], list, list[str]]] = {}
         for name in dict.fromkeys(c for c, _ in self.todo):
             rows = con.execute("SELECT lang, unit, text, n_words FROM units WHERE corpus = ? "
                                "ORDER BY lang, position, unit", [name]).fetchall()
@@ -100,12 +118,17 @@ class PairPool:
             keys[name] = [(lang, unit) for lang, unit, _, _ in rows]
             inputs[name] = ([text for _, _, text, _ in rows],
                             [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
-                             for lang, unit, text, n_words in rows])
+                             for lang, unit, text, n_words in rows],
+                            [lang for lang, _, _, _ in rows])
         self.publish(inputs)
         say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {self.workers} worker(s)")
         for done, future in enumerate(as_completed(self.futures), 1):
             name, tid = self.futures[future]
-            n_tokens, n_unk, n_byte, n_cont, seconds = future.result()
+            n_tokens, n_unk, n_byte, n_cont, seconds, counted, checks = future.result()
+            if counted is not None:
+                self.lang_counts.setdefault(tid, {})[name] = counted
+            if checks is not None:
+                self.scans[tid] = checks
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
             _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
                                          in zip(keys[name], n_tokens, n_unk, n_byte, n_cont, strict=True)])

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .base import Encoding, Tokenizer, TokenKind, check_text, spans_from_byte_offsets
-from .unit_stats import UnitStats, stats_from_flat, stats_from_token_lengths
+from .unit_stats import UnitStats, char_bases, stats_from_flat
 
 _WORD = re.compile(r"\S+")
 
@@ -41,10 +41,21 @@ class Utf8BytesTokenizer(Tokenizer):
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
         for t in texts:
             check_text(t)
-        n = [len(t.encode("utf-8")) for t in texts]
-        ones = np.ones(256 + self.OFFSET, dtype=np.int64)  # every token is one byte
-        ids = [[0] * k for k in n]  # ids do not matter here, only lengths (1) and classes (normal)
-        return stats_from_token_lengths(texts, word_spans, ids, ones, np.zeros(len(ones), dtype=np.uint8))
+        utf8 = [t.encode("utf-8") for t in texts]
+        n = np.fromiter((len(b) for b in utf8), dtype=np.int64, count=len(utf8))
+        ids = np.frombuffer(b"".join(utf8), dtype=np.uint8).astype(np.int64) + self.OFFSET
+        # One token per byte: a word is split over several tokens exactly when it has more than one byte, i.e. more
+        # than one character or one non-ASCII character.
+        code_points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        word_text = np.fromiter((i for i, spans in enumerate(word_spans) if spans for _ in spans), dtype=np.int64)
+        flat = np.array([w for spans in word_spans if spans for w in spans], dtype=np.int64).reshape(-1, 2)
+        start = flat[:, 0] + char_bases(texts)[word_text]
+        width = flat[:, 1] - flat[:, 0]
+        several = (width > 1) | ((width == 1) & (code_points[np.minimum(start, max(len(code_points) - 1, 0))] > 0x7F))
+        per_text = np.bincount(word_text, weights=several, minlength=len(texts)).astype(np.int64).tolist()
+        continued = [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]
+        zeros = [0] * len(texts)
+        return UnitStats(n.tolist(), zeros, list(zeros), continued, ids)
 
     def _count(self, text: str) -> int:
         return len(text.encode("utf-8"))
@@ -77,7 +88,9 @@ class CodepointTokenizer(Tokenizer):
         counts = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         starts = np.arange(int(counts.sum()), dtype=np.int64)  # one token per character of the concatenation
         token_text = np.repeat(np.arange(len(texts)), counts)
-        return stats_from_flat(texts, word_spans, token_text, np.zeros(len(starts), dtype=np.uint8), starts, starts + 1)
+        ids = np.fromiter((ord(c) for t in texts for c in t), dtype=np.int64, count=len(starts))
+        return stats_from_flat(texts, word_spans, token_text, np.zeros(len(starts), dtype=np.uint8), starts, starts + 1,
+                               ids)
 
     def _count(self, text: str) -> int:
         return len(text)

@@ -10,8 +10,9 @@ statistics are computed over all of them in one vectorized pass. The results equ
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,12 +23,17 @@ WordSpans = Sequence[Sequence[tuple[int, int]] | None]
 
 @dataclass(frozen=True)
 class UnitStats:
-    """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens (None: not counted)."""
+    """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens (None: not counted).
+
+    ``ids`` holds every token id of every text, text after text (``n_tokens[i]`` of them for text ``i``), so that a
+    build can count token frequencies without encoding again; it takes no part in comparisons.
+    """
 
     n_tokens: list[int]
     n_unk: list[int]
     n_byte_fallback: list[int]
     n_continued: list[int | None]
+    ids: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def char_bases(texts: Sequence[str]) -> np.ndarray:
@@ -35,14 +41,22 @@ def char_bases(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
 
 
+def flat_ids(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-text id lists as one flat int64 array, and the number of ids of each text."""
+    counts = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
+    return flat, counts
+
+
 def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.ndarray, codes: np.ndarray,
-                    starts: np.ndarray, ends: np.ndarray) -> UnitStats:
+                    starts: np.ndarray, ends: np.ndarray, ids: np.ndarray | None = None) -> UnitStats:
     """Statistics from every token of every text at once.
 
     Args:
         token_text: for each token, the index of its text (tokens grouped by text, in order).
         codes: each token's kind class code (see ``base.id_classes``).
         starts, ends: each token's character span, as offsets into the concatenation of all texts.
+        ids: each token's id (kept in the result, see :class:`UnitStats`).
     """
     n = len(texts)
     n_tokens = np.bincount(token_text, minlength=n)
@@ -63,7 +77,7 @@ def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.
         overlapping = np.searchsorted(s_sorted, we, side="left") - np.searchsorted(e_sorted, ws, side="right")
         per_text = np.bincount(np.asarray(word_text), weights=overlapping > 1, minlength=n).astype(np.int64)
         continued = [None if spans is None else int(per_text[i]) for i, spans in enumerate(word_spans)]
-    return UnitStats(n_tokens.tolist(), n_unk.tolist(), n_byte.tolist(), continued)
+    return UnitStats(n_tokens.tolist(), n_unk.tolist(), n_byte.tolist(), continued, ids)
 
 
 def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: Sequence[Sequence[int]],
@@ -74,9 +88,8 @@ def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: S
     utf8 = [t.encode("utf-8") for t in texts]
     buf = b"".join(utf8)
     byte_base = np.concatenate([[0], np.cumsum([len(b) for b in utf8])]).astype(np.int64)
-    counts = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    ids_arr, counts = ids if isinstance(ids, tuple) else flat_ids(ids)
     token_text = np.repeat(np.arange(len(texts)), counts)
-    ids_arr = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(counts.sum()))
     lengths = lengths_table[ids_arr]
     total = np.cumsum(lengths)
     # Bytes of all tokens of earlier texts, per text: subtracting it makes the running total per text.
@@ -88,7 +101,7 @@ def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: S
     starts_b = lo + np.maximum(local_start, 0)
     ends_b = lo + np.maximum(local_end, 0)
     starts, ends, _ = spans_from_byte_offsets(buf, starts_b, ends_b, as_lists=False)
-    return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends)
+    return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends, ids_arr)
 
 
 def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings: Sequence) -> UnitStats:
@@ -102,7 +115,8 @@ def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings:
     starts = np.fromiter((s for e in encodings for s in e.starts), dtype=np.int64, count=int(counts.sum())) + base
     ends = np.fromiter((x for e in encodings for x in e.ends), dtype=np.int64, count=int(counts.sum())) + base
     codes = np.fromiter((code.get(k, 0) for e in encodings for k in e.kinds), dtype=np.uint8, count=int(counts.sum()))
-    return stats_from_flat(texts, word_spans, token_text, codes, starts, ends)
+    ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.int64, count=int(counts.sum()))
+    return stats_from_flat(texts, word_spans, token_text, codes, starts, ends, ids)
 
 
 def merge_stats(n: int, *parts: tuple[Sequence[int], UnitStats]) -> UnitStats:
@@ -112,4 +126,54 @@ def merge_stats(n: int, *parts: tuple[Sequence[int], UnitStats]) -> UnitStats:
         for field_name, values in out.items():
             for i, v in zip(indices, getattr(stats, field_name), strict=True):
                 values[i] = v
-    return UnitStats(**out)
+    ids = None
+    if all(stats.ids is not None for _, stats in parts):
+        pieces: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
+        for indices, stats in parts:
+            bounds = np.cumsum([0, *stats.n_tokens]).tolist()
+            for k, i in enumerate(indices):
+                pieces[i] = stats.ids[bounds[k]:bounds[k + 1]]
+        ids = np.concatenate(pieces) if n else np.empty(0, dtype=np.int64)
+    return UnitStats(**out, ids=ids)
+
+
+def spelling_skips(utf8: Sequence[bytes], ids: np.ndarray, counts: np.ndarray, token_bytes: np.ndarray,
+                   lengths: np.ndarray, *, prefix_space: bool) -> np.ndarray:
+    """Per text: 0 if its tokens' bytes spell it exactly, 1 if they spell a space and then the text (a dummy
+    prefix the tokenizer added; only where ``prefix_space``), -1 otherwise (normalized, UNK, ...).
+
+    All texts at once: ``ids`` is flat (``counts[i]`` ids for text ``i``), ``token_bytes``/``lengths`` are the
+    vocabulary's per-id tables. The tokens' bytes are gathered into one buffer and compared in one pass.
+
+    >>> table = np.array([b"a", b" b", b"c"], dtype=object)
+    >>> spelling_skips([b"ab", b"bc", b"ac"], np.array([0, 1, 1, 2, 0, 0]), np.array([2, 2, 2]), table,
+    ...                np.array([1, 2, 1]), prefix_space=True).tolist()
+    [-1, 1, -1]
+    """
+    n = len(utf8)
+    text_len = np.fromiter((len(b) for b in utf8), dtype=np.int64, count=n)
+    token_text = np.repeat(np.arange(n), counts)
+    tok_len = lengths[ids]
+    spelled_len = np.bincount(token_text, weights=tok_len, minlength=n).astype(np.int64)
+    skip = np.where(spelled_len == text_len, 0, -1)
+    if prefix_space:
+        skip[(skip < 0) & (spelled_len == text_len + 1)] = 1
+    todo = np.flatnonzero(skip >= 0)
+    if not len(todo):
+        return skip
+    keep = skip[token_text] >= 0
+    # Gather the kept tokens' bytes from the vocabulary laid out as one buffer (no Python object per token).
+    vocab = np.frombuffer(b"".join(token_bytes.tolist()), dtype=np.uint8)
+    vocab_start = np.cumsum(lengths) - lengths
+    kept, kept_len = ids[keep], tok_len[keep]
+    pos = np.arange(int(kept_len.sum()), dtype=np.int64) + np.repeat(vocab_start[kept] - (np.cumsum(kept_len) - kept_len),
+                                                                      kept_len)
+    got = vocab[pos]
+    want = np.frombuffer(b"".join((b" " + utf8[i]) if skip[i] else utf8[i] for i in todo.tolist()), dtype=np.uint8)
+    if len(got) != len(want):  # cannot happen: the lengths matched text by text
+        raise AssertionError("spelling check: gathered bytes and texts differ in length")
+    sizes = spelled_len[todo]
+    owner = np.repeat(np.arange(len(todo)), sizes)
+    bad = np.bincount(owner, weights=got != want, minlength=len(todo)) > 0
+    skip[todo[bad]] = -1
+    return skip
