@@ -89,7 +89,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     build(args.db, corpora=args.corpus or ["udhr"], tokenizers=args.tokenizers, normalization=args.normalization,
           workers=args.workers, rebuild=args.rebuild, progress=_say, engine=args.engine, parts=args.parts,
-          shard_units=args.shard_units)
+          shard_units=args.shard_units, token_checks=not args.no_token_checks)
     return 0
 
 
@@ -209,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "local Ray instance")
     b.add_argument("--parts", help="folder or object-store URL for the Parquet partitions (default: <db>.parts)")
     b.add_argument("--shard-units", type=int, help="units per shard of a parallel corpus on Ray (default 2000)")
+    b.add_argument("--no-token-checks", action="store_true",
+                   help="skip the glitch-token checks and token frequencies (add them later: glitch refresh)")
     b.set_defaults(func=_cmd_build)
 
     corpus = sub.add_parser("corpus", help="bring your own parallel corpus")

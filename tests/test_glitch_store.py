@@ -194,7 +194,7 @@ def test_cli_scan_of_a_baseline_without_vocabulary_exits_2(tmp_path: Path) -> No
 
 def test_build_reuses_the_counting_workers_ids(store: SimpleNamespace) -> None:
     # The fixture's build stored the token checks from its counting workers (no second encoding).
-    assert any("stored from the counting workers" in m for m in store.messages)
+    assert sum("stored from the counting worker's ids" in m for m in store.messages) == 2  # utf8-bytes, bert
     assert not any("scanning" in m for m in store.messages)
 
 
@@ -248,5 +248,25 @@ def test_build_of_a_current_database_adds_missing_checks(store: SimpleNamespace,
     assert report.pairs_counted == []  # nothing recounted: only the checks were missing
     c = open_readonly(db)
     assert c.execute("SELECT corpus_tokens FROM glitch_scans WHERE tokenizer = 'utf8-bytes'").fetchone() == (28,)
+    assert token_table(c, "utf8-bytes").set_index("id").loc[104, "total"] == 8
+    c.close()
+
+
+def test_build_without_token_checks_then_with(store: SimpleNamespace, tmp_path: Path) -> None:
+    db = tmp_path / "plain.duckdb"
+    import_into_store(db, read_corpus("lines", store.root / "tiny", name="tiny"))
+    messages: list[str] = []
+    build(db, corpora=["tiny"], tokenizers=["utf8-bytes"], workers=1, token_checks=False, progress=messages.append)
+    assert not any("token checks" in m for m in messages)
+    c = open_readonly(db)
+    has = c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'glitch_scans'").fetchone()[0]
+    c.close()
+    assert has == 0
+    # The same build with the checks: nothing is recounted, the checks are added (encoding the units again).
+    out = subprocess.run([sys.executable, "-m", "analysis", "build", "--db", str(db), "--corpus", "tiny",
+                          "--tokenizers", "utf8-bytes", "--workers", "1"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "0 pair(s) counted, 1 already present" in out.stderr and "scanning 1 vocabularies" in out.stderr
+    c = open_readonly(db)
     assert token_table(c, "utf8-bytes").set_index("id").loc[104, "total"] == 8
     c.close()

@@ -7,13 +7,12 @@ and on strings that take the backends' fallback paths.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from analysis import load_catalogue
 from analysis.corpus.udhr import load_udhr
 from analysis.tokenizers import Tokenizer, get_tokenizer
-from analysis.tokenizers.unit_stats import UnitStats, spelling_skips
+from analysis.tokenizers.unit_stats import UnitStats
 from analysis.words import words
 
 TRICKY = ["", " leading space", "a\u2581typed block", "e\u0301 composed", "\u2581", "x  \t\n  y", "👩\u200d👩\u200d👧 ok",
@@ -44,18 +43,6 @@ def test_batch_stats_equal_per_text_encoding(tid: str, sample) -> None:
     want_ids = [i for t in texts for i in tok.encode(t).ids]
     assert fast.ids is not None and fast.ids.tolist() == want_ids
     assert slow.ids.tolist() == want_ids
-
-
-def test_spelling_skips_by_hand() -> None:
-    # Vocabulary: 0 "a", 1 " b", 2 "c", 3 "é" (2 bytes). Texts: "ab" spelled only with the prefix space
-    # (" a" is not a token, so no), " bc"/"bc" with and without an added prefix, "aé" exactly, "ac" wrongly.
-    table = np.array([b"a", b" b", b"c", "é".encode()], dtype=object)
-    lengths = np.array([1, 2, 1, 2])
-    utf8 = [t.encode() for t in ("bc", " bc", "aé", "ac", "")]
-    ids = np.array([1, 2, 1, 2, 0, 3, 0, 0])
-    counts = np.array([2, 2, 2, 2, 0])
-    assert spelling_skips(utf8, ids, counts, table, lengths, prefix_space=True).tolist() == [1, 0, 0, -1, 0]
-    assert spelling_skips(utf8, ids, counts, table, lengths, prefix_space=False).tolist() == [-1, 0, 0, -1, 0]
 
 
 def test_continued_words_by_hand() -> None:

@@ -187,7 +187,6 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     of every corpus encoded again, in worker processes (``workers``, default one per core).
     """
     from ..catalogue import load_catalogue
-    from .frequency import merge_lang_counts
 
     say = progress or (lambda _m: None)
     create_tables(con)
@@ -203,24 +202,41 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     if not todo:
         return []
     t0 = time.perf_counter()
-    in_store = [r[0] for r in con.execute("SELECT DISTINCT corpus FROM units ORDER BY 1").fetchall()]
-    lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
     counted, scans = counted or {}, scans or {}
-    ready = [tid for tid in todo if tid in scans and all(c in counted.get(tid, {}) for c in in_store)]
-    for tid in ready:
-        scan, seconds = scans[tid]
-        freq = merge_lang_counts([counted[tid][c] for c in in_store], lang_names, n_ids=len(scan))
-        tokens, frequency = _frames(tid, {"scan": scan, "freq": freq}, lang_names)
-        _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, tokens, frequency,
-                      int(freq.total.sum()), seconds, None)
+    ready = [tid for tid in todo if tid in scans and store_counted_checks(con, tid, counted.get(tid, {}), scans[tid])]
     if ready:
         say(f"token checks: {len(ready)} vocabularies stored from the counting workers' ids and checks "
             f"in {time.perf_counter() - t0:.1f} s")
     rest = [tid for tid in todo if tid not in ready]
     if rest:
+        lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
         _scan_in_pool(con, rest, corpora, lang_names, workers, say)
     say(f"token checks done in {time.perf_counter() - t0:.1f} s")
     return todo
+
+
+def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, counted: dict[str, LangIdCounts],
+                         scan: tuple[VocabularyScan, float]) -> bool:
+    """Store one tokenizer's checks and token frequency from a build's counting workers: ``counted[corpus]``, the
+    (token id, language) counts of each corpus, and ``scan``, the vocabulary checks with their seconds.
+
+    Returns False, storing nothing, unless ``counted`` covers every corpus in the store. A build calls this as soon as
+    a tokenizer's last pair is counted, so the storing overlaps the counting of the others.
+    """
+    from ..catalogue import load_catalogue
+    from .frequency import merge_lang_counts
+
+    in_store = [r[0] for r in con.execute("SELECT DISTINCT corpus FROM units ORDER BY 1").fetchall()]
+    if not all(c in counted for c in in_store):
+        return False
+    create_tables(con)
+    lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
+    checks, seconds = scan
+    freq = merge_lang_counts([counted[c] for c in in_store], lang_names, n_ids=len(checks))
+    tokens, frequency = _frames(tokenizer_id, {"scan": checks, "freq": freq}, lang_names)
+    _replace_scan(con, tokenizer_id, load_catalogue().describe(tokenizer_id).sha256 or "built in", _corpora_key(con),
+                  tokens, frequency, int(freq.total.sum()), seconds, None)
+    return True
 
 
 def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], corpora: str, lang_names: list[str],

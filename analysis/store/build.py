@@ -330,6 +330,7 @@ def build(
     engine: Engine = "local",
     parts: str | Path | None = None,
     shard_units: int | None = None,
+    token_checks: bool = True,
 ) -> BuildReport:
     """Add every missing (corpus x tokenizer) pair to the store at ``db_path`` (default ``$ATLAS_DB``).
 
@@ -342,6 +343,9 @@ def build(
     (``RAY_ADDRESS``, else a local Ray with ``workers`` CPUs), each writing a Parquet partition under ``parts``
     (default ``<db>.parts``); a build that was interrupted resumes from the partitions already there.
     Monolingual corpora are always counted that way, on the chosen engine.
+
+    ``token_checks`` (default on) also stores the glitch-token checks and token frequencies of every tokenizer
+    (:mod:`analysis.glitch.store`); the local engine's workers compute them from the ids they count anyway.
     """
     say = progress or (lambda _m: None)
     db = Path(db_path) if db_path else default_db_path()
@@ -357,7 +361,7 @@ def build(
     with _locked(db) as mine:
         if mine:
             _remove_stale_copies(db)
-    if not rebuild and _up_to_date(db, corpora, tokenizer_ids, normalization, reference, report):
+    if not rebuild and _up_to_date(db, corpora, tokenizer_ids, normalization, reference, report, token_checks):
         say(f"{db} is up to date: {len(report.pairs_skipped)} (corpus x tokenizer) pair(s) already counted")
         return report
     report.pairs_skipped.clear()
@@ -378,7 +382,8 @@ def build(
         counted: dict[str, dict[str, LangIdCounts]] = {}  # the workers' id counts and checks, for the token checks
         scans: dict = {}
         with contextlib.ExitStack() as stack:
-            pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX))
+            pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX,
+                                                 checks=token_checks))
                     if todo and engine == "local" else None)
             for name in missing:
                 known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
@@ -386,7 +391,8 @@ def build(
                 report.corpora_added.append(name)
             if pool is not None:
                 pool.count(con, known_spans, say=say,
-                           record=lambda c, t, s: _record_pair(con, c, t, s, reference, report))
+                           record=lambda c, t, s: _record_pair(con, c, t, s, reference, report),
+                           tokenizer_done=lambda t: _store_checks_early(con, pool, t, say))
                 todo, counted, scans = [], pool.lang_counts, pool.scans
         if todo or monolingual:
             count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
@@ -400,17 +406,27 @@ def build(
                 if not _has_premiums(con, name, tid, reference):
                     _store_premiums(con, name, tid, reference)
         _write_meta(con, normalization, tokenizer_ids)
-        from ..glitch.store import refresh_token_checks  # glitch-token checks and token frequency (issue 5)
+        if token_checks:
+            from ..glitch.store import refresh_token_checks  # glitch-token checks and token frequency (issue 5)
 
-        refresh_token_checks(con, tokenizer_ids, workers=workers, progress=say, counted=counted, scans=scans)
+            refresh_token_checks(con, tokenizer_ids, workers=workers, progress=say, counted=counted, scans=scans)
     report.seconds = time.perf_counter() - t_start
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")
     return report
 
 
+def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str, say: Progress) -> None:
+    """A tokenizer's glitch-token checks, stored from its workers' results while the pool counts the others."""
+    from ..glitch.store import store_counted_checks
+
+    t0 = time.perf_counter()
+    if tid in pool.scans and store_counted_checks(con, tid, pool.lang_counts.get(tid, {}), pool.scans[tid]):
+        say(f"token checks {tid}: stored from the counting worker's ids in {time.perf_counter() - t0:.1f} s")
+
+
 def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normalization: Normalization,
-                reference: str, report: BuildReport) -> bool:
+                reference: str, report: BuildReport, token_checks: bool = True) -> bool:
     """True if ``db`` already holds every pair, current, with premiums: then a build writes nothing at all."""
     if not db.is_file():
         return False
@@ -434,7 +450,7 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
             return False
         from ..glitch.store import stale_scans
 
-        if stale_scans(con, tokenizer_ids):  # e.g. a database built before the token checks existed
+        if token_checks and stale_scans(con, tokenizer_ids):  # e.g. a database built before the token checks existed
             return False
         return all(_has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
                    if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",

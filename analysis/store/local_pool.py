@@ -40,9 +40,13 @@ def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
             if os.path.exists(path + ".abort") or time.monotonic() > deadline:
                 raise StoreError("The build stopped before its corpus texts were ready.")
             time.sleep(0.01)
+        from ..tokenizers.unit_stats import WordSpanList
+
         with open(path, "rb") as f:
             _INPUTS.clear()
-            _INPUTS[path] = pickle.load(f)
+            # Word spans as flat arrays once per worker, not once per tokenizer.
+            _INPUTS[path] = {name: (texts, WordSpanList(spans), langs)
+                             for name, (texts, spans, langs) in pickle.load(f).items()}
     return _INPUTS[path]
 
 
@@ -66,7 +70,8 @@ def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str, scan: bool) ->
 class PairPool:
     """Worker processes counting ``todo`` pairs, slow backends first; a context manager that always cleans up."""
 
-    def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str) -> None:
+    def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str,
+                 checks: bool = True) -> None:
         from ..glitch.store import scannable
         from .build import _BACKEND_COST
 
@@ -84,8 +89,8 @@ class PairPool:
         self.futures: dict[Future, tuple[str, str]] = {}
         first: set[str] = set()
         for name, tid in self.todo:
-            # None: not a vocabulary to check (the code-point and word baselines), so no id counts either.
-            scan = (tid not in first) if scannable(tid) else None
+            # None: no checks wanted, or no vocabulary to check (the code-point and word baselines): no id counts.
+            scan = (tid not in first) if checks and scannable(tid) else None
             first.add(tid)
             self.futures[self.pool.submit(_count_pair, str(self.path), name, tid, scan)] = (name, tid)
 
@@ -104,8 +109,10 @@ class PairPool:
         self.published = True
 
     def count(self, con: duckdb.DuckDBPyConnection, known_spans: dict, *, say: Callable[[str], None],
-              record: Callable[[str, str, float], None]) -> None:
-        """Publish the corpora's texts, then store each pair's counts as it arrives and ``record`` it."""
+              record: Callable[[str, str, float], None],
+              tokenizer_done: Callable[[str], None] | None = None) -> None:
+        """Publish the corpora's texts, then store each pair's counts as it arrives and ``record`` it; once every pair
+        of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on with the others)."""
         from ..words import words
         from .build import _bulk_insert
 
@@ -122,6 +129,7 @@ class PairPool:
                             [lang for lang, _, _, _ in rows])
         self.publish(inputs)
         say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {self.workers} worker(s)")
+        left = {tid: sum(1 for _, t in self.todo if t == tid) for _, tid in self.todo}
         for done, future in enumerate(as_completed(self.futures), 1):
             name, tid = self.futures[future]
             n_tokens, n_unk, n_byte, n_cont, seconds, counted, checks = future.result()
@@ -134,6 +142,9 @@ class PairPool:
                                          in zip(keys[name], n_tokens, n_unk, n_byte, n_cont, strict=True)])
             record(name, tid, seconds)
             say(f"[{done}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
+            left[tid] -= 1
+            if not left[tid] and tokenizer_done is not None:
+                tokenizer_done(tid)
 
     def close(self) -> None:
         if not self.published:  # the import failed: tell the waiting workers to give up

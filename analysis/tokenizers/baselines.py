@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .base import Encoding, Tokenizer, TokenKind, check_text, spans_from_byte_offsets
-from .unit_stats import UnitStats, char_bases, stats_from_flat
+from .unit_stats import UnitStats, WordSpanList, char_bases, stats_from_flat
 
 _WORD = re.compile(r"\S+")
 
@@ -47,10 +47,10 @@ class Utf8BytesTokenizer(Tokenizer):
         # One token per byte: a word is split over several tokens exactly when it has more than one byte, i.e. more
         # than one character or one non-ASCII character.
         code_points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-        word_text = np.fromiter((i for i, spans in enumerate(word_spans) if spans for _ in spans), dtype=np.int64)
-        flat = np.array([w for spans in word_spans if spans for w in spans], dtype=np.int64).reshape(-1, 2)
-        start = flat[:, 0] + char_bases(texts)[word_text]
-        width = flat[:, 1] - flat[:, 0]
+        word_text, w_start, w_end = (word_spans.arrays if isinstance(word_spans, WordSpanList)
+                                     else WordSpanList(word_spans).arrays)
+        start = w_start + char_bases(texts)[word_text]
+        width = w_end - w_start
         several = (width > 1) | ((width == 1) & (code_points[np.minimum(start, max(len(code_points) - 1, 0))] > 0x7F))
         per_text = np.bincount(word_text, weights=several, minlength=len(texts)).astype(np.int64).tolist()
         continued = [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]

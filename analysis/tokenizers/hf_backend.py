@@ -12,7 +12,7 @@ import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes, kinds_of, overlap_flags
+from .base import Encoding, Tokenizer, check_text, id_classes, kinds_of, overlap_flags
 from .unit_stats import UnitStats
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -211,51 +211,13 @@ class HFTokenizersTokenizer(Tokenizer):
         kinds = kinds_of(np.array(ids, dtype=np.int64), overlap_flags(starts, ends), self._classes)
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
 
-    @cached_property
-    def _tables(self) -> TokenTables:
-        return TokenTables.from_bytes(self._bytes_table, self._classes)
-
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
-        """Ids from one ``encode_batch_fast`` (no offsets). Where a text's tokens spell it byte for byte (with the
-        dummy-prefix space, if the tokenizer adds one), spans follow from the tokens' byte lengths; the other texts
-        (normalized, UNK) take ``encode_batch`` with offsets and the same span fix-ups as ``encode``."""
-        from .unit_stats import flat_ids, merge_stats, spelling_skips, stats_from_token_lengths
-
-        texts = list(texts)
-        for t in texts:
-            check_text(t)
-        tables = self._tables
-        if not self._mostly_spelled(texts):  # a lowercasing normalizer: offsets for all, rather than encode twice
-            return self._unit_stats_offsets(texts, word_spans)
-        id_lists = [e.ids for e in self.hf.encode_batch_fast(texts, add_special_tokens=False)]
-        ids, counts = flat_ids(id_lists)
-        skips = spelling_skips([t.encode("utf-8") for t in texts], ids, counts, tables.token_bytes, tables.lengths,
-                               prefix_space=self._prepends)
-        fast, slow = np.flatnonzero(skips >= 0).tolist(), np.flatnonzero(skips < 0).tolist()
-        if not slow:
-            return stats_from_token_lengths(texts, word_spans, (ids, counts), tables.lengths, tables.classes, skips)
-        got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
-                                       [id_lists[i] for i in fast], tables.lengths, tables.classes, skips[fast])
-        rest = self._unit_stats_offsets([texts[i] for i in slow], [word_spans[i] for i in slow])
-        return merge_stats(len(texts), (fast, got), (slow, rest))
-
-    def _mostly_spelled(self, texts: list[str], sample: int = 64) -> bool:
-        """Whether the tokens of most of ``texts`` spell them (judged on up to ``sample`` texts spread over them)."""
-        from .unit_stats import flat_ids, spelling_skips
-
-        probe = texts[::max(1, len(texts) // sample)][:sample]
-        if len(texts) < 4 * sample:
-            return True
-        ids, counts = flat_ids([e.ids for e in self.hf.encode_batch_fast(probe, add_special_tokens=False)])
-        tables = self._tables
-        skips = spelling_skips([t.encode("utf-8") for t in probe], ids, counts, tables.token_bytes, tables.lengths,
-                               prefix_space=self._prepends)
-        return int((skips >= 0).sum()) * 2 >= len(probe)
-
-    def _unit_stats_offsets(self, texts: list[str], word_spans: Sequence) -> UnitStats:
+        """From one parallel ``encode_batch`` (ids and offsets), with the same span fix-ups as ``encode``."""
         from .unit_stats import char_bases, stats_from_flat
 
-        encs = self.hf.encode_batch(texts, add_special_tokens=False)
+        for t in texts:
+            check_text(t)
+        encs = self.hf.encode_batch(list(texts), add_special_tokens=False)
         counts = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
         total = int(counts.sum())
         ids = np.fromiter((i for e in encs for i in e.ids), dtype=np.int64, count=total)

@@ -76,17 +76,21 @@ class _SentencePieceSpans:
                        ids: list[list[int]]) -> UnitStats:
         """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
         space); the others (a typed U+2581, a normalizing model) through the full encoding."""
-        from .unit_stats import flat_ids, merge_stats, spelling_skips, stats_from_token_lengths
+        from .unit_stats import merge_stats, stats_from_token_lengths
 
         tables = self._tables
-        flat, counts = flat_ids(ids)
-        skips = spelling_skips([t.encode("utf-8") for t in texts], flat, counts, tables.token_bytes, tables.lengths,
-                               prefix_space=True)
-        fast, slow = np.flatnonzero(skips >= 0).tolist(), np.flatnonzero(skips < 0).tolist()
-        if not slow:
-            return stats_from_token_lengths(texts, word_spans, (flat, counts), tables.lengths, tables.classes, skips)
+        fast, slow, skips = [], [], []
+        for i, (text, x) in enumerate(zip(texts, ids, strict=True)):
+            utf8 = text.encode("utf-8")
+            joined = b"".join(tables.token_bytes[np.array(x, dtype=np.int64)].tolist()) if x else b""
+            skip = _spelling_skip(joined, utf8)
+            if skip is not None:
+                fast.append(i)
+                skips.append(skip)
+            else:
+                slow.append(i)
         got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
-                                       [ids[i] for i in fast], tables.lengths, tables.classes, skips[fast])
+                                       [ids[i] for i in fast], tables.lengths, tables.classes, skips)
         rest = Tokenizer.unit_stats(tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow])
         return merge_stats(len(texts), (fast, got), (slow, rest))
 

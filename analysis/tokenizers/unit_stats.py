@@ -13,12 +13,34 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from .base import _BYTE, _UNKNOWN, spans_from_byte_offsets
 
 WordSpans = Sequence[Sequence[tuple[int, int]] | None]
+
+
+class WordSpanList(list):
+    """Word spans of many texts (a plain list of per-text span lists, or None) that also keeps them as flat arrays,
+    converted once: a build counts the same texts with every tokenizer.
+
+    >>> w = WordSpanList([[(0, 2), (3, 4)], None, [(0, 1)]])
+    >>> [a.tolist() for a in w.arrays]
+    [[0, 0, 2], [0, 3, 0], [2, 4, 1]]
+    """
+
+    @cached_property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text index, start, end) of every word, text after text; offsets within their text."""
+        return _word_arrays(self)
+
+
+def _word_arrays(word_spans: WordSpans) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    word_text = np.fromiter((i for i, spans in enumerate(word_spans) if spans for _ in spans), dtype=np.int64)
+    flat = np.array([w for spans in word_spans if spans for w in spans], dtype=np.int64).reshape(-1, 2)
+    return word_text, flat[:, 0].copy(), flat[:, 1].copy()
 
 
 @dataclass(frozen=True)
@@ -67,16 +89,14 @@ def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.
     keep = ends > starts
     s_sorted, e_sorted = np.sort(starts[keep]), np.sort(ends[keep])
     base = char_bases(texts)
-    word_text = [i for i, spans in enumerate(word_spans) if spans for _ in spans]
-    flat = [w for spans in word_spans if spans for w in spans]
+    word_text, w_start, w_end = word_spans.arrays if isinstance(word_spans, WordSpanList) else _word_arrays(word_spans)
     continued: list[int | None] = [None if spans is None else 0 for spans in word_spans]
-    if flat:
-        w = np.asarray(flat, dtype=np.int64)
-        offset = base[np.asarray(word_text, dtype=np.int64)]
-        ws, we = w[:, 0] + offset, w[:, 1] + offset
+    if len(word_text):
+        offset = base[word_text]
+        ws, we = w_start + offset, w_end + offset
         overlapping = np.searchsorted(s_sorted, we, side="left") - np.searchsorted(e_sorted, ws, side="right")
-        per_text = np.bincount(np.asarray(word_text), weights=overlapping > 1, minlength=n).astype(np.int64)
-        continued = [None if spans is None else int(per_text[i]) for i, spans in enumerate(word_spans)]
+        per_text = np.bincount(word_text, weights=overlapping > 1, minlength=n).astype(np.int64).tolist()
+        continued = [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]
     return UnitStats(n_tokens.tolist(), n_unk.tolist(), n_byte.tolist(), continued, ids)
 
 
@@ -136,44 +156,3 @@ def merge_stats(n: int, *parts: tuple[Sequence[int], UnitStats]) -> UnitStats:
         ids = np.concatenate(pieces) if n else np.empty(0, dtype=np.int64)
     return UnitStats(**out, ids=ids)
 
-
-def spelling_skips(utf8: Sequence[bytes], ids: np.ndarray, counts: np.ndarray, token_bytes: np.ndarray,
-                   lengths: np.ndarray, *, prefix_space: bool) -> np.ndarray:
-    """Per text: 0 if its tokens' bytes spell it exactly, 1 if they spell a space and then the text (a dummy
-    prefix the tokenizer added; only where ``prefix_space``), -1 otherwise (normalized, UNK, ...).
-
-    All texts at once: ``ids`` is flat (``counts[i]`` ids for text ``i``), ``token_bytes``/``lengths`` are the
-    vocabulary's per-id tables. The tokens' bytes are gathered into one buffer and compared in one pass.
-
-    >>> table = np.array([b"a", b" b", b"c"], dtype=object)
-    >>> spelling_skips([b"ab", b"bc", b"ac"], np.array([0, 1, 1, 2, 0, 0]), np.array([2, 2, 2]), table,
-    ...                np.array([1, 2, 1]), prefix_space=True).tolist()
-    [-1, 1, -1]
-    """
-    n = len(utf8)
-    text_len = np.fromiter((len(b) for b in utf8), dtype=np.int64, count=n)
-    token_text = np.repeat(np.arange(n), counts)
-    tok_len = lengths[ids]
-    spelled_len = np.bincount(token_text, weights=tok_len, minlength=n).astype(np.int64)
-    skip = np.where(spelled_len == text_len, 0, -1)
-    if prefix_space:
-        skip[(skip < 0) & (spelled_len == text_len + 1)] = 1
-    todo = np.flatnonzero(skip >= 0)
-    if not len(todo):
-        return skip
-    keep = skip[token_text] >= 0
-    # Gather the kept tokens' bytes from the vocabulary laid out as one buffer (no Python object per token).
-    vocab = np.frombuffer(b"".join(token_bytes.tolist()), dtype=np.uint8)
-    vocab_start = np.cumsum(lengths) - lengths
-    kept, kept_len = ids[keep], tok_len[keep]
-    pos = np.arange(int(kept_len.sum()), dtype=np.int64) + np.repeat(vocab_start[kept] - (np.cumsum(kept_len) - kept_len),
-                                                                      kept_len)
-    got = vocab[pos]
-    want = np.frombuffer(b"".join((b" " + utf8[i]) if skip[i] else utf8[i] for i in todo.tolist()), dtype=np.uint8)
-    if len(got) != len(want):  # cannot happen: the lengths matched text by text
-        raise AssertionError("spelling check: gathered bytes and texts differ in length")
-    sizes = spelled_len[todo]
-    owner = np.repeat(np.arange(len(todo)), sizes)
-    bad = np.bincount(owner, weights=got != want, minlength=len(todo)) > 0
-    skip[todo[bad]] = -1
-    return skip

