@@ -67,6 +67,7 @@ MAX_SESSIONS = 50
 MIN_SAMPLES = 10
 LINK_CHARS = 300  # permalink texts stay well under the Playground's URL text limit
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+POLLING: int | str = 50
 
 #: Ready when the run is over, every tokenizer has a token view and the counts are the expected ones.
 #: ``expected`` maps tokenizer id -> count (null: any count; used for the first load, whose defaults are the app's).
@@ -123,6 +124,23 @@ def _cpu_s(pid: int) -> float | None:
         return None
 
 
+def _group(pid: int) -> str:
+    """What a client process is, from its command line: Chromium's browser / renderer / gpu / utility / zygote
+    processes, Playwright's node driver, or other (this script is grouped by the caller)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().replace(b"\0", b" ").split()  # Chromium rewrites its title: one space-separated string
+    except OSError:
+        return "other"
+    exe = os.path.basename(argv[0].decode(errors="replace")) if argv and argv[0] else ""
+    if "chrom" in exe:
+        kind = next((a[7:].decode() for a in argv if a.startswith(b"--type=")), "browser")
+        return {"gpu-process": "gpu"}.get(kind, kind)
+    if exe == "node" or any(b"playwright" in a for a in argv[:2]):
+        return "driver"
+    return "other"
+
+
 def rss_tree(pid: int) -> int:
     """Resident memory in bytes of ``pid`` and all its descendants (from /proc)."""
     total = 0
@@ -157,6 +175,7 @@ class Probe:
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._side: dict[int, str] = {}
+        self._group: dict[int, str] = {}
         self._task: asyncio.Task | None = None
 
     def sample(self) -> None:
@@ -171,11 +190,19 @@ class Probe:
                 if pid not in self._first:
                     self._first[pid] = cpu if self._task is None else 0.0  # new processes count from their start
                     self._side[pid] = side
+                    self._group[pid] = "server" if side == "server" else "script" if pid == os.getpid() else _group(pid)
                 self._last[pid] = cpu
         self.peak = max(self.peak, rss_tree(self.server_pid))
 
     def cpu_s(self, side: str) -> float:
         return sum(self._last[p] - self._first[p] for p in self._last if self._side[p] == side)
+
+    def cpu_by_group(self) -> dict[str, float]:
+        """CPU seconds per process group (server, script, driver, browser, renderer, gpu, utility, zygote, other)."""
+        out: dict[str, float] = {}
+        for p in self._last:
+            out[self._group[p]] = out.get(self._group[p], 0.0) + self._last[p] - self._first[p]
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     async def _run(self) -> None:
         while True:
@@ -223,7 +250,7 @@ class Texts:
 
 async def ready(page: Any, expected: dict[str, int] | None, timeout_s: float) -> dict[str, int]:
     """Wait until the page is ready (see READY_JS); the counts it shows."""
-    handle = await page.wait_for_function(READY_JS, arg=expected, polling=50, timeout=timeout_s * 1000)
+    handle = await page.wait_for_function(READY_JS, arg=expected, polling=POLLING, timeout=timeout_s * 1000)
     value = await handle.json_value()
     if value == "exception":
         raise RuntimeError("the page shows an exception")
@@ -360,7 +387,8 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                     await asyncio.sleep(args.settle)
                     row = summarize(results)
                     row.update(n=n, rounds=rounds, wall_s=wall, server_cpu_s=probe.cpu_s("server"),
-                               client_cpu_s=probe.cpu_s("client"), rss_peak_mib=probe.peak / mib,
+                               client_cpu_s=probe.cpu_s("client"), cpu_by_group_s=probe.cpu_by_group(),
+                               rss_peak_mib=probe.peak / mib,
                                rss_after_mib=rss_tree(proc.pid) / mib, loadavg=loadavg())
                     report["levels"].append(row)
                     print_level(row, file=sys.stderr)
@@ -379,6 +407,9 @@ def print_level(row: dict[str, Any], file: Any = sys.stdout) -> None:
           f"RSS after {row['rss_after_mib']:.0f} MiB (peak {row['rss_peak_mib']:.0f})  wall {row['wall_s']:.1f} s, "
           f"CPU s server {row['server_cpu_s']:.1f} client {row['client_cpu_s']:.1f}  load {row['loadavg']}",
           file=file, flush=True)
+    steps_done = row["all"]["n"] or 1
+    print("       CPU s per step by process: " + ", ".join(f"{g} {v / steps_done:.3f}"
+                                                     for g, v in row["cpu_by_group_s"].items()), file=file, flush=True)
 
 
 def main() -> int:
