@@ -85,6 +85,7 @@ MIN_PACED_SESSIONS = 3  # paced: sessions at N = 1 (their think times make each 
 LINK_CHARS = 300  # permalink texts stay well under the Playground's URL text limit
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 POLLING: int | str = 50  # ms between readiness checks in the page (--poll-ms): the latencies' resolution
+REDUCED_MOTION = False  # --reduced-motion: pages ask for prefers-reduced-motion (Streamlit then drops animations)
 LEAN = True  # harness without needless client work (see Session); False: the harness as first written
 
 #: Ready when the run is over, every tokenizer has a token view and the counts are the expected ones.
@@ -339,7 +340,8 @@ class Session:
         ``think_s[k]`` seconds after step k before the next one (reading the page; not part of any latency).
         """
         await asyncio.sleep(arrive_s)
-        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 900},
+                                             reduced_motion="reduce" if REDUCED_MOTION else "no-preference")
         ctx.set_default_timeout(self.timeout_s * 1000)
         page_errors: list[str] = []
         try:
@@ -376,7 +378,7 @@ def scenario_line(args: argparse.Namespace) -> str:
     if args.scenario == "paced":
         line += (f": arrivals uniform over {args.window:g} s, think {args.think[0]:g}-{args.think[1]:g} s between steps, "
                  f"seed {args.seed}")
-    return line + f"; readiness polled every {POLLING} ms"
+    return line + f"; readiness polled every {POLLING} ms" + ("; pages prefer reduced motion" if REDUCED_MOTION else "")
 
 
 def p95(xs: list[float]) -> float:
@@ -463,7 +465,7 @@ def print_level(row: dict[str, Any], file: Any = sys.stdout) -> None:
 
 
 def main() -> int:
-    global POLLING
+    global POLLING, REDUCED_MOTION
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--levels", default="1,10,30", help="comma-separated session counts (each at most 50)")
     ap.add_argument("--db", type=Path, default=None, help="statistics database (default: $ATLAS_DB, else the cache's)")
@@ -478,6 +480,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=6, help="paced: seed of the arrivals and think times (6)")
     ap.add_argument("--poll-ms", type=int, default=POLLING,
                     help=f"ms between readiness checks in each page, the latencies' resolution ({POLLING})")
+    ap.add_argument("--reduced-motion", action="store_true",
+                    help="every page prefers reduced motion (an accessibility setting; Streamlit drops its animations)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the full report here")
@@ -487,6 +491,7 @@ def main() -> int:
     if len(args.think) != 2 or not 0 <= args.think[0] <= args.think[1]:
         ap.error("--think takes LO,HI seconds with 0 <= LO <= HI")
     POLLING = args.poll_ms
+    REDUCED_MOTION = args.reduced_motion
     if not all(1 <= n <= MAX_SESSIONS for n in args.levels):
         ap.error(f"each level must be between 1 and {MAX_SESSIONS}")
     args.db = args.db or default_db_path()
