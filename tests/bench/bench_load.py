@@ -40,7 +40,7 @@ Bounded: at most MAX_SESSIONS sessions per level, every step times out after --s
 run after --deadline seconds. Loopback only. Nothing here asserts a time.
 
 Usage: python tests/bench/bench_load.py [--scenario burst|paced|free] [--levels 1,10,30] [--window 30]
-       [--think 5,15] [--seed 6] [--poll-ms 50] [--db PATH] [--env KEY=VALUE] [--json out.json]
+       [--think 5,15] [--seed 6] [--poll-ms 50] [--reduced-motion] [--db PATH] [--env KEY=VALUE] [--json out.json]
 Needs the default database (`python -m analysis build`, or --db / ATLAS_DB pointing at one) and /usr/bin/chromium
 (`bash .ci/install-browser`).
 """
