@@ -38,11 +38,12 @@ def app(**params: str) -> AppTest:
 
 
 def frame(at: AppTest, column: str):
-    """The first table on the page with this column (st.dataframe has no key to look it up by in AppTest)."""
-    for df in at.dataframe:
+    """The first table on the page with this column (st.dataframe / st.table have no key to look them up by)."""
+    tables = [*at.dataframe, *at.table]
+    for df in tables:
         if column in df.value.columns:
             return df.value
-    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in tables]}")
 
 
 def summary(at: AppTest) -> dict[str, int]:

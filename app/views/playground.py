@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
@@ -200,10 +201,12 @@ flags = {e.tokenizer.id: glitch_flags(e) for e in encodings}
 
 # ---------------------------------------------------------------- summary, tokens, exports
 if encodings:
-    st.dataframe([{**summary_row(e), "tokenizer": name(e),
-                   "glitch-flagged": sum(i in flags[e.tokenizer.id] for i in e.ids)} for e in encodings],
-                 hide_index=True, key="pg_summary",
-                 column_config={"% of context": st.column_config.NumberColumn(format="%.3f %%")})
+    # A static table, not st.dataframe: a handful of rows needs no data grid, and the grid's canvas was about a
+    # tenth of the browser's CPU for a first page load (README, Load test).
+    summary = pd.DataFrame([{**summary_row(e), "tokenizer": name(e),
+                             "glitch-flagged": sum(i in flags[e.tokenizer.id] for i in e.ids)} for e in encodings])
+    st.table(summary.style.format({"chars/token": "{:.2f}", "bytes/token": "{:.2f}", "% of context": "{:.3f} %"},
+                                  na_rep="—"), hide_index=True)
     cap = ss.setdefault("pg_cap", DRAW_STEP)
     st.html(f"<style>{CSS}</style>")
     grid = st.columns(2) if len(encodings) > 1 else [st.container()]

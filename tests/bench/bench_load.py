@@ -9,23 +9,38 @@ participant does:
   3. switch   add cl100k_base through the "Tokenizers" multiselect;
   4. link     open a permalink with three other tokenizers and another text.
 
-All N sessions take each step together (everyone opens the link, then everyone pastes, ...; --free lets them run
-through the steps independently). A step's page-ready latency runs from its action (navigation, Control+Enter,
-Enter) until the script run has finished (`data-test-script-state="notRunning"`), a token view is drawn for every
-tokenizer, and the page shows each tokenizer's count exactly as the library computes it for that text (so a stale
-page never counts as ready, and a wrong count is an error). Levels: N = 1 (repeated to get at least MIN_SAMPLES
-samples per step), 10, 30, after one warm-up session (loads the tokenizers into the server).
+Two scenarios (--scenario):
+
+  burst   all N sessions take each step together (everyone opens the link, then everyone pastes, ...): the worst
+          case, N page loads at the same instant. Levels: N = 1 is repeated to get MIN_SAMPLES sessions.
+  paced   a workshop room: participants arrive uniformly at random over --window seconds (default 30) and each
+          reads the page for a think time (uniform in --think, default 5-15 s) between steps; seeded (--seed).
+          N = 1 is repeated to get MIN_PACED_SESSIONS sessions.
+  (free   all arrive at once, then no barrier and no pause.)
+
+A step's page-ready latency runs from its action (navigation, Control+Enter, Enter) until the script run has
+finished (`data-test-script-state="notRunning"`), a token view is drawn for every tokenizer, and the page shows each
+tokenizer's count exactly as the library computes it for that text (so a stale page never counts as ready, and a
+wrong count is an error). The page checks this every --poll-ms (50) milliseconds, so a latency is late by up to that
+much. Levels: N = 1, 10, 30, after one warm-up session (loads the tokenizers into the server).
+
+The harness avoids client work that tells nothing about the app, because in this test the browsers share the
+machine with the server: the readiness check reads textContent (innerText would force a layout on every poll), the
+tokenizer name goes into the multiselect as one input event (not 11 key presses that each re-filter its menu), and
+after each step focus leaves the field (a blinking caret repaints an idle page, ~0.01 CPU s per second each).
 
 Server memory is the RSS of the streamlit process and its children, from /proc: before any session, after the
 warm-up, after each level (sessions closed, a few seconds to settle) and the peak during each level. CPU seconds
-are split between the server and the client side (this process, Playwright's driver, Chromium), because on a small
-machine the browsers themselves take most of it; at N = 1 the server's CPU time per step is its cost per request.
+are split between the server and the client side, and the client side by process (this script, Playwright's node
+driver, Chromium's browser / renderer / gpu / utility / zygote processes), because on a small machine the browsers
+themselves take most of it; at N = 1 the server's CPU time per step is its cost per request.
 
 Targets (issue 6): p95 at N = 30 no more than 3x p95 at N = 1; no errors; memory flat after warm-up.
 Bounded: at most MAX_SESSIONS sessions per level, every step times out after --step-timeout seconds and the whole
 run after --deadline seconds. Loopback only. Nothing here asserts a time.
 
-Usage: python tests/bench/bench_load.py [--levels 1,10,30] [--db PATH] [--env KEY=VALUE] [--json out.json]
+Usage: python tests/bench/bench_load.py [--scenario burst|paced|free] [--levels 1,10,30] [--window 30]
+       [--think 5,15] [--seed 6] [--poll-ms 50] [--reduced-motion] [--db PATH] [--env KEY=VALUE] [--json out.json]
 Needs the default database (`python -m analysis build`, or --db / ATLAS_DB pointing at one) and /usr/bin/chromium
 (`bash .ci/install-browser`).
 """
@@ -37,6 +52,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -64,9 +80,13 @@ LANGS = ["eng", "hin", "cmn_hans", "arb", "rus", "amh", "tha", "jpn", "spa", "ta
 ADDED = "cl100k_base"  # the tokenizer each session adds through the multiselect
 LINK_TOKENIZERS = ["gemma3", "deepseek-v3", "utf8-bytes"]
 MAX_SESSIONS = 50
-MIN_SAMPLES = 10
+MIN_SAMPLES = 10  # burst: sessions at N = 1 (each gives one sample per step)
+MIN_PACED_SESSIONS = 3  # paced: sessions at N = 1 (their think times make each one take ~35 s)
 LINK_CHARS = 300  # permalink texts stay well under the Playground's URL text limit
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+POLLING: int | str = 50  # ms between readiness checks in the page (--poll-ms): the latencies' resolution
+REDUCED_MOTION = False  # --reduced-motion: pages ask for prefers-reduced-motion (Streamlit then drops animations)
+LEAN = True  # harness without needless client work (see Session); False: the harness as first written
 
 #: Ready when the run is over, every tokenizer has a token view and the counts are the expected ones.
 #: ``expected`` maps tokenizer id -> count (null: any count; used for the first load, whose defaults are the app's).
@@ -76,7 +96,7 @@ READY_JS = """(expected) => {
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const got = {};
   for (const p of document.querySelectorAll('[data-testid="stMarkdownContainer"] p')) {
-    const m = p.innerText.trim().match(/^(\\S+) · ([\\d,]+) tokens$/);
+    const m = p.textContent.trim().match(/^(\\S+) · ([\\d,]+) tokens$/);
     if (m) got[m[1]] = parseInt(m[2].replace(/,/g, ''), 10);
   }
   const ids = Object.keys(got);
@@ -123,6 +143,23 @@ def _cpu_s(pid: int) -> float | None:
         return None
 
 
+def _group(pid: int) -> str:
+    """What a client process is, from its command line: Chromium's browser / renderer / gpu / utility / zygote
+    processes, Playwright's node driver, or other (this script is grouped by the caller)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().replace(b"\0", b" ").split()  # Chromium rewrites its title: one space-separated string
+    except OSError:
+        return "other"
+    exe = os.path.basename(argv[0].decode(errors="replace")) if argv and argv[0] else ""
+    if "chrom" in exe:
+        kind = next((a[7:].decode() for a in argv if a.startswith(b"--type=")), "browser")
+        return {"gpu-process": "gpu"}.get(kind, kind)
+    if exe == "node" or any(b"playwright" in a for a in argv[:2]):
+        return "driver"
+    return "other"
+
+
 def rss_tree(pid: int) -> int:
     """Resident memory in bytes of ``pid`` and all its descendants (from /proc)."""
     total = 0
@@ -157,6 +194,7 @@ class Probe:
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._side: dict[int, str] = {}
+        self._group: dict[int, str] = {}
         self._task: asyncio.Task | None = None
 
     def sample(self) -> None:
@@ -171,11 +209,19 @@ class Probe:
                 if pid not in self._first:
                     self._first[pid] = cpu if self._task is None else 0.0  # new processes count from their start
                     self._side[pid] = side
+                    self._group[pid] = "server" if side == "server" else "script" if pid == os.getpid() else _group(pid)
                 self._last[pid] = cpu
         self.peak = max(self.peak, rss_tree(self.server_pid))
 
     def cpu_s(self, side: str) -> float:
         return sum(self._last[p] - self._first[p] for p in self._last if self._side[p] == side)
+
+    def cpu_by_group(self) -> dict[str, float]:
+        """CPU seconds per process group (server, script, driver, browser, renderer, gpu, utility, zygote, other)."""
+        out: dict[str, float] = {}
+        for p in self._last:
+            out[self._group[p]] = out.get(self._group[p], 0.0) + self._last[p] - self._first[p]
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     async def _run(self) -> None:
         while True:
@@ -223,7 +269,7 @@ class Texts:
 
 async def ready(page: Any, expected: dict[str, int] | None, timeout_s: float) -> dict[str, int]:
     """Wait until the page is ready (see READY_JS); the counts it shows."""
-    handle = await page.wait_for_function(READY_JS, arg=expected, polling=50, timeout=timeout_s * 1000)
+    handle = await page.wait_for_function(READY_JS, arg=expected, polling=POLLING, timeout=timeout_s * 1000)
     value = await handle.json_value()
     if value == "exception":
         raise RuntimeError("the page shows an exception")
@@ -254,6 +300,8 @@ class Session:
         got = await ready(self.page, expected, self.timeout_s)
         self.latency[step] = time.perf_counter() - t
         self.server_cpu[step] = (_cpu_s(self.server_pid) or 0.0) - cpu
+        if LEAN:  # focus off the field, as a participant who reads the result: a blinking caret repaints the page
+            await self.page.evaluate("document.activeElement && document.activeElement.blur()")
         return got
 
     async def load(self) -> None:
@@ -267,7 +315,10 @@ class Session:
 
     async def switch(self) -> None:
         await self.page.get_by_label("Tokenizers", exact=False).first.click()
-        await self.page.keyboard.type(ADDED)
+        if LEAN:  # the name arrives as one input event (as pasted), not 11 key presses each re-filtering the menu
+            await self.page.keyboard.insert_text(ADDED)
+        else:
+            await self.page.keyboard.type(ADDED)
 
         async def pick() -> None:
             await self.page.keyboard.press("Enter")
@@ -281,17 +332,26 @@ class Session:
         await self._timed("link", lambda: self.page.goto(f"{self.url}/?{query}", wait_until="commit"),
                           self.texts.expected(LINK_TOKENIZERS, text))
 
-    async def run(self, barrier: asyncio.Barrier | None = None) -> dict[str, Any]:
-        """All steps; a failed step is recorded (never raised) and the session still meets every barrier."""
-        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 900})
+    async def run(self, barrier: asyncio.Barrier | None = None, *, arrive_s: float = 0.0,
+                  think_s: list[float] | None = None) -> dict[str, Any]:
+        """All steps; a failed step is recorded (never raised) and the session still meets every barrier.
+
+        Paced (no barrier): the participant arrives ``arrive_s`` seconds after the level starts and waits
+        ``think_s[k]`` seconds after step k before the next one (reading the page; not part of any latency).
+        """
+        await asyncio.sleep(arrive_s)
+        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 900},
+                                             reduced_motion="reduce" if REDUCED_MOTION else "no-preference")
         ctx.set_default_timeout(self.timeout_s * 1000)
         page_errors: list[str] = []
         try:
             self.page = await ctx.new_page()
             self.page.on("pageerror", lambda e: page_errors.append(str(e)))
-            for step in STEPS:
+            for k, step in enumerate(STEPS):
                 if barrier is not None:
                     await barrier.wait()
+                elif k and think_s and self.error is None:
+                    await asyncio.sleep(think_s[k - 1])
                 if self.error is None:
                     try:
                         await getattr(self, step)()
@@ -303,6 +363,22 @@ class Session:
         finally:
             await ctx.close()
         return {"latency": self.latency, "server_cpu": self.server_cpu, "error": self.error}
+
+
+def pace(args: argparse.Namespace, n: int, r: int, k: int) -> dict[str, Any]:
+    """Participant k's arrival (uniform over the window; at N = 1 it arrives at once) and think times, seeded."""
+    rng = random.Random(f"{args.seed}/{n}/{r}/{k}")
+    lo, hi = args.think
+    return {"arrive_s": rng.uniform(0, args.window) if n > 1 else 0.0,
+            "think_s": [rng.uniform(lo, hi) for _ in STEPS[1:]]}
+
+
+def scenario_line(args: argparse.Namespace) -> str:
+    line = f"scenario {args.scenario}"
+    if args.scenario == "paced":
+        line += (f": arrivals uniform over {args.window:g} s, think {args.think[0]:g}-{args.think[1]:g} s between steps, "
+                 f"seed {args.seed}")
+    return line + f"; readiness polled every {POLLING} ms" + ("; pages prefer reduced motion" if REDUCED_MOTION else "")
 
 
 def p95(xs: list[float]) -> float:
@@ -332,7 +408,7 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
         deadline = time.monotonic() + args.deadline
         mib = 2**20
         report: dict[str, Any] = {"machine": machine(), "db": str(args.db), "server_env": args.env,
-                                  "together": args.together, "levels": [], "rss_mib": {"before": rss_tree(proc.pid) / mib}}
+                                  "scenario": scenario_line(args), "levels": [], "rss_mib": {"before": rss_tree(proc.pid) / mib}}
         try:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -343,7 +419,8 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                 report["warmup_s"] = warm["latency"]
                 report["rss_mib"]["after_warmup"] = rss_tree(proc.pid) / mib
                 for n in args.levels:
-                    rounds = math.ceil(MIN_SAMPLES / n)
+                    paced = args.scenario == "paced"
+                    rounds = math.ceil((MIN_PACED_SESSIONS if paced else MIN_SAMPLES) / n)
                     results: list[dict[str, Any]] = []
                     t0 = time.perf_counter()
                     with Probe(proc.pid) as probe:
@@ -351,16 +428,19 @@ async def run(args: argparse.Namespace, texts: Texts) -> dict[str, Any]:
                             left = deadline - time.monotonic()
                             if left <= 0:
                                 raise SystemExit(f"--deadline {args.deadline:.0f} s reached at N = {n}")
-                            barrier = asyncio.Barrier(n) if args.together else None
+                            barrier = asyncio.Barrier(n) if args.scenario == "burst" else None
                             sessions = [Session(browser, url, 1 + r * n + k, texts, args.step_timeout, proc.pid)
                                         for k in range(n)]
-                            results += await asyncio.wait_for(asyncio.gather(*(sess.run(barrier) for sess in sessions)),
-                                                              timeout=left)
+                            plans = [pace(args, n, r, k) for k in range(n)] if paced else [{}] * n
+                            results += await asyncio.wait_for(
+                                asyncio.gather(*(sess.run(barrier, **plan) for sess, plan in zip(sessions, plans))),
+                                timeout=left)
                     wall = time.perf_counter() - t0
                     await asyncio.sleep(args.settle)
                     row = summarize(results)
                     row.update(n=n, rounds=rounds, wall_s=wall, server_cpu_s=probe.cpu_s("server"),
-                               client_cpu_s=probe.cpu_s("client"), rss_peak_mib=probe.peak / mib,
+                               client_cpu_s=probe.cpu_s("client"), cpu_by_group_s=probe.cpu_by_group(),
+                               rss_peak_mib=probe.peak / mib,
                                rss_after_mib=rss_tree(proc.pid) / mib, loadavg=loadavg())
                     report["levels"].append(row)
                     print_level(row, file=sys.stderr)
@@ -379,22 +459,39 @@ def print_level(row: dict[str, Any], file: Any = sys.stdout) -> None:
           f"RSS after {row['rss_after_mib']:.0f} MiB (peak {row['rss_peak_mib']:.0f})  wall {row['wall_s']:.1f} s, "
           f"CPU s server {row['server_cpu_s']:.1f} client {row['client_cpu_s']:.1f}  load {row['loadavg']}",
           file=file, flush=True)
+    steps_done = row["all"]["n"] or 1
+    print("       CPU s per step by process: " + ", ".join(f"{g} {v / steps_done:.3f}"
+                                                     for g, v in row["cpu_by_group_s"].items()), file=file, flush=True)
 
 
 def main() -> int:
+    global POLLING, REDUCED_MOTION
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--levels", default="1,10,30", help="comma-separated session counts (each at most 50)")
     ap.add_argument("--db", type=Path, default=None, help="statistics database (default: $ATLAS_DB, else the cache's)")
     ap.add_argument("--step-timeout", type=float, default=120.0, help="seconds one step may take (default 120)")
     ap.add_argument("--deadline", type=float, default=900.0, help="seconds for the whole run (default 900)")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds before reading memory after a level")
-    ap.add_argument("--free", dest="together", action="store_false",
-                    help="let sessions run through their steps independently (default: every step starts together)")
+    ap.add_argument("--scenario", choices=("burst", "paced", "free"), default="burst",
+                    help="burst: all N take every step together; paced: a workshop room (arrivals spread over --window, "
+                         "--think seconds between steps); free: all arrive at once, then no barrier, no pause")
+    ap.add_argument("--window", type=float, default=30.0, help="paced: arrivals uniform over this many seconds (30)")
+    ap.add_argument("--think", default="5,15", help="paced: think time between steps, uniform in LO,HI seconds (5,15)")
+    ap.add_argument("--seed", type=int, default=6, help="paced: seed of the arrivals and think times (6)")
+    ap.add_argument("--poll-ms", type=int, default=POLLING,
+                    help=f"ms between readiness checks in each page, the latencies' resolution ({POLLING})")
+    ap.add_argument("--reduced-motion", action="store_true",
+                    help="every page prefers reduced motion (an accessibility setting; Streamlit drops its animations)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the full report here")
     args = ap.parse_args()
     args.levels = [int(x) for x in args.levels.split(",")]
+    args.think = tuple(float(x) for x in args.think.split(","))
+    if len(args.think) != 2 or not 0 <= args.think[0] <= args.think[1]:
+        ap.error("--think takes LO,HI seconds with 0 <= LO <= HI")
+    POLLING = args.poll_ms
+    REDUCED_MOTION = args.reduced_motion
     if not all(1 <= n <= MAX_SESSIONS for n in args.levels):
         ap.error(f"each level must be between 1 and {MAX_SESSIONS}")
     args.db = args.db or default_db_path()
@@ -407,6 +504,7 @@ def main() -> int:
     rss = report["rss_mib"]
     print(f"\n{report['machine']['cpus']} CPU(s) {report['machine']['cpu']}; database {report['db']}; "
           f"server environment {' '.join(args.env) or '(defaults)'}")
+    print(report["scenario"])
     print(f"server RSS: before {rss['before']:.0f} MiB, after warm-up {rss['after_warmup']:.0f} MiB; "
           f"warm-up session (s): {', '.join(f'{k} {v:.2f}' for k, v in report['warmup_s'].items())}")
     for row in report["levels"]:
