@@ -39,9 +39,6 @@ from ..corpus import ParallelCorpus
 from ..corpus.monolingual import MonoCorpus
 from . import mono
 from .local_pool import PairPool
-
-if TYPE_CHECKING:
-    from ..glitch.frequency import LangIdCounts
 from .schema import (
     COUNTING_POLICY,
     DEFAULT_REFERENCE,
@@ -52,6 +49,9 @@ from .schema import (
     refresh_lang_stats,
 )
 from .sharded import count_sharded
+
+if TYPE_CHECKING:
+    from ..glitch.frequency import LangIdCounts
 
 Normalization = Literal["none", "NFC", "NFKC"]
 Engine = Literal["local", "ray"]

@@ -50,9 +50,9 @@ def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
     return _INPUTS[path]
 
 
-def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str, scan: bool) -> tuple:
-    """Counts of one pair, with its (token id, language) counts; ``scan``: also the tokenizer's vocabulary checks
-    (done once per tokenizer, in the worker that already holds it loaded)."""
+def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str, scan: bool | None) -> tuple:
+    """Counts of one pair, with its (token id, language) counts unless ``scan`` is None; ``scan`` True: also the
+    tokenizer's vocabulary checks (done once per tokenizer, in the worker that already holds it loaded)."""
     from ..glitch.checks import scan_vocabulary
     from ..tokenizers import get_tokenizer
     from .build import count_units
