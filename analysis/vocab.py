@@ -49,32 +49,13 @@ class VocabularyError(AnalysisError):
 
 
 def _id_tables(tok: Tokenizer) -> tuple[Sequence[bytes], np.ndarray]:
-    """Bytes per id and kind class per id (0 normal, 1 special, 2 unknown, 3 byte fallback), from the backend's
-    own tables (built once per tokenizer and shared with its encoder)."""
-    from .tokenizers.baselines import CodepointTokenizer, Utf8BytesTokenizer, WhitespaceWordTokenizer
-    from .tokenizers.hf_backend import HFTokenizersTokenizer
-    from .tokenizers.sentencepiece_backend import MistralTokenizer
-
-    if isinstance(tok, WhitespaceWordTokenizer):
+    """Bytes per id and kind class per id (0 normal, 1 special, 2 unknown, 3 byte fallback), from the tokenizer's own
+    tables (built once per tokenizer and shared with its encoder)."""
+    tables = tok.token_tables()
+    if tables is None:
         raise VocabularyError(
             f"{tok.id!r} has no fixed vocabulary: its ids are CRC-32 hashes of whatever words it meets. "
             "Compare tokenizers with a vocabulary (every other catalogue entry).")
-    if isinstance(tok, Utf8BytesTokenizer):  # ids 0-2 pad/eos/unk, then byte b at id b + 3
-        classes = np.zeros(256 + tok.OFFSET, dtype=np.uint8)
-        classes[:tok.OFFSET] = 1
-        return [b""] * tok.OFFSET + [bytes([b]) for b in range(256)], classes
-    if isinstance(tok, CodepointTokenizer):  # every scalar value; surrogates have no UTF-8 form, so no token
-        table = [chr(c).encode("utf-8", "surrogatepass") for c in range(0x110000)]
-        table[0xD800:0xE000] = [b""] * 0x800
-        return table, np.zeros(0x110000, dtype=np.uint8)
-    if isinstance(tok, HFTokenizersTokenizer):
-        return tok._bytes_table, tok._classes
-    if isinstance(tok, MistralTokenizer) and tok.is_tekken:
-        t = tok._tekken_tables
-        return t.token_bytes, t.classes
-    tables = getattr(tok, "_tables", None)  # tiktoken, SentencePiece, Mistral SentencePiece
-    if tables is None:
-        raise VocabularyError(f"No vocabulary table for {tok.id!r} (backend {tok.backend!r}).")
     return tables.token_bytes, tables.classes
 
 

@@ -52,3 +52,19 @@ def test_continued_words_by_hand() -> None:
     assert stats.ids.tolist() == [ord(c) for c in "ab cx"]
     assert get_tokenizer("utf8-bytes").unit_stats(["é a", "ab"], [[(0, 1), (2, 3)], [(0, 2)]]) == UnitStats(
         [4, 2], [0, 0], [0, 0], [1, 1])
+
+
+@pytest.mark.parametrize("tid", load_catalogue().ids)
+def test_token_tables_are_what_encode_reports(tid: str) -> None:
+    """The public per-id tables agree with encode's bytes and kinds; the words baseline has none (hashed ids)."""
+    tok = get_tokenizer(tid)
+    tables = tok.token_tables()
+    if tid == "words":
+        assert tables is None
+        return
+    assert len(tables.token_bytes) == len(tables.lengths) == len(tables.classes) >= tok.vocab_size
+    enc = tok.encode("Hello ሰላም 👋 <|endoftext|>")
+    assert [tables.token_bytes[i] for i in enc.ids] == enc.token_bytes
+    assert all(tables.lengths[i] == len(b) for i, b in zip(enc.ids, enc.token_bytes, strict=True))
+    added = tok.encode("Hello", add_special_tokens=True)  # BOS/EOS where the tokenizer adds them
+    assert [tables.classes[i] == 1 for i in added.ids] == [k.value == "special" for k in added.kinds]

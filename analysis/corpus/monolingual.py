@@ -471,17 +471,17 @@ def batch_totals(tok) -> Callable[[list[str]], tuple[int, int, int]]:
     ids_of: Callable[[list[str]], list[list[int]]] | None = None
     if tok.backend == "tiktoken":
         encode = tok.encoding.encode_ordinary
-        ids_of, classes = (lambda texts: [encode(t) for t in texts]), tok._tables.classes
+        ids_of, classes = (lambda texts: [encode(t) for t in texts]), tok.token_tables().classes
     elif tok.backend == "hf":
         hf = tok.hf
         ids_of = lambda texts: [e.ids for e in hf.encode_batch_fast(texts, add_special_tokens=False)]  # noqa: E731
-        classes = tok._classes
+        classes = tok._classes  # the classes alone: token_tables() would also build the bytes of every id
     elif tok.backend == "sentencepiece":
         ids_of, classes = tok.sp.encode, tok._classes
     elif tok.backend == "mistral":
         raw = tok.raw
         ids_of = lambda texts: [raw.encode(t, bos=False, eos=False) for t in texts]  # noqa: E731
-        classes = tok._tekken_tables.classes if tok.is_tekken else tok._classes
+        classes = tok.token_tables().classes
     if ids_of is None:
         def via_unit_stats(texts: list[str]) -> tuple[int, int, int]:
             s = tok.unit_stats(texts, [None] * len(texts))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scripts import script_share
-from ..tokenizers.base import Tokenizer, TokenTables, id_classes
+from ..tokenizers.base import Tokenizer, TokenTables
 from .categories import Category, GlitchError, names
 
 #: Bumped whenever a check changes meaning; stored with every scan so old scans are redone.
@@ -77,26 +77,16 @@ class VocabularyScan:
 
 def token_tables(tok: Tokenizer) -> TokenTables:
     """The tokenizer's per-id bytes and kind classes, as its backend builds them for encoding."""
-    from ..tokenizers.baselines import Utf8BytesTokenizer
-    from ..tokenizers.hf_backend import HFTokenizersTokenizer
-    from ..tokenizers.sentencepiece_backend import MistralTokenizer
-    from ..tokenizers.tiktoken_backend import TiktokenTokenizer
+    from ..tokenizers.baselines import CodepointTokenizer
 
-    if isinstance(tok, HFTokenizersTokenizer):
-        return TokenTables.from_bytes(tok._bytes_table, tok._classes)
-    if isinstance(tok, MistralTokenizer) and tok.is_tekken:
-        return tok._tekken_tables
-    if isinstance(tok, TiktokenTokenizer) or hasattr(tok, "sp"):
-        return tok._tables
-    if isinstance(tok, Utf8BytesTokenizer):  # ByT5 ids: 0 pad, 1 eos, 2 unk, then byte + 3
-        off = tok.OFFSET
-        table = [tok.piece(i).encode() for i in range(off)] + [bytes([b]) for b in range(256)]
-        return TokenTables.from_bytes(table, id_classes(len(table), special=[0, 1], unk=2))
-    raise GlitchError(
-        f"{tok.id!r} has no finite vocabulary of token ids to check (the code-point and word baselines give every "
-        "character or word its own id). Scan a model tokenizer instead: `python -m analysis tokenizers` lists them.",
-        title="Nothing to scan",
-    )
+    tables = None if isinstance(tok, CodepointTokenizer) else tok.token_tables()
+    if tables is None:
+        raise GlitchError(
+            f"{tok.id!r} has no finite vocabulary of token ids to check (the code-point and word baselines give every "
+            "character or word its own id). Scan a model tokenizer instead: `python -m analysis tokenizers` lists them.",
+            title="Nothing to scan",
+        )
+    return tables
 
 
 def encode_plain(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:

@@ -324,6 +324,12 @@ class Tokenizer(abc.ABC):
     def piece(self, token_id: int) -> str:
         """The vocabulary entry for ``token_id`` as the tokenizer stores it."""
 
+    def token_tables(self) -> TokenTables | None:
+        """Per id: the bytes it stands for when decoded, their length, and its kind class (0 normal, 1 special,
+        2 unknown, 3 byte fallback) — built once per tokenizer and shared with its encoder. None for a tokenizer
+        with no fixed vocabulary (the whitespace-words baseline, whose ids are hashes)."""
+        return None
+
     def roundtrip(self, text: str) -> bool:
         """Whether ``decode(encode(text))`` gives back ``text`` exactly."""
         return self.decode(self.encode(text).ids) == text

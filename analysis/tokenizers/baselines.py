@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 
-from .base import Encoding, Tokenizer, TokenKind, check_text, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, TokenKind, TokenTables, check_text, id_classes, spans_from_byte_offsets
 from .unit_stats import UnitStats, WordSpanList, char_bases, stats_from_flat
 
 _WORD = re.compile(r"\S+")
@@ -68,6 +69,15 @@ class Utf8BytesTokenizer(Tokenizer):
             return ("<pad>", "</s>", "<unk>")[token_id]
         return f"<0x{token_id - self.OFFSET:02X}>"
 
+    @cached_property
+    def _tables(self) -> TokenTables:
+        # ByT5 ids: 0 pad, 1 eos (special), 2 unk, then byte b at id b + 3.
+        table = [self.piece(i).encode() for i in range(self.OFFSET)] + [bytes([b]) for b in range(256)]
+        return TokenTables.from_bytes(table, id_classes(len(table), special=[0, 1], unk=2))
+
+    def token_tables(self) -> TokenTables:
+        return self._tables
+
 
 class CodepointTokenizer(Tokenizer):
     """One token per Unicode code point; the id is the code point."""
@@ -100,6 +110,16 @@ class CodepointTokenizer(Tokenizer):
 
     def piece(self, token_id: int) -> str:
         return chr(token_id)
+
+    @cached_property
+    def _tables(self) -> TokenTables:
+        # Every Unicode scalar value; surrogates have no UTF-8 form, so their ids stand for no bytes.
+        table = [chr(c).encode("utf-8", "surrogatepass") for c in range(0x110000)]
+        table[0xD800:0xE000] = [b""] * 0x800
+        return TokenTables.from_bytes(table, np.zeros(0x110000, dtype=np.uint8))
+
+    def token_tables(self) -> TokenTables:
+        return self._tables
 
 
 class WhitespaceWordTokenizer(Tokenizer):

@@ -12,7 +12,7 @@ import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, check_text, id_classes, kinds_of, overlap_flags
+from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes, kinds_of, overlap_flags
 from .unit_stats import UnitStats
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -179,6 +179,13 @@ class HFTokenizersTokenizer(Tokenizer):
                     p = p.replace("\u2581", " ")
                 table.append(p.encode())
         return table
+
+    @cached_property
+    def _tables(self) -> TokenTables:
+        return TokenTables.from_bytes(self._bytes_table, self._classes)
+
+    def token_tables(self) -> TokenTables:
+        return self._tables
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         tok = self._allow_special_tok if allow_special else self.hf

@@ -72,6 +72,9 @@ class _SentencePieceSpans:
     def _tables(self) -> TokenTables:
         return TokenTables.from_bytes(self._bytes_table, self._classes)
 
+    def token_tables(self) -> TokenTables:
+        return self._tables
+
     def _sp_unit_stats(self, tokenizer: Tokenizer, texts: Sequence[str], word_spans: Sequence,
                        ids: list[list[int]]) -> UnitStats:
         """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
@@ -203,6 +206,9 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
             return self._spans_encoding(self, text, utf8, bos=bos, eos=None, ids=ids)
         enc = self._tekken_tables.encoding(self, text, utf8, ids)
         return enc.with_added(None if bos is None else (bos, raw.id_to_piece(bos).encode()), None)
+
+    def token_tables(self) -> TokenTables:
+        return self._tekken_tables if self.is_tekken else self._tables
 
     @cached_property
     def _tekken_tables(self) -> TokenTables:

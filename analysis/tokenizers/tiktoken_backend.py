@@ -153,3 +153,6 @@ class TiktokenTokenizer(Tokenizer):
 
     def piece(self, token_id: int) -> str:
         return self.encoding.decode_single_token_bytes(token_id).decode("utf-8", "backslashreplace")
+
+    def token_tables(self) -> TokenTables:
+        return self._tables
