@@ -34,7 +34,7 @@ from .checks import CHECKS_VERSION
 
 if TYPE_CHECKING:
     from .checks import VocabularyScan
-    from .frequency import LangIdCounts
+    from .frequency import Frequency, LangIdCounts
 
 Progress = Callable[[str], None]
 
@@ -118,8 +118,8 @@ def scan_with_frequency(tokenizer_id: str, texts: Sequence[str], lang_of_text: S
     return {"scan": scan, "freq": freq, "seconds": time.perf_counter() - t0}
 
 
-def _frames(tokenizer_id: str, result: dict[str, object], lang_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    scan, freq = result["scan"], result["freq"]
+def _frames(tokenizer_id: str, scan: VocabularyScan, freq: Frequency, lang_names: list[str]
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     flags = scan.flags.astype(np.uint16)
     flags[freq.total == 0] |= np.uint16(Category.NEVER_SEEN)
     flags[(freq.total > 0) & (freq.total <= RARE_MAX_COUNT)] |= np.uint16(Category.RARE)
@@ -233,7 +233,7 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
     checks, seconds = scan
     freq = merge_lang_counts([counted[c] for c in in_store], lang_names, n_ids=len(checks))
-    tokens, frequency = _frames(tokenizer_id, {"scan": checks, "freq": freq}, lang_names)
+    tokens, frequency = _frames(tokenizer_id, checks, freq, lang_names)
     _replace_scan(con, tokenizer_id, load_catalogue().describe(tokenizer_id).sha256 or "built in", _corpora_key(con),
                   tokens, frequency, int(freq.total.sum()), seconds, None)
     return True
@@ -259,7 +259,7 @@ def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], corpora: str,
         for done, future in enumerate(as_completed(futures), 1):
             tid = futures[future]
             result = future.result()
-            tokens, frequency = _frames(tid, result, lang_names)
+            tokens, frequency = _frames(tid, result["scan"], result["freq"], lang_names)
             _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, tokens, frequency,
                           int(result["freq"].total.sum()), float(result["seconds"]), None)
             say(f"[{done}/{len(todo)}] token checks {tid}: {len(tokens):,} ids in {result['seconds']:.1f} s")

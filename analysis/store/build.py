@@ -51,6 +51,7 @@ from .schema import (
 from .sharded import count_sharded
 
 if TYPE_CHECKING:
+    from ..glitch.checks import VocabularyScan
     from ..glitch.frequency import LangIdCounts
 
 Normalization = Literal["none", "NFC", "NFKC"]
@@ -380,7 +381,7 @@ def build(
             con, [c for c in corpora if c not in missing], tokenizer_ids, report)
         known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
         counted: dict[str, dict[str, LangIdCounts]] = {}  # the workers' id counts and checks, for the token checks
-        scans: dict = {}
+        scans: dict[str, tuple[VocabularyScan, float]] = {}
         with contextlib.ExitStack() as stack:
             pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX,
                                                  checks=token_checks))

@@ -17,15 +17,20 @@ import multiprocessing
 import os
 import pickle
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ..catalogue import load_catalogue
 from .schema import StoreError
+
+if TYPE_CHECKING:
+    from ..glitch.checks import VocabularyScan
+    from ..glitch.frequency import LangIdCounts
 
 #: How long a worker waits for the corpus texts before giving up (the import of a large corpus can take a while).
 WAIT_SECONDS = 6 * 3600
@@ -82,8 +87,8 @@ class PairPool:
         self.published = False
         #: What the glitch-token checks reuse (see :func:`analysis.glitch.store.refresh_token_checks`): per tokenizer,
         #: the (token id, language) counts of each corpus counted here, and the vocabulary checks with their seconds.
-        self.lang_counts: dict[str, dict[str, object]] = {}
-        self.scans: dict[str, tuple[object, float]] = {}
+        self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
+        self.scans: dict[str, tuple[VocabularyScan, float]] = {}
         ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         self.futures: dict[Future, tuple[str, str]] = {}
@@ -129,7 +134,7 @@ class PairPool:
                             [lang for lang, _, _, _ in rows])
         self.publish(inputs)
         say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {self.workers} worker(s)")
-        left = {tid: sum(1 for _, t in self.todo if t == tid) for _, tid in self.todo}
+        left = Counter(tid for _, tid in self.todo)  # pairs still to come, per tokenizer
         for done, future in enumerate(as_completed(self.futures), 1):
             name, tid = self.futures[future]
             n_tokens, n_unk, n_byte, n_cont, seconds, counted, checks = future.result()
