@@ -5,21 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis import get_tokenizer, load_catalogue
 from analysis.store import read
 from analysis.store.schema import open_readonly
-
-APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
+from tests.app_harness import APP, clear_app_caches
 
 
 @pytest.fixture(autouse=True)
 def _store(app_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ATLAS_DB", str(app_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_app_caches()
     yield
 
 

@@ -6,28 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.assets import asset_path
 from analysis.catalogue import load_catalogue
-from analysis.corpus.imports import read_corpus
 from analysis.glitch.probe import run_indicators, store_indicators
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from tests.app_harness import APP, clear_app_caches
+from tests.tiny_store import import_lines
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
 TEXTS = {"eng": ["all free", "be free"], "deu": ["alle frei", "frei"]}
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("glitch_app")
-    folder = root / "tiny"
-    folder.mkdir()
-    for lang, lines in TEXTS.items():
-        (folder / f"{lang}.txt").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
-    path = root / "atlas.duckdb"
-    import_into_store(path, read_corpus("lines", folder, name="tiny"))
+    path = import_lines(tmp_path_factory.mktemp("glitch_app"), TEXTS)
     build(path, corpora=["tiny"], tokenizers=["utf8-bytes", "bert-uncased", "words"], workers=1)
     minilm = asset_path(load_catalogue().files["minilm/model.safetensors"]).parent
     store_indicators(path, run_indicators(str(minilm)))
@@ -36,8 +29,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_app_caches()
     yield
 
 

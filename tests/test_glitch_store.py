@@ -29,11 +29,11 @@ from types import SimpleNamespace
 import pytest
 
 from analysis.config import ROOT
-from analysis.corpus.imports import read_corpus
 from analysis.glitch import GlitchError, category_counts, flags_for, token_table
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
 from analysis.store.schema import open_readonly
 from analysis.tokenizers import get_tokenizer
+from tests.tiny_store import import_lines
 
 TEXTS = {"eng": ["all free", "be free"], "deu": ["alle frei", "frei"]}
 TOKENIZERS = ["utf8-bytes", "bert-uncased", "words", "codepoints"]
@@ -42,15 +42,10 @@ TOKENIZERS = ["utf8-bytes", "bert-uncased", "words", "codepoints"]
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("glitch_store")
-    folder = root / "tiny"
-    folder.mkdir()
-    for lang, lines in TEXTS.items():
-        (folder / f"{lang}.txt").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
-    db = root / "atlas.duckdb"
-    import_into_store(db, read_corpus("lines", folder, name="tiny"))
+    db = import_lines(root, TEXTS)
     messages: list[str] = []
     report = build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1, progress=messages.append)
-    return SimpleNamespace(db=db, report=report, root=root, messages=messages)
+    return SimpleNamespace(db=db, report=report, messages=messages)
 
 
 @pytest.fixture
@@ -253,8 +248,7 @@ def test_build_of_a_current_database_adds_missing_checks(store: SimpleNamespace,
 
 
 def test_build_without_token_checks_then_with(store: SimpleNamespace, tmp_path: Path) -> None:
-    db = tmp_path / "plain.duckdb"
-    import_into_store(db, read_corpus("lines", store.root / "tiny", name="tiny"))
+    db = import_lines(tmp_path, TEXTS, tmp_path / "plain.duckdb")
     messages: list[str] = []
     build(db, corpora=["tiny"], tokenizers=["utf8-bytes"], workers=1, token_checks=False, progress=messages.append)
     assert not any("token checks" in m for m in messages)

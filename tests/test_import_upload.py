@@ -8,15 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.corpus.uploads import MAX_FILES, check_name, corpus_from_upload
 from analysis.errors import CorpusFormatError
 from analysis.store import read
 from analysis.store.schema import open_readonly
-
-APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
+from tests.app_harness import APP, clear_app_caches
 
 
 def zipped(files: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
@@ -85,8 +83,7 @@ def test_corpus_names(name: str, ok: bool) -> None:
 def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     db = tmp_path / "atlas.duckdb"
     monkeypatch.setenv("ATLAS_DB", str(db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_app_caches()
     return db
 
 

@@ -7,21 +7,18 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis import get_tokenizer
 from analysis.lab.compare import compare_specs
 from analysis.lab.data import load_lab_data
 from app.state import LAB_TOKENIZERS
-
-APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
+from tests.app_harness import APP, clear_app_caches
 
 
 @pytest.fixture(autouse=True)
 def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_app_caches()
     yield
 
 

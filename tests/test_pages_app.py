@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.methods import metric_sections, papers
 from analysis.sql_console import EXAMPLES
+from tests.app_harness import APP, clear_app_caches
 from tests.tiny_store import build_tiny_store
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
 SMALL = ["r50k_base", "p50k_base", "utf8-bytes"]
 
 
@@ -31,8 +30,7 @@ def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _clear_caches_and_use_tiny_db(tiny_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ATLAS_DB", str(tiny_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_app_caches()
     yield
 
 

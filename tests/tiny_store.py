@@ -1,4 +1,5 @@
-"""A tiny statistics store for the SQL console, Methods and page tests, counted by hand.
+"""A tiny statistics store for the SQL console, Methods and page tests, counted by hand; and the writer of such
+line-aligned corpora, which the glitch tests use with texts of their own.
 
 Two languages, two units (a folder of line-aligned files, kind "lines"):
 
@@ -22,13 +23,20 @@ TEXTS = {"eng": ["Hello world.", "Be kind."], "ell": ["Γειά σου.", "Κα�
 TOKENIZERS = ["utf8-bytes", "codepoints", "bert-uncased"]
 
 
-def build_tiny_store(root: Path) -> Path:
-    """Write the corpus under ``root``, import it as ``tiny`` and count it; returns the database path."""
+def import_lines(root: Path, texts: dict[str, list[str]], db: Path | None = None) -> Path:
+    """Write ``texts`` (language -> one line per unit) as a folder ``root/tiny`` of line-aligned files and import it
+    as corpus ``tiny`` into ``db`` (default ``root/atlas.duckdb``); returns the database path."""
     folder = root / "tiny"
     folder.mkdir(parents=True, exist_ok=True)
-    for lang, lines in TEXTS.items():
+    for lang, lines in texts.items():
         (folder / f"{lang}.txt").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    db = root / "atlas.duckdb"
+    db = db or root / "atlas.duckdb"
     import_into_store(db, read_corpus("lines", folder, name="tiny"))
+    return db
+
+
+def build_tiny_store(root: Path) -> Path:
+    """Write the corpus under ``root``, import it as ``tiny`` and count it; returns the database path."""
+    db = import_lines(root, TEXTS)
     build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1)
     return db
