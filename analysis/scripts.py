@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
 
 import icu
+import numpy as np
 
 #: Script codes that do not identify a writing system: Common, Inherited, Unknown.
 NEUTRAL_SCRIPTS: Final = frozenset({"Zyyy", "Zinh", "Zzzz"})
@@ -101,3 +103,64 @@ def script_share(s: bytes) -> str:
     if len(scripts) > 1:
         return MIXED
     return scripts.pop()
+
+
+def script_classes(token_bytes: Sequence[bytes], texts: Sequence[str | None] | None = None) -> np.ndarray:
+    """The script class of every token at once; equal to ``[script_share(b) for b in token_bytes]``.
+
+    ``texts``, if given, is each token's bytes already decoded as UTF-8 (None where they are not valid UTF-8 on their
+    own), so that a caller that has decoded them does not pay for it twice.
+
+    Characters are classified once per distinct code point (a lookup table over all code points), then each
+    token's voting scripts are reduced with ``np.minimum.reduceat``/``np.maximum.reduceat`` (one script: that script;
+    several: "mixed"; none: "bytes/other"); bytes that are not UTF-8 on their own are "partial UTF-8".
+
+    >>> script_classes([" the".encode(), "日本の".encode(), b"\\xe4\\xb8", b" 12", "ство".encode()]).tolist()
+    ['Latn', 'mixed', 'partial UTF-8', 'bytes/other', 'Cyrl']
+    """
+    n = len(token_bytes)
+    out = np.full(n, PARTIAL_UTF8, dtype=object)
+    if texts is None:
+        texts = decode_each(token_bytes)
+    ok = [i for i, t in enumerate(texts) if t is not None]
+    valid = [texts[i] for i in ok]
+    if not valid:
+        return out
+    lengths = np.fromiter(map(len, valid), dtype=np.int64, count=len(valid))
+    cps = np.frombuffer("".join(valid).encode("utf-32-le"), dtype=np.uint32)
+    present = np.zeros(0x110000, dtype=bool)  # distinct code points by presence, not by sorting millions
+    present[cps] = True
+    distinct = np.flatnonzero(present)
+    votes = [_voting_script(chr(c)) for c in distinct.tolist()]
+    names = sorted({v for v in votes if v is not None})
+    code_of = {name: k for k, name in enumerate(names)}
+    lut = np.full(0x110000, -1, dtype=np.int16)  # fewer than 200 scripts; a small table gathers faster
+    lut[distinct] = [code_of[v] if v is not None else -1 for v in votes]
+    codes = lut[cps]
+    labels = np.array([*names, BYTES_OTHER, MIXED], dtype=object)
+    nonempty = lengths > 0  # the empty string (no characters) has no letter: bytes/other
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
+    lo = np.full(len(valid), -1, dtype=np.int16)
+    hi = np.full(len(valid), -1, dtype=np.int16)
+    if len(starts):
+        lo[nonempty] = np.minimum.reduceat(np.where(codes >= 0, codes, np.int16(len(names))), starts)
+        hi[nonempty] = np.maximum.reduceat(codes, starts)
+    cls = np.where(hi < 0, len(names), np.where(lo != hi, len(names) + 1, hi))
+    out[np.asarray(ok, dtype=np.int64)] = labels[cls]
+    return out
+
+
+def decode_each(token_bytes: Sequence[bytes]) -> list[str | None]:
+    """Each entry decoded as UTF-8, or None where it is not valid UTF-8 on its own.
+
+    >>> decode_each([b"ab", b"\\xe4\\xb8", "é".encode()])
+    ['ab', None, 'é']
+    """
+    out: list[str | None] = []
+    append = out.append
+    for b in token_bytes:
+        try:
+            append(b.decode("utf-8"))
+        except UnicodeDecodeError:
+            append(None)
+    return out

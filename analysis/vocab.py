@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .scripts import BYTES_OTHER, MIXED, NEUTRAL_SCRIPTS, PARTIAL_UTF8, char_script
+from .scripts import BYTES_OTHER, MIXED, PARTIAL_UTF8, script_classes
 from .tokenizers import Tokenizer, get_tokenizer
 
 #: Most tokenizers one comparison takes (membership is a 64-bit mask per byte string).
@@ -57,62 +57,6 @@ def _id_tables(tok: Tokenizer) -> tuple[Sequence[bytes], np.ndarray]:
             f"{tok.id!r} has no fixed vocabulary: its ids are CRC-32 hashes of whatever words it meets. "
             "Compare tokenizers with a vocabulary (every other catalogue entry).")
     return tables.token_bytes, tables.classes
-
-
-def _voting_script(ch: str) -> str | None:
-    """The script a character votes for (as :func:`analysis.scripts.script_share` counts): letters and marks
-    of a non-neutral script."""
-    if unicodedata.category(ch)[0] not in "LM":
-        return None
-    script = char_script(ch)
-    return None if script in NEUTRAL_SCRIPTS else script
-
-
-def script_classes(token_bytes: Sequence[bytes]) -> np.ndarray:
-    """The script class of every token at once; equal to ``[script_share(b) for b in token_bytes]``.
-
-    Characters are classified once per distinct code point (a lookup table over all code points), then each
-    token's voting scripts are reduced
-    with ``np.minimum.reduceat``/``np.maximum.reduceat`` (one script: that script; several: "mixed"; none:
-    "bytes/other"); bytes that are not UTF-8 on their own are "partial UTF-8".
-
-    >>> script_classes([" the".encode(), "日本の".encode(), b"\\xe4\\xb8", b" 12", "ство".encode()]).tolist()
-    ['Latn', 'mixed', 'partial UTF-8', 'bytes/other', 'Cyrl']
-    """
-    n = len(token_bytes)
-    out = np.full(n, PARTIAL_UTF8, dtype=object)
-    texts: list[str] = []
-    ok: list[int] = []
-    for i, b in enumerate(token_bytes):
-        try:
-            texts.append(b.decode("utf-8"))
-        except UnicodeDecodeError:
-            continue
-        ok.append(i)
-    if not texts:
-        return out
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    present = np.zeros(0x110000, dtype=bool)  # distinct code points by presence, not by sorting millions
-    present[cps] = True
-    distinct = np.flatnonzero(present)
-    votes = [_voting_script(chr(c)) for c in distinct.tolist()]
-    names = sorted({v for v in votes if v is not None})
-    code_of = {name: k for k, name in enumerate(names)}
-    lut = np.full(0x110000, -1, dtype=np.int16)  # fewer than 200 scripts; a small table gathers faster
-    lut[distinct] = [code_of[v] if v is not None else -1 for v in votes]
-    codes = lut[cps]
-    labels = np.array([*names, BYTES_OTHER, MIXED], dtype=object)
-    nonempty = lengths > 0  # the empty string (no characters) has no letter: bytes/other
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
-    lo = np.full(len(texts), -1, dtype=np.int16)
-    hi = np.full(len(texts), -1, dtype=np.int16)
-    if len(starts):
-        lo[nonempty] = np.minimum.reduceat(np.where(codes >= 0, codes, np.int16(len(names))), starts)
-        hi[nonempty] = np.maximum.reduceat(codes, starts)
-    cls = np.where(hi < 0, len(names), np.where(lo != hi, len(names) + 1, hi))
-    out[np.asarray(ok, dtype=np.int64)] = labels[cls]
-    return out
 
 
 def script_name(code: str) -> str:

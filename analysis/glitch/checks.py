@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scripts import script_share
+from ..scripts import decode_each, script_classes
 from ..tokenizers.base import Tokenizer, TokenTables
 from .categories import Category, GlitchError, names
 
@@ -157,7 +157,7 @@ def _bare_letter(tok: Tokenizer, pieces: list[str], prefix: str) -> tuple[str, i
     return None
 
 
-def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts: dict[int, str]) -> np.ndarray:
+def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts: Sequence[str | None]) -> np.ndarray:
     """Per id: True if its text encodes back to it (alone, after a prefix, or as a WordPiece continuation)."""
     reach = np.zeros(len(tables.classes), dtype=bool)
     ids = np.flatnonzero(testable)
@@ -183,6 +183,20 @@ def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts:
     return reach
 
 
+def _normalization_changed(tok: Tokenizer, texts: Sequence[str | None], ids: np.ndarray) -> np.ndarray:
+    """Per id in ``ids``: True where the tokenizer's normalizer changes the text beyond whitespace and ``▁``."""
+    norm = _normalizer(tok)
+    if norm is None:
+        return np.zeros(len(ids), dtype=bool)
+    out = []
+    for i in ids.tolist():
+        t = texts[i]
+        n = norm(t)
+        # Equal strings, or equal after ``▁`` -> space (both cheap), have equal _canon; only the rest are canonized.
+        out.append(n != t and n.replace("\u2581", " ") != t.replace("\u2581", " ") and _canon(n) != _canon(t))
+    return np.array(out, dtype=bool)
+
+
 def scan_vocabulary(tok: Tokenizer) -> VocabularyScan:
     """Bytes, display string, script and tokenizer-check categories of every id of ``tok``'s vocabulary.
 
@@ -197,31 +211,20 @@ def scan_vocabulary(tok: Tokenizer) -> VocabularyScan:
     special = (classes == _SPECIAL_CODE) | (classes == _UNK_CODE)
     flags[special] |= np.uint16(Category.SPECIAL)
     flags[classes == _BYTE_CODE] |= np.uint16(Category.BYTE_FALLBACK)
-    texts: dict[int, str] = {}
-    valid = np.zeros(n, dtype=bool)
-    disp = np.empty(n, dtype=object)
-    script = np.empty(n, dtype=object)
-    pieces_for_special = special.nonzero()[0].tolist()
-    for i, b in enumerate(token_bytes.tolist()):
-        try:
-            texts[i] = b.decode("utf-8")
-            valid[i] = True
-            disp[i] = texts[i]
-        except UnicodeDecodeError:
-            disp[i] = display(b)
-        script[i] = script_share(b)
-    for i in pieces_for_special:
+    bytes_list = token_bytes.tolist()
+    texts = decode_each(bytes_list)  # None: not valid UTF-8 on its own
+    valid = np.fromiter((t is not None for t in texts), dtype=bool, count=n)
+    disp = np.array(texts, dtype=object) if n else np.empty(0, dtype=object)
+    for i in np.flatnonzero(~valid).tolist():
+        disp[i] = display(bytes_list[i])
+    script = script_classes(bytes_list, texts)
+    for i in np.flatnonzero(special).tolist():
         disp[i] = tok.piece(i)
         script[i] = "special"
     flags[~valid] |= np.uint16(Category.PARTIAL_UTF8)
-    testable = valid & ~special & np.array([bool(texts.get(i)) for i in range(n)], dtype=bool)
+    testable = valid & ~special & np.fromiter((bool(t) for t in texts), dtype=bool, count=n)
     reach = _reachable(tok, tables, testable, texts)
     flags[testable & ~reach] |= np.uint16(Category.UNREACHABLE)
-    norm = _normalizer(tok)
-    if norm is not None:
-        for i in np.flatnonzero(testable).tolist():
-            t = texts[i]
-            if _canon(norm(t)) != _canon(t):
-                flags[i] |= np.uint16(Category.NORMALIZATION_CHANGED)
+    tested = np.flatnonzero(testable)
+    flags[tested[_normalization_changed(tok, texts, tested)]] |= np.uint16(Category.NORMALIZATION_CHANGED)
     return VocabularyScan(tok.id, token_bytes, disp, script, flags)
-

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .categories import RARE_MAX_COUNT, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
 from .checks import CHECKS_VERSION
@@ -73,7 +74,7 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table) -> None:
     if len(frame):
         con.register("_glitch_rows", frame)
         try:
@@ -119,25 +120,36 @@ def scan_with_frequency(tokenizer_id: str, texts: Sequence[str], lang_of_text: S
 
 
 def _frames(tokenizer_id: str, scan: VocabularyScan, freq: Frequency, lang_names: list[str]
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+            ) -> tuple[pa.Table, pa.Table]:
+    """The ``glitch_tokens`` and ``token_frequency`` rows of one tokenizer, as Arrow tables (built column by column:
+    DuckDB reads them without a per-row conversion)."""
     flags = scan.flags.astype(np.uint16)
     flags[freq.total == 0] |= np.uint16(Category.NEVER_SEEN)
     flags[(freq.total > 0) & (freq.total <= RARE_MAX_COUNT)] |= np.uint16(Category.RARE)
     n = len(scan)
-    # Bytes are stored only where they are not simply the display string's UTF-8 (partial UTF-8, special pieces).
-    raw = np.array([b if b != d.encode("utf-8") else None for b, d in zip(scan.token_bytes.tolist(),
-                                                                         scan.display.tolist())], dtype=object)
-    tokens = pd.DataFrame({"tokenizer": tokenizer_id, "token_id": np.arange(n, dtype=np.int32),
-                           "token_bytes": raw, "display": scan.display, "script": scan.script, "flags": flags})
+    # Bytes are stored only where they are not simply the display string's UTF-8: partial UTF-8 and special pieces
+    # (for every other id the display string is the bytes decoded).
+    raw = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(scan.flags & np.uint16(Category.PARTIAL_UTF8 | Category.SPECIAL)).tolist():
+        b = scan.token_bytes[i]
+        if b != scan.display[i].encode("utf-8"):
+            raw[i] = b
+    tokens = pa.table({"tokenizer": pa.array([tokenizer_id] * n, pa.string()),
+                       "token_id": pa.array(np.arange(n, dtype=np.int32)),
+                       "token_bytes": pa.array(raw, pa.binary()), "display": pa.array(scan.display, pa.string()),
+                       "script": pa.array(scan.script, pa.string()), "flags": pa.array(flags)})
     seen = np.flatnonzero(freq.total)
-    lo = np.searchsorted(freq.top_ids, seen)
-    hi = np.searchsorted(freq.top_ids, seen + 1)
+    # Each seen id's (language, count) pairs are one run of the id-sorted top arrays: list columns from offsets.
+    offsets = np.searchsorted(freq.top_ids, np.append(seen, seen[-1] + 1 if len(seen) else 0)).astype(np.int32)
+    runs = slice(0, offsets[-1])  # every top pair belongs to a seen id, so offsets[0] is 0
     names_arr = np.asarray(lang_names, dtype=object)
-    top_langs = [names_arr[freq.top_langs[a:b]].tolist() for a, b in zip(lo.tolist(), hi.tolist())]
-    top_counts = [freq.top_counts[a:b].tolist() for a, b in zip(lo.tolist(), hi.tolist())]
-    frequency = pd.DataFrame({"tokenizer": tokenizer_id, "token_id": seen.astype(np.int32),
-                              "total": freq.total[seen], "n_langs": freq.n_langs[seen],
-                              "top_langs": top_langs, "top_counts": top_counts})
+    frequency = pa.table({
+        "tokenizer": pa.array([tokenizer_id] * len(seen), pa.string()),
+        "token_id": pa.array(seen.astype(np.int32)),
+        "total": pa.array(freq.total[seen].astype(np.int64)), "n_langs": pa.array(freq.n_langs[seen].astype(np.int32)),
+        "top_langs": pa.ListArray.from_arrays(pa.array(offsets), pa.array(names_arr[freq.top_langs[runs]], pa.string())),
+        "top_counts": pa.ListArray.from_arrays(pa.array(offsets), pa.array(freq.top_counts[runs].astype(np.int64))),
+    })
     return tokens, frequency
 
 
@@ -265,8 +277,8 @@ def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], corpora: str,
             say(f"[{done}/{len(todo)}] token checks {tid}: {len(tokens):,} ids in {result['seconds']:.1f} s")
 
 
-def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pd.DataFrame | None,
-                  frequency: pd.DataFrame | None, corpus_tokens: int, seconds: float, note: str | None) -> None:
+def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pa.Table | None,
+                  frequency: pa.Table | None, corpus_tokens: int, seconds: float, note: str | None) -> None:
     for table in ("glitch_tokens", "token_frequency", "glitch_scans"):
         con.execute(f"DELETE FROM {table} WHERE tokenizer = ?", [tid])
     if tokens is not None:
