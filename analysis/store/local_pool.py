@@ -55,6 +55,11 @@ def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
     return _INPUTS[path]
 
 
+def _init_worker() -> None:
+    # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
 def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str, scan: bool | None) -> tuple:
     """Counts of one pair, with its (token id, language) counts unless ``scan`` is None; ``scan`` True: also the
     tokenizer's vocabulary checks (done once per tokenizer, in the worker that already holds it loaded)."""
@@ -90,7 +95,7 @@ class PairPool:
         self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
         self.scans: dict[str, tuple[VocabularyScan, float]] = {}
         ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker)
         self.futures: dict[Future, tuple[str, str]] = {}
         first: set[str] = set()
         for name, tid in self.todo:

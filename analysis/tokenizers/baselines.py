@@ -45,15 +45,10 @@ class Utf8BytesTokenizer(Tokenizer):
         utf8 = [t.encode("utf-8") for t in texts]
         n = np.fromiter((len(b) for b in utf8), dtype=np.int64, count=len(utf8))
         ids = np.frombuffer(b"".join(utf8), dtype=np.uint8).astype(np.int64) + self.OFFSET
-        # One token per byte: a word is split over several tokens exactly when it has more than one byte, i.e. more
-        # than one character or one non-ASCII character.
-        code_points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-        word_text, w_start, w_end = (word_spans.arrays if isinstance(word_spans, WordSpanList)
-                                     else WordSpanList(word_spans).arrays)
-        start = w_start + char_bases(texts)[word_text]
-        width = w_end - w_start
-        several = (width > 1) | ((width == 1) & (code_points[np.minimum(start, max(len(code_points) - 1, 0))] > 0x7F))
-        per_text = np.bincount(word_text, weights=several, minlength=len(texts)).astype(np.int64).tolist()
+        # One token per byte: a word is split over several tokens exactly when it has more than one byte.
+        spans_list = word_spans if isinstance(word_spans, WordSpanList) else WordSpanList(word_spans)
+        word_text, w_start, w_end = spans_list.offsets(texts, "byte")
+        per_text = np.bincount(word_text, weights=w_end - w_start > 1, minlength=len(texts)).astype(np.int64).tolist()
         continued = [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]
         zeros = [0] * len(texts)
         return UnitStats(n.tolist(), zeros, list(zeros), continued, ids)
@@ -149,6 +144,22 @@ class WhitespaceWordTokenizer(Tokenizer):
             ends.append(m.end())
             token_bytes.append(b)
         return Encoding(self, text, ids, starts, ends, token_bytes, [TokenKind.NORMAL] * len(ids))
+
+    def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        """All texts in one pass over their concatenation, joined by a newline that no word can cross."""
+        for t in texts:
+            check_text(t)
+        bounds = [m.span() for m in _WORD.finditer("\n".join(texts))]
+        flat = np.array(bounds, dtype=np.int64).reshape(-1, 2)
+        # Text i starts at char_bases[i] + i in the joined string (one newline after each text before it).
+        text_start = char_bases(texts)[:-1] + np.arange(len(texts))
+        token_text = np.searchsorted(text_start, flat[:, 0], side="right") - 1
+        starts = flat[:, 0] - np.arange(len(texts))[token_text]  # offsets into the plain concatenation
+        ends = flat[:, 1] - np.arange(len(texts))[token_text]
+        joined = "".join(texts)
+        ids = np.fromiter((zlib.crc32(joined[a:b].encode()) for a, b in zip(starts.tolist(), ends.tolist())),
+                          dtype=np.int64, count=len(starts))
+        return stats_from_flat(texts, word_spans, token_text, np.zeros(len(starts), dtype=np.uint8), starts, ends, ids)
 
     def _count(self, text: str) -> int:
         return len(text.split())

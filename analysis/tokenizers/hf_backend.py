@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -227,10 +228,12 @@ class HFTokenizersTokenizer(Tokenizer):
         for t in texts:
             check_text(t)
         encs = self.hf.encode_batch(list(texts), add_special_tokens=False)
-        counts = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
+        id_lists = [e.ids for e in encs]  # each property builds a new list: read once
+        counts = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(encs))
         total = int(counts.sum())
-        ids = np.fromiter((i for e in encs for i in e.ids), dtype=np.int64, count=total)
-        offsets = np.fromiter((x for e in encs for o in e.offsets for x in o), dtype=np.int64, count=2 * total)
+        ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=total)
+        offsets = np.fromiter(chain.from_iterable(chain.from_iterable(e.offsets for e in encs)), dtype=np.int64,
+                              count=2 * total)
         starts, ends = offsets[0::2].copy(), offsets[1::2].copy()
         first = np.concatenate([[0], np.cumsum(counts)])[:-1][counts > 0]
         prefix_id = self.hf.token_to_id("\u2581") if self._prepends else None

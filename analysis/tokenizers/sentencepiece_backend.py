@@ -79,19 +79,25 @@ class _SentencePieceSpans:
                        ids: list[list[int]]) -> UnitStats:
         """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
         space); the others (a typed U+2581, a normalizing model) through the full encoding."""
-        from .unit_stats import merge_stats, stats_from_token_lengths
+        from .unit_stats import flat_ids, merge_stats, stats_from_token_lengths
 
         tables = self._tables
+        flat, counts = flat_ids(ids)
+        # Every text's pieces spelled out in one buffer; text i's are spelled[bounds[i]:bounds[i + 1]].
+        spelled = b"".join(tables.token_bytes[flat].tolist())
+        per_text = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=tables.lengths[flat],
+                               minlength=len(texts))
+        bounds = np.concatenate([[0], np.cumsum(per_text.astype(np.int64))]).tolist()
         fast, slow, skips = [], [], []
-        for i, (text, x) in enumerate(zip(texts, ids, strict=True)):
-            utf8 = text.encode("utf-8")
-            joined = b"".join(tables.token_bytes[np.array(x, dtype=np.int64)].tolist()) if x else b""
-            skip = _spelling_skip(joined, utf8)
+        for i, text in enumerate(texts):
+            skip = _spelling_skip(spelled[bounds[i]:bounds[i + 1]], text.encode("utf-8"))
             if skip is not None:
                 fast.append(i)
                 skips.append(skip)
             else:
                 slow.append(i)
+        if not slow:
+            return stats_from_token_lengths(texts, word_spans, (flat, counts), tables.lengths, tables.classes, skips)
         got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
                                        [ids[i] for i in fast], tables.lengths, tables.classes, skips)
         rest = Tokenizer.unit_stats(tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow])

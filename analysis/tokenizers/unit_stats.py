@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .base import _BYTE, _UNKNOWN, spans_from_byte_offsets
+from .base import _BYTE, _UNKNOWN
 
 WordSpans = Sequence[Sequence[tuple[int, int]] | None]
 
@@ -29,12 +29,33 @@ class WordSpanList(list):
     >>> w = WordSpanList([[(0, 2), (3, 4)], None, [(0, 1)]])
     >>> [a.tolist() for a in w.arrays]
     [[0, 0, 2], [0, 3, 0], [2, 4, 1]]
+    >>> [a.tolist() for a in w.offsets(["ab c", "", "é"], "byte")]
+    [[0, 0, 2], [0, 3, 4], [2, 4, 6]]
     """
+
+    _offsets: tuple[Sequence[str], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] | None = None
 
     @cached_property
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text index, start, end) of every word, text after text; offsets within their text."""
         return _word_arrays(self)
+
+    def offsets(self, texts: Sequence[str], unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text index, start, end) of every word as offsets into the concatenation of ``texts`` (whose words these
+        are), in characters (``unit="char"``) or UTF-8 bytes (``"byte"``); kept for later calls with the same texts."""
+        if self._offsets is None or self._offsets[0] is not texts:
+            self._offsets = (texts, {})
+        known = self._offsets[1]
+        if unit in known:
+            return known[unit]
+        word_text, w_start, w_end = self.arrays
+        base = char_bases(texts)[word_text]
+        start, end = w_start + base, w_end + base
+        if unit == "byte":
+            to_byte = char_to_byte(texts)
+            start, end = to_byte[start], to_byte[end]
+        known[unit] = (word_text, start, end)
+        return word_text, start, end
 
 
 def _word_arrays(word_spans: WordSpans) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -63,6 +84,17 @@ def char_bases(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
 
 
+def char_to_byte(texts: Sequence[str]) -> np.ndarray:
+    """For each character offset into the concatenation of ``texts`` (its length included), the UTF-8 byte offset.
+
+    >>> char_to_byte(["aé", "€"]).tolist()
+    [0, 1, 3, 6]
+    """
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    width = 1 + (cps >= 0x80).astype(np.int64) + (cps >= 0x800) + (cps >= 0x10000)
+    return np.concatenate([[0], np.cumsum(width)]).astype(np.int64)
+
+
 def flat_ids(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Per-text id lists as one flat int64 array, and the number of ids of each text."""
     counts = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
@@ -71,30 +103,33 @@ def flat_ids(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.ndarray, codes: np.ndarray,
-                    starts: np.ndarray, ends: np.ndarray, ids: np.ndarray | None = None) -> UnitStats:
+                    starts: np.ndarray, ends: np.ndarray, ids: np.ndarray | None = None, *,
+                    unit: str = "char") -> UnitStats:
     """Statistics from every token of every text at once.
 
     Args:
         token_text: for each token, the index of its text (tokens grouped by text, in order).
         codes: each token's kind class code (see ``base.id_classes``).
-        starts, ends: each token's character span, as offsets into the concatenation of all texts.
+        starts, ends: each token's span, as offsets into the concatenation of all texts: in characters, or with
+            ``unit="byte"`` in UTF-8 bytes (a token overlaps a word's bytes exactly when its characters overlap the
+            word's, since a word is whole characters).
         ids: each token's id (kept in the result, see :class:`UnitStats`).
     """
     n = len(texts)
     n_tokens = np.bincount(token_text, minlength=n)
     n_unk = np.bincount(token_text, weights=codes == _UNKNOWN, minlength=n).astype(np.int64)
     n_byte = np.bincount(token_text, weights=codes == _BYTE, minlength=n).astype(np.int64)
-    # A word [ws, we) is continued when more than one non-empty token overlaps it. For any intervals,
-    # #(start < we) - #(end <= ws) counts those that overlap, so two sorted arrays and searchsorted suffice.
-    keep = ends > starts
-    s_sorted, e_sorted = np.sort(starts[keep]), np.sort(ends[keep])
-    base = char_bases(texts)
-    word_text, w_start, w_end = word_spans.arrays if isinstance(word_spans, WordSpanList) else _word_arrays(word_spans)
     continued: list[int | None] = [None if spans is None else 0 for spans in word_spans]
+    spans_list = word_spans if isinstance(word_spans, WordSpanList) else WordSpanList(word_spans)
+    word_text, ws, we = spans_list.offsets(texts, unit)
     if len(word_text):
-        offset = base[word_text]
-        ws, we = w_start + offset, w_end + offset
-        overlapping = np.searchsorted(s_sorted, we, side="left") - np.searchsorted(e_sorted, ws, side="right")
+        # A word [ws, we) is continued when more than one non-empty token overlaps it. For any intervals,
+        # #(start < we) - #(end <= ws) counts those that overlap, so two sorted arrays and searchsorted suffice.
+        keep = ends > starts
+        s_kept, e_kept = starts[keep], ends[keep]
+        if len(s_kept) > 1 and not ((np.diff(s_kept) >= 0).all() and (np.diff(e_kept) >= 0).all()):
+            s_kept, e_kept = np.sort(s_kept), np.sort(e_kept)
+        overlapping = np.searchsorted(s_kept, we, side="left") - np.searchsorted(e_kept, ws, side="right")
         per_text = np.bincount(word_text, weights=overlapping > 1, minlength=n).astype(np.int64).tolist()
         continued = [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]
     return UnitStats(n_tokens.tolist(), n_unk.tolist(), n_byte.tolist(), continued, ids)
@@ -104,24 +139,23 @@ def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: S
                              lengths_table: np.ndarray, classes: np.ndarray,
                              skips: Sequence[int] | None = None) -> UnitStats:
     """For tokenizers whose tokens' bytes spell each text (after ``skips[i]`` leading bytes the tokenizer added):
-    spans follow from byte lengths, over one buffer holding every text."""
-    utf8 = [t.encode("utf-8") for t in texts]
-    buf = b"".join(utf8)
-    byte_base = np.concatenate([[0], np.cumsum([len(b) for b in utf8])]).astype(np.int64)
+    spans follow from byte lengths, as byte offsets into the concatenation of every text's UTF-8."""
+    n = len(texts)
+    n_bytes = np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.int64, count=n)
+    byte_base = np.concatenate([[0], np.cumsum(n_bytes)]).astype(np.int64)
     ids_arr, counts = ids if isinstance(ids, tuple) else flat_ids(ids)
-    token_text = np.repeat(np.arange(len(texts)), counts)
+    token_text = np.repeat(np.arange(n), counts)
     lengths = lengths_table[ids_arr]
     total = np.cumsum(lengths)
-    # Bytes of all tokens of earlier texts, per text: subtracting it makes the running total per text.
-    before = np.concatenate([[0], np.cumsum(np.bincount(token_text, weights=lengths, minlength=len(texts)))])[:-1]
-    skip = np.zeros(len(texts), dtype=np.int64) if skips is None else np.asarray(skips, dtype=np.int64)
-    local_end = total - before.astype(np.int64)[token_text] - skip[token_text]
-    local_start = local_end - lengths
+    # Bytes of all tokens of earlier texts, per text: subtracting it makes the running total per text; adding the
+    # text's own offset (less the bytes the tokenizer added) places it in the concatenation.
+    before = np.concatenate([[0], np.cumsum(np.bincount(token_text, weights=lengths, minlength=n))])[:-1]
+    skip = np.zeros(n, dtype=np.int64) if skips is None else np.asarray(skips, dtype=np.int64)
+    shift = (byte_base[:-1] - before.astype(np.int64) - skip)[token_text]
     lo = byte_base[token_text]
-    starts_b = lo + np.maximum(local_start, 0)
-    ends_b = lo + np.maximum(local_end, 0)
-    starts, ends, _ = spans_from_byte_offsets(buf, starts_b, ends_b, as_lists=False)
-    return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends, ids_arr)
+    ends = np.maximum(total + shift, lo)
+    starts = np.maximum(total - lengths + shift, lo)
+    return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends, ids_arr, unit="byte")
 
 
 def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings: Sequence) -> UnitStats:
