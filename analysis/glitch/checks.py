@@ -112,17 +112,50 @@ def encode_plain(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [tok.encode(t).ids for t in texts]
 
 
+def encode_flat(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`encode_plain` of many texts as one flat id array and the number of ids of each text (for HF
+    tokenizers the encodings are merged in Rust, not turned into one Python list each)."""
+    from ..tokenizers.hf_backend import HFTokenizersTokenizer
+    from ..tokenizers.unit_stats import flat_ids
+
+    if isinstance(tok, HFTokenizersTokenizer) and texts:
+        from tokenizers import Encoding
+
+        encs = tok.hf.encode_batch_fast(list(texts), add_special_tokens=False)
+        counts = np.fromiter(map(len, encs), dtype=np.int64, count=len(encs))
+        return np.asarray(Encoding.merge(encs, growing_offsets=False).ids, dtype=np.int64), counts
+    return flat_ids(encode_plain(tok, texts))
+
+
 def _canon(text: str) -> str:
     """Text with whitespace and SentencePiece's ``▁`` dropped: normalizers that only escape or add spaces do not count."""
     return "".join(text.replace("\u2581", " ").split())
 
 
+def _only_spaces(state: object) -> bool:
+    """Whether a serialized HF normalizer only turns spaces into ``▁`` or prepends ``▁`` (``_canon`` ignores both)."""
+    if not isinstance(state, dict):
+        return False
+    kind = state.get("type")
+    if kind == "Sequence":
+        return all(_only_spaces(part) for part in state.get("normalizers", []))
+    if kind == "Replace":
+        return state.get("pattern") == {"String": " "} and state.get("content") == "\u2581"
+    return kind == "Prepend" and state.get("prepend") == "\u2581"
+
+
 def _normalizer(tok: Tokenizer):
-    """The tokenizer's own normalizer as a ``str -> str`` function, or None if it has none."""
+    """The tokenizer's own normalizer as a ``str -> str`` function, or None if it has none or one that can change
+    nothing ``_canon`` keeps."""
+    import json
+
     from ..tokenizers.hf_backend import HFTokenizersTokenizer
 
     if isinstance(tok, HFTokenizersTokenizer):
-        return tok.hf.normalizer.normalize_str if tok.hf.normalizer is not None else None
+        norm = tok.hf.normalizer
+        if norm is None or _only_spaces(json.loads(norm.__getstate__())):
+            return None
+        return norm.normalize_str
     sp = getattr(tok, "sp", None)
     if sp is not None and hasattr(sp, "normalize"):
         return sp.normalize
@@ -161,16 +194,13 @@ def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts:
     """Per id: True if its text encodes back to it (alone, after a prefix, or as a WordPiece continuation)."""
     reach = np.zeros(len(tables.classes), dtype=bool)
     ids = np.flatnonzero(testable)
-    got = encode_plain(tok, [texts[i] for i in ids.tolist()])
-    reach[ids] = [g == [i] for g, i in zip(got, ids.tolist())]
+    reach[ids] = _encodes_to(tok, [texts[i] for i in ids.tolist()], [], ids)
     for prefix in PREFIXES:
         todo = ids[~reach[ids]]
         if not len(todo):
             break
         head = encode_plain(tok, [prefix])[0]
-        k = len(head)
-        got = encode_plain(tok, [prefix + texts[i] for i in todo.tolist()])
-        reach[todo] = [g[:k] == head and g[k:] == [i] for g, i in zip(got, todo.tolist())]
+        reach[todo] = _encodes_to(tok, [prefix + texts[i] for i in todo.tolist()], head, todo)
     wp = _wordpiece_prefix(tok)
     if wp:
         pieces = [tok.piece(i) for i in range(len(reach))]
@@ -178,9 +208,21 @@ def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts:
         letter = _bare_letter(tok, pieces, wp) if len(todo) else None
         if letter is not None:
             c, cid = letter
-            got = encode_plain(tok, [c + texts[i] for i in todo.tolist()])
-            reach[todo] = [g == [cid, i] for g, i in zip(got, todo.tolist())]
+            reach[todo] = _encodes_to(tok, [c + texts[i] for i in todo.tolist()], [cid], todo)
     return reach
+
+
+def _encodes_to(tok: Tokenizer, texts: list[str], head: list[int], want: np.ndarray) -> np.ndarray:
+    """Per text: whether it encodes to exactly ``head`` followed by the one id ``want[i]``."""
+    flat, counts = encode_flat(tok, texts)
+    k = len(head)
+    ok = counts == k + 1
+    ends = np.cumsum(counts)
+    last = np.where(ok, ends - 1, 0)
+    ok &= flat[last] == want if len(flat) else False
+    for j, h in enumerate(head):  # the head's ids, in place, before the last one
+        ok &= flat[np.where(ok, ends - 1 - k + j, 0)] == h
+    return ok
 
 
 def _normalization_changed(tok: Tokenizer, texts: Sequence[str | None], ids: np.ndarray) -> np.ndarray:
