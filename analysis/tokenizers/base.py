@@ -122,6 +122,20 @@ def check_text(text: str) -> bytes:
         ) from None
 
 
+def spelling_skip(joined: bytes, utf8: bytes) -> int | None:
+    """How many leading bytes the tokenizer added if the pieces' bytes spell the text: 0, or 1 for the
+    dummy-prefix space; None if they do not spell it (normalization, a typed U+2581).
+
+    >>> spelling_skip(b" ab", b"ab"), spelling_skip(b"ab", b"ab"), spelling_skip(b" a b", b"a_b")
+    (1, 0, None)
+    """
+    if joined == utf8:
+        return 0
+    if len(joined) == len(utf8) + 1 and joined[:1] == b" " and joined[1:] == utf8:
+        return 1
+    return None
+
+
 def spans_from_byte_offsets(
     text_utf8: bytes, byte_starts: np.ndarray, byte_ends: np.ndarray, *, as_lists: bool = True
 ) -> tuple:

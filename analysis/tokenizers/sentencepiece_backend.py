@@ -10,7 +10,17 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
+from .base import (
+    Encoding,
+    Tokenizer,
+    TokenTables,
+    check_text,
+    id_classes,
+    kinds_of,
+    overlap_flags,
+    spans_from_byte_offsets,
+    spelling_skip,
+)
 from .unit_stats import UnitStats
 
 
@@ -22,20 +32,6 @@ def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
             f"{path} is not a loadable SentencePiece model ({e}). If it is a catalogue file, run "
             "`python -m analysis assets fetch --force`; otherwise check that the file is complete."
         ) from e
-
-
-def _spelling_skip(joined: bytes, utf8: bytes) -> int | None:
-    """How many leading bytes the tokenizer added if the pieces' bytes spell the text: 0, or 1 for the
-    dummy-prefix space; None if they do not spell it (normalization, a typed U+2581).
-
-    >>> _spelling_skip(b" ab", b"ab"), _spelling_skip(b"ab", b"ab"), _spelling_skip(b" a b", b"a_b")
-    (1, 0, None)
-    """
-    if joined == utf8:
-        return 0
-    if len(joined) == len(utf8) + 1 and joined[:1] == b" " and joined[1:] == utf8:
-        return 1
-    return None
 
 
 class _SentencePieceSpans:
@@ -79,29 +75,11 @@ class _SentencePieceSpans:
                        ids: list[list[int]]) -> UnitStats:
         """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
         space); the others (a typed U+2581, a normalizing model) through the full encoding."""
-        from .unit_stats import flat_ids, merge_stats, stats_from_token_lengths
+        from .unit_stats import flat_ids, stats_spelled_or
 
-        tables = self._tables
         flat, counts = flat_ids(ids)
-        # Every text's pieces spelled out in one buffer; text i's are spelled[bounds[i]:bounds[i + 1]].
-        spelled = b"".join(tables.token_bytes[flat].tolist())
-        per_text = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=tables.lengths[flat],
-                               minlength=len(texts))
-        bounds = np.concatenate([[0], np.cumsum(per_text.astype(np.int64))]).tolist()
-        fast, slow, skips = [], [], []
-        for i, text in enumerate(texts):
-            skip = _spelling_skip(spelled[bounds[i]:bounds[i + 1]], text.encode("utf-8"))
-            if skip is not None:
-                fast.append(i)
-                skips.append(skip)
-            else:
-                slow.append(i)
-        if not slow:
-            return stats_from_token_lengths(texts, word_spans, (flat, counts), tables.lengths, tables.classes, skips)
-        got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
-                                       [ids[i] for i in fast], tables.lengths, tables.classes, skips)
-        rest = Tokenizer.unit_stats(tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow])
-        return merge_stats(len(texts), (fast, got), (slow, rest))
+        return stats_spelled_or(texts, word_spans, flat, counts, self._tables, lambda slow: Tokenizer.unit_stats(
+            tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow]))
 
     def _spans_encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, *, bos: int | None,
                         eos: int | None, ids: list[int] | None = None) -> Encoding:
@@ -111,7 +89,7 @@ class _SentencePieceSpans:
             tables = self._tables
             token_bytes = tables.token_bytes[np.array(ids, dtype=np.int64)].tolist() if ids else []
             joined = b"".join(token_bytes)
-            skip = _spelling_skip(joined, utf8)
+            skip = spelling_skip(joined, utf8)
             if skip is not None:
                 enc = tables.encoding(tokenizer, text, utf8, ids, token_bytes=token_bytes, skip=skip)
                 table = self._bytes_table

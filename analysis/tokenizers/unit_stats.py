@@ -11,13 +11,13 @@ statistics are computed over all of them in one vectorized pass. The results equ
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from .base import _BYTE, _UNKNOWN
+from .base import _BYTE, _UNKNOWN, TokenTables
 
 WordSpans = Sequence[Sequence[tuple[int, int]] | None]
 
@@ -156,6 +156,50 @@ def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: S
     ends = np.maximum(total + shift, lo)
     starts = np.maximum(total - lengths + shift, lo)
     return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends, ids_arr, unit="byte")
+
+
+def spelled_split(texts: Sequence[str], flat: np.ndarray, counts: np.ndarray, tables: TokenTables
+                  ) -> tuple[list[int], list[int], list[int]]:
+    """Which texts the tokens' bytes spell exactly (after 0 or 1 leading space the tokenizer added, e.g. a dummy
+    prefix): (those texts, how many bytes were added to each, the other texts: normalized, a typed ``▁``, UNK).
+
+    >>> from analysis.tokenizers.base import TokenTables
+    >>> t = TokenTables.from_bytes([b" a", b"b", b"c"], np.zeros(3, dtype=np.uint8))
+    >>> spelled_split(["ab", "ab", "x"], np.array([0, 1, 1, 1, 2]), np.array([2, 2, 1]), t)
+    ([0], [1], [1, 2])
+    """
+    from .base import spelling_skip
+
+    # Every text's tokens spelled out in one buffer; text i's are spelled[bounds[i]:bounds[i + 1]].
+    spelled = b"".join(tables.token_bytes[flat].tolist())
+    per_text = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=tables.lengths[flat],
+                           minlength=len(texts))
+    bounds = np.concatenate([[0], np.cumsum(per_text.astype(np.int64))]).tolist()
+    fast, skips, slow = [], [], []
+    for i, text in enumerate(texts):
+        skip = spelling_skip(spelled[bounds[i]:bounds[i + 1]], text.encode("utf-8"))
+        if skip is None:
+            slow.append(i)
+        else:
+            fast.append(i)
+            skips.append(skip)
+    return fast, skips, slow
+
+
+def stats_spelled_or(texts: Sequence[str], word_spans: WordSpans, flat: np.ndarray, counts: np.ndarray,
+                     tables: TokenTables, rest: Callable[[list[int]], UnitStats]) -> UnitStats:
+    """Statistics from byte lengths for the texts the tokens spell (see :func:`spelled_split`), and from
+    ``rest(indices)`` for the others, in text order."""
+    fast, skips, slow = spelled_split(texts, flat, counts, tables)
+    if not slow:
+        return stats_from_token_lengths(texts, word_spans, (flat, counts), tables.lengths, tables.classes, skips)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    keep = np.zeros(len(flat), dtype=bool)
+    for i in fast:
+        keep[starts[i]:starts[i + 1]] = True
+    got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
+                                   (flat[keep], counts[fast]), tables.lengths, tables.classes, skips)
+    return merge_stats(len(texts), (fast, got), (slow, rest(slow)))
 
 
 def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings: Sequence) -> UnitStats:
