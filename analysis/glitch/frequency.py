@@ -62,14 +62,25 @@ def frequency_from_pairs(pair_ids: np.ndarray, pair_langs: np.ndarray, counts: n
     if pair_ids.size and (pair_ids.min() < 0 or pair_ids.max() >= n_ids):
         raise ValueError(f"token id {int(pair_ids.max())} outside the vocabulary of {n_ids} ids")
     counts = np.asarray(counts, dtype=np.int64)
-    total = np.zeros(n_ids, dtype=np.int64)
-    np.add.at(total, pair_ids, counts)
+    pair_langs = np.asarray(pair_langs)
+    # Float weights are exact for counts below 2**53.
+    total = np.bincount(pair_ids, weights=counts, minlength=n_ids).astype(np.int64)
     n_lang = np.bincount(pair_ids, minlength=n_ids).astype(np.int32)
-    order = np.lexsort((pair_langs, -counts, pair_ids))  # by id, then count descending, then language
-    pair_ids, pair_langs, counts = pair_ids[order], np.asarray(pair_langs)[order], counts[order]
+    by_id_lang = np.lexsort((pair_langs, pair_ids)) if _unsorted(pair_ids, pair_langs) else slice(None)
+    pair_ids, pair_langs, counts = pair_ids[by_id_lang], pair_langs[by_id_lang], counts[by_id_lang]
+    order = np.lexsort((-counts, pair_ids))  # by id, then count descending; stable, so ties stay in language order
+    pair_ids, pair_langs, counts = pair_ids[order], pair_langs[order], counts[order]
     first = np.searchsorted(pair_ids, pair_ids)  # index of each id's first pair
     keep = np.arange(len(pair_ids)) - first < top
     return Frequency(total, n_lang, pair_ids[keep], pair_langs[keep].astype(np.int32), counts[keep])
+
+
+def _unsorted(ids: np.ndarray, langs: np.ndarray) -> bool:
+    """Whether the (id, language) pairs are not already in increasing order (as ``np.unique`` leaves them)."""
+    if len(ids) < 2:
+        return False
+    step = np.diff(ids)
+    return bool((step < 0).any() or ((step == 0) & (np.diff(langs) <= 0)).any())
 
 
 @dataclass(frozen=True)
@@ -110,9 +121,13 @@ def merge_lang_counts(parts: Sequence[LangIdCounts], lang_names: Sequence[str], 
     """
     index = {name: i for i, name in enumerate(lang_names)}
     n = max(len(lang_names), 1)
-    keys = [p.ids * n + np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs] for p in parts]
-    if not keys:
+    if not parts:
         return frequency_from_pairs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), n_ids=n_ids)
+    if len(parts) == 1:  # one corpus: its pairs are distinct already, only its language indices change
+        p = parts[0]
+        return frequency_from_pairs(p.ids, np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs],
+                                    p.counts, n_ids=n_ids, top=top)
+    keys = [p.ids * n + np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs] for p in parts]
     pairs, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts])).astype(np.int64)
     return frequency_from_pairs(pairs // n, pairs % n, counts, n_ids=n_ids, top=top)
