@@ -278,6 +278,9 @@ DESCRIPTIONS = {
     "glitch_scans": "each tokenizer's glitch-token scan: vocabulary hash, corpora counted, checks version, ids, time",
     "glitch_tokens": "every vocabulary id: display string, bytes, script, glitch-token category flags (bits)",
     "token_frequency": "each token id seen in the corpora: total count, number of languages, top languages",
+    "token_lang_counts": "per (corpus, tokenizer, token id, language): how often the id occurs (merged into "
+                         "token_frequency; kept so that adding a corpus counts only its own pairs)",
+    "token_count_runs": "the (corpus, tokenizer) pairs whose token_lang_counts are stored, with the corpus hash",
     "glitch_models": "each scanned model: tokenizer, embedding shape, indicator, reference set, threshold, candidates",
     "glitch_indicators": "per model and token id: embedding norm, indicator score, reachable, candidate",
     "glitch_verdicts": "per model and candidate: highest repeat probability, prompt, threshold, under-trained or not",

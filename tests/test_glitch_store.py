@@ -231,6 +231,63 @@ def test_reused_ids_give_the_tables_a_second_encoding_gives(app_db: Path, tmp_pa
     assert _glitch_rows(db, scanned) == built
 
 
+def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(store: SimpleNamespace,
+                                                                               tmp_path: Path) -> None:
+    """A second corpus, "more": eng "zebra", fra "été". Only its pairs are counted; no vocabulary is scanned and no unit
+    of "tiny" is encoded again, yet the tables equal those of a refresh that encodes every unit of both corpora.
+
+    utf8-bytes by hand: "e" (id 104) 8 in tiny + 1 in "zebra" = 9, still 2 languages (eng is one language in both
+    corpora); "z" (id 125) was never seen, now once (rare); 0xC3 (id 198, the lead byte of "é") twice, in fra.
+    """
+    import duckdb
+
+    from analysis.glitch.store import refresh_token_checks
+
+    db = tmp_path / "two.duckdb"
+    shutil.copyfile(store.db, db)
+    import_lines(tmp_path, {"eng": ["zebra"], "fra": ["été"]}, db, name="more")
+    messages: list[str] = []
+    report = build(db, corpora=["tiny", "more"], tokenizers=TOKENIZERS, workers=1, progress=messages.append)
+    assert sorted(report.pairs_counted) == sorted(("more", t) for t in TOKENIZERS)
+    assert not any("scanning" in m for m in messages)
+    c = open_readonly(db)
+    table = token_table(c, "utf8-bytes").set_index("id")
+    c.close()
+    assert (table.loc[104, "total"], table.loc[104, "n_langs"]) == (9, 2)
+    assert (table.loc[125, "total"], table.loc[125, "category"]) == (1, "rare")
+    assert (table.loc[198, "total"], table.loc[198, "top_langs"]) == (2, "fra:2")
+    merged = _glitch_rows(db, ["utf8-bytes", "bert-uncased"])
+
+    again = tmp_path / "again.duckdb"
+    shutil.copyfile(db, again)
+    c = duckdb.connect(str(again))
+    c.execute("DELETE FROM glitch_scans")
+    c.execute("DELETE FROM token_count_runs")
+    messages.clear()
+    refresh_token_checks(c, TOKENIZERS, workers=1, progress=messages.append)
+    c.close()
+    assert any("scanning 2 vocabularies over 6 units" in m for m in messages)
+    assert _glitch_rows(again, ["utf8-bytes", "bert-uncased"]) == merged
+
+
+def test_replacing_a_corpus_forgets_its_stored_id_counts(store: SimpleNamespace, tmp_path: Path) -> None:
+    """Re-importing "more" without "zebra": its pairs are counted again and "z" (id 125) is never seen again."""
+    db = tmp_path / "replaced.duckdb"
+    shutil.copyfile(store.db, db)
+    import_lines(tmp_path, {"eng": ["zebra"]}, db, name="more")
+    build(db, corpora=["tiny", "more"], tokenizers=["utf8-bytes"], workers=1)
+    import_lines(tmp_path, {"eng": ["free"]}, db, name="more")
+    c = open_readonly(db)
+    assert c.execute("SELECT count(*) FROM token_count_runs WHERE corpus = 'more'").fetchone() == (0,)
+    c.close()
+    build(db, corpora=["tiny", "more"], tokenizers=["utf8-bytes"], workers=1)
+    c = open_readonly(db)
+    table = token_table(c, "utf8-bytes").set_index("id")
+    c.close()
+    assert (table.loc[125, "total"], table.loc[125, "category"]) == (0, "never-seen")
+    assert table.loc[104, "total"] == 8 + 2  # "free"
+
+
 def test_build_of_a_current_database_adds_missing_checks(store: SimpleNamespace, tmp_path: Path) -> None:
     import duckdb
 

@@ -243,11 +243,15 @@ def test_schema_tables_exact(con) -> None:
 
     texts = [t for lines in TEXTS.values() for t in lines]
     seen = sum(len({i for t in texts for i in get_tokenizer(tid).encode(t).ids}) for tid in ("bert-uncased", "utf8-bytes"))
+    # ... and a (token id, language) count per distinct pair, for the 2 pairs with a vocabulary.
+    pairs = sum(len({(lang, i) for lang, lines in TEXTS.items() for t in lines for i in get_tokenizer(tid).encode(t).ids})
+                for tid in ("bert-uncased", "utf8-bytes"))
     assert got == {"corpora": ("table", 1), "counts": ("table", 12), "lang_stats": ("table", 6),
                    "languages": ("table", 2), "meta": ("table", 6), "premium_ci": ("table", 6), "runs": ("table", 3),
                    "tokenizers": ("table", 3), "units": ("table", 4), "premiums": ("view", None),
                    "unit_ratios": ("view", None),
                    "glitch_scans": ("table", 3), "glitch_tokens": ("table", 30522 + 259), "token_frequency": ("table", seen),
+                   "token_lang_counts": ("table", pairs), "token_count_runs": ("table", 2),
                    "glitch_models": ("table", 0), "glitch_indicators": ("table", 0), "glitch_verdicts": ("table", 0),
                    **{t: ("table", 0) for t in ("mono_corpora", "mono_counts", "mono_files", "mono_languages", "mono_runs",
                                                 "mono_shards", "mono_stats")}}

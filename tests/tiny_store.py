@@ -23,15 +23,17 @@ TEXTS = {"eng": ["Hello world.", "Be kind."], "ell": ["Γειά σου.", "Κα�
 TOKENIZERS = ["utf8-bytes", "codepoints", "bert-uncased"]
 
 
-def import_lines(root: Path, texts: dict[str, list[str]], db: Path | None = None) -> Path:
-    """Write ``texts`` (language -> one line per unit) as a folder ``root/tiny`` of line-aligned files and import it
-    as corpus ``tiny`` into ``db`` (default ``root/atlas.duckdb``); returns the database path."""
-    folder = root / "tiny"
+def import_lines(root: Path, texts: dict[str, list[str]], db: Path | None = None, name: str = "tiny") -> Path:
+    """Write ``texts`` (language -> one line per unit) as a folder ``root/NAME`` of line-aligned files and import it
+    as corpus ``name`` into ``db`` (default ``root/atlas.duckdb``); returns the database path."""
+    folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.txt"):
+        old.unlink()
     for lang, lines in texts.items():
         (folder / f"{lang}.txt").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     db = db or root / "atlas.duckdb"
-    import_into_store(db, read_corpus("lines", folder, name="tiny"))
+    import_into_store(db, read_corpus("lines", folder, name=name))
     return db
 
 

@@ -217,9 +217,10 @@ def _encodes_to(tok: Tokenizer, texts: list[str], head: list[int], want: np.ndar
     flat, counts = encode_flat(tok, texts)
     k = len(head)
     ok = counts == k + 1
-    ends = np.cumsum(counts)
-    last = np.where(ok, ends - 1, 0)
-    ok &= flat[last] == want if len(flat) else False
+    if not len(flat):
+        return ok
+    ends = np.cumsum(counts)  # text i's ids are flat[ends[i] - counts[i]:ends[i]]
+    ok &= flat[np.where(ok, ends - 1, 0)] == want
     for j, h in enumerate(head):  # the head's ids, in place, before the last one
         ok &= flat[np.where(ok, ends - 1 - k + j, 0)] == h
     return ok

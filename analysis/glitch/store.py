@@ -7,6 +7,9 @@ Tables (all created here with ``CREATE TABLE IF NOT EXISTS``; the store's own sc
 - ``glitch_tokens``: one row per (tokenizer, token id): display string, bytes (only where they are not the display
   string's UTF-8), script, category flags (:class:`~analysis.glitch.categories.Category` bits, frequency bits included).
 - ``token_frequency``: one row per (tokenizer, token id) that occurs in the corpora: total, languages, top languages.
+- ``token_lang_counts``: the exact (token id, language) counts of each (corpus x tokenizer) pair a build counted, with
+  ``token_count_runs`` naming those pairs (and their corpus's content hash): adding a corpus then counts only its own
+  pairs, and every tokenizer's frequency is merged from these rows instead of encoding the other corpora again.
 - ``glitch_models``, ``glitch_indicators``, ``glitch_verdicts``: weight indicators and prompt verification per model.
 
 Example:
@@ -49,6 +52,12 @@ CREATE TABLE IF NOT EXISTS glitch_tokens (
 );
 CREATE TABLE IF NOT EXISTS token_frequency (
     tokenizer VARCHAR, token_id INTEGER, total BIGINT, n_langs INTEGER, top_langs VARCHAR[], top_counts BIGINT[]
+);
+CREATE TABLE IF NOT EXISTS token_lang_counts (
+    corpus VARCHAR, tokenizer VARCHAR, token_id INTEGER, lang VARCHAR, n BIGINT
+);
+CREATE TABLE IF NOT EXISTS token_count_runs (
+    corpus VARCHAR, tokenizer VARCHAR, corpus_sha256 VARCHAR, PRIMARY KEY (corpus, tokenizer)
 );
 CREATE TABLE IF NOT EXISTS glitch_models (
     model VARCHAR PRIMARY KEY, source VARCHAR, tokenizer VARCHAR, tokenizer_sha256 VARCHAR, n_rows INTEGER,
@@ -153,6 +162,82 @@ def _frames(tokenizer_id: str, scan: VocabularyScan, freq: Frequency, lang_names
     return tokens, frequency
 
 
+def store_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id: str, counted: LangIdCounts) -> None:
+    """Keep one counted pair's (token id, language) counts, replacing any earlier ones of that pair."""
+    create_tables(con)
+    for table in ("token_lang_counts", "token_count_runs"):
+        con.execute(f"DELETE FROM {table} WHERE corpus = ? AND tokenizer = ?", [corpus, tokenizer_id])
+    n = len(counted.ids)
+    _insert(con, "token_lang_counts", pa.table({
+        "corpus": pa.array([corpus] * n, pa.string()), "tokenizer": pa.array([tokenizer_id] * n, pa.string()),
+        "token_id": pa.array(counted.ids.astype(np.int32)),
+        "lang": pa.array(np.asarray(counted.lang_names, dtype=object)[counted.langs], pa.string()),
+        "n": pa.array(counted.counts.astype(np.int64))}))
+    con.execute("INSERT INTO token_count_runs SELECT ?, ?, sha256 FROM corpora WHERE corpus = ?",
+                [corpus, tokenizer_id, corpus])
+
+
+def forget_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str) -> None:
+    """Drop a corpus's stored (token id, language) counts (it is being replaced)."""
+    if _has_table(con, "token_count_runs"):
+        for table in ("token_lang_counts", "token_count_runs"):
+            con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus])
+
+
+def _stored_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id: str) -> LangIdCounts | None:
+    """The stored counts of a pair, if they were counted from the corpus as it is now; else None."""
+    from .frequency import LangIdCounts
+
+    if not _has_table(con, "token_count_runs") or not con.execute(
+            "SELECT count(*) FROM token_count_runs r JOIN corpora c USING (corpus) WHERE r.corpus = ? AND "
+            "r.tokenizer = ? AND r.corpus_sha256 = c.sha256", [corpus, tokenizer_id]).fetchone()[0]:
+        return None
+    rows = con.execute("SELECT token_id, lang, n FROM token_lang_counts WHERE corpus = ? AND tokenizer = ? "
+                       "ORDER BY token_id, lang", [corpus, tokenizer_id]).fetchnumpy()
+    names, langs = np.unique(np.asarray(rows["lang"], dtype=object), return_inverse=True)
+    return LangIdCounts(np.asarray(rows["token_id"], dtype=np.int64), langs.astype(np.int64),
+                        np.asarray(rows["n"], dtype=np.int64), names.tolist())
+
+
+def current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) -> set[str]:
+    """The tokenizers whose stored vocabulary checks are still current (same vocabulary sha256, same checks
+    version), whatever corpora their frequencies were counted on: their vocabularies need no new scan."""
+    from ..catalogue import load_catalogue
+
+    if not _has_table(con, "glitch_scans"):
+        return set()
+    catalogue = load_catalogue()
+    stored = dict(((t, (sha, v)) for t, sha, v in con.execute(
+        "SELECT tokenizer, tokenizer_sha256, checks_version FROM glitch_scans WHERE note IS NULL").fetchall()))
+    return {t for t in tokenizer_ids if stored.get(t) == (catalogue.describe(t).sha256 or "built in", CHECKS_VERSION)}
+
+
+def stored_scan(con: duckdb.DuckDBPyConnection, tokenizer_id: str) -> tuple[VocabularyScan, float] | None:
+    """The vocabulary checks stored for ``tokenizer_id`` if its vocabulary (sha256) and the checks' version are
+    unchanged since, with the seconds they took; None otherwise. Only the corpora may have changed: the frequency
+    bits are left out, to be set again."""
+    from ..catalogue import load_catalogue
+    from .checks import VocabularyScan
+
+    if not _has_table(con, "glitch_scans"):
+        return None
+    row = con.execute("SELECT tokenizer_sha256, checks_version, n_ids, seconds FROM glitch_scans "
+                      "WHERE tokenizer = ? AND note IS NULL", [tokenizer_id]).fetchone()
+    if row is None or row[:2] != (load_catalogue().describe(tokenizer_id).sha256 or "built in", CHECKS_VERSION):
+        return None
+    t = con.execute("SELECT coalesce(token_bytes, encode(display)) AS b, display, script, flags FROM glitch_tokens "
+                    "WHERE tokenizer = ? ORDER BY token_id", [tokenizer_id]).fetchnumpy()
+    if len(t["flags"]) != row[2]:
+        return None
+    checks = np.uint16(Category.SPECIAL | Category.BYTE_FALLBACK | Category.PARTIAL_UTF8 | Category.UNREACHABLE
+                       | Category.NORMALIZATION_CHANGED)
+    token_bytes = np.empty(len(t["b"]), dtype=object)
+    token_bytes[:] = [bytes(b) for b in t["b"]]  # BLOBs come back as bytearrays
+    return VocabularyScan(tokenizer_id, token_bytes, np.asarray(t["display"], dtype=object),
+                          np.asarray(t["script"], dtype=object), np.asarray(t["flags"]).astype(np.uint16) & checks,
+                          ), float(row[3])
+
+
 def _scannable(tokenizer_id: str) -> str | None:
     """Why a catalogue tokenizer has no vocabulary to scan, or None if it has one."""
     if tokenizer_id in ("codepoints", "words"):
@@ -194,9 +279,11 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     Call it on a writable connection (the builder's private copy); it adds its tables if they are missing.
 
     A build hands over what its counting workers already computed: ``counted[tokenizer][corpus]``, the (token id,
-    language) counts of a corpus, and ``scans[tokenizer]``, the vocabulary checks with their seconds. A tokenizer
-    with both, for every corpus in the store, is stored from them directly; the others are scanned, and the units
-    of every corpus encoded again, in worker processes (``workers``, default one per core).
+    language) counts of a corpus, and ``scans[tokenizer]``, the vocabulary checks with their seconds. The counts of
+    pairs counted by earlier builds come from ``token_lang_counts``, and the checks of a vocabulary that has not
+    changed from ``glitch_tokens``. A tokenizer with checks and counts for every corpus in the store is stored from
+    them with no encoding; the others are scanned, and the units of every corpus encoded again, in worker processes
+    (``workers``, default one per core).
     """
     from ..catalogue import load_catalogue
 
@@ -215,9 +302,13 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
         return []
     t0 = time.perf_counter()
     counted, scans = counted or {}, scans or {}
-    ready = [tid for tid in todo if tid in scans and store_counted_checks(con, tid, counted.get(tid, {}), scans[tid])]
+    ready = []
+    for tid in todo:
+        scan = scans.get(tid) or stored_scan(con, tid)
+        if scan is not None and store_counted_checks(con, tid, counted.get(tid, {}), scan):
+            ready.append(tid)
     if ready:
-        say(f"token checks: {len(ready)} vocabularies stored from the counting workers' ids and checks "
+        say(f"token checks: {len(ready)} vocabularies stored from counted ids and known checks, with no encoding, "
             f"in {time.perf_counter() - t0:.1f} s")
     rest = [tid for tid in todo if tid not in ready]
     if rest:
@@ -232,19 +323,21 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     """Store one tokenizer's checks and token frequency from a build's counting workers: ``counted[corpus]``, the
     (token id, language) counts of each corpus, and ``scan``, the vocabulary checks with their seconds.
 
-    Returns False, storing nothing, unless ``counted`` covers every corpus in the store. A build calls this as soon as
-    a tokenizer's last pair is counted, so the storing overlaps the counting of the others.
+    Corpora not in ``counted`` are taken from the pairs' stored counts (see :func:`store_lang_counts`). Returns False,
+    storing nothing, if some corpus in the store has neither. A build calls this as soon as a tokenizer's last pair is
+    counted, so the storing overlaps the counting of the others.
     """
     from ..catalogue import load_catalogue
     from .frequency import merge_lang_counts
 
     in_store = [r[0] for r in con.execute("SELECT DISTINCT corpus FROM units ORDER BY 1").fetchall()]
-    if not all(c in counted for c in in_store):
+    parts = [counted[c] if c in counted else _stored_lang_counts(con, c, tokenizer_id) for c in in_store]
+    if any(p is None for p in parts):
         return False
     create_tables(con)
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
     checks, seconds = scan
-    freq = merge_lang_counts([counted[c] for c in in_store], lang_names, n_ids=len(checks))
+    freq = merge_lang_counts(parts, lang_names, n_ids=len(checks))
     tokens, frequency = _frames(tokenizer_id, checks, freq, lang_names)
     _replace_scan(con, tokenizer_id, load_catalogue().describe(tokenizer_id).sha256 or "built in", _corpora_key(con),
                   tokens, frequency, int(freq.total.sum()), seconds, None)

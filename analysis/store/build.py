@@ -222,9 +222,12 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
 
     Returns each unit's word spans (None where words are withheld), for counting in the same build.
     """
+    from ..glitch.store import forget_lang_counts
+    from ..words import segmenter_coverage, words
+
     for table in ("counts", "runs", "premium_ci", "units", "languages", "corpora"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus.name])
-    from ..words import segmenter_coverage, words
+    forget_lang_counts(con, corpus.name)
 
     position = {u: i for i, u in enumerate(corpus.unit_order)}
     rows = []
@@ -384,7 +387,7 @@ def build(
         scans: dict[str, tuple[VocabularyScan, float]] = {}
         with contextlib.ExitStack() as stack:
             pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX,
-                                                 checks=token_checks))
+                                                 checks=token_checks, checked=_current_checks(con, tokenizer_ids)))
                     if todo and engine == "local" else None)
             for name in missing:
                 known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
@@ -417,12 +420,22 @@ def build(
     return report
 
 
+def _current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: list[str]) -> set[str]:
+    from ..glitch.store import current_checks
+
+    return current_checks(con, tokenizer_ids)
+
+
 def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str, say: Progress) -> None:
-    """A tokenizer's glitch-token checks, stored from its workers' results while the pool counts the others."""
-    from ..glitch.store import store_counted_checks
+    """A tokenizer's glitch-token checks, stored from its workers' results while the pool counts the others; its
+    pairs' (token id, language) counts are kept for later builds that add a corpus."""
+    from ..glitch.store import store_counted_checks, store_lang_counts, stored_scan
 
     t0 = time.perf_counter()
-    if tid in pool.scans and store_counted_checks(con, tid, pool.lang_counts.get(tid, {}), pool.scans[tid]):
+    for corpus, counted in pool.lang_counts.get(tid, {}).items():
+        store_lang_counts(con, corpus, tid, counted)
+    scan = pool.scans.get(tid) or (stored_scan(con, tid) if tid in pool.lang_counts else None)
+    if scan is not None and store_counted_checks(con, tid, pool.lang_counts.get(tid, {}), scan):
         say(f"token checks {tid}: stored from the counting worker's ids in {time.perf_counter() - t0:.1f} s")
 
 

@@ -18,7 +18,7 @@ import os
 import pickle
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +81,7 @@ class PairPool:
     """Worker processes counting ``todo`` pairs, slow backends first; a context manager that always cleans up."""
 
     def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str,
-                 checks: bool = True) -> None:
+                 checks: bool = True, checked: Collection[str] = ()) -> None:
         from ..glitch.store import scannable
         from .build import _BACKEND_COST
 
@@ -97,7 +97,7 @@ class PairPool:
         ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker)
         self.futures: dict[Future, tuple[str, str]] = {}
-        first: set[str] = set()
+        first = set(checked)  # vocabularies whose checks the store already holds: their ids are counted, not scanned
         for name, tid in self.todo:
             # None: no checks wanted, or no vocabulary to check (the code-point and word baselines): no id counts.
             scan = (tid not in first) if checks and scannable(tid) else None
