@@ -266,8 +266,24 @@ def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(s
     messages.clear()
     refresh_token_checks(c, TOKENIZERS, workers=1, progress=messages.append)
     c.close()
-    assert any("scanning 2 vocabularies over 6 units" in m for m in messages)
+    assert any("scanning 2 vocabularies and counting the ids of 2 over 6 units" in m for m in messages)
     assert _glitch_rows(again, ["utf8-bytes", "bert-uncased"]) == merged
+
+    # A database from before the counts were kept: the units are encoded again, but the unchanged vocabularies are
+    # not scanned again, and the pairs' counts are kept from then on.
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(store.db, old)
+    c = duckdb.connect(str(old))
+    c.execute("DELETE FROM token_count_runs")
+    c.close()
+    import_lines(tmp_path, {"eng": ["zebra"], "fra": ["été"]}, old, name="more")
+    messages.clear()
+    build(old, corpora=["tiny", "more"], tokenizers=TOKENIZERS, workers=1, progress=messages.append)
+    assert any("scanning 0 vocabularies and counting the ids of 2 over 6 units" in m for m in messages)
+    assert _glitch_rows(old, ["utf8-bytes", "bert-uncased"]) == merged
+    c = open_readonly(old)
+    assert c.execute("SELECT count(*) FROM token_count_runs").fetchone() == (4,)  # 2 corpora x 2 vocabularies
+    c.close()
 
 
 def test_replacing_a_corpus_forgets_its_stored_id_counts(store: SimpleNamespace, tmp_path: Path) -> None:

@@ -1,16 +1,18 @@
 """How often each token id occurs in the built corpora: total, number of languages, the top languages.
 
-Stored compactly, one row per (tokenizer, token id) that occurs at all — never one row per language and token.
+A build's counting workers hand back, per (corpus x tokenizer) pair, the sparse (token id, language) counts of the ids
+they counted (:class:`LangIdCounts`); the store keeps them per pair (``token_lang_counts``) and merges the pairs of
+all corpora into one :class:`Frequency` per tokenizer, stored compactly as ``token_frequency``: one row per id that
+occurs at all, with its top languages.
 
 Example:
-    >>> f = count_ids([[5, 5, 7], [5]], [0, 1], n_ids=8, n_langs=2)
+    >>> f = merge_lang_counts([LangIdCounts.of(np.array([5, 5, 7, 5]), [3, 1], ["eng", "fra"])], ["eng", "fra"], n_ids=8)
     >>> f.total[[5, 7]].tolist(), f.n_langs[[5, 7]].tolist(), f.top(5)
     ([3, 1], [2, 1], [(0, 2), (1, 1)])
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,19 +36,6 @@ class Frequency:
         """``[(language index, count), ...]`` for one id, most frequent first (at most ``TOP_LANGS``)."""
         lo, hi = np.searchsorted(self.top_ids, [token_id, token_id + 1])
         return list(zip(self.top_langs[lo:hi].tolist(), self.top_counts[lo:hi].tolist()))
-
-
-def count_ids(ids_per_text: Sequence[Sequence[int]], lang_of_text: Sequence[int], *, n_ids: int, n_langs: int,
-              top: int = TOP_LANGS) -> Frequency:
-    """Count token ids over texts, each text in the language with index ``lang_of_text[i]`` (``0 <= index < n_langs``).
-
-    Ids at or above ``n_ids`` (none for a tokenizer's own ids) are an error rather than silently dropped.
-    """
-    lengths = np.fromiter((len(x) for x in ids_per_text), dtype=np.int64, count=len(ids_per_text))
-    flat = np.fromiter(itertools.chain.from_iterable(ids_per_text), dtype=np.int64, count=int(lengths.sum()))
-    langs = np.repeat(np.asarray(lang_of_text, dtype=np.int64), lengths)
-    pairs, counts = np.unique(flat * n_langs + langs, return_counts=True)
-    return frequency_from_pairs(pairs // n_langs, pairs % n_langs, counts, n_ids=n_ids, top=top)
 
 
 def frequency_from_pairs(pair_ids: np.ndarray, pair_langs: np.ndarray, counts: np.ndarray, *, n_ids: int,

@@ -99,33 +99,31 @@ def _corpora_key(con: duckdb.DuckDBPyConnection) -> str:
     return ",".join(f"{c}:{s}" for c, s in con.execute("SELECT corpus, sha256 FROM corpora ORDER BY corpus").fetchall())
 
 
-#: Texts of every unit and the language index of each, sent to each worker process once.
+#: Every unit's text and language, and where each corpus's units are, sent to each worker process once.
 _WORKER_TEXTS: dict[str, object] = {}
 
 
-def _init_worker(texts: list[str], lang_of_text: np.ndarray, n_langs: int) -> None:
+def _init_worker(texts: list[str], langs: list[str], corpora: list[tuple[str, int, int]]) -> None:
     # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    _WORKER_TEXTS.update(texts=texts, lang_of_text=lang_of_text, n_langs=n_langs)
+    _WORKER_TEXTS.update(texts=texts, langs=langs, corpora=corpora)
 
 
-def _scan_in_worker(tokenizer_id: str) -> dict[str, object]:
-    return scan_with_frequency(tokenizer_id, _WORKER_TEXTS["texts"], _WORKER_TEXTS["lang_of_text"],
-                               _WORKER_TEXTS["n_langs"])
-
-
-def scan_with_frequency(tokenizer_id: str, texts: Sequence[str], lang_of_text: Sequence[int], n_langs: int
-                        ) -> dict[str, object]:
-    """Tokenizer checks of one vocabulary plus its id counts over ``texts`` (what one refresh stores for it)."""
+def _scan_in_worker(tokenizer_id: str, scan: bool) -> dict[str, object]:
+    """The vocabulary checks of one tokenizer (if ``scan``) and the (token id, language) counts of every corpus."""
     from ..tokenizers import get_tokenizer
-    from .checks import encode_plain, scan_vocabulary
-    from .frequency import count_ids
+    from .checks import encode_flat, scan_vocabulary
+    from .frequency import LangIdCounts
 
     t0 = time.perf_counter()
     tok = get_tokenizer(tokenizer_id)
-    scan = scan_vocabulary(tok)
-    freq = count_ids(encode_plain(tok, texts), lang_of_text, n_ids=len(scan), n_langs=max(n_langs, 1))
-    return {"scan": scan, "freq": freq, "seconds": time.perf_counter() - t0}
+    checks = scan_vocabulary(tok) if scan else None
+    texts, langs = _WORKER_TEXTS["texts"], _WORKER_TEXTS["langs"]
+    flat, counts = encode_flat(tok, texts)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    counted = {name: LangIdCounts.of(flat[bounds[a]:bounds[b]], counts[a:b], langs[a:b])
+               for name, a, b in _WORKER_TEXTS["corpora"]}
+    return {"scan": checks, "counted": counted, "seconds": time.perf_counter() - t0}
 
 
 def _frames(tokenizer_id: str, scan: VocabularyScan, freq: Frequency, lang_names: list[str]
@@ -312,8 +310,7 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
             f"in {time.perf_counter() - t0:.1f} s")
     rest = [tid for tid in todo if tid not in ready]
     if rest:
-        lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
-        _scan_in_pool(con, rest, corpora, lang_names, workers, say)
+        _scan_in_pool(con, rest, workers, say)
     say(f"token checks done in {time.perf_counter() - t0:.1f} s")
     return todo
 
@@ -344,30 +341,35 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     return True
 
 
-def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], corpora: str, lang_names: list[str],
-                  workers: int | None, say: Progress) -> None:
-    """Scan ``todo`` and count their ids over every unit in the store, in worker processes."""
+def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int | None, say: Progress) -> None:
+    """Count ``todo``'s ids over every unit in the store, and scan the vocabularies whose stored checks are not
+    current, in worker processes; keep each corpus's counts (see :func:`store_lang_counts`) and store the checks."""
     from ..catalogue import load_catalogue
 
     catalogue = load_catalogue()
-    units = con.execute("SELECT lang, text FROM units ORDER BY corpus, lang, position, unit").fetchall()
-    index = {lang: i for i, lang in enumerate(lang_names)}
-    texts = [text for _, text in units]
-    lang_of_text = np.fromiter((index[lang] for lang, _ in units), dtype=np.int32, count=len(units))
+    units = con.execute("SELECT corpus, lang, text FROM units ORDER BY corpus, lang, position, unit").fetchall()
+    texts = [text for _, _, text in units]
+    langs = [lang for _, lang, _ in units]
+    names = [corpus for corpus, _, _ in units]
+    corpora = [(name, names.index(name), len(names) - names[::-1].index(name)) for name in dict.fromkeys(names)]
+    have = current_checks(con, todo)
     todo = sorted(todo, key=lambda t: -(catalogue.describe(t).vocab_size or 0))  # the big vocabularies first
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    say(f"token checks: scanning {len(todo)} vocabularies over {len(texts):,} units on {n_workers} worker(s)")
+    say(f"token checks: scanning {len(todo) - len(have)} vocabularies and counting the ids of {len(todo)} over "
+        f"{len(texts):,} units on {n_workers} worker(s)")
     ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(texts, lang_of_text, len(lang_names))) as pool:
-        futures = {pool.submit(_scan_in_worker, tid): tid for tid in todo}
+                             initargs=(texts, langs, corpora)) as pool:
+        futures = {pool.submit(_scan_in_worker, tid, tid not in have): tid for tid in todo}
         for done, future in enumerate(as_completed(futures), 1):
             tid = futures[future]
             result = future.result()
-            tokens, frequency = _frames(tid, result["scan"], result["freq"], lang_names)
-            _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, tokens, frequency,
-                          int(result["freq"].total.sum()), float(result["seconds"]), None)
-            say(f"[{done}/{len(todo)}] token checks {tid}: {len(tokens):,} ids in {result['seconds']:.1f} s")
+            for name, counted in result["counted"].items():
+                store_lang_counts(con, name, tid, counted)
+            scan = (result["scan"], result["seconds"]) if result["scan"] is not None else stored_scan(con, tid)
+            if scan is None or not store_counted_checks(con, tid, result["counted"], scan):
+                raise GlitchError(f"The token checks of {tid!r} could not be stored; run the build again.")
+            say(f"[{done}/{len(todo)}] token checks {tid}: {len(scan[0]):,} ids in {result['seconds']:.1f} s")
 
 
 def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pa.Table | None,
