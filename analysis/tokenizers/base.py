@@ -235,7 +235,7 @@ class TokenTables:
     def from_bytes(cls, table: Sequence[bytes], classes: np.ndarray) -> TokenTables:
         arr = np.empty(len(table), dtype=object)
         arr[:] = list(table)
-        lengths = np.fromiter((len(b) for b in table), dtype=np.int64, count=len(table))
+        lengths = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
         return cls(arr, lengths, classes)
 
     def encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, ids: list[int], *,

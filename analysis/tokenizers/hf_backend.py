@@ -33,6 +33,10 @@ def _gpt2_byte_decoder() -> dict[str, int]:
 
 
 _BYTE_DECODER = _gpt2_byte_decoder()
+#: ``str.translate`` table taking each stand-in character to the character of its byte (U+0000-U+00FF), and every
+#: other character below U+0100 to U+FFFF, so that ``piece.translate(_TO_BYTES).encode("latin-1")`` gives the bytes
+#: exactly when every character of the piece is a stand-in, and fails otherwise.
+_TO_BYTES = {i: "\uffff" for i in range(256)} | {ord(c): chr(b) for c, b in _BYTE_DECODER.items()}
 
 
 def _component_types(state: object) -> set[str]:
@@ -167,17 +171,21 @@ class HFTokenizersTokenizer(Tokenizer):
         if wordpiece:
             prefix = json.loads(self.hf.decoder.__getstate__()).get("prefix", "##")
         table: list[bytes] = []
-        byte_ids = self.byte_fallback_ids
+        byte_ids, special = self.byte_fallback_ids, self._special_ids
         for i, p in enumerate(self._pieces):
-            if wordpiece and i not in self._special_ids and p.startswith(prefix):
+            if wordpiece and i not in special and p.startswith(prefix):
                 p = p[len(prefix):]  # before the byte mapping: "##" pieces of byte-level WordPiece (the lab's)
-            if i in self._special_ids:
+            if i in special:
                 table.append(p.encode())
             elif i in byte_ids:
                 table.append(bytes([int(p[3:5], 16)]))
-            elif byte_level and all(c in _BYTE_DECODER for c in p):
-                table.append(bytes(_BYTE_DECODER[c] for c in p))
             else:
+                if byte_level:
+                    try:  # every character a byte stand-in: those bytes
+                        table.append(p.translate(_TO_BYTES).encode("latin-1"))
+                        continue
+                    except UnicodeEncodeError:
+                        pass
                 if metaspace:
                     p = p.replace("\u2581", " ")
                 table.append(p.encode())

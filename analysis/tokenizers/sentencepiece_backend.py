@@ -206,15 +206,19 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         return TokenTables.from_bytes(table, classes)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
-        from .unit_stats import stats_from_token_lengths
+        from .unit_stats import flat_ids, stats_from_token_lengths
 
         for t in texts:
             check_text(t)
-        ids = [self.raw.encode(t, bos=False, eos=False) for t in texts]
         if not self.is_tekken:
-            return self._sp_unit_stats(self, texts, word_spans, ids)
+            return self._sp_unit_stats(self, texts, word_spans, [self.raw.encode(t, bos=False, eos=False)
+                                                                 for t in texts])
+        # Tekken's encode is its tiktoken core's plus num_special_tokens on every id, added here to all at once.
+        encode = self._core.encode_ordinary
+        flat, counts = flat_ids([encode(t) for t in texts])
         tables = self._tekken_tables
-        return stats_from_token_lengths(texts, word_spans, ids, tables.lengths, tables.classes)
+        return stats_from_token_lengths(texts, word_spans, (flat + self._n_special, counts), tables.lengths,
+                                        tables.classes)
 
     def _count(self, text: str) -> int:
         return len(self.raw.encode(text, bos=False, eos=False))
