@@ -129,14 +129,9 @@ def test_second_build_scans_nothing_new(store: SimpleNamespace, tmp_path: Path) 
 
 
 def test_refresh_adds_checks_to_an_old_database(store: SimpleNamespace, tmp_path: Path) -> None:
-    import duckdb
 
     db = tmp_path / "old.duckdb"
-    shutil.copyfile(store.db, db)
-    c = duckdb.connect(str(db))
-    for t in ("glitch_tokens", "token_frequency", "glitch_scans"):
-        c.execute(f"DROP TABLE {t}")
-    c.close()
+    _edited_copy(store.db, db, *(f"DROP TABLE {t}" for t in ("glitch_tokens", "token_frequency", "glitch_scans")))
     c = open_readonly(db)
     with pytest.raises(GlitchError, match="glitch refresh"):
         token_table(c, "utf8-bytes")
@@ -209,6 +204,18 @@ def _glitch_rows(db: Path, tokenizers: list[str]) -> dict[str, list]:
         c.close()
 
 
+def _edited_copy(src: Path, dst: Path, *statements: str) -> Path:
+    """A copy of the database ``src`` at ``dst`` with ``statements`` run on it (a database as older code left it)."""
+    import duckdb
+
+    shutil.copyfile(src, dst)
+    c = duckdb.connect(str(dst))
+    for sql in statements:
+        c.execute(sql)
+    c.close()
+    return dst
+
+
 def test_reused_ids_give_the_tables_a_second_encoding_gives(app_db: Path, tmp_path: Path) -> None:
     """On the real UDHR database (532 languages): the tables the build stored from its workers' ids equal those of
     `glitch refresh`, which encodes every unit again, row for row (top languages and their order included)."""
@@ -258,11 +265,8 @@ def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(s
     assert (table.loc[198, "total"], table.loc[198, "top_langs"]) == (2, "fra:2")
     merged = _glitch_rows(db, ["utf8-bytes", "bert-uncased"])
 
-    again = tmp_path / "again.duckdb"
-    shutil.copyfile(db, again)
+    again = _edited_copy(db, tmp_path / "again.duckdb", "DELETE FROM glitch_scans", "DELETE FROM token_count_runs")
     c = duckdb.connect(str(again))
-    c.execute("DELETE FROM glitch_scans")
-    c.execute("DELETE FROM token_count_runs")
     messages.clear()
     refresh_token_checks(c, TOKENIZERS, workers=1, progress=messages.append)
     c.close()
@@ -271,11 +275,7 @@ def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(s
 
     # A database from before the counts were kept: the units are encoded again, but the unchanged vocabularies are
     # not scanned again, and the pairs' counts are kept from then on.
-    old = tmp_path / "old.duckdb"
-    shutil.copyfile(store.db, old)
-    c = duckdb.connect(str(old))
-    c.execute("DELETE FROM token_count_runs")
-    c.close()
+    old = _edited_copy(store.db, tmp_path / "old.duckdb", "DELETE FROM token_count_runs")
     import_lines(tmp_path, {"eng": ["zebra"], "fra": ["été"]}, old, name="more")
     messages.clear()
     build(old, corpora=["tiny", "more"], tokenizers=TOKENIZERS, workers=1, progress=messages.append)
@@ -305,13 +305,9 @@ def test_replacing_a_corpus_forgets_its_stored_id_counts(store: SimpleNamespace,
 
 
 def test_build_of_a_current_database_adds_missing_checks(store: SimpleNamespace, tmp_path: Path) -> None:
-    import duckdb
 
     db = tmp_path / "old.duckdb"
-    shutil.copyfile(store.db, db)
-    c = duckdb.connect(str(db))
-    c.execute("DELETE FROM glitch_scans WHERE tokenizer = 'utf8-bytes'")
-    c.close()
+    _edited_copy(store.db, db, "DELETE FROM glitch_scans WHERE tokenizer = 'utf8-bytes'")
     report = build(db, corpora=["tiny"], tokenizers=TOKENIZERS, workers=1)
     assert report.pairs_counted == []  # nothing recounted: only the checks were missing
     c = open_readonly(db)
