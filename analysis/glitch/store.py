@@ -126,13 +126,17 @@ def _scan_in_worker(tokenizer_id: str, scan: bool) -> dict[str, object]:
     return {"scan": checks, "counted": counted, "seconds": time.perf_counter() - t0}
 
 
-def _frames(tokenizer_id: str, scan: VocabularyScan, freq: Frequency, lang_names: list[str]
-            ) -> tuple[pa.Table, pa.Table]:
-    """The ``glitch_tokens`` and ``token_frequency`` rows of one tokenizer, as Arrow tables (built column by column:
-    DuckDB reads them without a per-row conversion)."""
+def _flags(scan: VocabularyScan, freq: Frequency) -> np.ndarray:
+    """Every id's category bits: the vocabulary checks' and the frequency ones (never seen, rare)."""
     flags = scan.flags.astype(np.uint16)
     flags[freq.total == 0] |= np.uint16(Category.NEVER_SEEN)
     flags[(freq.total > 0) & (freq.total <= RARE_MAX_COUNT)] |= np.uint16(Category.RARE)
+    return flags
+
+
+def _token_rows(tokenizer_id: str, scan: VocabularyScan, flags: np.ndarray) -> pa.Table:
+    """The ``glitch_tokens`` rows of one tokenizer, as an Arrow table (built column by column: DuckDB reads it without
+    a per-row conversion)."""
     n = len(scan)
     # Bytes are stored only where they are not simply the display string's UTF-8: partial UTF-8 and special pieces
     # (for every other id the display string is the bytes decoded).
@@ -141,23 +145,26 @@ def _frames(tokenizer_id: str, scan: VocabularyScan, freq: Frequency, lang_names
         b = scan.token_bytes[i]
         if b != scan.display[i].encode("utf-8"):
             raw[i] = b
-    tokens = pa.table({"tokenizer": pa.array([tokenizer_id] * n, pa.string()),
-                       "token_id": pa.array(np.arange(n, dtype=np.int32)),
-                       "token_bytes": pa.array(raw, pa.binary()), "display": pa.array(scan.display, pa.string()),
-                       "script": pa.array(scan.script, pa.string()), "flags": pa.array(flags)})
+    return pa.table({"tokenizer": pa.array([tokenizer_id] * n, pa.string()),
+                     "token_id": pa.array(np.arange(n, dtype=np.int32)),
+                     "token_bytes": pa.array(raw, pa.binary()), "display": pa.array(scan.display, pa.string()),
+                     "script": pa.array(scan.script, pa.string()), "flags": pa.array(flags)})
+
+
+def _frequency_rows(tokenizer_id: str, freq: Frequency, lang_names: list[str]) -> pa.Table:
+    """The ``token_frequency`` rows of one tokenizer: one per id seen, with its top languages as list columns."""
     seen = np.flatnonzero(freq.total)
     # Each seen id's (language, count) pairs are one run of the id-sorted top arrays: list columns from offsets.
     offsets = np.searchsorted(freq.top_ids, np.append(seen, seen[-1] + 1 if len(seen) else 0)).astype(np.int32)
     runs = slice(0, offsets[-1])  # every top pair belongs to a seen id, so offsets[0] is 0
     names_arr = np.asarray(lang_names, dtype=object)
-    frequency = pa.table({
+    return pa.table({
         "tokenizer": pa.array([tokenizer_id] * len(seen), pa.string()),
         "token_id": pa.array(seen.astype(np.int32)),
         "total": pa.array(freq.total[seen].astype(np.int64)), "n_langs": pa.array(freq.n_langs[seen].astype(np.int32)),
         "top_langs": pa.ListArray.from_arrays(pa.array(offsets), pa.array(names_arr[freq.top_langs[runs]], pa.string())),
         "top_counts": pa.ListArray.from_arrays(pa.array(offsets), pa.array(freq.top_counts[runs].astype(np.int64))),
     })
-    return tokens, frequency
 
 
 def store_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id: str, counted: LangIdCounts) -> None:
@@ -335,9 +342,35 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
     checks, seconds = scan
     freq = merge_lang_counts(parts, lang_names, n_ids=len(checks))
-    tokens, frequency = _frames(tokenizer_id, checks, freq, lang_names)
-    _replace_scan(con, tokenizer_id, load_catalogue().describe(tokenizer_id).sha256 or "built in", _corpora_key(con),
-                  tokens, frequency, int(freq.total.sum()), seconds, None)
+    flags = _flags(checks, freq)
+    sha = load_catalogue().describe(tokenizer_id).sha256 or "built in"
+    if tokenizer_id in current_checks(con, [tokenizer_id]) and _update_flags(con, tokenizer_id, flags):
+        # The vocabulary's rows are stored and current (the same vocabulary and checks give the same rows): only the
+        # frequency bits of some ids, the frequency rows and the scan's record change.
+        _replace_scan(con, tokenizer_id, sha, _corpora_key(con), None, _frequency_rows(tokenizer_id, freq, lang_names),
+                      int(freq.total.sum()), seconds, None, n_ids=len(checks))
+    else:
+        _replace_scan(con, tokenizer_id, sha, _corpora_key(con), _token_rows(tokenizer_id, checks, flags),
+                      _frequency_rows(tokenizer_id, freq, lang_names), int(freq.total.sum()), seconds, None)
+    return True
+
+
+def _update_flags(con: duckdb.DuckDBPyConnection, tokenizer_id: str, flags: np.ndarray) -> bool:
+    """Set the stored flags of ``tokenizer_id``'s ids to ``flags`` where they differ; False (nothing written) if the
+    stored rows are not one per id of this vocabulary."""
+    old = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? ORDER BY token_id",
+                      [tokenizer_id]).fetchnumpy()
+    if len(old["token_id"]) != len(flags) or not np.array_equal(old["token_id"], np.arange(len(flags))):
+        return False
+    changed = np.flatnonzero(np.asarray(old["flags"]) != flags)
+    if len(changed):
+        con.register("_changed_flags", pa.table({"token_id": pa.array(changed.astype(np.int32)),
+                                                 "flags": pa.array(flags[changed])}))
+        try:
+            con.execute("UPDATE glitch_tokens SET flags = c.flags FROM _changed_flags c "
+                        "WHERE glitch_tokens.tokenizer = ? AND glitch_tokens.token_id = c.token_id", [tokenizer_id])
+        finally:
+            con.unregister("_changed_flags")
     return True
 
 
@@ -373,15 +406,20 @@ def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int 
 
 
 def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pa.Table | None,
-                  frequency: pa.Table | None, corpus_tokens: int, seconds: float, note: str | None) -> None:
-    for table in ("glitch_tokens", "token_frequency", "glitch_scans"):
+                  frequency: pa.Table | None, corpus_tokens: int, seconds: float, note: str | None, *,
+                  n_ids: int | None = None) -> None:
+    """Replace one tokenizer's stored checks: its token rows (``tokens``; None with ``n_ids``: the stored rows stay),
+    its frequency rows and its scan record; no rows at all with a ``note`` saying why there is no vocabulary."""
+    kept = tokens is None and n_ids is not None
+    for table in ("token_frequency", "glitch_scans") if kept else ("glitch_tokens", "token_frequency", "glitch_scans"):
         con.execute(f"DELETE FROM {table} WHERE tokenizer = ?", [tid])
     if tokens is not None:
         _insert(con, "glitch_tokens", tokens)
+    if frequency is not None:
         _insert(con, "token_frequency", frequency)
+    ids = n_ids if kept else (0 if tokens is None else len(tokens))
     con.execute("INSERT INTO glitch_scans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [tid, sha, corpora, CHECKS_VERSION, 0 if tokens is None else len(tokens), corpus_tokens, seconds,
-                 datetime.now(UTC), note])
+                [tid, sha, corpora, CHECKS_VERSION, ids, corpus_tokens, seconds, datetime.now(UTC), note])
 
 
 # ------------------------------------------------------------------ reading
