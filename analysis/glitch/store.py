@@ -126,9 +126,14 @@ def _scan_in_worker(tokenizer_id: str, scan: bool) -> dict[str, object]:
     return {"scan": checks, "counted": counted, "seconds": time.perf_counter() - t0}
 
 
-def _flags(scan: VocabularyScan, freq: Frequency) -> np.ndarray:
-    """Every id's category bits: the vocabulary checks' and the frequency ones (never seen, rare)."""
-    flags = scan.flags.astype(np.uint16)
+#: The category bits the vocabulary checks set (the others come from the corpora's frequencies).
+_CHECK_BITS = np.uint16(Category.SPECIAL | Category.BYTE_FALLBACK | Category.PARTIAL_UTF8 | Category.UNREACHABLE
+                        | Category.NORMALIZATION_CHANGED)
+
+
+def _flags(check_flags: np.ndarray, freq: Frequency) -> np.ndarray:
+    """Every id's category bits: the vocabulary checks' (``check_flags``) and the frequency ones (never seen, rare)."""
+    flags = check_flags.astype(np.uint16)
     flags[freq.total == 0] |= np.uint16(Category.NEVER_SEEN)
     flags[(freq.total > 0) & (freq.total <= RARE_MAX_COUNT)] |= np.uint16(Category.RARE)
     return flags
@@ -199,9 +204,12 @@ def _stored_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_i
         return None
     rows = con.execute("SELECT token_id, lang, n FROM token_lang_counts WHERE corpus = ? AND tokenizer = ? "
                        "ORDER BY token_id, lang", [corpus, tokenizer_id]).fetchnumpy()
-    names, langs = np.unique(np.asarray(rows["lang"], dtype=object), return_inverse=True)
-    return LangIdCounts(np.asarray(rows["token_id"], dtype=np.int64), langs.astype(np.int64),
-                        np.asarray(rows["n"], dtype=np.int64), names.tolist())
+    column = np.asarray(rows["lang"], dtype=object).tolist()
+    names = sorted(set(column))  # a few hundred names: a dict, not np.unique's sort of every row's string
+    index = {name: i for i, name in enumerate(names)}
+    langs = np.fromiter(map(index.__getitem__, column), dtype=np.int64, count=len(column))
+    return LangIdCounts(np.asarray(rows["token_id"], dtype=np.int64), langs, np.asarray(rows["n"], dtype=np.int64),
+                        names)
 
 
 def current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) -> set[str]:
@@ -215,32 +223,6 @@ def current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str])
     stored = dict(((t, (sha, v)) for t, sha, v in con.execute(
         "SELECT tokenizer, tokenizer_sha256, checks_version FROM glitch_scans WHERE note IS NULL").fetchall()))
     return {t for t in tokenizer_ids if stored.get(t) == (catalogue.describe(t).sha256 or "built in", CHECKS_VERSION)}
-
-
-def stored_scan(con: duckdb.DuckDBPyConnection, tokenizer_id: str) -> tuple[VocabularyScan, float] | None:
-    """The vocabulary checks stored for ``tokenizer_id`` if its vocabulary (sha256) and the checks' version are
-    unchanged since, with the seconds they took; None otherwise. Only the corpora may have changed: the frequency
-    bits are left out, to be set again."""
-    from ..catalogue import load_catalogue
-    from .checks import VocabularyScan
-
-    if not _has_table(con, "glitch_scans"):
-        return None
-    row = con.execute("SELECT tokenizer_sha256, checks_version, n_ids, seconds FROM glitch_scans "
-                      "WHERE tokenizer = ? AND note IS NULL", [tokenizer_id]).fetchone()
-    if row is None or row[:2] != (load_catalogue().describe(tokenizer_id).sha256 or "built in", CHECKS_VERSION):
-        return None
-    t = con.execute("SELECT coalesce(token_bytes, encode(display)) AS b, display, script, flags FROM glitch_tokens "
-                    "WHERE tokenizer = ? ORDER BY token_id", [tokenizer_id]).fetchnumpy()
-    if len(t["flags"]) != row[2]:
-        return None
-    checks = np.uint16(Category.SPECIAL | Category.BYTE_FALLBACK | Category.PARTIAL_UTF8 | Category.UNREACHABLE
-                       | Category.NORMALIZATION_CHANGED)
-    token_bytes = np.empty(len(t["b"]), dtype=object)
-    token_bytes[:] = [bytes(b) for b in t["b"]]  # BLOBs come back as bytearrays
-    return VocabularyScan(tokenizer_id, token_bytes, np.asarray(t["display"], dtype=object),
-                          np.asarray(t["script"], dtype=object), np.asarray(t["flags"]).astype(np.uint16) & checks,
-                          ), float(row[3])
 
 
 def _scannable(tokenizer_id: str) -> str | None:
@@ -309,8 +291,7 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     counted, scans = counted or {}, scans or {}
     ready = []
     for tid in todo:
-        scan = scans.get(tid) or stored_scan(con, tid)
-        if scan is not None and store_counted_checks(con, tid, counted.get(tid, {}), scan):
+        if store_counted_checks(con, tid, counted.get(tid, {}), scans.get(tid)):
             ready.append(tid)
     if ready:
         say(f"token checks: {len(ready)} vocabularies stored from counted ids and known checks, with no encoding, "
@@ -323,46 +304,54 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
 
 
 def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, counted: dict[str, LangIdCounts],
-                         scan: tuple[VocabularyScan, float]) -> bool:
+                         scan: tuple[VocabularyScan, float] | None) -> bool:
     """Store one tokenizer's checks and token frequency from a build's counting workers: ``counted[corpus]``, the
-    (token id, language) counts of each corpus, and ``scan``, the vocabulary checks with their seconds.
+    (token id, language) counts of each corpus, and ``scan``, the vocabulary checks with their seconds (None: the
+    stored checks, if they are current).
 
     Corpora not in ``counted`` are taken from the pairs' stored counts (see :func:`store_lang_counts`). Returns False,
-    storing nothing, if some corpus in the store has neither. A build calls this as soon as a tokenizer's last pair is
-    counted, so the storing overlaps the counting of the others.
+    storing nothing, if some corpus in the store has neither, or if there is no ``scan`` and no current stored one. A
+    build calls this as soon as a tokenizer's last pair is counted, so the storing overlaps the counting of the others.
     """
     from ..catalogue import load_catalogue
     from .frequency import merge_lang_counts
 
+    current = tokenizer_id in current_checks(con, [tokenizer_id])
+    if scan is None and not current:
+        return False
     in_store = [r[0] for r in con.execute("SELECT DISTINCT corpus FROM units ORDER BY 1").fetchall()]
     parts = [counted[c] if c in counted else _stored_lang_counts(con, c, tokenizer_id) for c in in_store]
     if any(p is None for p in parts):
         return False
     create_tables(con)
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
-    checks, seconds = scan
-    freq = merge_lang_counts(parts, lang_names, n_ids=len(checks))
-    flags = _flags(checks, freq)
     sha = load_catalogue().describe(tokenizer_id).sha256 or "built in"
-    if tokenizer_id in current_checks(con, [tokenizer_id]) and _update_flags(con, tokenizer_id, flags):
+    if current:
         # The vocabulary's rows are stored and current (the same vocabulary and checks give the same rows): only the
         # frequency bits of some ids, the frequency rows and the scan's record change.
-        _replace_scan(con, tokenizer_id, sha, _corpora_key(con), None, _frequency_rows(tokenizer_id, freq, lang_names),
-                      int(freq.total.sum()), seconds, None, n_ids=len(checks))
-    else:
-        _replace_scan(con, tokenizer_id, sha, _corpora_key(con), _token_rows(tokenizer_id, checks, flags),
-                      _frequency_rows(tokenizer_id, freq, lang_names), int(freq.total.sum()), seconds, None)
+        stored = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? ORDER BY token_id",
+                             [tokenizer_id]).fetchnumpy()
+        ((n, seconds),) = con.execute("SELECT n_ids, seconds FROM glitch_scans WHERE tokenizer = ?",
+                                      [tokenizer_id]).fetchall()
+        if len(stored["token_id"]) == n and np.array_equal(stored["token_id"], np.arange(n)):
+            freq = merge_lang_counts(parts, lang_names, n_ids=n)
+            old = np.asarray(stored["flags"], dtype=np.uint16)
+            _update_flags(con, tokenizer_id, old, _flags(old & _CHECK_BITS, freq))
+            _replace_scan(con, tokenizer_id, sha, _corpora_key(con), None, _frequency_rows(tokenizer_id, freq, lang_names),
+                          int(freq.total.sum()), scan[1] if scan else seconds, None, n_ids=n)
+            return True
+        if scan is None:
+            return False
+    checks, seconds = scan
+    freq = merge_lang_counts(parts, lang_names, n_ids=len(checks))
+    _replace_scan(con, tokenizer_id, sha, _corpora_key(con), _token_rows(tokenizer_id, checks, _flags(checks.flags, freq)),
+                  _frequency_rows(tokenizer_id, freq, lang_names), int(freq.total.sum()), seconds, None)
     return True
 
 
-def _update_flags(con: duckdb.DuckDBPyConnection, tokenizer_id: str, flags: np.ndarray) -> bool:
-    """Set the stored flags of ``tokenizer_id``'s ids to ``flags`` where they differ; False (nothing written) if the
-    stored rows are not one per id of this vocabulary."""
-    old = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? ORDER BY token_id",
-                      [tokenizer_id]).fetchnumpy()
-    if len(old["token_id"]) != len(flags) or not np.array_equal(old["token_id"], np.arange(len(flags))):
-        return False
-    changed = np.flatnonzero(np.asarray(old["flags"]) != flags)
+def _update_flags(con: duckdb.DuckDBPyConnection, tokenizer_id: str, old: np.ndarray, flags: np.ndarray) -> None:
+    """Set the stored flags of ``tokenizer_id``'s ids (``old``, by id) to ``flags`` where they differ."""
+    changed = np.flatnonzero(old != flags)
     if len(changed):
         con.register("_changed_flags", pa.table({"token_id": pa.array(changed.astype(np.int32)),
                                                  "flags": pa.array(flags[changed])}))
@@ -371,7 +360,6 @@ def _update_flags(con: duckdb.DuckDBPyConnection, tokenizer_id: str, flags: np.n
                         "WHERE glitch_tokens.tokenizer = ? AND glitch_tokens.token_id = c.token_id", [tokenizer_id])
         finally:
             con.unregister("_changed_flags")
-    return True
 
 
 def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int | None, say: Progress) -> None:
@@ -399,10 +387,11 @@ def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int 
             result = future.result()
             for name, counted in result["counted"].items():
                 store_lang_counts(con, name, tid, counted)
-            scan = (result["scan"], result["seconds"]) if result["scan"] is not None else stored_scan(con, tid)
-            if scan is None or not store_counted_checks(con, tid, result["counted"], scan):
+            scan = (result["scan"], result["seconds"]) if result["scan"] is not None else None
+            if not store_counted_checks(con, tid, result["counted"], scan):
                 raise GlitchError(f"The token checks of {tid!r} could not be stored; run the build again.")
-            say(f"[{done}/{len(todo)}] token checks {tid}: {len(scan[0]):,} ids in {result['seconds']:.1f} s")
+            say(f"[{done}/{len(todo)}] token checks {tid}: ids counted in {result['seconds']:.1f} s"
+                + ("" if scan is None else f", {len(scan[0]):,} vocabulary entries checked"))
 
 
 def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pa.Table | None,

@@ -429,13 +429,12 @@ def _current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: list[str]) ->
 def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str, say: Progress) -> None:
     """A tokenizer's glitch-token checks, stored from its workers' results while the pool counts the others; its
     pairs' (token id, language) counts are kept for later builds that add a corpus."""
-    from ..glitch.store import store_counted_checks, store_lang_counts, stored_scan
+    from ..glitch.store import store_counted_checks, store_lang_counts
 
     t0 = time.perf_counter()
     for corpus, counted in pool.lang_counts.get(tid, {}).items():
         store_lang_counts(con, corpus, tid, counted)
-    scan = pool.scans.get(tid) or (stored_scan(con, tid) if tid in pool.lang_counts else None)
-    if scan is not None and store_counted_checks(con, tid, pool.lang_counts.get(tid, {}), scan):
+    if tid in pool.lang_counts and store_counted_checks(con, tid, pool.lang_counts[tid], pool.scans.get(tid)):
         say(f"token checks {tid}: stored from the counting worker's ids in {time.perf_counter() - t0:.1f} s")
 
 
