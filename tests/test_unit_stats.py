@@ -68,3 +68,4 @@ def test_token_tables_are_what_encode_reports(tid: str) -> None:
     assert all(tables.lengths[i] == len(b) for i, b in zip(enc.ids, enc.token_bytes, strict=True))
     added = tok.encode("Hello", add_special_tokens=True)  # BOS/EOS where the tokenizer adds them
     assert [tables.classes[i] == 1 for i in added.ids] == [k.value == "special" for k in added.kinds]
+    assert [tables.token_bytes[i] for i in added.ids] == added.token_bytes  # e.g. utf8-bytes' EOS is b"</s>"

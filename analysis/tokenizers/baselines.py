@@ -36,7 +36,7 @@ class Utf8BytesTokenizer(Tokenizer):
             starts.append(len(text))
             ends.append(len(text))
             kinds.append(TokenKind.SPECIAL)
-            token_bytes.append(b"")
+            token_bytes.append(self.piece(1).encode())  # its piece's text, as every backend gives special tokens
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
