@@ -286,6 +286,17 @@ def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(s
     c.close()
 
 
+def test_stored_checks_missing_rows_are_scanned_again(store: SimpleNamespace, tmp_path: Path) -> None:
+    """A scan record whose token rows are gone is not current: adding a corpus scans that vocabulary again."""
+    db = _edited_copy(store.db, tmp_path / "gap.duckdb", "DELETE FROM glitch_tokens WHERE tokenizer = 'utf8-bytes'")
+    import_lines(tmp_path, {"eng": ["zebra"]}, db, name="more")
+    build(db, corpora=["tiny", "more"], tokenizers=["utf8-bytes"], workers=1)
+    c = open_readonly(db)
+    table = token_table(c, "utf8-bytes").set_index("id")
+    c.close()
+    assert len(table) == 259 and table.loc[104, "total"] == 9 and table.loc[231, "category"] == "partial-utf8;never-seen"
+
+
 def test_replacing_a_corpus_forgets_its_stored_id_counts(store: SimpleNamespace, tmp_path: Path) -> None:
     """Re-importing "more" without "zebra": its pairs are counted again and "z" (id 125) is never seen again."""
     db = tmp_path / "replaced.duckdb"

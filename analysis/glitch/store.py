@@ -214,14 +214,17 @@ def _stored_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_i
 
 def current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) -> set[str]:
     """The tokenizers whose stored vocabulary checks are still current (same vocabulary sha256, same checks
-    version), whatever corpora their frequencies were counted on: their vocabularies need no new scan."""
+    version, one stored row per id), whatever corpora their frequencies were counted on: their vocabularies need no
+    new scan."""
     from ..catalogue import load_catalogue
 
     if not _has_table(con, "glitch_scans"):
         return set()
     catalogue = load_catalogue()
     stored = dict(((t, (sha, v)) for t, sha, v in con.execute(
-        "SELECT tokenizer, tokenizer_sha256, checks_version FROM glitch_scans WHERE note IS NULL").fetchall()))
+        """SELECT s.tokenizer, s.tokenizer_sha256, s.checks_version FROM glitch_scans s
+           JOIN (SELECT tokenizer, count(*) AS n FROM glitch_tokens GROUP BY tokenizer) t USING (tokenizer)
+           WHERE s.note IS NULL AND t.n = s.n_ids""").fetchall()))
     return {t for t in tokenizer_ids if stored.get(t) == (catalogue.describe(t).sha256 or "built in", CHECKS_VERSION)}
 
 
