@@ -147,13 +147,11 @@ def _only_spaces(state: object) -> bool:
 def _normalizer(tok: Tokenizer):
     """The tokenizer's own normalizer as a ``str -> str`` function, or None if it has none or one that can change
     nothing ``_canon`` keeps."""
-    import json
-
-    from ..tokenizers.hf_backend import HFTokenizersTokenizer
+    from ..tokenizers.hf_backend import HFTokenizersTokenizer, _state
 
     if isinstance(tok, HFTokenizersTokenizer):
         norm = tok.hf.normalizer
-        if norm is None or _only_spaces(json.loads(norm.__getstate__())):
+        if norm is None or _only_spaces(_state(norm)):
             return None
         return norm.normalize_str
     sp = getattr(tok, "sp", None)

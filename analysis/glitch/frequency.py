@@ -90,12 +90,29 @@ class LangIdCounts:
     @classmethod
     def of(cls, ids: np.ndarray, n_tokens: Sequence[int], lang_of_text: Sequence[str]) -> LangIdCounts:
         """From every id of every text (flat, ``n_tokens[i]`` for text ``i``) and each text's language."""
-        names = sorted(set(lang_of_text))
-        index = {name: i for i, name in enumerate(names)}
+        names, lang = _indexed(lang_of_text)
         n = max(len(names), 1)
-        lang = np.fromiter((index[x] for x in lang_of_text), dtype=np.int64, count=len(lang_of_text))
         pairs, counts = np.unique(np.asarray(ids, dtype=np.int64) * n + np.repeat(lang, n_tokens), return_counts=True)
         return cls(pairs // n, pairs % n, counts.astype(np.int64), names)
+
+    @classmethod
+    def of_pairs(cls, ids: np.ndarray, lang_of_pair: Sequence[str], counts: np.ndarray) -> LangIdCounts:
+        """From counts already made: ``counts[k]`` occurrences of id ``ids[k]`` in language ``lang_of_pair[k]``.
+
+        >>> c = LangIdCounts.of_pairs(np.array([5, 5, 7]), ["eng", "fra", "fra"], np.array([1, 2, 1]))
+        >>> c.langs.tolist(), c.lang_names
+        ([0, 1, 1], ['eng', 'fra'])
+        """
+        names, langs = _indexed(lang_of_pair)
+        return cls(np.asarray(ids, dtype=np.int64), langs, np.asarray(counts, dtype=np.int64), names)
+
+
+def _indexed(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values, sorted, and each value's index among them (a dict over a few hundred language names:
+    cheaper than ``np.unique``'s sort of every string)."""
+    names = sorted(set(values))
+    index = {name: i for i, name in enumerate(names)}
+    return names, np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def merge_lang_counts(parts: Sequence[LangIdCounts], lang_names: Sequence[str], *, n_ids: int,
@@ -112,11 +129,11 @@ def merge_lang_counts(parts: Sequence[LangIdCounts], lang_names: Sequence[str], 
     n = max(len(lang_names), 1)
     if not parts:
         return frequency_from_pairs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), n_ids=n_ids)
-    if len(parts) == 1:  # one corpus: its pairs are distinct already, only its language indices change
-        p = parts[0]
-        return frequency_from_pairs(p.ids, np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs],
-                                    p.counts, n_ids=n_ids, top=top)
-    keys = [p.ids * n + np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs] for p in parts]
+    # Each part's language indices, as indices into lang_names.
+    langs = [np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs] for p in parts]
+    if len(parts) == 1:  # one corpus: its pairs are distinct already
+        return frequency_from_pairs(parts[0].ids, langs[0], parts[0].counts, n_ids=n_ids, top=top)
+    keys = [p.ids * n + lang for p, lang in zip(parts, langs, strict=True)]
     pairs, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts])).astype(np.int64)
     return frequency_from_pairs(pairs // n, pairs % n, counts, n_ids=n_ids, top=top)

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
@@ -204,28 +205,29 @@ def _stored_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_i
         return None
     rows = con.execute("SELECT token_id, lang, n FROM token_lang_counts WHERE corpus = ? AND tokenizer = ? "
                        "ORDER BY token_id, lang", [corpus, tokenizer_id]).fetchnumpy()
-    column = np.asarray(rows["lang"], dtype=object).tolist()
-    names = sorted(set(column))  # a few hundred names: a dict, not np.unique's sort of every row's string
-    index = {name: i for i, name in enumerate(names)}
-    langs = np.fromiter(map(index.__getitem__, column), dtype=np.int64, count=len(column))
-    return LangIdCounts(np.asarray(rows["token_id"], dtype=np.int64), langs, np.asarray(rows["n"], dtype=np.int64),
-                        names)
+    return LangIdCounts.of_pairs(rows["token_id"], np.asarray(rows["lang"], dtype=object).tolist(), rows["n"])
 
 
 def current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) -> set[str]:
     """The tokenizers whose stored vocabulary checks are still current (same vocabulary sha256, same checks
     version, one stored row per id), whatever corpora their frequencies were counted on: their vocabularies need no
     new scan."""
-    from ..catalogue import load_catalogue
-
-    if not _has_table(con, "glitch_scans"):
+    ids = list(tokenizer_ids)
+    if not ids or not _has_table(con, "glitch_scans"):
         return set()
-    catalogue = load_catalogue()
     stored = dict(((t, (sha, v)) for t, sha, v in con.execute(
         """SELECT s.tokenizer, s.tokenizer_sha256, s.checks_version FROM glitch_scans s
-           JOIN (SELECT tokenizer, count(*) AS n FROM glitch_tokens GROUP BY tokenizer) t USING (tokenizer)
-           WHERE s.note IS NULL AND t.n = s.n_ids""").fetchall()))
-    return {t for t in tokenizer_ids if stored.get(t) == (catalogue.describe(t).sha256 or "built in", CHECKS_VERSION)}
+           JOIN (SELECT tokenizer, count(*) AS n FROM glitch_tokens WHERE tokenizer IN (SELECT unnest(?::VARCHAR[]))
+                 GROUP BY tokenizer) t USING (tokenizer)
+           WHERE s.note IS NULL AND t.n = s.n_ids""", [ids]).fetchall()))
+    return {t for t in ids if stored.get(t) == (_vocabulary_sha(t), CHECKS_VERSION)}
+
+
+def _vocabulary_sha(tokenizer_id: str) -> str:
+    """The vocabulary's sha256 as scans record it ("built in" for the baselines, which have no file)."""
+    from ..catalogue import load_catalogue
+
+    return load_catalogue().describe(tokenizer_id).sha256 or "built in"
 
 
 def _scannable(tokenizer_id: str) -> str | None:
@@ -245,17 +247,13 @@ def scannable(tokenizer_id: str) -> bool:
 def stale_scans(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) -> list[str]:
     """The tokenizers among ``tokenizer_ids`` whose stored scan is missing or out of date (see
     :func:`refresh_token_checks`); every one of them if the database has no token checks at all."""
-    from ..catalogue import load_catalogue
-
     ids = list(tokenizer_ids)
     if not _has_table(con, "glitch_scans"):
         return ids
-    catalogue = load_catalogue()
     corpora = _corpora_key(con)
     stored = {r[0]: r[1:] for r in con.execute(
         "SELECT tokenizer, tokenizer_sha256, corpora, checks_version FROM glitch_scans").fetchall()}
-    return [tid for tid in ids
-            if stored.get(tid) != (catalogue.describe(tid).sha256 or "built in", corpora, CHECKS_VERSION)]
+    return [tid for tid in ids if stored.get(tid) != (_vocabulary_sha(tid), corpora, CHECKS_VERSION)]
 
 
 def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str] | None = None, *,
@@ -286,8 +284,7 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     todo = [tid for tid in stale if scannable(tid)]
     for tid in stale:
         if not scannable(tid):
-            _replace_scan(con, tid, catalogue.describe(tid).sha256 or "built in", corpora, None, None, 0, 0.0,
-                          _scannable(tid))
+            _replace_scan(con, tid, _vocabulary_sha(tid), corpora, None, None, 0, 0.0, _scannable(tid))
     if not todo:
         return []
     t0 = time.perf_counter()
@@ -316,7 +313,6 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     storing nothing, if some corpus in the store has neither, or if there is no ``scan`` and no current stored one. A
     build calls this as soon as a tokenizer's last pair is counted, so the storing overlaps the counting of the others.
     """
-    from ..catalogue import load_catalogue
     from .frequency import merge_lang_counts
 
     current = tokenizer_id in current_checks(con, [tokenizer_id])
@@ -328,7 +324,7 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
         return False
     create_tables(con)
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
-    sha = load_catalogue().describe(tokenizer_id).sha256 or "built in"
+    sha = _vocabulary_sha(tokenizer_id)
     if current:
         # The vocabulary's rows are stored and current (the same vocabulary and checks give the same rows): only the
         # frequency bits of some ids, the frequency rows and the scan's record change.
@@ -374,8 +370,11 @@ def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int 
     units = con.execute("SELECT corpus, lang, text FROM units ORDER BY corpus, lang, position, unit").fetchall()
     texts = [text for _, _, text in units]
     langs = [lang for _, lang, _ in units]
-    names = [corpus for corpus, _, _ in units]
-    corpora = [(name, names.index(name), len(names) - names[::-1].index(name)) for name in dict.fromkeys(names)]
+    corpora, start = [], 0  # (corpus, first unit, end): the units come corpus after corpus
+    for name, group in itertools.groupby(corpus for corpus, _, _ in units):
+        end = start + sum(1 for _ in group)
+        corpora.append((name, start, end))
+        start = end
     have = current_checks(con, todo)
     todo = sorted(todo, key=lambda t: -(catalogue.describe(t).vocab_size or 0))  # the big vocabularies first
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))

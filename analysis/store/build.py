@@ -385,9 +385,11 @@ def build(
         known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
         counted: dict[str, dict[str, LangIdCounts]] = {}  # the workers' id counts and checks, for the token checks
         scans: dict[str, tuple[VocabularyScan, float]] = {}
+        from ..glitch.store import current_checks
+
         with contextlib.ExitStack() as stack:
             pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX,
-                                                 checks=token_checks, checked=_current_checks(con, tokenizer_ids)))
+                                                 checks=token_checks, checked=current_checks(con, tokenizer_ids)))
                     if todo and engine == "local" else None)
             for name in missing:
                 known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
@@ -418,12 +420,6 @@ def build(
     say(f"done in {report.seconds:.1f} s: {len(report.pairs_counted)} pair(s) counted, "
         f"{len(report.pairs_skipped)} already present -> {db}")
     return report
-
-
-def _current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: list[str]) -> set[str]:
-    from ..glitch.store import current_checks
-
-    return current_checks(con, tokenizer_ids)
 
 
 def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str, say: Progress) -> None:

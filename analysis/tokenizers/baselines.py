@@ -154,8 +154,8 @@ class WhitespaceWordTokenizer(Tokenizer):
         # Text i starts at char_bases[i] + i in the joined string (one newline after each text before it).
         text_start = char_bases(texts)[:-1] + np.arange(len(texts))
         token_text = np.searchsorted(text_start, flat[:, 0], side="right") - 1
-        starts = flat[:, 0] - np.arange(len(texts))[token_text]  # offsets into the plain concatenation
-        ends = flat[:, 1] - np.arange(len(texts))[token_text]
+        starts = flat[:, 0] - token_text  # offsets into the plain concatenation (text i has i newlines before it)
+        ends = flat[:, 1] - token_text
         joined = "".join(texts)
         ids = np.fromiter((zlib.crc32(joined[a:b].encode()) for a, b in zip(starts.tolist(), ends.tolist())),
                           dtype=np.int64, count=len(starts))
