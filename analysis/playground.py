@@ -23,6 +23,8 @@ from .tokenizers.base import Encoding
 
 #: Longest text a permalink carries in its ``text=`` parameter (longer texts are linked by sample or not at all).
 MAX_URL_TEXT = 1000
+#: The text the Playground opens with (four scripts; no token of it is flagged as a glitch token, tested).
+DEFAULT_TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。 ሰው ሁሉ ሲወለድ ነጻ ነው።"
 VIEWS = ("tokens", "ids")
 
 
@@ -135,10 +137,11 @@ class BoundaryDiff:
             parts.append(escape(self.text[pos:x]))
             who = self.cuts[x]
             title = escape("cut by: " + ", ".join(t for t in self.tokenizers if t in who))
+            # The mark is drawn by CSS from data-cut (analysis.render.CSS): the text stays the text.
             if len(who) == n_all:
-                parts.append(f'<span class="ta-cut ta-cut-all" title="{title}">│</span>')
+                parts.append(f'<span class="ta-cut ta-cut-all" title="{title}" data-cut="│"></span>')
             else:
-                parts.append(f'<span class="ta-cut ta-cut-some" title="{title}">{len(who)}</span>')
+                parts.append(f'<span class="ta-cut ta-cut-some" title="{title}" data-cut="{len(who)}"></span>')
             pos = x
         parts.append(escape(self.text[pos:max_chars]))
         parts.append("</div>")

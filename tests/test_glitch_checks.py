@@ -137,9 +137,13 @@ def _decodes(b: bytes) -> bool:
 
 
 def test_category_names_round_trip() -> None:
-    assert names(int(from_names(["rare", "special"]))) == ["special", "rare"]
+    assert names(int(from_names(["unreachable", "special"]))) == ["special", "unreachable"]
     with pytest.raises(GlitchError, match="choose from: special, byte-fallback"):
         from_names(["glitchy"])
+    # Occurrences in the store's corpora are no category (they say nothing about what a model saw in training).
+    for retired in ("rare", "never-seen"):
+        with pytest.raises(GlitchError, match="Unknown token category"):
+            from_names([retired])
     assert display(b"\xf0\x9f\x99") == "<0xF0><0x9F><0x99>"
 
 

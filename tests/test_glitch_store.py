@@ -7,10 +7,11 @@ Corpus (folder of line-aligned files, units "1" and "2"):
 
 Languages sort as deu (index 0), eng (1). utf8-bytes ids are byte + 3:
     "e" (0x65 -> id 104): eng "all free" 2 + "be free" 3 = 5; deu "alle frei" 2 + "frei" 1 = 3 -> 8, 2 languages
-    "a" (0x61 -> id 100): eng 1 ("all"), deu 1 ("alle") -> 2: rare (at most 3); tie broken by language: deu, eng
-    " " (0x20 -> id 35):  eng 1 + 1, deu 1 -> 3: rare
-    "b" (0x62 -> id 101): eng 1 -> rare, 1 language
-    "z" (0x7A -> id 125) and 0xE4 (id 231): never seen; 0xE4 is also partial UTF-8
+    "a" (0x61 -> id 100): eng 1 ("all"), deu 1 ("alle") -> 2; tie broken by language: deu, eng
+    " " (0x20 -> id 35):  eng 1 + 1, deu 1 -> 3
+    "b" (0x62 -> id 101): eng 1, 1 language
+    "z" (0x7A -> id 125) and 0xE4 (id 231): never seen (total 0); 0xE4 is partial UTF-8
+How often a token occurs is information, never a category (checks version 2): "a" seen twice is "ok".
     all bytes: 8 + 7 + 9 + 4 = 28 corpus tokens
 bert-uncased: "free" occurs twice, both in eng ("all free", "be free").
 """
@@ -69,11 +70,12 @@ def test_frequency_of_bytes(con) -> None:
     df = token_table(con, "utf8-bytes").set_index("id")
     assert (df.loc[104, "total"], df.loc[104, "n_langs"], df.loc[104, "top_langs"]) == (8, 2, "eng:5, deu:3")
     assert df.loc[104, "category"] == "ok"
-    assert (df.loc[100, "total"], df.loc[100, "top_langs"], df.loc[100, "category"]) == (2, "deu:1, eng:1", "rare")
-    assert (df.loc[35, "total"], df.loc[35, "category"]) == (3, "rare")
+    assert (df.loc[100, "total"], df.loc[100, "top_langs"], df.loc[100, "category"]) == (2, "deu:1, eng:1", "ok")
+    assert (df.loc[35, "total"], df.loc[35, "category"]) == (3, "ok")
     assert (df.loc[101, "total"], df.loc[101, "n_langs"], df.loc[101, "top_langs"]) == (1, 1, "eng:1")
-    assert df.loc[125, "category"] == "never-seen" and df.loc[125, "total"] == 0
-    assert df.loc[231, "category"] == "partial-utf8;never-seen" and df.loc[231, "bytes_hex"] == "e4"
+    assert df.loc[125, "category"] == "ok" and df.loc[125, "total"] == 0
+    assert df.loc[231, "category"] == "partial-utf8" and df.loc[231, "bytes_hex"] == "e4"
+    assert int(df["flags"].max()) < 32  # no bit from the retired frequency categories
     assert int(df["total"].sum()) == 28
 
 
@@ -90,8 +92,7 @@ def test_bert_frequency_and_flags_for(con) -> None:
     row = token_table(con, "bert-uncased", search="free").set_index("id").loc[free]
     assert (row["total"], row["n_langs"], row["top_langs"]) == (2, 1, "eng:2")
     got = flags_for(con, "bert-uncased", [free, 1, 101, the, free])
-    assert got == {1: ["unreachable", "never-seen"], 101: ["special", "never-seen"], the: ["never-seen"],
-                   free: ["rare"]}
+    assert got == {1: ["unreachable"], 101: ["special"]}  # "the" never seen and "free" seen twice: no flag
     assert flags_for(con, "bert-uncased", [1, 101], categories=["special"]) == {101: ["special"]}
     assert flags_for(con, "not-scanned", [1]) == {}
 
@@ -99,7 +100,8 @@ def test_bert_frequency_and_flags_for(con) -> None:
 def test_filters(con) -> None:
     df = token_table(con, "utf8-bytes", categories=["partial-utf8"])
     assert df["id"].tolist() == list(range(3 + 0x80, 3 + 0x100))
-    assert token_table(con, "utf8-bytes", categories=["rare"], script="Latn")["id"].tolist() == [100, 101, 108]  # a b i
+    seen_latin = token_table(con, "utf8-bytes", script="Latn", max_total=3)
+    assert seen_latin[seen_latin["total"] > 0]["id"].tolist() == [100, 101, 108]  # seen 1..3 times: a b i
     # at most once: "b", and the 52 - 7 ASCII letters never seen (a b e f i l r are)
     assert len(token_table(con, "utf8-bytes", script="Latn", max_total=1)) == 46
     with pytest.raises(GlitchError, match="No token checks for 'gemma'"):
@@ -110,8 +112,8 @@ def test_category_counts(con) -> None:
     row = category_counts(con, "utf8-bytes").iloc[0]
     # counts: e 8, l 4 ("all" 2, "alle" 2), r 4, f 4, space 3, a 2, i 2, b 1 (sum 28) -> rare: space, a, i, b
     assert (row["ids"], row["special"], row["partial-utf8"]) == (259, 3, 128)
-    assert row["never-seen"] == 259 - 8
-    assert row["rare"] == 4
+    assert row["not in this database's corpora"] == 259 - 8
+    assert "rare" not in row and "never-seen" not in row
 
 
 def test_second_build_scans_nothing_new(store: SimpleNamespace, tmp_path: Path) -> None:
@@ -156,13 +158,13 @@ def test_cli_scan_csv_and_json(store: SimpleNamespace) -> None:
     assert out.returncode == 0, out.stderr
     rows = list(csv.reader(io.StringIO(out.stdout, newline="")))  # strings quoted; "\n" and "\r" inside quotes
     assert rows[0] == ["id", "token", "category", "bytes_hex", "script", "total", "n_langs", "top_langs"]
-    assert rows[1 + 100] == ["100", "a", "rare", "61", "Latn", "2", "2", "deu:1, eng:1"]
-    assert rows[1 + 13] == ["13", "\n", "never-seen", "0a", "bytes/other", "0", "0", ""]
-    assert '\n100,"a","rare","61","Latn",2,2,"deu:1, eng:1"\n' in out.stdout
+    assert rows[1 + 100] == ["100", "a", "ok", "61", "Latn", "2", "2", "deu:1, eng:1"]
+    assert rows[1 + 13] == ["13", "\n", "ok", "0a", "bytes/other", "0", "0", ""]
+    assert '\n100,"a","ok","61","Latn",2,2,"deu:1, eng:1"\n' in out.stdout
     assert len(rows) == 1 + 259
     out = _cli("scan", "--tokenizer", "utf8-bytes", "--db", str(store.db), "--format", "json", "--category", "partial-utf8")
     rows = json.loads(out.stdout)
-    assert rows[0] == {"id": 131, "token": "<0x80>", "category": "partial-utf8;never-seen", "bytes_hex": "80",
+    assert rows[0] == {"id": 131, "token": "<0x80>", "category": "partial-utf8", "bytes_hex": "80",
                        "script": "partial UTF-8", "total": 0, "n_langs": 0, "top_langs": ""}
     assert len(rows) == 128
 
@@ -244,7 +246,7 @@ def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(s
     of "tiny" is encoded again, yet the tables equal those of a refresh that encodes every unit of both corpora.
 
     utf8-bytes by hand: "e" (id 104) 8 in tiny + 1 in "zebra" = 9, still 2 languages (eng is one language in both
-    corpora); "z" (id 125) was never seen, now once (rare); 0xC3 (id 198, the lead byte of "é") twice, in fra.
+    corpora); "z" (id 125) was never seen, now once; 0xC3 (id 198, the lead byte of "é") twice, in fra.
     """
     import duckdb
 
@@ -261,7 +263,7 @@ def test_adding_a_corpus_counts_only_its_pairs_and_merges_the_stored_id_counts(s
     table = token_table(c, "utf8-bytes").set_index("id")
     c.close()
     assert (table.loc[104, "total"], table.loc[104, "n_langs"]) == (9, 2)
-    assert (table.loc[125, "total"], table.loc[125, "category"]) == (1, "rare")
+    assert (table.loc[125, "total"], table.loc[125, "category"]) == (1, "ok")
     assert (table.loc[198, "total"], table.loc[198, "top_langs"]) == (2, "fra:2")
     merged = _glitch_rows(db, ["utf8-bytes", "bert-uncased"])
 
@@ -294,7 +296,7 @@ def test_stored_checks_missing_rows_are_scanned_again(store: SimpleNamespace, tm
     c = open_readonly(db)
     table = token_table(c, "utf8-bytes").set_index("id")
     c.close()
-    assert len(table) == 259 and table.loc[104, "total"] == 9 and table.loc[231, "category"] == "partial-utf8;never-seen"
+    assert len(table) == 259 and table.loc[104, "total"] == 9 and table.loc[231, "category"] == "partial-utf8"
 
 
 def test_replacing_a_corpus_forgets_its_stored_id_counts(store: SimpleNamespace, tmp_path: Path) -> None:
@@ -311,7 +313,7 @@ def test_replacing_a_corpus_forgets_its_stored_id_counts(store: SimpleNamespace,
     c = open_readonly(db)
     table = token_table(c, "utf8-bytes").set_index("id")
     c.close()
-    assert (table.loc[125, "total"], table.loc[125, "category"]) == (0, "never-seen")
+    assert (table.loc[125, "total"], table.loc[125, "category"]) == (0, "ok")
     assert table.loc[104, "total"] == 8 + 2  # "free"
 
 

@@ -9,9 +9,10 @@ Example:
     'special'
 """
 
-from .categories import CATEGORY_NAMES, LEGEND, RARE_MAX_COUNT, UNDER_TRAINED_VERIFIED, Category, GlitchError
+from .categories import CATEGORY_NAMES, EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED, Category, GlitchError
 from .checks import VocabularyScan, scan_vocabulary
-from .store import category_counts, flags_for, refresh_token_checks, token_table
+from .store import category_counts, flags_for, refresh_token_checks, token_table, verifications_for
 
-__all__ = ["CATEGORY_NAMES", "LEGEND", "RARE_MAX_COUNT", "UNDER_TRAINED_VERIFIED", "Category", "GlitchError",
-           "VocabularyScan", "category_counts", "flags_for", "refresh_token_checks", "scan_vocabulary", "token_table"]
+__all__ = ["CATEGORY_NAMES", "EVIDENCE_NAMES", "LEGEND", "UNDER_TRAINED_VERIFIED", "Category", "GlitchError",
+           "VocabularyScan", "category_counts", "flags_for", "refresh_token_checks", "scan_vocabulary", "token_table",
+           "verifications_for"]

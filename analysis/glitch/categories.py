@@ -6,8 +6,8 @@ partial UTF-8). Flags are stored as one small integer per token; names are the s
 Example:
     >>> names(Category.BYTE_FALLBACK | Category.PARTIAL_UTF8)
     ['byte-fallback', 'partial-utf8']
-    >>> int(from_names(["special", "never-seen"]))
-    33
+    >>> int(from_names(["special", "unreachable"]))
+    9
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ class Category(enum.IntFlag):
     PARTIAL_UTF8 = 4  # its bytes are not valid UTF-8 on their own
     UNREACHABLE = 8  # decode it, encode the result: not that single id
     NORMALIZATION_CHANGED = 16  # the tokenizer's own normalizer changes its text
-    NEVER_SEEN = 32  # occurs nowhere in the built corpora
-    RARE = 64  # occurs, but at most RARE_MAX_COUNT times in all the built corpora together
+    # Bits 32 and 64 were "never-seen" and "rare" (occurrences in the store's corpora) until checks version 2: how
+    # often a token occurs in the UDHR says nothing about what a model saw in training, so they are no category.
+    # Token frequencies stay in ``token_frequency``, named for what they are.
 
 
-#: Tokens seen at least once and at most this many times in all built corpora together are "rare".
-RARE_MAX_COUNT = 3
-#: The name of the verdict from prompt verification (not a tokenizer check, so not a bit of ``Category``).
+#: The name of the verdict from prompt verification (not a tokenizer check, so not a bit of ``Category``): ours, or
+#: published (:mod:`analysis.glitch.published`).
 UNDER_TRAINED_VERIFIED = "under-trained (verified)"
 
 _NAMES: dict[Category, str] = {
@@ -47,12 +47,14 @@ _NAMES: dict[Category, str] = {
     Category.PARTIAL_UTF8: "partial-utf8",
     Category.UNREACHABLE: "unreachable",
     Category.NORMALIZATION_CHANGED: "normalization-changed",
-    Category.NEVER_SEEN: "never-seen",
-    Category.RARE: "rare",
 }
 _BY_NAME = {v: k for k, v in _NAMES.items()}
-#: Every category name, in bit order.
+#: Every category name, in bit order (the tokenizer checks).
 CATEGORY_NAMES: tuple[str, ...] = tuple(_NAMES.values())
+CHECK_NAMES = CATEGORY_NAMES
+#: What a token of a user's text is flagged for (⚠): evidence that it misbehaves, nothing else. Special, byte-fallback
+#: and partial-UTF-8 tokens keep their own badges; how often a token occurs in the store's corpora is no evidence.
+EVIDENCE_NAMES: tuple[str, ...] = ("unreachable", "normalization-changed", UNDER_TRAINED_VERIFIED)
 
 #: (name, what it means) for every flag a token of a user's text can carry; for a legend beside flagged text.
 LEGEND: tuple[tuple[str, str], ...] = (
@@ -62,10 +64,10 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("unreachable", "decoding the token and encoding the result does not give back this token, so ordinary "
                     "text almost never produces it"),
     ("normalization-changed", "the tokenizer's own normalizer (NFKC, lower-casing, ...) changes its text"),
-    ("never-seen", "occurs nowhere in the corpora of the statistics database"),
-    ("rare", f"occurs at most {RARE_MAX_COUNT} times in all the corpora of the statistics database together"),
     (UNDER_TRAINED_VERIFIED, "a model with this vocabulary was prompted to repeat the token and gave it a "
-                             "probability below the verification threshold (default 0.01): likely a glitch token"),
+                             "probability below the verification threshold (0.01): a glitch token of that model. "
+                             "Published (Land & Bartolo 2024, the Magikarp reports) or from our own verification; "
+                             "the hover names the model and the source"),
 )
 
 

@@ -30,7 +30,7 @@ from ..tokenizers.base import Tokenizer, TokenTables
 from .categories import Category, GlitchError, names
 
 #: Bumped whenever a check changes meaning; stored with every scan so old scans are redone.
-CHECKS_VERSION = "1"
+CHECKS_VERSION = "2"  # 2: no frequency bits in the flags (never-seen, rare)
 #: One-character prefixes tried before a token's text (as in cohere-ai/magikarp).
 PREFIXES = ("«", "»")
 _SPECIAL_CODE, _UNK_CODE, _BYTE_CODE = 1, 2, 3  # TokenKind codes of analysis.tokenizers.base
@@ -60,7 +60,7 @@ class VocabularyScan:
     token_bytes: np.ndarray  # object: bytes
     display: np.ndarray  # object: str
     script: np.ndarray  # object: ISO 15924 code, "mixed", "partial UTF-8", "bytes/other" or "special"
-    flags: np.ndarray  # uint16: Category bits (tokenizer checks only; frequency bits come from the store)
+    flags: np.ndarray  # uint16: Category bits (the tokenizer checks)
 
     def __len__(self) -> int:
         return len(self.flags)

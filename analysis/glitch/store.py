@@ -5,17 +5,20 @@ Tables (all created here with ``CREATE TABLE IF NOT EXISTS``; the store's own sc
 - ``glitch_scans``: one row per scanned tokenizer: vocabulary sha256, the corpora counted (name:sha256), the checks
   version, ids, corpus tokens, seconds, or why it was not scanned (the code-point and word baselines).
 - ``glitch_tokens``: one row per (tokenizer, token id): display string, bytes (only where they are not the display
-  string's UTF-8), script, category flags (:class:`~analysis.glitch.categories.Category` bits, frequency bits included).
-- ``token_frequency``: one row per (tokenizer, token id) that occurs in the corpora: total, languages, top languages.
+  string's UTF-8), script, category flags (:class:`~analysis.glitch.categories.Category` bits: the vocabulary checks
+  alone, which do not depend on the corpora).
+- ``token_frequency``: one row per (tokenizer, token id) that occurs in the corpora: total, languages, top languages
+  (information about this database's corpora, not a glitch category).
 - ``token_lang_counts``: the exact (token id, language) counts of each (corpus x tokenizer) pair a build counted, with
   ``token_count_runs`` naming those pairs (and their corpus's content hash): adding a corpus then counts only its own
   pairs, and every tokenizer's frequency is merged from these rows instead of encoding the other corpora again.
 - ``glitch_models``, ``glitch_indicators``, ``glitch_verdicts``: weight indicators and prompt verification per model.
+- ``published_models``, ``published_tokens``: the published verifications (:mod:`analysis.glitch.published`).
 
 Example:
     >>> refresh_token_checks(con, ["o200k_base"])          # doctest: +SKIP
     >>> flags_for(con, "o200k_base", [3413, 24912])         # doctest: +SKIP
-    {3413: ['unreachable', 'never-seen']}
+    {3413: ['unreachable']}
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .categories import RARE_MAX_COUNT, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
+from .categories import CATEGORY_NAMES, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
 from .checks import CHECKS_VERSION
 
 if TYPE_CHECKING:
@@ -125,19 +128,6 @@ def _scan_in_worker(tokenizer_id: str, scan: bool) -> dict[str, object]:
     counted = {name: LangIdCounts.of(flat[bounds[a]:bounds[b]], counts[a:b], langs[a:b])
                for name, a, b in _WORKER_TEXTS["corpora"]}
     return {"scan": checks, "counted": counted, "seconds": time.perf_counter() - t0}
-
-
-#: The category bits the vocabulary checks set (the others come from the corpora's frequencies).
-_CHECK_BITS = np.uint16(Category.SPECIAL | Category.BYTE_FALLBACK | Category.PARTIAL_UTF8 | Category.UNREACHABLE
-                        | Category.NORMALIZATION_CHANGED)
-
-
-def _flags(check_flags: np.ndarray, freq: Frequency) -> np.ndarray:
-    """Every id's category bits: the vocabulary checks' (``check_flags``) and the frequency ones (never seen, rare)."""
-    flags = check_flags.astype(np.uint16)
-    flags[freq.total == 0] |= np.uint16(Category.NEVER_SEEN)
-    flags[(freq.total > 0) & (freq.total <= RARE_MAX_COUNT)] |= np.uint16(Category.RARE)
-    return flags
 
 
 def _token_rows(tokenizer_id: str, scan: VocabularyScan, flags: np.ndarray) -> pa.Table:
@@ -286,6 +276,7 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
         if not scannable(tid):
             _replace_scan(con, tid, _vocabulary_sha(tid), corpora, None, None, 0, 0.0, _scannable(tid))
     if not todo:
+        _refresh_published(con, say)
         return []
     t0 = time.perf_counter()
     counted, scans = counted or {}, scans or {}
@@ -299,8 +290,18 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     rest = [tid for tid in todo if tid not in ready]
     if rest:
         _scan_in_pool(con, rest, workers, say)
+    _refresh_published(con, say)
     say(f"token checks done in {time.perf_counter() - t0:.1f} s")
     return todo
+
+
+def _refresh_published(con: duckdb.DuckDBPyConnection, say: Progress) -> None:
+    """Load the published verifications again if they are missing or were checked against other vocabularies."""
+    from .published import load_published, published_stale
+
+    if published_stale(con):
+        checks = load_published(con)
+        say("published verifications (Magikarp): " + ", ".join(f"{n:,} {c}" for c, n in checks.items() if n))
 
 
 def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, counted: dict[str, LangIdCounts],
@@ -326,16 +327,14 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
     sha = _vocabulary_sha(tokenizer_id)
     if current:
-        # The vocabulary's rows are stored and current (the same vocabulary and checks give the same rows): only the
-        # frequency bits of some ids, the frequency rows and the scan's record change.
-        stored = con.execute("SELECT token_id, flags FROM glitch_tokens WHERE tokenizer = ? ORDER BY token_id",
+        # The vocabulary's rows are stored and current (the same vocabulary and checks give the same rows, and no
+        # flag depends on the corpora): only the frequency rows and the scan's record change.
+        stored = con.execute("SELECT token_id FROM glitch_tokens WHERE tokenizer = ? ORDER BY token_id",
                              [tokenizer_id]).fetchnumpy()
         ((n, seconds),) = con.execute("SELECT n_ids, seconds FROM glitch_scans WHERE tokenizer = ?",
                                       [tokenizer_id]).fetchall()
         if len(stored["token_id"]) == n and np.array_equal(stored["token_id"], np.arange(n)):
             freq = merge_lang_counts(parts, lang_names, n_ids=n)
-            old = np.asarray(stored["flags"], dtype=np.uint16)
-            _update_flags(con, tokenizer_id, old, _flags(old & _CHECK_BITS, freq))
             _replace_scan(con, tokenizer_id, sha, _corpora_key(con), None, _frequency_rows(tokenizer_id, freq, lang_names),
                           int(freq.total.sum()), scan[1] if scan else seconds, None, n_ids=n)
             return True
@@ -343,22 +342,9 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
             return False
     checks, seconds = scan
     freq = merge_lang_counts(parts, lang_names, n_ids=len(checks))
-    _replace_scan(con, tokenizer_id, sha, _corpora_key(con), _token_rows(tokenizer_id, checks, _flags(checks.flags, freq)),
+    _replace_scan(con, tokenizer_id, sha, _corpora_key(con), _token_rows(tokenizer_id, checks, checks.flags.astype(np.uint16)),
                   _frequency_rows(tokenizer_id, freq, lang_names), int(freq.total.sum()), seconds, None)
     return True
-
-
-def _update_flags(con: duckdb.DuckDBPyConnection, tokenizer_id: str, old: np.ndarray, flags: np.ndarray) -> None:
-    """Set the stored flags of ``tokenizer_id``'s ids (``old``, by id) to ``flags`` where they differ."""
-    changed = np.flatnonzero(old != flags)
-    if len(changed):
-        con.register("_changed_flags", pa.table({"token_id": pa.array(changed.astype(np.int32)),
-                                                 "flags": pa.array(flags[changed])}))
-        try:
-            con.execute("UPDATE glitch_tokens SET flags = c.flags FROM _changed_flags c "
-                        "WHERE glitch_tokens.tokenizer = ? AND glitch_tokens.token_id = c.token_id", [tokenizer_id])
-        finally:
-            con.unregister("_changed_flags")
 
 
 def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int | None, say: Progress) -> None:
@@ -433,14 +419,16 @@ def scanned_tokenizers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def category_counts(con: duckdb.DuckDBPyConnection, tokenizer: str | None = None) -> pd.DataFrame:
-    """Per tokenizer: how many ids fall in each category (columns named by category) and ``ids`` in all."""
+    """Per tokenizer: how many ids fall in each check category (columns named by category), ``ids`` in all, and how
+    many ids occur nowhere in this database's corpora (information, not a category)."""
     _require(con)
-    bits = [(name, int(from_names([name]))) for name in
-            ("special", "byte-fallback", "partial-utf8", "unreachable", "normalization-changed", "never-seen", "rare")]
-    cols = ", ".join(f"count(*) FILTER (WHERE flags & {bit} <> 0) AS \"{name}\"" for name, bit in bits)
-    where = "WHERE tokenizer = ?" if tokenizer else ""
-    return con.execute(f"SELECT tokenizer, count(*) AS ids, {cols} FROM glitch_tokens {where} "
-                       "GROUP BY tokenizer ORDER BY tokenizer", [tokenizer] if tokenizer else []).df()
+    bits = [(name, int(from_names([name]))) for name in CATEGORY_NAMES]
+    cols = ", ".join(f"count(*) FILTER (WHERE t.flags & {bit} <> 0) AS \"{name}\"" for name, bit in bits)
+    where = "WHERE t.tokenizer = ?" if tokenizer else ""
+    return con.execute(f"""SELECT t.tokenizer, count(*) AS ids, {cols},
+                                  count(*) FILTER (WHERE coalesce(f.total, 0) = 0) AS "not in this database's corpora"
+                           FROM glitch_tokens t LEFT JOIN token_frequency f USING (tokenizer, token_id) {where}
+                           GROUP BY t.tokenizer ORDER BY t.tokenizer""", [tokenizer] if tokenizer else []).df()
 
 
 def token_table(con: duckdb.DuckDBPyConnection, tokenizer: str, *, categories: Sequence[str] = (),
@@ -491,8 +479,10 @@ def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[i
 
     Returns ``{id: [category, ...]}`` for the ids that have any (ids without one are left out), names as in
     :data:`~analysis.glitch.categories.LEGEND`, ``'under-trained (verified)'`` last where a model with this
-    vocabulary had the token verified as under-trained. ``categories`` limits the names reported (default: all).
-    A database without token checks, or a tokenizer not scanned, gives ``{}``.
+    vocabulary had the token verified as under-trained: by our own verification (``glitch verify``) or in a published
+    report whose row matches our vocabulary (:mod:`analysis.glitch.published`). ``categories`` limits the names
+    reported (default: all). A database without token checks, or a tokenizer not scanned, gives ``{}``;
+    :func:`verifications_for` says which model and source verified each.
     """
     # Vocabulary ids fit the table's INTEGER; the word baseline's ids are 32-bit hashes with no vocabulary to scan.
     wanted = [i for i in dict.fromkeys(int(i) for i in ids) if 0 <= i < 2**31]
@@ -506,12 +496,26 @@ def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[i
     for token_id, flags in rows:
         out[token_id] = names(flags & mask)
     if categories is None or UNDER_TRAINED_VERIFIED in categories:
-        verified = con.execute(
-            """SELECT DISTINCT v.token_id FROM glitch_verdicts v JOIN glitch_models m USING (model)
-               WHERE m.tokenizer = ? AND v.under_trained AND v.token_id IN (SELECT unnest(?::INTEGER[]))""",
-            [tokenizer_id, wanted]).fetchall() if _has_table(con, "glitch_verdicts") else []
-        for (token_id,) in verified:
+        for token_id in verifications_for(con, tokenizer_id, wanted):
             out.setdefault(token_id, []).append(UNDER_TRAINED_VERIFIED)
+    return dict(sorted(out.items()))
+
+
+def verifications_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[int]) -> dict[int, list[str]]:
+    """Who verified each of these ids as under-trained: one line per model and source (published reports whose row
+    matches our vocabulary, then our own verdicts), for the hover of a flagged token."""
+    from .published import verified_tokens
+
+    wanted = [i for i in dict.fromkeys(int(i) for i in ids) if 0 <= i < 2**31]
+    out = {i: [v.describe() for v in vs] for i, vs in verified_tokens(con, tokenizer_id, wanted).items()}
+    if wanted and _has_table(con, "glitch_verdicts"):
+        for token_id, model, max_prob in con.execute(
+                """SELECT v.token_id, v.model, v.max_prob FROM glitch_verdicts v JOIN glitch_models m USING (model)
+                   WHERE m.tokenizer = ? AND v.under_trained AND v.token_id IN (SELECT unnest(?::INTEGER[]))
+                   ORDER BY v.token_id, v.model""", [tokenizer_id, wanted]).fetchall():
+            out.setdefault(token_id, []).append(
+                f"under-trained (verified) in {model}: max probability {max_prob:.2g} — our verification "
+                "(python -m analysis glitch verify)")
     return dict(sorted(out.items()))
 
 

@@ -457,9 +457,11 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
             report.pairs_skipped += [(name, t) for t in done]
         if _pairs_to_count(con, corpora, tokenizer_ids, report):
             return False
+        from ..glitch.published import published_stale
         from ..glitch.store import stale_scans
 
-        if token_checks and stale_scans(con, tokenizer_ids):  # e.g. a database built before the token checks existed
+        if token_checks and (stale_scans(con, tokenizer_ids)  # e.g. a database built before the token checks existed
+                             or published_stale(con)):
             return False
         return all(_has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
                    if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",

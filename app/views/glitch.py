@@ -8,7 +8,8 @@ import os
 import streamlit as st
 
 from analysis import AnalysisError
-from analysis.glitch import CATEGORY_NAMES, LEGEND, RARE_MAX_COUNT
+from analysis.glitch import CATEGORY_NAMES, LEGEND
+from analysis.glitch import published as gpub
 from analysis.glitch import store as gstore
 from analysis.glitch.charts import indicator_histogram
 from app.state import db_path, show_error, store
@@ -48,6 +49,26 @@ def _table(version: tuple, tokenizer: str, categories: tuple, script: str | None
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _published_models(version: tuple) -> object:
+    return gpub.published_models(store())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _published_tokens(version: tuple, model: str, search: str, verified_only: bool) -> object:
+    return gpub.published_tokens(store(), model, search=search or None, verified_only=verified_only)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _published_summary(version: tuple, model: str) -> dict:
+    return gpub.category_summary(store(), model)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _agreement(version: tuple, published_model: str, our_model: str) -> object:
+    return gpub.agreement(store(), published_model, our_model)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _models(version: tuple) -> object:
     return gstore.models(store())
 
@@ -60,8 +81,8 @@ def _model(version: tuple, model: str) -> tuple:
 
 st.title("Glitch tokens")
 st.caption("Under-trained (\"glitch\") tokens, found as in Land & Bartolo, *Fishing for Magikarp*: tokenizer checks "
-           "for every vocabulary, weight indicators and prompt verification for models scanned with "
-           "`python -m analysis glitch indicators` / `verify`.")
+           "for every vocabulary, the published verifications of 13 open models, and weight indicators and prompt "
+           "verification for models scanned with `python -m analysis glitch indicators` / `verify`.")
 version = _version()
 try:
     counts = _counts(version)
@@ -91,8 +112,9 @@ scripts = _scripts(version, tid)
 script_label = {f"{s} ({n:,})": s for s, n in scripts}
 script_choice = c2.selectbox("Script", ["any", *script_label], key="gl_script")
 search = c3.text_input("Token contains", key="gl_search", max_chars=200)
-max_total = c4.number_input(f"Seen at most (times; rare = 1..{RARE_MAX_COUNT})", min_value=0, value=None, step=1,
-                            key="gl_max_total")
+max_total = c4.number_input("Occurrences in this database's corpora, at most", min_value=0, value=None, step=1,
+                            key="gl_max_total", help="How often the token occurs when the database's corpora are "
+                            "tokenized: information about these corpora (a few MB), not evidence of a glitch token.")
 try:
     table = _table(version, tid, tuple(categories), script_label.get(script_choice), search,
                    None if max_total is None else int(max_total))
@@ -100,10 +122,45 @@ except AnalysisError as e:
     show_error(e)
     st.stop()
 st.caption(f"{len(table):,} token id(s) match" + (f"; the first {MAX_ROWS:,} are shown" if len(table) > MAX_ROWS else "")
-           + ". `total`: occurrences in all corpora of the database; `top_langs`: where they occur most.")
+           + ". `total`: occurrences in this database's corpora (not a glitch category); `top_langs`: where they "
+             "occur most.")
 st.dataframe(table.drop(columns=["flags"]).head(MAX_ROWS), hide_index=True, key="gl_table",
              column_config={"token": st.column_config.TextColumn("token", help="bytes that are not valid UTF-8 "
                                                                   "on their own are written <0xNN>")})
+
+st.subheader("Published verifications")
+pub_models = _published_models(version)
+if pub_models.empty:
+    st.info("This database has no published verifications yet; `python -m analysis build` loads them.")
+else:
+    st.caption(f"The under-trained token tables of {len(pub_models)} open models' reports ({gpub.CITATION}; "
+               f"repository {gpub.REPOSITORY}). *Verified*: the model's largest probability of repeating the token "
+               f"was below {gpub.VERIFY_THRESHOLD}. Every row is checked against our vocabulary: the id's entry must "
+               "be the report's token; only matching rows flag tokens in the Playground.")
+    st.dataframe(pub_models[["name", "tokenizer", "n_rows", "n_verified", "n_match", "n_mismatch", "n_unchecked",
+                             "indicator_name", "tested", "below_p001", "source_path", "commit"]],
+                 hide_index=True, key="gl_pub_models")
+    unmatched = pub_models[pub_models["n_mismatch"] + pub_models["n_unchecked"] > 0]
+    for row in unmatched.itertuples():
+        st.caption(f"{row.name}: {row.n_mismatch:,} row(s) differ from our vocabulary, {row.n_unchecked:,} not checked "
+                   f"(tokenizer `{row.tokenizer}` is not in this database or not in the catalogue).")
+    names = dict(zip(pub_models["model"], pub_models["name"] + " (" + pub_models["tokenizer"] + ")"))
+    pmodel = st.selectbox("Published report", list(names), format_func=names.get, key="gl_pub_model")
+    prow = pub_models.set_index("model").loc[pmodel]
+    st.markdown(f"Source: `{prow['source_path']}` at commit `{prow['commit']}` · indicator: {prow['indicator_name']} "
+                f"· {int(prow['tested']):,} tokens tested, {int(prow['below_p001']):,} below p = 0.01, "
+                f"{int(prow['n_rows']):,} in the table (below the soft threshold {prow['soft_threshold']:g}).")
+    summary = _published_summary(version, pmodel)
+    st.dataframe([{"": k, "tokens": v} for k, v in summary.items()], hide_index=True, key="gl_pub_summary")
+    st.caption("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
+               "tokens the checks alone would have found (most are ordinary, reachable tokens).")
+    p1, p2 = st.columns([3, 1])
+    psearch = p1.text_input("Token or id contains", key="gl_pub_search", max_chars=200)
+    verified_only = p2.toggle("Verified only", key="gl_pub_verified")
+    st.dataframe(_published_tokens(version, pmodel, psearch, verified_only), hide_index=True, key="gl_pub_tokens",
+                 column_config={"token": st.column_config.TextColumn("token (as printed)", help="▁ is a space; "
+                                "escapes as the report prints them"),
+                                "vocab_entry": st.column_config.TextColumn("our entry")})
 
 st.subheader("Models")
 model_rows = _models(version)
@@ -124,3 +181,13 @@ st.caption(f"{len(cands):,} candidate(s); {verified:,} verified by prompting, "
            f"{int(cands['under_trained'].fillna(False).astype(bool).sum()):,} of them under-trained "
            "(probability of repeating the token below the threshold).")
 st.dataframe(cands, hide_index=True, key="gl_candidates")
+same = pub_models[pub_models["tokenizer"] == info["tokenizer"]] if not pub_models.empty else pub_models
+if not same.empty:
+    st.markdown("**Agreement with the published reports of models with the same vocabulary**")
+    rows = []
+    for r in same.itertuples():
+        a = _agreement(version, r.model, model)
+        rows.append({"published": r.name, "published verified": a.published_verified, "ours verified": a.ours_verified,
+                     "both": a.both_verified, "Jaccard": a.jaccard, "ids ranked by both": a.common_ranked,
+                     "Spearman (indicator vs our score)": a.spearman})
+    st.dataframe(rows, hide_index=True, key="gl_agreement")

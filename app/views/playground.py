@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
-from analysis.glitch import LEGEND, UNDER_TRAINED_VERIFIED, flags_for
+from analysis.glitch import EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED, flags_for, verifications_for
 from analysis.lab.compare import load_tokenizer as load_lab_tokenizer
 from analysis.langdetect import detect, match_language
 from analysis.playground import (
+    DEFAULT_TEXT,
     PlaygroundState,
     boundary_diff,
     ids_html,
@@ -25,13 +26,12 @@ from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
 from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
-DEFAULT_TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。 ሰው ሁሉ ሲወለድ ነጻ ነው።"
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
 SOURCES = ("Type or paste", "Upload a file", "UDHR sample")
-#: Glitch-token categories the Playground can flag (special, byte-fallback and partial UTF-8 already have badges).
-FLAGGABLE = [name for name, _ in LEGEND if name not in ("special", "byte-fallback", "partial-utf8")]
-DEFAULT_FLAGS = ["unreachable", "normalization-changed", "rare", UNDER_TRAINED_VERIFIED]
+#: What the Playground can flag a token for: evidence only (special, byte-fallback and partial UTF-8 have badges).
+FLAGGABLE = list(EVIDENCE_NAMES)
+DEFAULT_FLAGS = list(EVIDENCE_NAMES)
 WORKSHOP_SOURCE = "Workshop texts"
 
 catalogue = load_catalogue()
@@ -183,18 +183,25 @@ if text:
 
 # ---------------------------------------------------------------- glitch-token flags from the store
 with st.expander("Glitch-token flags", expanded=False):
-    flag_cats = st.multiselect("Flag tokens of your text in these categories (from the statistics database's token "
-                               "checks and verified model scans)", FLAGGABLE, default=DEFAULT_FLAGS, key="pg_flags")
+    flag_cats = st.multiselect("Flag tokens of your text (⚠) on this evidence: the vocabulary checks of the statistics "
+                               "database, and verifications of models with the same vocabulary (published, or run "
+                               "with `glitch verify`)", FLAGGABLE, default=DEFAULT_FLAGS, key="pg_flags")
     st.markdown("\n".join(f"- **{n}**: {meaning}" for n, meaning in LEGEND if n in flag_cats))
+    st.caption("How often a token occurs in this database's corpora is not evidence of a glitch token (the UDHR is a "
+               "few MB); the Glitch tokens page shows those counts.")
 
 
 def glitch_flags(enc) -> dict[int, list[str]]:
+    """Each flagged id's lines of evidence: its check categories, then who verified it as under-trained (hover)."""
     if not flag_cats or enc.tokenizer.id not in catalogue.entries:
         return {}
     try:
-        return flags_for(store(), enc.tokenizer.id, set(enc.ids), categories=tuple(flag_cats))
+        con = store()
+        found = flags_for(con, enc.tokenizer.id, set(enc.ids), categories=tuple(flag_cats))
+        verified = verifications_for(con, enc.tokenizer.id, list(found)) if UNDER_TRAINED_VERIFIED in flag_cats else {}
     except AnalysisError:
         return {}  # no statistics database: the Playground works without flags
+    return {i: [c for c in cats if c != UNDER_TRAINED_VERIFIED] + verified.get(i, []) for i, cats in found.items()}
 
 
 flags = {e.tokenizer.id: glitch_flags(e) for e in encodings}
@@ -222,8 +229,9 @@ if encodings:
             ss.pg_cap = cap + DRAW_STEP
             st.rerun()
     st.caption("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
-               "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: a glitch-token category (see "
-               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and categories.")
+               "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: evidence of a glitch token (see "
+               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence. The marks are "
+               "drawn, not written: copying the tokens gives back your text.")
 
     exp = st.columns(3)
     # Export data is built only when a button is pressed (a callable), not on every rerun.
