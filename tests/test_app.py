@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import get_tokenizer, load_catalogue
+from analysis.playground import DEFAULT_TEXT
+from analysis.render import shown_text
 from analysis.store import read
 from analysis.store.schema import open_readonly
+from app.state import DEFAULT_TOKENIZERS
 from tests.app_harness import APP, clear_app_caches
+from tests.conftest import APP_DB_TOKENIZERS
 
 
 @pytest.fixture(autouse=True)
@@ -328,22 +334,37 @@ def test_a_link_opened_in_a_running_session_applies() -> None:
 # ------------------------------------------------------------------ glitch-token flags
 
 
-def test_tokens_never_seen_in_the_corpus_are_flagged(con) -> None:
-    text = "SolidGoldMagikarp petertodd"
-    at = app(tokenizers="o200k_base", text=text)
-    at.multiselect(key="pg_flags").set_value(["never-seen"]).run()
+def test_a_published_under_trained_token_is_flagged_with_its_model_and_source() -> None:
+    """Issue 14's acceptance: " ForCanBeConverted" with llama3 is flagged as verified under-trained in
+    Meta-Llama-3-8B (Magikarp's report), the source on hover; nothing else in the text is flagged."""
+    text = "Every human being is born free. ForCanBeConverted"
+    at = app(tokenizers="llama3,o200k_base", text=text)
     assert not at.exception
-    ids = get_tokenizer("o200k_base").encode(text).ids
-    # Independently of the page: the ids that occur nowhere in the store's token frequency table.
-    seen = {r[0] for r in con.execute("SELECT token_id FROM token_frequency WHERE tokenizer = 'o200k_base' AND "
-                                      "token_id IN (SELECT unnest(?::INTEGER[]))", [ids]).fetchall()}
-    unseen = [i for i in ids if i not in seen]
-    assert unseen  # "Magikarp" and "petertodd" pieces are not in the UDHR
     table = frame(at, "glitch-flagged").set_index("tokenizer")
-    assert table.loc["o200k_base", "glitch-flagged"] == len(unseen)
+    assert table.loc["llama3", "glitch-flagged"] == 1 and table.loc["o200k_base", "glitch-flagged"] == 0
     body = "".join(h.proto.body for h in at.get("html"))
-    assert body.count('class="ta-flag-badge"') == len(unseen)
-    assert "glitch-token categories: never-seen" in body
+    assert body.count("ta-tok ta-flag") == 1
+    flagged = re.search(r'<span class="ta-tok ta-flag"[^>]*title="([^"]*)"[^>]*>([^<]*)</span>', body)
+    assert flagged.group(2) == " ForCanBeConverted"
+    title = unescape(flagged.group(1))
+    assert title.startswith("id 80369 ")
+    assert ("under-trained (verified) in meta-llama/Meta-Llama-3-8B: max probability 4.6e-05 — published in the "
+            "Magikarp report (cohere-ai/magikarp@0d466b2, results/reports_mini/meta_llama_Meta_Llama_3_8B.md") in title
+    assert "Meta-Llama-3.1-8B" in title
+
+
+def test_the_default_text_shows_no_flag_and_copies_back() -> None:
+    at = app()
+    at.query_params.clear()
+    at.query_params["tokenizers"] = ",".join(t for t in DEFAULT_TOKENIZERS if t in APP_DB_TOKENIZERS)
+    at.query_params["text"] = DEFAULT_TEXT
+    at.run()
+    assert not at.exception
+    table = frame(at, "glitch-flagged").set_index("tokenizer")
+    assert set(table.index) == {"o200k_base", "llama3", "bert-uncased"} and set(table["glitch-flagged"]) == {0}
+    views = [h.proto.body for h in at.get("html") if 'class="ta-tokens"' in h.proto.body]
+    assert len(views) == 3 and "ta-flag" not in "".join(views)
+    assert all(shown_text(v) == DEFAULT_TEXT for v in views)
 
 
 def test_flags_for_the_word_baseline_with_hash_ids() -> None:

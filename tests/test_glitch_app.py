@@ -21,7 +21,7 @@ TEXTS = {"eng": ["all free", "be free"], "deu": ["alle frei", "frei"]}
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = import_lines(tmp_path_factory.mktemp("glitch_app"), TEXTS)
-    build(path, corpora=["tiny"], tokenizers=["utf8-bytes", "bert-uncased", "words"], workers=1)
+    build(path, corpora=["tiny"], tokenizers=["utf8-bytes", "bert-uncased", "words", "r50k_base"], workers=1)
     minilm = asset_path(load_catalogue().files["minilm/model.safetensors"]).parent
     store_indicators(path, run_indicators(str(minilm)))
     return path
@@ -42,7 +42,7 @@ def page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 #: The page's tables in the order it draws them (AppTest does not expose a dataframe's key).
-ORDER = ("gl_counts", "gl_table", "gl_models", "gl_candidates")
+ORDER = ("gl_counts", "gl_table", "gl_pub_models", "gl_pub_summary", "gl_pub_tokens", "gl_models", "gl_candidates")
 
 
 def frame(at: AppTest, key: str):
@@ -53,7 +53,8 @@ def test_category_counts_and_models(db: Path, monkeypatch: pytest.MonkeyPatch) -
     at = page(db, monkeypatch)
     counts = frame(at, "gl_counts").set_index("tokenizer")
     row = counts.loc["utf8-bytes"]
-    assert (row["ids"], row["special"], row["partial-utf8"], row["never-seen"], row["rare"]) == (259, 3, 128, 251, 4)
+    assert (row["ids"], row["special"], row["partial-utf8"], row["not in this database's corpora"]) == (259, 3, 128, 251)
+    assert "rare" not in row and "never-seen" not in row  # occurrences are information, not categories
     assert counts.loc["bert-uncased", "special"] == 5 and counts.loc["bert-uncased", "unreachable"] == 1331
     assert "words" not in counts.index
     assert any("not scanned: no finite vocabulary" in c.value for c in at.caption)
@@ -67,13 +68,17 @@ def test_filters(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at.multiselect(key="gl_categories").set_value(["partial-utf8"])
     at.run()
     assert len(frame(at, "gl_table")) == 128
-    at.multiselect(key="gl_categories").set_value(["rare"])
+    at.multiselect(key="gl_categories").set_value([])
+    at.number_input(key="gl_max_total").set_value(3)
     at.run()
-    assert frame(at, "gl_table")["token"].tolist() == [" ", "a", "b", "i"]  # counted in test_glitch_store.py
+    table = frame(at, "gl_table")
+    # seen 1..3 times (counted in test_glitch_store.py): space 3, a 2, i 2, b 1
+    assert table[table["total"] > 0]["token"].tolist() == [" ", "a", "b", "i"]
     at.text_input(key="gl_search").set_value("b")
     at.run()
-    assert frame(at, "gl_table")["id"].tolist() == [101]
-    at.multiselect(key="gl_categories").set_value([])
+    table = frame(at, "gl_table")
+    assert table[table["total"] > 0]["id"].tolist() == [101]  # "b"; "B", "<0x8B>", ... are never seen
+    assert {69, 101, 142} <= set(table["id"])
     at.text_input(key="gl_search").set_value("")
     at.number_input(key="gl_max_total").set_value(1)
     script = next(o for o in at.selectbox(key="gl_script").options if o.startswith("Latn"))
@@ -105,4 +110,29 @@ def test_database_without_models(db: Path, tmp_path: Path, monkeypatch: pytest.M
     con.close()
     at = page(copy, monkeypatch)
     assert any("No model has been scanned" in i.value for i in at.info)
-    assert len(frame(at, "gl_counts")) == 2  # utf8-bytes and bert-uncased
+    assert len(frame(at, "gl_counts")) == 3  # utf8-bytes, bert-uncased and r50k_base
+
+
+def test_published_verifications(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = page(db, monkeypatch)
+    models = frame(at, "gl_pub_models").set_index("name")
+    assert len(models) == 13
+    gpt2 = models.loc["openai-community/gpt2"]
+    assert (gpt2["tokenizer"], gpt2["n_rows"], gpt2["n_verified"], gpt2["n_match"], gpt2["n_mismatch"]) == \
+        ("r50k_base", 26, 25, 26, 0)
+    assert models.loc["meta-llama/Meta-Llama-3-8B", "n_unchecked"] == 188  # llama3 is not in this database
+    assert any("meta-llama/Meta-Llama-3-8B: 0 row(s) differ from our vocabulary, 188 not checked" in c.value
+               for c in at.caption)
+    at.selectbox(key="gl_pub_model").set_value("openai_community_gpt2").run()
+    assert any("results/reports_mini/openai_community_gpt2.md" in m.value and "0d466b27416b" in m.value
+               for m in at.markdown)
+    rows = frame(at, "gl_pub_tokens")
+    assert len(rows) == 26 and set(rows["check"]) == {"match"}
+    assert rows.iloc[0][["id", "token", "vocab_entry"]].tolist() == [40241, "InstoreAndOnline", "InstoreAndOnline"]
+    summary = dict(frame(at, "gl_pub_summary").values.tolist())
+    assert (summary["rows matching our vocabulary"], summary["verified under-trained"]) == (26, 25)
+    at.text_input(key="gl_pub_search").set_value("nitrome").run()
+    assert frame(at, "gl_pub_tokens")["id"].tolist() == [42089, 42066]
+    at.text_input(key="gl_pub_search").set_value("").run()
+    at.toggle(key="gl_pub_verified").set_value(True).run()
+    assert len(frame(at, "gl_pub_tokens")) == 25 and 5815 not in frame(at, "gl_pub_tokens")["id"].tolist()

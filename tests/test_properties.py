@@ -15,7 +15,8 @@ Properties, per tokenizer:
   (d) the interface's count is the backend's own count, and encode/count/count_batch agree;
   (e) tokens of kind ``split`` come in groups that share a character, a token whose bytes are exactly
       its span's text is never ``split``, and neighbours that share a character are marked as pieces;
-  (f) tokenizers that report ``lossless[0] is True`` round-trip the generated text.
+  (f) tokenizers that report ``lossless[0] is True`` round-trip the generated text;
+  (g) the token view's text (every mark drawn by CSS) is exactly the input.
 
 Library bugs these properties found are fixed; regression tests for each stand at the end of the file
 (their *_REASON texts describe the original bug).
@@ -31,6 +32,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis import TokenKind, get_tokenizer, load_catalogue
+from analysis.render import shown_text, tokens_html
 
 ALL_IDS = load_catalogue().ids
 
@@ -166,6 +168,21 @@ def test_spans_in_range_and_in_order(tid: str, text: str) -> None:
 def test_spans_cover_text(tid: str, text: str) -> None:
     enc = get_tokenizer(tid).encode(text)
     assert uncovered(enc, tid) == []
+
+
+@pytest.mark.parametrize("tid", ALL_IDS)
+@PROPERTY
+@given(text=TEXTS, show_whitespace=st.booleans(), add_special_tokens=st.booleans(), flag_every=st.integers(1, 4))
+@example(text="<img src=x onerror=alert(1)>", show_whitespace=False, add_special_tokens=False, flag_every=1)
+@example(text="a\r\n\tb  👩\u200d👩\u200d👧 e\u0301", show_whitespace=True, add_special_tokens=True, flag_every=1)
+def test_token_view_text_is_the_input(tid: str, text: str, show_whitespace: bool, add_special_tokens: bool,
+                                      flag_every: int) -> None:
+    """(g) The token view's text (its text nodes: what a reader selects and copies) is exactly the input, with every
+    mark drawn: boundaries, badges, ×n, whitespace signs, pieces of tokens that cover no text, glitch flags."""
+    enc = get_tokenizer(tid).encode(text, add_special_tokens=add_special_tokens)
+    flags = {i: ["unreachable"] for i in enc.ids[::flag_every]}
+    html = tokens_html(enc, show_whitespace=show_whitespace, max_tokens=len(enc.ids) + 1, flags=flags)
+    assert shown_text(html) == text
 
 
 @pytest.mark.parametrize("tid", EXACT_IDS)

@@ -282,8 +282,7 @@ def published_tokens(con: duckdb.DuckDBPyConnection, model: str, *, search: str 
     df = con.execute(f"""SELECT p.rank, p.token_id AS id, p.token, p.indicator, p.max_prob, p.verified, p."check",
                                 p.vocab_entry, {extra}
                          FROM published_tokens p {joins} WHERE {' AND '.join(where)} ORDER BY p.rank""", params).df()
-    df.insert(8, "our categories", ["" if f != f or f is None else ";".join(names(int(f))) or "ok"
-                                    for f in df["flags"].tolist()])
+    df.insert(8, "our categories", ["" if pd.isna(f) else ";".join(names(int(f))) or "ok" for f in df["flags"].tolist()])
     return df.drop(columns=["flags"])
 
 
