@@ -13,8 +13,6 @@ exactly them — precision 1.0, recall 1.0; held-out words get at most ~0.004, t
 from __future__ import annotations
 
 import json
-import random
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,68 +27,13 @@ from analysis.glitch import flags_for
 from analysis.glitch.probe import run_indicators, run_verification, store_indicators
 from analysis.glitch.verify import PROMPT_TEMPLATE_VERSION, TEMPLATES, prompt_ids
 from analysis.store.schema import open_readonly
-
-SPECIAL = ["<|endoftext|>"] + [f"<unused{i}>" for i in range(8)]
-STEPS, SEQ, BATCH = 250, 128, 16
-
-
-def _make_model(folder: Path) -> SimpleNamespace:
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    rng = random.Random(0)
-    syllables = ["ka", "lo", "mi", "ra", "tu", "ne", "so", "vi", "pe", "da", "gu", "zo", "fa", "hi", "by", "ce"]
-    words = sorted({rng.choice(syllables) + rng.choice(syllables) + rng.choice(syllables) for _ in range(400)})[:224]
-    rng.shuffle(words)
-    held, trained = sorted(words[:24]), words[24:]
-    template_words = sorted({w for t in TEMPLATES for seg in t.segments() for w in re.findall(r"\w+|[^\w\s]+", seg)})
-    vocab: dict[str, int] = {}
-    for w in SPECIAL + template_words + sorted(trained + held):
-        vocab.setdefault(w, len(vocab))
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<|endoftext|>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.add_special_tokens(SPECIAL)
-    folder.mkdir(parents=True)
-    tok.save(str(folder / "tokenizer.json"))
-
-    def encode(text: str) -> list[int]:
-        return tok.encode(text, add_special_tokens=False).ids
-
-    def document() -> list[int]:
-        r, w = rng.random(), vocab[rng.choice(trained)]
-        if r >= 0.7:  # plain text
-            return encode(" ".join(rng.choice(trained + template_words) for _ in range(40)))
-        ids, _ = prompt_ids(TEMPLATES[0] if r < 0.4 else TEMPLATES[1], encode)
-        return [w if i == -1 else i for i in ids]
-
-    def batch() -> torch.Tensor:
-        rows = []
-        for _ in range(BATCH):
-            seq: list[int] = []
-            while len(seq) < SEQ:
-                seq += document()
-            rows.append(seq[:SEQ])
-        return torch.tensor(rows)
-
-    torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(vocab), n_positions=SEQ, n_embd=64, n_layer=2, n_head=4, n_inner=128,
-                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0, eos_token_id=0)
-    model = GPT2LMHeadModel(config)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.1)
-    for _ in range(STEPS):
-        x = batch()
-        loss = model(input_ids=x, labels=x).loss
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.save_pretrained(folder)
-    return SimpleNamespace(folder=folder, held={vocab[w] for w in held}, vocab=vocab, loss=float(loss.detach()))
+from tests.tiny_lm import make_tiny_gpt2
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("tiny_gpt2")
-    model = _make_model(root / "model")
+    model = make_tiny_gpt2(root / "model")
     model.db = root / "atlas.duckdb"
     model.run = run_indicators(str(model.folder), percentile=15.0)
     store_indicators(model.db, model.run)
