@@ -121,15 +121,20 @@ def test_published_verifications(db: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert (gpt2["tokenizer"], gpt2["n_rows"], gpt2["n_verified"], gpt2["n_match"], gpt2["n_mismatch"]) == \
         ("r50k_base", 26, 25, 26, 0)
     assert models.loc["meta-llama/Meta-Llama-3-8B", "n_unchecked"] == 188  # llama3 is not in this database
-    assert any("meta-llama/Meta-Llama-3-8B: 0 row(s) differ from our vocabulary, 188 not checked" in c.value
+    assert any(c.value == "Rows that differ from our vocabulary: none." for c in at.caption)
+    assert any("meta-llama/Meta-Llama-3-8B (`llama3` is not in this database: build with it to check its rows)" in c.value
                for c in at.caption)
+    assert at.selectbox(key="gl_pub_model").value == "openai_community_gpt2"  # the first report checked here
+    at.selectbox(key="gl_pub_model").set_value("deepseek_ai_DeepSeek_R1").run()
+    assert "every listed max_prob is 0.5" in at.warning[0].value
     at.selectbox(key="gl_pub_model").set_value("openai_community_gpt2").run()
+    assert not at.warning
     assert any("results/reports_mini/openai_community_gpt2.md" in m.value and "0d466b27416b" in m.value
                for m in at.markdown)
     rows = frame(at, "gl_pub_tokens")
     assert len(rows) == 26 and set(rows["check"]) == {"match"}
     assert rows.iloc[0][["id", "token", "vocab_entry"]].tolist() == [40241, "InstoreAndOnline", "InstoreAndOnline"]
-    summary = dict(frame(at, "gl_pub_summary").values.tolist())
+    summary = frame(at, "gl_pub_summary").iloc[0]
     assert (summary["rows matching our vocabulary"], summary["verified under-trained"]) == (26, 25)
     at.text_input(key="gl_pub_search").set_value("nitrome").run()
     assert frame(at, "gl_pub_tokens")["id"].tolist() == [42089, 42066]

@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from analysis import AnalysisError
+from analysis import AnalysisError, load_catalogue
 from analysis.glitch import CATEGORY_NAMES, LEGEND
 from analysis.glitch import published as gpub
 from analysis.glitch import store as gstore
@@ -140,27 +140,44 @@ else:
     st.dataframe(pub_models[["name", "tokenizer", "n_rows", "n_verified", "n_match", "n_mismatch", "n_unchecked",
                              "indicator_name", "tested", "below_p001", "source_path", "commit"]],
                  hide_index=True, key="gl_pub_models")
-    unmatched = pub_models[pub_models["n_mismatch"] + pub_models["n_unchecked"] > 0]
-    for row in unmatched.itertuples():
-        st.caption(f"{row.name}: {row.n_mismatch:,} row(s) differ from our vocabulary, {row.n_unchecked:,} not checked "
-                   f"(tokenizer `{row.tokenizer}` is not in this database or not in the catalogue).")
+    differ = pub_models[pub_models["n_mismatch"] > 0]
+    st.caption("Rows that differ from our vocabulary: " + ("; ".join(
+        f"{r.name}: {r.n_mismatch:,} of {r.n_rows:,}" for r in differ.itertuples()) or "none") + ".")
+    unchecked = pub_models[pub_models["n_unchecked"] > 0]
+    if not unchecked.empty:
+        known = set(load_catalogue().ids)
+        st.caption("Not checked here: " + "; ".join(
+            f"{r.name} (`{r.tokenizer}` " + ("is not in this database: build with it to check its rows)"
+                                             if r.tokenizer in known else "is not in the catalogue yet)")
+            for r in unchecked.itertuples()) + ".")
     names = dict(zip(pub_models["model"], pub_models["name"] + " (" + pub_models["tokenizer"] + ")"))
-    pmodel = st.selectbox("Published report", list(names), format_func=names.get, key="gl_pub_model")
+    checked = pub_models.loc[pub_models["n_match"] > 0, "model"].tolist()
+    first = "meta_llama_Meta_Llama_3_8B" if "meta_llama_Meta_Llama_3_8B" in checked else (checked or list(names))[0]
+    pmodel = st.selectbox("Published report", list(names), index=list(names).index(first), format_func=names.get,
+                          key="gl_pub_model")
     prow = pub_models.set_index("model").loc[pmodel]
     st.markdown(f"Source: `{prow['source_path']}` at commit `{prow['commit']}` · indicator: {prow['indicator_name']} "
                 f"· {int(prow['tested']):,} tokens tested, {int(prow['below_p001']):,} below p = 0.01, "
                 f"{int(prow['n_rows']):,} in the table (below the soft threshold {prow['soft_threshold']:g}).")
+    if int(prow["below_p001"]) == 0:
+        st.warning("This report's verification found no token below p = 0.01 (every listed max_prob is "
+                   f"{', '.join(sorted({f'{x:g}' for x in _published_tokens(version, pmodel, '', False)['max_prob']}))}"
+                   "): its rows are candidates ranked by the indicator, not verified under-trained tokens, and flag "
+                   "nothing.")
     summary = _published_summary(version, pmodel)
-    st.dataframe([{"": k, "tokens": v} for k, v in summary.items()], hide_index=True, key="gl_pub_summary")
+    st.dataframe([summary], hide_index=True, key="gl_pub_summary")
     st.caption("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
-               "tokens the checks alone would have found (most are ordinary, reachable tokens).")
+               "tokens the checks alone would have found (most are ordinary, reachable tokens), and how many occur "
+               "nowhere in this database's corpora.")
     p1, p2 = st.columns([3, 1])
     psearch = p1.text_input("Token or id contains", key="gl_pub_search", max_chars=200)
     verified_only = p2.toggle("Verified only", key="gl_pub_verified")
     st.dataframe(_published_tokens(version, pmodel, psearch, verified_only), hide_index=True, key="gl_pub_tokens",
                  column_config={"token": st.column_config.TextColumn("token (as printed)", help="▁ is a space; "
                                 "escapes as the report prints them"),
-                                "vocab_entry": st.column_config.TextColumn("our entry")})
+                                "vocab_entry": st.column_config.TextColumn("our entry"),
+                                "indicator": st.column_config.NumberColumn("indicator", format="scientific"),
+                                "max_prob": st.column_config.NumberColumn("max_prob", format="scientific")})
 
 st.subheader("Models")
 model_rows = _models(version)
