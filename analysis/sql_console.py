@@ -284,6 +284,10 @@ DESCRIPTIONS = {
     "glitch_models": "each scanned model: tokenizer, embedding shape, indicator, reference set, threshold, candidates",
     "glitch_indicators": "per model and token id: embedding norm, indicator score, reachable, candidate",
     "glitch_verdicts": "per model and candidate: highest repeat probability, prompt, threshold, under-trained or not",
+    "published_models": "each published under-trained token report (Magikarp): model, tokenizer, source path and "
+                        "commit, indicator, thresholds, and how many of its rows matched our vocabulary",
+    "published_tokens": "each row of a published report: token id, token as printed, indicator, max_prob, verified "
+                        "(below 0.01), our vocabulary entry and the check against it",
     "mono_corpora": "each monolingual corpus: source folder, hash, languages, files, shards, sampling and seed",
     "mono_files": "each file of a monolingual corpus: language, compression, size, mtime",
     "mono_languages": "each language of a monolingual corpus: name, script, direction, whether words can be counted",

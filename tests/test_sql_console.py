@@ -253,6 +253,7 @@ def test_schema_tables_exact(con) -> None:
                    "glitch_scans": ("table", 3), "glitch_tokens": ("table", 30522 + 259), "token_frequency": ("table", seen),
                    "token_lang_counts": ("table", pairs), "token_count_runs": ("table", 2),
                    "glitch_models": ("table", 0), "glitch_indicators": ("table", 0), "glitch_verdicts": ("table", 0),
+                   "published_models": ("table", 13), "published_tokens": ("table", 4864),
                    **{t: ("table", 0) for t in ("mono_corpora", "mono_counts", "mono_files", "mono_languages", "mono_runs",
                                                 "mono_shards", "mono_stats")}}
     assert all(tables["description"].str.len() > 20)
