@@ -134,8 +134,11 @@ def test_sharded_weights_read_only_the_embedding_shard(bert, tmp_path: Path) -> 
     index = {"metadata": {}, "weight_map": {EMB: "model-00001-of-00002.safetensors",
                                             "encoder.layer.0.output.dense.weight": "model-00002-of-00002.safetensors"}}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index))
-    run = run_indicators(str(folder))
-    assert np.array_equal(run.frame["score"].to_numpy(), bert.frame["score"].to_numpy())
+    run = run_indicators(str(folder))  # would fail on the garbage shard if it were opened
+    # The same rows give the same scores up to the last bit of float32 work: the BLAS reductions' order follows the
+    # threads that are free, so a loaded machine can differ in the last digit (seen with other jobs running).
+    assert np.allclose(run.frame["score"].to_numpy(), bert.frame["score"].to_numpy(), rtol=1e-6, atol=1e-9)
+    assert np.array_equal(run.frame["candidate"].to_numpy(), bert.frame["candidate"].to_numpy())
 
 
 def test_bf16_weights_accumulate_in_fp32(bert, unused_mask, tmp_path: Path) -> None:
