@@ -421,3 +421,10 @@ def test_cli_refuses_the_protocol_for_other_kinds(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "The petrov2023 protocol reads FLORES-200 folders only, not 'tsv' corpora. Choose --kind flores200" in res.stderr
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_upload_passes_the_protocol(tmp_path: Path) -> None:
+    from analysis.corpus.uploads import corpus_from_upload
+
+    with pytest.raises(CorpusFormatError, match="The petrov2023 protocol reads FLORES-200 folders only, not 'tsv'"):
+        corpus_from_upload("tsv", "x.tsv", b"eng\nhello\n", name="x", workdir=tmp_path, protocol="petrov2023")

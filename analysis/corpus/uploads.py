@@ -68,7 +68,7 @@ def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: st
             raise CorpusFormatError(f"A {kind} corpus is one {FILE_KINDS[kind]} file; got {filename}.", path=where)
         path = workdir / f"upload{FILE_KINDS[kind]}"
         path.write_bytes(data)
-        return _read(kind, path, name, where)
+        return _read(kind, path, name, where, protocol)
     if kind not in FOLDER_KINDS:
         raise CorpusFormatError(f"Unknown corpus kind {kind!r}. Choose one of: tsv, jsonl, flores200, lines.", path=where)
     if not filename.lower().endswith(".zip"):
