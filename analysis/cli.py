@@ -141,7 +141,8 @@ def _cmd_premiums(args: argparse.Namespace) -> int:
 
                 agree = int(df["same_to_4_decimals"].sum())
                 _say(f"# published (Petrov et al., 2023) vs ours on {args.corpus}, premiums vs eng_Latn; {agree} of "
-                     f"{len(df)} cells agree to 4 decimals. Source: {CITATION}")
+                     f"{len(df)} cells agree to 4 decimals, {int(df['same_tokens'].sum())} with the same token count. "
+                     f"Source: {CITATION}")
             _print_frame(df, args.format)
             return 0
         df = premiums(con, args.corpus, args.reference, args.tokenizer)

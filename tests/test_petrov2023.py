@@ -410,7 +410,8 @@ def test_cli_published_comparison(cli_db: Path) -> None:
     assert r["difference"] == pytest.approx(33 / 28 - t["French"]["UTF-32"] / t["English"]["UTF-32"], abs=1e-15)
     table = run_cli("premiums", "--corpus", "fp", "--published", db=cli_db)
     assert table.stderr.startswith("# published (Petrov et al., 2023) vs ours on fp, premiums vs eng_Latn; 2 of 6 "
-                                   "cells agree to 4 decimals. Source: Petrov, La Malfa, Torr, Bibi")
+                                   "cells agree to 4 decimals, 0 with the same token count. Source: Petrov, La Malfa, "
+                                   "Torr, Bibi")
 
 
 def test_cli_refuses_the_protocol_for_other_kinds(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_published_vs_ours_tab_exact() -> None:
             assert (r["published_premium"], r["our_premium"]) == (published, ours[code] / 28)
             assert r["difference"] == ours[code] / 28 - published
     text = captions(at)
-    assert "2 of 6 (column, language) cells agree to 4 decimals" in text
+    assert "2 of 6 (column, language) cells agree to 4 decimals, 0 with the very same token count" in text
     assert "Petrov, La Malfa, Torr, Bibi" in text and "commit 365c3f8" in text
     assert "No confidence intervals: this corpus was imported with the petrov2023 protocol" in text
     assert "CI: none (protocol petrov2023: one unit per language)" in text

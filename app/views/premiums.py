@@ -127,8 +127,9 @@ def tab_published(v: View) -> None:
     agree = int(both["same_to_4_decimals"].sum())
     st.caption(f"Published premiums of Petrov et al. (2023) and ours on this corpus, both against English (eng_Latn) "
                f"whatever the reference chosen above: {agree} of {len(both)} (column, language) cells agree to 4 "
-               "decimals. difference = ours − published. Their GPT-2 column is the r50k_base vocabulary, ByT5 counts "
-               f"UTF-8 bytes, UTF-32 code points. Source: {CITATION}")
+               f"decimals, {int(both['same_tokens'].sum())} with the very same token count (English, the reference, "
+               "is 1 on both sides by definition). difference = ours − published. Their GPT-2 column is the "
+               f"r50k_base vocabulary, ByT5 counts UTF-8 bytes, UTF-32 code points. Source: {CITATION}")
     st.dataframe(both, hide_index=True, key="px_published_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4f")
                                 for c in ("published_premium", "our_premium", "difference")})
