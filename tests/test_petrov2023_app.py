@@ -158,3 +158,11 @@ def test_import_page_offers_the_protocol(tmp_path: Path, monkeypatch: pytest.Mon
         assert dict(con.execute("SELECT lang, text FROM units WHERE corpus = 'up'").fetchall()) == TEXT
     finally:
         con.close()
+
+
+def test_switching_to_a_sentence_corpus_leaves_the_published_tab() -> None:
+    at = explorer("fp", "Published vs ours")
+    at.selectbox(key="px_corpus").set_value("fs").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Published vs ours" not in [tab.label for tab in at.tabs]
+    assert not any("published_premium" in d.value.columns for d in at.dataframe)
