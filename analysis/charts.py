@@ -45,21 +45,37 @@ def language_order(df: pd.DataFrame) -> list[str]:
     return list(mean.index)
 
 
+def _ci_text(low: float, high: float, units: int) -> str:
+    """The hover text of one bar's interval.
+
+    >>> _ci_text(0.95, 1.25, 2), _ci_text(float("nan"), float("nan"), 1)
+    ('95% CI 0.950–1.250, 2 units', 'no CI: 1 unit')
+    """
+    if pd.isna(low) or pd.isna(high):
+        return f"no CI: {units} unit{'s' if units != 1 else ''}"
+    return f"95% CI {low:.3f}–{high:.3f}, {units} units"
+
+
 def premium_bars(df: pd.DataFrame, *, reference_name: str, policy: str) -> go.Figure:
-    """Sorted bars, one colour per tokenizer, 95% bootstrap CI as error bars."""
+    """Sorted bars, one colour per tokenizer, 95% bootstrap CI as error bars.
+
+    A premium without an interval (NULL ``ci_low``/``ci_high``: fewer than two units, e.g. a corpus counted with the
+    petrov2023 protocol) gets no error bar, never one of width zero; a tokenizer with no interval at all gets none.
+    """
     df = df[df["premium"].notna()].assign(label=lambda d: language_labels(d))
     order = language_order(df)
     fig = go.Figure()
     for k, (tid, g) in enumerate(df.groupby("tokenizer", sort=True)):
         g = g.set_index("label").reindex(order).dropna(subset=["premium"])
         tid = escape(str(tid))
+        has_ci = g["ci_low"].notna() & g["ci_high"].notna()
+        error_y = ({"type": "data", "symmetric": False, "array": (g["ci_high"] - g["premium"]).where(has_ci),
+                    "arrayminus": (g["premium"] - g["ci_low"]).where(has_ci), "thickness": 1}
+                   if has_ci.any() else None)
         fig.add_bar(
-            x=g.index, y=g["premium"], name=tid, marker_color=OKABE_ITO[k % len(OKABE_ITO)],
-            error_y={"type": "data", "symmetric": False, "array": g["ci_high"] - g["premium"],
-                     "arrayminus": g["premium"] - g["ci_low"], "thickness": 1},
-            customdata=g[["ci_low", "ci_high", "units"]].to_numpy(),
-            hovertemplate=("%{x}<br>" + tid + ": %{y:.3f}× (95% CI %{customdata[0]:.3f}–%{customdata[1]:.3f}, "
-                           "%{customdata[2]} units)<extra></extra>"),
+            x=g.index, y=g["premium"], name=tid, marker_color=OKABE_ITO[k % len(OKABE_ITO)], error_y=error_y,
+            customdata=[_ci_text(lo, hi, int(n)) for lo, hi, n in zip(g["ci_low"], g["ci_high"], g["units"], strict=True)],
+            hovertemplate="%{x}<br>" + tid + ": %{y:.3f}× (%{customdata})<extra></extra>",
         )
     fig.add_hline(y=1.0, line_dash="dot", line_color="#555")
     fig.update_layout(barmode="group", height=480, margin={"t": 60, "b": 10},

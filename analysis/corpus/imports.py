@@ -34,13 +34,16 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import CorpusFormatError
-from .model import Language, ParallelCorpus, Unit, mark_complete
+from .model import PROTOCOLS, Language, ParallelCorpus, Protocol, Unit, mark_complete
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "PETROV2023_UNIT",
     "CorpusKind",
+    "petrov2023_text",
     "read_corpus",
     "read_flores200",
+    "read_flores200_petrov2023",
     "read_jsonl",
     "read_lines",
     "read_tsv",
@@ -62,7 +65,7 @@ _MAX_LISTED = 10
 
 
 def read_corpus(
-    kind: CorpusKind, path: Path | str, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES
+    kind: CorpusKind, path: Path | str, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES, protocol: Protocol = "units"
 ) -> ParallelCorpus:
     """Read a user's parallel corpus of the given ``kind`` (``flores200``, ``lines``, ``tsv`` or ``jsonl``).
 
@@ -72,10 +75,24 @@ def read_corpus(
         path: the folder (``flores200``, ``lines``) or file (``tsv``, ``jsonl``).
         name: the corpus name it will have in the store.
         max_bytes: refuse any single file larger than this.
+        protocol: ``units`` (default: one unit per sentence, line or row) or, for ``flores200`` only,
+            ``petrov2023`` (one unit per language, see :func:`read_flores200_petrov2023`).
 
     Raises:
-        CorpusFormatError: an unknown kind, an empty name, or any bad input (see the module docstring).
+        CorpusFormatError: an unknown kind or protocol, an empty name, or any bad input (see the module docstring).
     """
+    if protocol not in PROTOCOLS:
+        raise CorpusFormatError(f"Unknown protocol {protocol!r}. Choose one of: {', '.join(PROTOCOLS)}.",
+                                path=Path(path), line=None)
+    if protocol == "petrov2023":
+        if kind != "flores200":
+            raise CorpusFormatError(
+                f"The petrov2023 protocol reads FLORES-200 folders only, not {kind!r} corpora. Choose --kind flores200, "
+                "or leave out --protocol.", path=Path(path), line=None)
+        if not name.strip():
+            raise CorpusFormatError("The corpus needs a non-empty name; pass one with --name.", path=Path(path),
+                                    line=None)
+        return read_flores200_petrov2023(path, name=name, max_bytes=max_bytes)
     readers = {"flores200": read_flores200, "lines": read_lines, "tsv": read_tsv, "jsonl": read_jsonl}
     path = Path(path)
     if kind not in readers:
@@ -300,6 +317,66 @@ def read_jsonl(path: Path | str, *, name: str | None = None, max_bytes: int = DE
             raise _fail(path, lineno, f"language {lang!r} has only empty texts.",
                         "Give it some text, or remove its records.")
     return _build(name or path.stem, f"jsonl:{path.resolve()}", list(lang_line), units, list(order))
+
+
+#: The one unit of each language in a corpus read with the petrov2023 protocol.
+PETROV2023_UNIT = "dev+devtest"
+
+
+def petrov2023_text(dev: str, devtest: str) -> str:
+    """One language's string as Petrov et al. (2023) tokenized it, from the text of its two FLORES-200 files.
+
+    Their code reads each file in Python's text mode (so ``\\r\\n`` and a lone ``\\r`` become ``\\n``), splits it
+    at ``\\n`` and joins the lines of ``dev`` and then ``devtest`` with single spaces. A file that ends with a
+    newline leaves one empty string at the end of its split, hence a double space between the splits and a trailing
+    space. Nothing is stripped or normalized.
+
+    >>> petrov2023_text("A b.\\nC\\n", "d é\\n")
+    'A b. C  d é '
+    >>> petrov2023_text("x\\r\\ny", "z")
+    'x y z'
+    """
+    def lines(text: str) -> list[str]:
+        return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+    return " ".join(lines(dev) + lines(devtest))
+
+
+def read_flores200_petrov2023(
+    path: Path | str, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ParallelCorpus:
+    """Read a FLORES-200 folder with the protocol of Petrov et al. (2023): one unit per language.
+
+    The folder is checked exactly as :func:`read_flores200` checks it (both splits must be present here); each
+    language then gets one unit, ``"dev+devtest"``, holding :func:`petrov2023_text` of its ``dev`` and ``devtest``
+    files as their code read them: UTF-8, a leading byte-order mark kept as U+FEFF (Python's ``open`` keeps it).
+    The corpus records ``protocol="petrov2023"``.
+
+    Raises:
+        CorpusFormatError: anything :func:`read_flores200` refuses, a folder without both ``dev/`` and
+            ``devtest/``, or a UTF-16 file (their code reads UTF-8 only).
+    """
+    path = Path(path)
+    sentences = read_flores200(path, name=name, max_bytes=max_bytes)
+    absent = [s for s in FLORES_SPLITS if not (path / s).is_dir()]
+    if absent:
+        raise _fail(path / absent[0], None, "is missing: the petrov2023 protocol joins the dev and devtest files.",
+                    "Import the full FLORES-200 folder (both dev/ and devtest/), or import this one without "
+                    "--protocol petrov2023 (one unit per sentence).")
+    units = []
+    for code in sentences.languages:
+        texts = []
+        for split in FLORES_SPLITS:
+            file = path / split / f"{code}.{split}"
+            data = _read_bytes(file, max_bytes=max_bytes)
+            if data.startswith(_UTF16_BOMS):
+                raise _fail(file, None, "is UTF-16; the petrov2023 protocol reads files as UTF-8, as their code did.",
+                            "Convert the file to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8).")
+            texts.append(data.decode("utf-8"))  # valid: read_flores200 decoded it already
+        units.append(Unit(code, PETROV2023_UNIT, petrov2023_text(*texts)))
+    languages = mark_complete(sentences.languages.values(), units, [PETROV2023_UNIT])
+    return ParallelCorpus(name=sentences.name, source=sentences.source, languages=languages, units=units,
+                          unit_order=[PETROV2023_UNIT], protocol="petrov2023")
 
 
 # --- shared helpers -------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Direction = Literal["ltr", "rtl", "ttb"]
+#: How a corpus's units were made from its source: ``units`` (each unit encoded on its own: a UDHR article, a FLORES
+#: sentence) or ``petrov2023`` (FLORES-200 only: one unit per language, its dev and devtest lines joined into one
+#: string exactly as Petrov et al. (2023) tokenized them; see :func:`analysis.corpus.imports.petrov2023_text`).
+Protocol = Literal["units", "petrov2023"]
+PROTOCOLS: tuple[Protocol, ...] = ("units", "petrov2023")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class ParallelCorpus:
     languages: dict[str, Language]
     units: list[Unit]
     unit_order: list[str] = field(default_factory=list)  # every unit id of the corpus, in document order
+    protocol: Protocol = "units"
 
     @property
     def sha256(self) -> str:

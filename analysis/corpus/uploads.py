@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import CorpusFormatError
 from .imports import CorpusKind, read_corpus
-from .model import ParallelCorpus
+from .model import ParallelCorpus, Protocol
 
 #: Limits for what a dashboard user may upload (the CLI has its own, larger ones).
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -49,8 +49,10 @@ def check_name(name: str, *, taken: tuple[str, ...] = ("udhr",)) -> str:
     return name
 
 
-def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: str, workdir: Path | str) -> ParallelCorpus:
-    """Read an uploaded corpus of ``kind`` from ``data`` (the file's bytes), using ``workdir`` for its files.
+def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: str, workdir: Path | str,
+                       protocol: Protocol = "units") -> ParallelCorpus:
+    """Read an uploaded corpus of ``kind`` from ``data`` (the file's bytes), using ``workdir`` for its files;
+    ``protocol`` as in :func:`analysis.corpus.imports.read_corpus` (``petrov2023``: FLORES-200 only).
 
     Raises:
         CorpusFormatError: wrong file type for the kind, oversized or unsafe archive, or any reader error.
@@ -66,18 +68,18 @@ def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: st
             raise CorpusFormatError(f"A {kind} corpus is one {FILE_KINDS[kind]} file; got {filename}.", path=where)
         path = workdir / f"upload{FILE_KINDS[kind]}"
         path.write_bytes(data)
-        return _read(kind, path, name, where)
+        return _read(kind, path, name, where, protocol)
     if kind not in FOLDER_KINDS:
         raise CorpusFormatError(f"Unknown corpus kind {kind!r}. Choose one of: tsv, jsonl, flores200, lines.", path=where)
     if not filename.lower().endswith(".zip"):
         raise CorpusFormatError(f"Upload a {kind} folder as one .zip archive of it; got {filename}.", path=where)
     root = _unzip(data, workdir / "upload", where)
-    return _read(kind, root, name, where)
+    return _read(kind, root, name, where, protocol)
 
 
-def _read(kind: CorpusKind, path: Path, name: str, shown_as: Path) -> ParallelCorpus:
+def _read(kind: CorpusKind, path: Path, name: str, shown_as: Path, protocol: Protocol = "units") -> ParallelCorpus:
     try:
-        return read_corpus(kind, path, name=name)
+        return read_corpus(kind, path, name=name, protocol=protocol)
     except CorpusFormatError as e:  # name the user's file, not our temporary copy
         message = e.message.replace(str(path), str(shown_as))
         raise CorpusFormatError(message, path=shown_as, line=e.line, title=e.title) from None

@@ -246,9 +246,10 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
           lg.longitude, lg.complete, lg.stage) for lg in corpus.languages.values()],
     )
     con.execute(
-        "INSERT INTO corpora VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO corpora (corpus, source, sha256, n_languages, n_units, unit_order, normalization, imported_at, "
+        "protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [corpus.name, corpus.source, corpus.sha256, len(corpus.languages), len(corpus.unit_order),
-         corpus.unit_order, normalization, datetime.now(UTC)],
+         corpus.unit_order, normalization, datetime.now(UTC), corpus.protocol],
     )
     progress(f"corpus {corpus.name}: {len(corpus.languages)} languages, {len(rows)} units ({corpus.source})")
     return spans
@@ -292,7 +293,10 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
                        b: int = BOOTSTRAP_B, seed: int = BOOTSTRAP_SEED) -> list[tuple]:
     """Premium of every language against ``reference`` with its bootstrap CI (rows for ``premium_ci``).
 
-    Each language uses the units present in both it and the reference, in document order.
+    Each language uses the units present in both it and the reference, in document order. A language that shares
+    fewer than two units with the reference gets no interval (NULL ``ci_low``/``ci_high``): a bootstrap over one
+    unit would only repeat the premium, an interval of width zero that claims a certainty it does not have (a corpus
+    imported with the petrov2023 protocol has one unit per language).
     """
     from ..metrics import bootstrap_ci_many
 
@@ -313,6 +317,7 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
     units = present.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.nansum(n_lang, axis=1) / (present * n_ref).sum(axis=1)
+    bounds[units < 2] = np.nan  # stored as NULL
     return [(corpus, tokenizer, lang, reference, float(v), float(lo), float(hi), int(k), b, seed)
             for lang, v, lo, hi, k in zip(matrix.index.tolist(), values.tolist(), bounds[:, 0].tolist(),
                                           bounds[:, 1].tolist(), units.tolist(), strict=True) if k]

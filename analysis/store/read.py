@@ -31,6 +31,50 @@ def corpus_info(con: duckdb.DuckDBPyConnection, corpus: str) -> dict[str, object
     return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
 
 
+def corpus_protocol(con: duckdb.DuckDBPyConnection, corpus: str) -> str:
+    """How the corpus's units were made: ``units`` (each unit on its own) or ``petrov2023`` (one unit per language,
+    see :func:`analysis.corpus.imports.read_flores200_petrov2023`). A database written before the protocol was
+    recorded has no such column: its corpora are ``units``."""
+    protocol = corpus_info(con, corpus).get("protocol")
+    return str(protocol) if protocol else "units"
+
+
+def published_vs_ours(con: duckdb.DuckDBPyConnection, corpus: str,
+                      tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Petrov et al.'s published counts and premiums beside ours, for a corpus imported with the petrov2023 protocol.
+
+    One row per (their column, language) where both have a number: see :func:`analysis.published.compare`. Only the
+    counted tokenizers the table shares (:func:`analysis.published.shared_columns`), or those of ``tokenizers``;
+    premiums against ``eng_Latn``, as theirs are against English.
+
+    Raises:
+        StoreError: the corpus was not imported with the petrov2023 protocol, has no ``eng_Latn``, or is counted
+            with none of the shared tokenizers.
+    """
+    from ..published import REFERENCE_CODE, compare, published_premiums, shared_columns
+
+    protocol = corpus_protocol(con, corpus)
+    if protocol != "petrov2023":
+        raise StoreError(f"Corpus {corpus!r} was imported with the {protocol} protocol; the published numbers were "
+                         "counted on one string per language. Import the FLORES-200 folder again with "
+                         f"`python -m analysis corpus import --kind flores200 --protocol petrov2023 --path P "
+                         f"--name {corpus}-petrov` and count it.")
+    _check_reference(con, corpus, REFERENCE_CODE)
+    columns = shared_columns()
+    counted = set(_tokenizers(con, corpus, tokenizers))
+    columns = {c: t for c, t in columns.items() if t in counted}
+    if not columns:
+        ids = sorted(set(shared_columns().values()))
+        raise StoreError(f"Corpus {corpus!r} is counted with none of the tokenizers the published table shares "
+                         f"({', '.join(ids)}). Count them with `python -m analysis build --corpus {corpus} "
+                         f"--tokenizers {' '.join(ids)}`.")
+    tids = sorted(set(columns.values()))
+    ours = premiums(con, corpus, REFERENCE_CODE, tids).merge(
+        con.execute("SELECT tokenizer, lang, tokens FROM lang_stats WHERE corpus = ?", [corpus]).df(),
+        on=["tokenizer", "lang"])
+    return compare(published_premiums(columns), ours)
+
+
 def _check_corpus(con: duckdb.DuckDBPyConnection, corpus: str) -> None:
     if con.execute("SELECT count(*) FROM corpora WHERE corpus = ?", [corpus]).fetchone()[0] == 0:
         raise StoreError(f"No corpus {corpus!r} in the database; it has: {', '.join(corpora(con)) or 'none'}.")

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS tokenizers (
 CREATE TABLE IF NOT EXISTS corpora (
     corpus VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
     n_languages INTEGER NOT NULL, n_units INTEGER NOT NULL, unit_order VARCHAR[] NOT NULL,
-    normalization VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL
+    normalization VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL, protocol VARCHAR
 );
 CREATE TABLE IF NOT EXISTS languages (
     corpus VARCHAR, lang VARCHAR, name VARCHAR, script VARCHAR, bcp47 VARCHAR, iso639_3 VARCHAR,
@@ -114,6 +114,9 @@ FROM counts c JOIN counts r ON r.corpus = c.corpus AND r.tokenizer = c.tokenizer
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TABLES)
+    # Added after schema version 2 shipped: a database written before has no such column until its next write
+    # (readers treat it as NULL, the ``units`` protocol; see read.corpus_protocol).
+    con.execute("ALTER TABLE corpora ADD COLUMN IF NOT EXISTS protocol VARCHAR")
     refresh_lang_stats(con)
     con.execute(VIEWS)
 

@@ -19,6 +19,12 @@ KINDS = {
     "lines": "Folder of line-aligned <code>.txt files as a .zip",
 }
 
+PROTOCOLS = {
+    "units": "One unit per sentence (per-unit confidence intervals)",
+    "petrov2023": "petrov2023: one string per language, dev then devtest lines joined by spaces, as Petrov et al. "
+                  "(2023) counted (reproduces their published table; no confidence intervals)",
+}
+
 st.title("Import a corpus")
 if os.environ.get("ATLAS_IMPORT", "1") == "0":
     st.info("Importing is switched off on this server (ATLAS_IMPORT=0). Run Token Atlas yourself to import corpora: "
@@ -32,6 +38,9 @@ name = st.text_input("Name in the database", key="im_name", placeholder="e.g. fl
 suffix = FILE_KINDS.get(kind, ".zip").lstrip(".")
 upload = st.file_uploader(f"The corpus (.{suffix}, at most {MAX_UPLOAD_BYTES // 2**20} MB)", type=[suffix],
                           key="im_file", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+protocol = "units"
+if kind == "flores200":
+    protocol = st.radio("Units", list(PROTOCOLS), format_func=PROTOCOLS.get, key="im_protocol")
 ids = load_catalogue().ids
 tokenizers = st.multiselect("Count it with", ids, default=[t for t in DEFAULT_TOKENIZERS if t in ids],
                             key="im_tokenizers")
@@ -50,7 +59,8 @@ if st.button("Import and count", type="primary", key="im_go", disabled=upload is
     with st.status(f"Importing {upload.name} as {name!r}…", expanded=True) as status:
         try:
             with tempfile.TemporaryDirectory(prefix="atlas-import-") as tmp:
-                corpus = corpus_from_upload(kind, upload.name, upload.getvalue(), name=name, workdir=tmp)
+                corpus = corpus_from_upload(kind, upload.name, upload.getvalue(), name=name, workdir=tmp,
+                                            protocol=protocol)
             status.write(f"read {len(corpus.languages)} languages, {len(corpus.unit_order)} units")
             db = import_into_store(db_path(), corpus, progress=status.write)
             report = build(db, corpora=[name], tokenizers=tokenizers, workers=1, progress=status.write)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from analysis import AnalysisError, charts
 from analysis.premium_view import filter_languages, policy_line
+from analysis.published import CITATION, shared_columns
 from app.state import DEFAULT_TOKENIZERS, query, show_error
 
 ss = st.session_state
@@ -110,6 +111,31 @@ def tab_table(v: View) -> None:
     downloads(v.shown, f"premiums-{v.corpus}-{v.reference}-all", "px_dl_table")
 
 
+def tab_published(v: View) -> None:
+    """Petrov et al.'s published premiums beside ours: only for a corpus imported with the petrov2023 protocol."""
+    shared = set(shared_columns().values())
+    chosen = tuple(t for t in v.tokenizers if t in shared)
+    if not chosen:
+        counted = sorted(shared & set(query("counted_tokenizers", v.corpus)))
+        st.info("None of the tokenizers picked is in the published table. "
+                + (f"Pick {', '.join(counted)}." if counted else
+                   f"Count the corpus with {', '.join(sorted(shared))} first: `python -m analysis build --corpus "
+                   f"{v.corpus} --tokenizers {' '.join(sorted(shared))}`."))
+        return
+    both = query("published_vs_ours", v.corpus, chosen)
+    both = both[both["lang"].isin(set(v.shown["lang"]))].reset_index(drop=True)
+    agree = int(both["same_to_4_decimals"].sum())
+    st.caption(f"Published premiums of Petrov et al. (2023) and ours on this corpus, both against English (eng_Latn) "
+               f"whatever the reference chosen above: {agree} of {len(both)} (column, language) cells agree to 4 "
+               f"decimals, {int(both['same_tokens'].sum())} with the very same token count (English, the reference, "
+               "is 1 on both sides by definition). difference = ours − published. Their GPT-2 column is the "
+               f"r50k_base vocabulary, ByT5 counts UTF-8 bytes, UTF-32 code points. Source: {CITATION}")
+    st.dataframe(both, hide_index=True, key="px_published_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f")
+                                for c in ("published_premium", "our_premium", "difference")})
+    downloads(both, f"published-vs-ours-{v.corpus}", "px_dl_published")
+
+
 TABS = {"Bars": tab_bars, "Heatmap": tab_heatmap, "Map": tab_map, "By script": tab_scripts, "Per unit": tab_units,
         "Fairness": tab_fairness, "Table": tab_table}
 
@@ -123,7 +149,7 @@ try:
     langs = query("languages", corpus)
     names = dict(zip(langs["lang"], langs["name"].fillna(langs["lang"])))
     if ss.get("px_reference") not in names:
-        ss.px_reference = "eng" if "eng" in names else next(iter(names))
+        ss.px_reference = next((c for c in ("eng", "eng_Latn") if c in names), next(iter(names)))
     reference = top[1].selectbox("Reference language", list(names), key="px_reference",
                                  format_func=lambda c: f"{names[c]} ({c})")
     counted = query("counted_tokenizers", corpus)
@@ -146,6 +172,14 @@ try:
     policy = policy_line(meta, query("corpus_info", corpus))
     ref_name = names[reference]
     st.caption(f"{shown['lang'].nunique():,} of {langs['lang'].nunique():,} variants shown · {policy}")
+    protocol = query("corpus_protocol", corpus)
+    if protocol == "petrov2023":
+        st.caption("No confidence intervals: this corpus was imported with the petrov2023 protocol, one unit per "
+                   "language (its dev and devtest lines joined into one string, as Petrov et al. (2023) counted), so "
+                   "there are no units to resample. Bars have no error bars; the table's CI columns are empty.")
+    elif shown["ci_low"].isna().any():
+        st.caption(f"{int(shown['ci_low'].isna().sum())} (tokenizer, language) cells have no confidence interval: "
+                   "they share fewer than two units with the reference.")
     flagged = shown[shown["unk_flag"].fillna(False)]
     if len(flagged):
         st.warning(f"{len(flagged)} (tokenizer, language) cells map more than 10% of the text to UNK; their premiums "
@@ -157,9 +191,10 @@ try:
         st.stop()
 
     view = View(corpus, reference, ref_name, tuple(tokenizers), shown, langs, names, policy, complete)
+    pages = {**TABS, "Published vs ours": tab_published} if protocol == "petrov2023" else TABS
     # Lazy tabs: only the open tab is computed and sent (switching tabs reruns the page).
-    tabs = st.tabs(list(TABS), key="px_tab", on_change="rerun")
-    for tab, draw in zip(tabs, TABS.values(), strict=True):
+    tabs = st.tabs(list(pages), key="px_tab", on_change="rerun")
+    for tab, draw in zip(tabs, pages.values(), strict=True):
         if tab.open:
             with tab:
                 draw(view)
