@@ -137,7 +137,7 @@ def _cmd_premiums(args: argparse.Namespace) -> int:
         if args.published:
             df = published_vs_ours(con, args.corpus, args.tokenizer)
             if args.format == "table":
-                from .published import CITATION
+                from .published_premiums import CITATION
 
                 agree = int(df["same_to_4_decimals"].sum())
                 _say(f"# published (Petrov et al., 2023) vs ours on {args.corpus}, premiums vs eng_Latn; {agree} of "

@@ -34,7 +34,7 @@ import pandas as pd
 import pytest
 
 from analysis import get_tokenizer, load_catalogue
-from analysis import published as pub
+from analysis import published_premiums as pub
 from analysis.assets import require_asset
 from analysis.corpus.imports import PETROV2023_UNIT, petrov2023_text, read_corpus, read_flores200_petrov2023
 from analysis.errors import CorpusFormatError

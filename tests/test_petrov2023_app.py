@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.corpus.imports import read_corpus, read_flores200_petrov2023
-from analysis.published import COMPARISON_COLUMNS
+from analysis.published_premiums import COMPARISON_COLUMNS
 from analysis.store import read
 from analysis.store.build import build, import_into_store
 from analysis.store.schema import open_readonly

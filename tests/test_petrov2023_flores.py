@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from analysis.corpus.imports import read_corpus
-from analysis.published import shared_columns
+from analysis.published_premiums import shared_columns
 from analysis.store import read
 from analysis.store.build import build, import_into_store
 from analysis.store.schema import open_readonly

@@ -43,15 +43,15 @@ def published_vs_ours(con: duckdb.DuckDBPyConnection, corpus: str,
                       tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
     """Petrov et al.'s published counts and premiums beside ours, for a corpus imported with the petrov2023 protocol.
 
-    One row per (their column, language) where both have a number: see :func:`analysis.published.compare`. Only the
-    counted tokenizers the table shares (:func:`analysis.published.shared_columns`), or those of ``tokenizers``;
+    One row per (their column, language) where both have a number: see :func:`analysis.published_premiums.compare`. Only the
+    counted tokenizers the table shares (:func:`analysis.published_premiums.shared_columns`), or those of ``tokenizers``;
     premiums against ``eng_Latn``, as theirs are against English.
 
     Raises:
         StoreError: the corpus was not imported with the petrov2023 protocol, has no ``eng_Latn``, or is counted
             with none of the shared tokenizers.
     """
-    from ..published import REFERENCE_CODE, compare, published_premiums, shared_columns
+    from ..published_premiums import REFERENCE_CODE, compare, published_premiums, shared_columns
 
     protocol = corpus_protocol(con, corpus)
     if protocol != "petrov2023":

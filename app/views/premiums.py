@@ -10,7 +10,7 @@ import streamlit as st
 
 from analysis import AnalysisError, charts
 from analysis.premium_view import filter_languages, policy_line
-from analysis.published import CITATION, shared_columns
+from analysis.published_premiums import CITATION, shared_columns
 from app.state import DEFAULT_TOKENIZERS, query, show_error
 
 ss = st.session_state
