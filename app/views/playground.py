@@ -201,7 +201,9 @@ def glitch_flags(enc) -> dict[int, list[str]]:
         verified = verifications_for(con, enc.tokenizer.id, list(found)) if UNDER_TRAINED_VERIFIED in flag_cats else {}
     except AnalysisError:
         return {}  # no statistics database: the Playground works without flags
-    return {i: [c for c in cats if c != UNDER_TRAINED_VERIFIED] + verified.get(i, []) for i, cats in found.items()}
+    meaning = dict(LEGEND)
+    return {i: [f"{c}: {meaning[c]}" for c in cats if c != UNDER_TRAINED_VERIFIED] + verified.get(i, [])
+            for i, cats in found.items()}
 
 
 flags = {e.tokenizer.id: glitch_flags(e) for e in encodings}
