@@ -88,16 +88,20 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
 
     # ------------------------------------------------------------ encoding
 
-    def _line_pieces(self, line: str) -> list[tuple[int, int, int]]:
-        """``(id, byte_start, byte_end)`` of one line with its dummy-prefix space, offsets into that ``" " + line``."""
+    def _line_pieces(self, line: str, spans: bool) -> list[tuple[int, int, int]]:
+        """``(id, byte_start, byte_end)`` of one line with its dummy-prefix space, offsets into that ``" " + line``
+        (all 0 unless ``spans``: SentencePiece's alignment costs more than its ids)."""
         out: list[tuple[int, int, int]] = []
         text = (" " + line).replace("\t", " ")
         pos = 0  # byte offset of the current stretch in text
         remainder = ""
 
         def encode_stretch(stretch: str, start: int) -> None:
-            for p in self.sp.encode(stretch, out_type="proto").pieces:
-                out.append((p.id, start + p.begin, start + p.end))
+            if spans:
+                out.extend((p.id, start + p.begin, start + p.end)
+                           for p in self.sp.encode(stretch, out_type="proto").pieces)
+            else:
+                out.extend((i, 0, 0) for i in self.sp.encode(stretch))
 
         for sub in _SPACE_RUN.split(text):
             if not sub:
@@ -152,8 +156,8 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
             i = j
         return out
 
-    def _tokens(self, text: str) -> list[tuple[int, int, int]]:
-        """``(id, byte_start, byte_end)`` of AI21's encoding of ``text``, offsets into its UTF-8."""
+    def _tokens(self, text: str, *, spans: bool = True) -> list[tuple[int, int, int]]:
+        """``(id, byte_start, byte_end)`` of AI21's encoding of ``text``, offsets into its UTF-8 (if ``spans``)."""
         toks: list[tuple[int, int, int]] = []
         line_start = 0
         for k, line in enumerate(text.split("\n")):
@@ -162,13 +166,13 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
             if line:
                 # offsets in " " + line: 0 is the dummy prefix, which stands for no byte of the text
                 toks.extend((i, max(line_start + s - 1, line_start), max(line_start + e - 1, line_start))
-                            for i, s, e in self._line_pieces(line))
+                            for i, s, e in self._line_pieces(line, spans))
             line_start += len(line.encode("utf-8")) + 1
         return self._numbers(toks)
 
     def ids_of(self, text: str) -> list[int]:
         """AI21's ids for ``text`` (no BOS)."""
-        return [t[0] for t in self._tokens(text)]
+        return [t[0] for t in self._tokens(text, spans=False)]
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         toks = self._tokens(text)
