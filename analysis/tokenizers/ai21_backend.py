@@ -175,6 +175,8 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         return [t[0] for t in self._tokens(text, spans=False)]
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        # AI21's encoder adds no <|startoftext|> (its API adds what a model needs), so add_special_tokens adds
+        # nothing, as for tiktoken; control pieces cannot come from typed text, so allow_special has no effect.
         toks = self._tokens(text)
         ids = [t[0] for t in toks]
         byte_starts = np.array([t[1] for t in toks], dtype=np.int64)
@@ -184,9 +186,6 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         for k in range(len(ids) - 2, -1, -1):
             if byte_starts[k] == byte_ends[k] and ids[k] in byte_ids and ids[k + 1] in byte_ids:
                 byte_starts[k], byte_ends[k] = byte_starts[k + 1], byte_ends[k + 1]
-        if add_special_tokens:
-            ids.insert(0, self.sp.bos_id())
-            byte_starts, byte_ends = np.insert(byte_starts, 0, 0), np.insert(byte_ends, 0, 0)
         starts, ends, cut = spans_from_byte_offsets(utf8, byte_starts, byte_ends)
         cut |= overlap_flags(starts, ends)
         table = self._bytes_table
