@@ -34,8 +34,8 @@ from analysis.assets import (
     sha256_file,
 )
 from analysis.catalogue import AssetFile, Package, parse_catalogue
-from analysis.llama_js import _fake_module, llama_js_to_tokenizer_json
 from analysis.config import cache_dir
+from analysis.llama_js import _fake_module, llama_js_to_tokenizer_json
 
 GOOD = b'{"version": "1.0", "model": {"type": "BPE"}, "good": true}\n'
 BAD = b'{"version": "1.0", "model": {"type": "BPE"}, "good": false, "tampered": 1}\n'

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Sequence
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,11 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         return {p: i for i, p in enumerate(self._pieces)}
 
     @cached_property
+    def _number_ids(self) -> frozenset[int]:
+        """Ids of the all-digit pieces, which AI21's number rule regroups."""
+        return frozenset(i for i, p in enumerate(self._pieces) if _is_number(p))
+
+    @cached_property
     def _classes(self) -> np.ndarray:
         sp = self.sp
         n = sp.get_piece_size()  # <|newline|> is a control piece that stands for text: a normal token here
@@ -92,16 +98,23 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         """``(id, byte_start, byte_end)`` of one line with its dummy-prefix space, offsets into that ``" " + line``
         (all 0 unless ``spans``: SentencePiece's alignment costs more than its ids)."""
         out: list[tuple[int, int, int]] = []
+        table = self._bytes_table
         text = (" " + line).replace("\t", " ")
         pos = 0  # byte offset of the current stretch in text
         remainder = ""
 
         def encode_stretch(stretch: str, start: int) -> None:
-            if spans:
+            ids = self.sp.encode(stretch)
+            if not spans:
+                out.extend((i, 0, 0) for i in ids)
+                return
+            pieces = [table[i] for i in ids]
+            if b"".join(pieces) == stretch.encode("utf-8"):  # spelled (no NFKC change, no UNK): ranges from lengths
+                bounds = list(accumulate(map(len, pieces), initial=start))
+                out.extend(zip(ids, bounds[:-1], bounds[1:]))
+            else:  # SentencePiece's own alignment to the text it was given
                 out.extend((p.id, start + p.begin, start + p.end)
                            for p in self.sp.encode(stretch, out_type="proto").pieces)
-            else:
-                out.extend((i, 0, 0) for i in self.sp.encode(stretch))
 
         for sub in _SPACE_RUN.split(text):
             if not sub:
@@ -129,16 +142,19 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
     def _numbers(self, toks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """AI21's number rule (``right_keep``) over ``(id, start, end)``; new pieces share their run's span when the
         run's source is not one byte per digit (a full-width digit NFKC made ASCII)."""
+        numbers = self._number_ids
+        if numbers.isdisjoint(t[0] for t in toks):
+            return toks
         pieces, ids = self._pieces, self._piece_ids
         out: list[tuple[int, int, int]] = []
         i = 0
         while i < len(toks):
-            if not _is_number(pieces[toks[i][0]]):
+            if toks[i][0] not in numbers:
                 out.append(toks[i])
                 i += 1
                 continue
             j = i
-            while j < len(toks) and _is_number(pieces[toks[j][0]]):
+            while j < len(toks) and toks[j][0] in numbers:
                 j += 1
             num = "".join(pieces[t[0]] for t in toks[i:j])
             start, end = toks[i][1], toks[j - 1][2]
@@ -165,8 +181,9 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
                 toks.append((self._newline, line_start - 1, line_start))
             if line:
                 # offsets in " " + line: 0 is the dummy prefix, which stands for no byte of the text
-                toks.extend((i, max(line_start + s - 1, line_start), max(line_start + e - 1, line_start))
-                            for i, s, e in self._line_pieces(line, spans))
+                off = line_start - 1
+                toks.extend([(i, s + off if s else line_start, e + off if e else line_start)
+                             for i, s, e in self._line_pieces(line, spans)])
             line_start += len(line.encode("utf-8")) + 1
         return self._numbers(toks)
 
@@ -174,18 +191,23 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         """AI21's ids for ``text`` (no BOS)."""
         return [t[0] for t in self._tokens(text, spans=False)]
 
-    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
-        # AI21's encoder adds no <|startoftext|> (its API adds what a model needs), so add_special_tokens adds
-        # nothing, as for tiktoken; control pieces cannot come from typed text, so allow_special has no effect.
+    def _byte_spans(self, text: str) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """Ids and each token's byte range in ``text``'s UTF-8."""
         toks = self._tokens(text)
         ids = [t[0] for t in toks]
         byte_starts = np.array([t[1] for t in toks], dtype=np.int64)
         byte_ends = np.array([t[2] for t in toks], dtype=np.int64)
         byte_ids = self._byte_ids
-        # As in SentencePiece's own alignment, a byte-fallback run gives its surface to its last piece only.
+        # SentencePiece gives a byte-fallback run's surface to its last piece only: give the others the same range.
         for k in range(len(ids) - 2, -1, -1):
             if byte_starts[k] == byte_ends[k] and ids[k] in byte_ids and ids[k + 1] in byte_ids:
                 byte_starts[k], byte_ends[k] = byte_starts[k + 1], byte_ends[k + 1]
+        return ids, byte_starts, byte_ends
+
+    def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
+        # AI21's encoder adds no <|startoftext|> (its API adds what a model needs), so add_special_tokens adds
+        # nothing, as for tiktoken; control pieces cannot come from typed text, so allow_special has no effect.
+        ids, byte_starts, byte_ends = self._byte_spans(text)
         starts, ends, cut = spans_from_byte_offsets(utf8, byte_starts, byte_ends)
         cut |= overlap_flags(starts, ends)
         table = self._bytes_table
@@ -193,9 +215,22 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         return Encoding(self, text, ids, starts, ends, [table[i] for i in ids], kinds)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        """From the byte ranges of :meth:`_byte_spans` (one pass per text, no Encoding built): the shared
+        spelled-or-not split would encode about half the UDHR twice (each line of a multi-line text has its own
+        dummy-prefix space, so those texts are never spelled)."""
+        from .unit_stats import stats_from_flat
+
         for t in texts:
             check_text(t)
-        return self._sp_unit_stats(self, texts, word_spans, [self.ids_of(t) for t in texts])
+        per_text = [self._byte_spans(t) for t in texts]
+        counts = np.fromiter((len(ids) for ids, _, _ in per_text), dtype=np.int64, count=len(texts))
+        n_bytes = np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.int64, count=len(texts))
+        token_text = np.repeat(np.arange(len(texts)), counts)
+        base = np.concatenate([[0], np.cumsum(n_bytes)])[:-1][token_text]
+        ids = np.fromiter((i for x, _, _ in per_text for i in x), dtype=np.int64, count=int(counts.sum()))
+        starts = np.concatenate([np.empty(0, dtype=np.int64), *(s for _, s, _ in per_text)]) + base
+        ends = np.concatenate([np.empty(0, dtype=np.int64), *(e for _, _, e in per_text)]) + base
+        return stats_from_flat(texts, word_spans, token_text, self._classes[ids], starts, ends, ids, unit="byte")
 
     def _count(self, text: str) -> int:
         return len(self.ids_of(text))
