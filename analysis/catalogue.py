@@ -101,6 +101,7 @@ class CatalogueEntry:
             "source": self.source,
             "sha256": self.sha256,
             "files": {role: {"path": f.path, "sha256": f.sha256, "package": f.package.spec}
+                      | ({"source_sha256": f.source_sha256} if f.source_sha256 else {})
                       for role, f in self.files.items()},
             "licence": self.licence,
         }

@@ -164,6 +164,9 @@ def test_jurassic2_ids_equal_ai21_on_the_udhr(udhr_texts: list[str]) -> None:
     ref = ai21_jurassic()
     expected = [ref.encode(t) for t in udhr_texts]
     tok = get_tokenizer("jurassic2")
+    ours = [tok.ids_of(t) for t in udhr_texts]
+    assert len(ours) == len(expected) == 16235
+    assert [i for i, (a, b) in enumerate(zip(ours, expected, strict=True)) if a != b] == []
     assert tok.count_batch(udhr_texts) == [len(e) for e in expected]
     assert sum(map(len, expected)) == 2979075  # measured once
     sample = udhr_texts[::29]  # the full encode (spans) on a spread of units
