@@ -184,7 +184,8 @@ def default_downloader(package: Package, dest: Path) -> Path:
     else:
         # A project that publishes only a source archive (openai-whisper) is fetched as one; pip still prepares its
         # metadata, which builds nothing but needs the project's build backend (pip gets it in an isolated env).
-        binary = "--no-binary=:all:" if package.dist == "sdist" else "--only-binary=:all:"
+        # --no-binary names the project only: its build backend (setuptools) may still come as a wheel.
+        binary = f"--no-binary={package.name}" if package.dist == "sdist" else "--only-binary=:all:"
         _run_client([sys.executable, "-m", "pip", "download", "--no-deps", binary,
                      "--quiet", "--disable-pip-version-check", "-d", str(dest), package.spec], package.spec)
         found = list(dest.glob("*.tar.gz" if package.dist == "sdist" else "*.whl"))
