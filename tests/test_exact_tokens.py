@@ -36,8 +36,10 @@ EN, HI, ZH, AM, AR = "hello world", "नमस्ते", "你好世界", "ሰ�
 FAMILY = "👩\u200d👩\u200d👧"  # woman ZWJ woman ZWJ girl: 5 code points, one grapheme
 RARE_HAN = "\U00020bb7"  # 𠮷, a CJK Extension B character
 EOT = "<|endoftext|>"
+NUMBERS = "12345 1234567"
+LLAMA = "Hello world!"  # llama-tokenizer-js's README example: [1, 15043, 3186, 29991] with its BOS
 NAMES = {EN: "en", "Hello World": "en-caps", HI: "hi", ZH: "zh", AM: "am", AR: "ar", FAMILY: "zwj-family",
-         RARE_HAN: "rare-han", EOT: "endoftext"}
+         RARE_HAN: "rare-han", EOT: "endoftext", NUMBERS: "numbers", LLAMA: "hello-world"}
 
 # (tokenizer, text) -> [(id, piece, start, end, kind), ...]
 TOKENS = {
@@ -76,6 +78,38 @@ TOKENS = {
                          (237243, "\u200d", 3, 4, N), (244814, "👧", 4, 5, N)],
     ("gemma3", RARE_HAN): [(478, b"\xf0", 0, 1, B), (398, b"\xa0", 0, 1, B), (412, b"\xae", 0, 1, B),
                            (421, b"\xb7", 0, 1, B)],
+    # Whisper's multilingual vocabulary is its own (English merges less than GPT-2's: "he" + "llo").
+    ("whisper-multilingual", EN): [(675, "he", 0, 2, N), (1913, "llo", 2, 5, N), (1002, " world", 5, 11, N)],
+    ("whisper-multilingual", ZH): [(26410, "你好", 0, 2, N), (24486, "世界", 2, 4, N)],
+    ("whisper-multilingual", HI): [(35082, "न", 0, 1, N), (48521, "म", 1, 2, N), (45938, "स", 2, 3, N),
+                                   (27099, "्", 3, 4, N), (36158, "त", 4, 5, N), (21981, "े", 5, 6, N)],
+    ("whisper-multilingual", AR): [(29973, "مر", 0, 2, N), (5016, "ح", 2, 3, N), (3555, "ب", 3, 4, N),
+                                   (995, "ا", 4, 5, N)],
+    # Whisper's English-only models use GPT-2's ranks (r50k_base's file, byte for byte).
+    ("whisper-gpt2", EN): [(31373, "hello", 0, 5, N), (995, " world", 5, 11, N)],
+    ("whisper-gpt2", AR): [(25405, "م", 0, 1, N), (26897, "ر", 1, 2, N), (148, b"\xd8", 2, 3, S), (255, b"\xad", 2, 3, S),
+                           (39848, "ب", 3, 4, N), (12919, "ا", 4, 5, N)],
+    ("whisper-gpt2", NUMBERS): [(10163, "123", 0, 3, N), (2231, "45", 3, 5, N), (17031, " 123", 5, 9, N),
+                                (2231, "45", 9, 11, N), (3134, "67", 11, 13, N)],
+    # Llama 1/2: "▁" is 29871 (Mistral v1's is 28705); digits are single pieces; Ge'ez and emoji fall back to bytes.
+    ("llama2", EN): [(22172, " hello", 0, 5, N), (3186, " world", 5, 11, N)],
+    ("llama2", LLAMA): [(15043, " Hello", 0, 5, N), (3186, " world", 5, 11, N), (29991, "!", 11, 12, N)],
+    ("llama2", ZH): [(29871, " ", 0, 0, N), (30919, "你", 0, 1, N), (31076, "好", 1, 2, N), (30793, "世", 2, 3, N),
+                     (30967, "界", 3, 4, N)],
+    ("llama2", AM): [(29871, " ", 0, 0, N), (228, b"\xe1", 0, 1, B), (139, b"\x88", 0, 1, B), (179, b"\xb0", 0, 1, B),
+                     (228, b"\xe1", 1, 2, B), (139, b"\x88", 1, 2, B), (142, b"\x8b", 1, 2, B),
+                     (228, b"\xe1", 2, 3, B), (139, b"\x88", 2, 3, B), (160, b"\x9d", 2, 3, B)],
+    ("llama2", RARE_HAN): [(29871, " ", 0, 0, N), (243, b"\xf0", 0, 1, B), (163, b"\xa0", 0, 1, B),
+                           (177, b"\xae", 0, 1, B), (186, b"\xb7", 0, 1, B)],
+    # Jurassic-2: AI21's dummy prefix; whole Ge'ez syllables; numbers whole if in the vocabulary, else in threes
+    # from the right (1234567 -> 1 234 567; SentencePiece alone gives other pieces).
+    ("jurassic2", EN): [(30671, " hello", 0, 5, N), (1754, " world", 5, 11, N)],
+    ("jurassic2", AM): [(1264, " ", 0, 0, N), (252362, "ሰ", 0, 1, N), (251905, "ላ", 1, 2, N), (251430, "ም", 2, 3, N)],
+    ("jurassic2", AR): [(41704, " م", 0, 1, N), (16843, "ر", 1, 2, N), (27323, "ح", 2, 3, N), (219265, "با", 3, 5, N)],
+    ("jurassic2", NUMBERS): [(1264, " ", 0, 0, N), (141055, "12345", 0, 5, N), (1264, " ", 5, 6, N), (1333, "1", 6, 7, N),
+                             (37959, "234", 7, 10, N), (43008, "567", 10, 13, N)],
+    ("jurassic2", RARE_HAN): [(1264, " ", 0, 0, N), (1248, b"\xf0", 0, 1, B), (1168, b"\xa0", 0, 1, B),
+                              (1182, b"\xae", 0, 1, B), (1191, b"\xb7", 0, 1, B)],
     ("qwen3", EN): [(14990, "hello", 0, 5, N), (1879, " world", 5, 11, N)],
     ("qwen3", ZH): [(108386, "你好", 0, 2, N), (99489, "世界", 2, 4, N)],
     ("qwen3", AM): [(148990, "ሰ", 0, 1, N), (147966, "ላ", 1, 2, N), (148295, "ም", 2, 3, N)],
@@ -100,12 +134,16 @@ TOKENS = {
                            (100, "[UNK]", 3, 4, U)],
     ("bert-uncased", AM): [(100, "[UNK]", 0, 3, U)],
 }
-DUMMY_PREFIX = {"mistral-v3"}  # pieces spell " " + text
+DUMMY_PREFIX = {"mistral-v3", "llama2", "jurassic2"}  # pieces spell " " + text
 NOT_SPELLING = {"bert-uncased"}  # normalizes the text (lowercase, marks stripped, [UNK])
 
 SCRIPTS = (EN, HI, ZH, AM, AR, FAMILY)
 COUNTS = {  # tokens for   en  hi  zh  am  ar  zwj-family
     "o200k_base":     (2,  4,  2,  6,  2,  8),
+    "whisper-multilingual": (3, 6, 2, 9, 4, 10),  # ሰላም: 9 single bytes; the family: 4+1 bytes per emoji, 2+1 per ZWJ
+    "whisper-gpt2":   (2, 12,  8,  9,  6, 10),  # r50k_base's counts: Devanagari 2 tokens per letter
+    "llama2":         (2,  7,  5, 10,  6, 15),  # "▁" + one piece per letter, or "▁" + 9 (ሰላም) / 4+1+4+1+4 bytes
+    "jurassic2":      (2,  7,  5,  4,  4,  6),  # NFKC turns each ZWJ into "▁": 👩 ▁ 👩 ▁ 👧 after the prefix
     "cl100k_base":    (2,  6,  5,  9,  5, 13),
     "llama3":         (2,  5,  3,  9,  3, 11),
     "gemma3":         (2,  1,  2,  3,  2,  5),
@@ -157,8 +195,14 @@ def vocabulary_bytes(tid: str) -> dict[int, bytes]:
         data = json.loads(_file("mistral/tekken_240718.json").read_text(encoding="utf-8"))
         first = data["config"]["default_num_special_tokens"]  # 1000 control ids come first
         return {first + v["rank"]: base64.b64decode(v["token_bytes"]) for v in data["vocab"]}
-    if tid == "mistral-v3":
-        sp = spm.SentencePieceProcessor(model_file=str(_file("mistral/mistral_instruct_tokenizer_240323.model.v3")))
+    if tid in ("whisper-multilingual", "whisper-gpt2"):  # "=" is Whisper's empty token (rank 50256)
+        name = "multilingual" if tid == "whisper-multilingual" else "gpt2"
+        return {int(rank): b"" if b64 == b"=" else base64.b64decode(b64) for b64, rank in
+                (line.split() for line in _file(f"openai/whisper/assets/{name}.tiktoken").read_bytes().splitlines())}
+    if tid in ("mistral-v3", "jurassic2"):
+        path = {"mistral-v3": "mistral/mistral_instruct_tokenizer_240323.model.v3",
+                "jurassic2": "ai21/j2-tokenizer/j2-tokenizer.model"}[tid]
+        sp = spm.SentencePieceProcessor(model_file=str(_file(path)))
         return {i: _metaspace(sp.id_to_piece(i)) for i in range(sp.get_piece_size())}
     data = json.loads(_file(load_catalogue().tokenizer(tid).files["tokenizer"].path).read_text(encoding="utf-8"))
     if tid in ("llama3", "qwen3"):
@@ -236,6 +280,9 @@ ADDED = {
     "cl100k_base": ([], []),  # tiktoken has no BOS/EOS of its own
     "o200k_base": ([], []),
     "llama3": ([128000], []),  # <|begin_of_text|>, from the catalogue's add_bos (this file's post-processor lacks it)
+    "llama2": ([1], []),  # <s>, from the rebuilt tokenizer.json's post-processor (Llama's add_bos_token = true)
+    "whisper-multilingual": ([], []),  # tiktoken: Whisper's prompt tokens are the model's business, not the text's
+    "jurassic2": ([], []),  # AI21's encoder adds no <|startoftext|>
     "gemma3": ([2], []),  # <bos>
     "mistral-v3": ([1], []),  # <s>: mistral-common's encode(text, bos=True, eos=False), as prompts start
     "mistral-tekken": ([1], []),

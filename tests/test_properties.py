@@ -33,17 +33,19 @@ from hypothesis import strategies as st
 
 from analysis import TokenKind, get_tokenizer, load_catalogue
 from analysis.render import shown_text, tokens_html
+from tests.reference_encoders import ai21_jurassic
 
 ALL_IDS = load_catalogue().ids
 
 #: Byte-level tokenizers whose token bytes are exactly the text's UTF-8 and whose decoder gives the
 #: text back (no normalizer): every character, whitespace included, lies in some token's span.
 #: ``codepoints`` is not byte-level but has the same exactness, so it is held to the same properties.
-EXACT_IDS = ["o200k_base", "cl100k_base", "p50k_base", "r50k_base", "llama3", "gpt-oss", "deepseek-v3",
+EXACT_IDS = ["o200k_base", "cl100k_base", "p50k_base", "r50k_base", "whisper-multilingual", "whisper-gpt2", "llama3",
+             "gpt-oss", "deepseek-v3",
              "mistral-tekken", "utf8-bytes", "codepoints"]
 
 #: SentencePiece-style tokenizers: "▁" (U+2581) stands for a space in their vocabularies.
-METASPACE_IDS = ["gemma", "gemma3", "mistral-v1", "mistral-v1-hf", "mistral-v3"]
+METASPACE_IDS = ["gemma", "gemma3", "llama2", "mistral-v1", "mistral-v1-hf", "mistral-v3"]
 
 #: Tokenizers whose HF normalizer composes characters, and its form: see test_composed_marks_are_covered.
 COMPOSING = {"qwen3": "NFC", "claude-legacy": "NFKC"}
@@ -207,6 +209,8 @@ def backend_count(tok, text: str) -> int:
         return len(tok.hf.encode(text, add_special_tokens=False).ids)
     if tok.backend == "mistral":
         return len(tok.raw.encode(text, bos=False, eos=False))
+    if tok.backend == "ai21":  # AI21's own encoder (ai21-tokenizer 1.0.0) on the same model and config
+        return len(ai21_jurassic().encode(text))
     formula = {"utf8-bytes": lambda t: len(t.encode("utf-8")), "codepoints": len, "words": lambda t: len(t.split())}
     return formula[tok.id](text)
 

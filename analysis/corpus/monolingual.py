@@ -482,6 +482,8 @@ def batch_totals(tok) -> Callable[[list[str]], tuple[int, int, int]]:
         raw = tok.raw
         ids_of = lambda texts: [raw.encode(t, bos=False, eos=False) for t in texts]  # noqa: E731
         classes = tok.token_tables().classes
+    elif tok.backend == "ai21":  # AI21's rules around SentencePiece: ids without the spans unit_stats works out
+        ids_of, classes = (lambda texts: [tok.ids_of(t) for t in texts]), tok._classes
     if ids_of is None:
         def via_unit_stats(texts: list[str]) -> tuple[int, int, int]:
             s = tok.unit_stats(texts, [None] * len(texts))

@@ -277,12 +277,12 @@ def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[li
 
 #: Rough relative cost of counting with each backend: the slow ones are started first, so that the
 #: last tasks to finish are short ones and neither core idles long at the end.
-_BACKEND_COST = {"hf": 0, "sentencepiece": 1, "mistral": 1, "tiktoken": 2, "baseline": 3}
+_BACKEND_COST = {"hf": 0, "ai21": 0, "sentencepiece": 1, "mistral": 1, "tiktoken": 2, "baseline": 3}
 
 
 def _library_version(backend: str) -> str:
     package = {"tiktoken": "tiktoken", "hf": "tokenizers", "mistral": "mistral-common",
-               "sentencepiece": "sentencepiece"}.get(backend)
+               "sentencepiece": "sentencepiece", "ai21": "sentencepiece"}.get(backend)
     return f"{package} {metadata.version(package)}" if package else "built in"
 
 

@@ -45,6 +45,10 @@ def _from_entry(entry: CatalogueEntry) -> Tokenizer:
         from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
 
         return SentencePieceTokenizer(entry.id, load_sentencepiece_file(files["model"]), name=entry.name)
+    if entry.backend == "ai21":
+        from .ai21_backend import Jurassic2Tokenizer
+
+        return Jurassic2Tokenizer(entry.id, files["model"], files["config"], name=entry.name)
     baselines: dict[str, Callable[..., Tokenizer]] = {
         "utf8-bytes": Utf8BytesTokenizer, "codepoints": CodepointTokenizer, "words": WhitespaceWordTokenizer,
     }

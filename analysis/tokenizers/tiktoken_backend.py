@@ -44,7 +44,9 @@ def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> di
         for n, line in enumerate(data.splitlines(), 1):  # noqa: B007 (n names the bad line below)
             if line.strip():
                 token, rank = line.split()
-                ranks[base64.b64decode(token, validate=True)] = int(rank)
+                # "=" is the empty token: Whisper's multilingual.tiktoken gives it rank 50256 (in place of
+                # GPT-2's <|endoftext|>), and whisper's own loader reads it as b"" and counts it.
+                ranks[b"" if token == b"=" else base64.b64decode(token, validate=True)] = int(rank)
     except (ValueError, binascii.Error) as e:
         raise AssetError(
             f"{path} is not a valid .tiktoken file (lines of '<base64> <rank>'): line {n} is {line[:60]!r}."
@@ -97,9 +99,14 @@ def official_definition(name: str, ranks: dict[bytes, int], ranks_sha256: str) -
 def load_encoding(name: str, ranks_path: Path, *, ranks_sha256: str) -> tiktoken.Encoding:
     """The official tiktoken encoding ``name``, built offline from a verified ``.tiktoken`` file.
 
-    ``ranks_sha256`` is the same hash tiktoken itself expects for that file.
+    ``ranks_sha256`` is the same hash tiktoken itself expects for that file. Whisper's two encodings
+    (:data:`~.whisper_encodings.WHISPER_ENCODINGS`) are built as openai-whisper's ``get_encoding`` builds them.
     """
+    from .whisper_encodings import WHISPER_ENCODINGS, whisper_definition
+
     ranks = read_tiktoken_ranks(ranks_path, expected_sha256=ranks_sha256)
+    if name in WHISPER_ENCODINGS:  # not in tiktoken's registry: openai-whisper defines them in its own code
+        return tiktoken.Encoding(**whisper_definition(name, ranks))
     return tiktoken.Encoding(**official_definition(name, ranks, ranks_sha256))
 
 
