@@ -34,7 +34,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "magikar
 FOR_CAN = 80369  # llama3: " ForCanBeConverted"
 #: Every tokenizer the default Playground and the workshop presets show, and two more with published reports.
 PRESET_TOKENIZERS = sorted({*DEFAULT_TOKENIZERS, *(t for w in available_workshops() for t in load_workshop(w).tokenizers)})
-TOKENIZERS = sorted({*PRESET_TOKENIZERS, "r50k_base", "mistral-v1"})
+TOKENIZERS = sorted({*PRESET_TOKENIZERS, "r50k_base", "mistral-v1", "llama2"})
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +109,21 @@ def test_every_row_of_a_scanned_vocabulary_matches(con) -> None:
     assert models.loc["openai_community_gpt2", ["n_rows", "n_verified"]].tolist() == [26, 25]
     assert models.loc["openai_gpt_oss_20b", ["n_rows", "n_verified"]].tolist() == [11, 1]
     assert models.loc["deepseek_ai_DeepSeek_R1", ["n_rows", "n_verified"]].tolist() == [11, 0]
-    want = pub.NOT_SCANNED if "llama2" in catalogue else pub.NOT_IN_CATALOGUE
-    checks = {r[0] for r in con.execute("""SELECT DISTINCT "check" FROM published_tokens WHERE tokenizer = 'llama2'""")
-              .fetchall()}
-    assert checks == {want}
-    assert models.loc["meta_llama_Llama_2_7b_hf", "name"] == "meta-llama/Llama-2-7b-hf"
+    # Llama 2's rows attach to the real Llama 2 vocabulary (catalogue id llama2): all 11 match, 6 verified.
+    assert "llama2" in catalogue
+    assert models.loc["meta_llama_Llama_2_7b_hf", ["name", "n_rows", "n_match", "n_verified"]].tolist() == \
+        ["meta-llama/Llama-2-7b-hf", 11, 11, 6]
+
+
+def test_rows_of_a_vocabulary_not_in_the_catalogue_are_kept_unchecked(store: SimpleNamespace, tmp_path: Path) -> None:
+    db = tmp_path / "no_llama2.duckdb"
+    shutil.copyfile(store.db, db)
+    c = duckdb.connect(str(db))
+    counts = pub.load_published(c, catalogue_ids=[t for t in load_catalogue().ids if t != "llama2"])
+    assert counts[pub.NOT_IN_CATALOGUE] == 11
+    row = pub.published_models(c).set_index("model").loc["meta_llama_Llama_2_7b_hf"]
+    assert (row["n_rows"], row["n_match"], row["n_unchecked"]) == (11, 0, 11)
+    c.close()
 
 
 def test_published_rows_in_report_order_with_our_checks(con) -> None:
