@@ -19,7 +19,7 @@ also one that straddles content and template. Template tokens count with the mes
 Example:
     >>> r = render_chat("llama3", [Message("user", "Hi")], add_generation_prompt=True)
     >>> r.ids[:2], r.content_count, r.template_count
-    ([128000, 128006], 1, 8)
+    ([128000, 128006], 1, 10)
 """
 
 from __future__ import annotations

@@ -60,6 +60,12 @@ for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 
 st.title("Playground")
+if st.radio("Mode", ("Text", "Conversation"), key="pg_mode", horizontal=True,
+            help="Conversation: messages wrapped by each tokenizer's own chat template") == "Conversation":
+    from app.conversation import conversation_mode
+
+    conversation_mode()
+    st.stop()
 # Workshop mode: a preset (from the link or the server's ATLAS_WORKSHOP) pins the tokenizers and offers its texts.
 preset, preset_texts = None, {}
 workshop_name = st.query_params.get("workshop") or os.environ.get("ATLAS_WORKSHOP")
