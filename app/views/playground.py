@@ -226,7 +226,8 @@ if encodings:
     for k, enc in enumerate(encodings):
         with grid[k % len(grid)].container(border=True):
             st.markdown(f"**{name(enc)}** · {enc.count:,} tokens")
-            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap, flags=flags[enc.tokenizer.id])
+            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap, flags=flags[enc.tokenizer.id],
+                                link=enc.tokenizer.id in catalogue.entries)
                     if view == "tokens" else ids_html(enc, max_tokens=cap))
     longest = max(e.count for e in encodings)
     if longest > cap:
@@ -236,7 +237,8 @@ if encodings:
             st.rerun()
     st.caption("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
                "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: evidence of a glitch token (see "
-               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence. The marks are "
+               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence; click it for its "
+               "token page. The marks are "
                "drawn, not written: copying the tokens gives back your text.")
 
     exp = st.columns(3)
