@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ ChatFormat = Literal["jinja", "mistral", "harmony"]
 MAX_RENDER_CHARS = 1_000_000
 MAX_RENDER_SECONDS = 2.0
 MAX_RANGE = 10_000
+_WIDE_FORMAT = re.compile(r"%[-+ #0]*(\d{5,}|\*)|\{[^{}]*\d{5,}[^{}]*\}")
 #: Tokenizers whose chat format is Harmony (the gpt-oss models), by catalogue id.
 HARMONY_IDS = frozenset({"gpt-oss"})
 
@@ -210,17 +212,49 @@ def _env():  # type: ignore[no-untyped-def]
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    class _Env(ImmutableSandboxedEnvironment):
-        """No attribute access to internals (the sandbox), no loader (no files), ``*`` bounded."""
+    def refuse_wide(fmt: object) -> None:
+        if isinstance(fmt, str) and _WIDE_FORMAT.search(fmt):
+            raise ChatTemplateError("The template formats a field wider than 9,999 characters; refused.")
 
-        intercepted_binops = frozenset({"*", "**"})
+    class _Env(ImmutableSandboxedEnvironment):
+        """No attribute access to internals (the sandbox), no loader (no files), ``*``, ``**``, ``%`` and
+        ``str.format`` bounded so that no single operation builds a huge value before the output bound sees it."""
+
+        intercepted_binops = frozenset({"*", "**", "%"})
 
         def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
             if operator == "**" and isinstance(right, int) and right > 64:
                 raise ChatTemplateError("The template raises a number to a huge power; refused.")
-            if operator == "*" and any(isinstance(v, int) and v > MAX_RANGE for v in (left, right)):
-                raise ChatTemplateError("The template repeats something more than 10,000 times; refused.")
+            if operator == "*":
+                seq, n = (left, right) if isinstance(right, int) else (right, left)
+                if isinstance(n, int) and isinstance(seq, str | list | tuple) and (
+                        n > MAX_RANGE or len(seq) * n > MAX_RENDER_CHARS):
+                    raise ChatTemplateError("The template repeats something more than 10,000 times or beyond "
+                                            f"{MAX_RENDER_CHARS:,} characters; refused.")
+            if operator == "%":
+                refuse_wide(left)
             return super().call_binop(context, operator, left, right)
+
+        def wrap_str_format(self, value):  # type: ignore[no-untyped-def]  # str.format / format_map
+            wrapped = super().wrap_str_format(value)
+            if wrapped is not None:
+                refuse_wide(getattr(value, "__self__", None))
+            return wrapped
+
+    def bounded(name: str):  # type: ignore[no-untyped-def]
+        inner = jinja2.filters.FILTERS[name]
+
+        def f(*args, **kwargs):  # type: ignore[no-untyped-def]
+            for v in (*args[1:], *kwargs.values()):
+                if isinstance(v, int) and not isinstance(v, bool) and v > MAX_RANGE:
+                    raise ChatTemplateError(f"The template asks the {name} filter for {v:,}; at most {MAX_RANGE:,}.")
+                refuse_wide(v)
+            if name == "format":
+                refuse_wide(args[0])
+            return inner(*args, **kwargs)
+
+        f.__name__ = name
+        return f
 
     def raise_exception(message: str) -> None:
         raise ChatTemplateError(f"The template says: {message}")
@@ -235,6 +269,9 @@ def _env():  # type: ignore[no-untyped-def]
     env = _Env(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"],
                undefined=jinja2.Undefined, autoescape=False)
     env.filters["tojson"] = tojson
+    for name in ("center", "indent", "format", "wordwrap", "truncate", "batch", "slice"):
+        env.filters[name] = bounded(name)
+    env.globals.pop("lipsum", None)  # builds paragraphs of filler in one call
     env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
     return env
 

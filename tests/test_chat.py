@@ -157,6 +157,26 @@ def test_sandbox_bounds_size_and_loops():
                         max_seconds=0.01)
 
 
+@pytest.mark.parametrize("source, match", [
+    ("{{ 'x' | center(1000000000) }}", "center filter"),
+    ("{{ 'x' | indent(1000000000) }}", "indent filter"),
+    ("{{ '%1000000000s' % 'x' }}", "wider than 9,999"),
+    ("{{ '%*s' % (1000000000, 'x') }}", "wider than 9,999"),
+    ("{{ '%1000000000s' | format('x') }}", "wider than 9,999"),
+    ("{{ '{:>1000000000}'.format('x') }}", "wider than 9,999"),
+    ("{{ ('x' * 9999) * 9999 }}", "beyond 1,000,000 characters"),
+    ("{{ lipsum(100000) }}", "failed"),
+])
+def test_sandbox_refuses_huge_single_operations(source, match):
+    with pytest.raises(ChatTemplateError, match=match):
+        render_template(source, [])
+
+
+def test_sandbox_keeps_ordinary_formatting():
+    assert render_template("{{ '%5s|%-3d' % ('ab', 7) }}{{ '{:>4}'.format('x') }}{{ 'ab' * 3 }}{{ 'x' | center(5) }}",
+                           []) == "   ab|7     xababab  x  "
+
+
 def test_sandbox_renders_without_escaping_and_with_tojson():
     out = render_template("{{ messages[0].content }}|{{ messages | tojson }}", [Message("user", "<é>")])
     assert out == '<é>|[{"role": "user", "content": "<é>"}]'
