@@ -136,3 +136,14 @@ def test_token_page_app(_store, con) -> None:
     assert elsewhere.loc["o200k_base", "id there"] == "290" and elsewhere.loc["o200k_base", "single token"] == "yes"
     at.number_input(key="tk_id").set_value(128256).run()
     assert any("0 to 128,255" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("bad", ["-5", "abc"])
+def test_token_page_bad_link_ids_are_explained(_store, bad: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=90).switch_page("views/token.py")
+    at.query_params["tokenizer"], at.query_params["id"] = "file:/etc/passwd", bad
+    at.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "not in the catalogue" in warnings and "0 or above" in warnings
+    assert (at.session_state["tk_tokenizer"], at.session_state["tk_id"]) == ("o200k_base", 0)

@@ -27,7 +27,9 @@ if "tk_init" not in ss or (params and params != ss.get("tk_last_query")):
     try:
         ss.tk_id = int(params.get("id", "290"))
     except ValueError:
-        st.warning(f"The link's id {params.get('id')!r} is not a whole number; showing id 0.")
+        ss.tk_id = -1
+    if ss.tk_id < 0:
+        st.warning(f"The link's id {params.get('id')!r} is not a whole number 0 or above; showing id 0.")
         ss.tk_id = 0
 
 st.title("Token")
