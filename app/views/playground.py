@@ -60,7 +60,7 @@ for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 
 st.title("Playground")
-if st.radio("Mode", ("Text", "Conversation"), key="pg_mode", horizontal=True,
+if st.radio("Mode", ("Plain text", "Conversation"), key="pg_mode", horizontal=True,
             help="Conversation: messages wrapped by each tokenizer's own chat template") == "Conversation":
     from app.conversation import conversation_mode
 
