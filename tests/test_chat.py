@@ -110,6 +110,28 @@ def test_harmony_loads_our_verified_o200k_base():
     assert (cache_dir() / "harmony" / "o200k_base.tiktoken").resolve() == ranks.resolve()
 
 
+THREE = [Message("user", "Hi"), Message("assistant", "Hello"), Message("user", "Bye")]
+
+
+@pytest.mark.parametrize("tid, text, markers", [
+    # The formats as their model cards document them; marker ids from each tokenizer.json's added_tokens.
+    ("qwen3", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nBye"
+              "<|im_end|>\n<|im_start|>assistant\n", {151644: 4, 151645: 3}),
+    ("deepseek-v3", "<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜>Hello<｜end▁of▁sentence｜><｜User｜>Bye"
+                    "<｜Assistant｜>", {0: 1, 128803: 2, 128804: 2, 1: 1}),
+    ("gemma", "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n"
+              "<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n", {2: 1, 106: 4, 107: 3}),
+    ("gemma3", "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n"
+               "<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n", {2: 1, 105: 4, 106: 3}),
+])
+def test_other_jinja_templates_render_their_documented_format(tid, text, markers):
+    r = render_chat(tid, THREE)
+    assert r.text == text
+    assert {i: r.ids.count(i) for i in markers} == markers  # each marker one control token
+    assert [c.role for c in r.per_message()] == ["user", "assistant", "user", "closing"]
+    assert r.notes == [] and all(c.content_tokens >= 1 for c in r.per_message()[:3])
+
+
 @pytest.mark.parametrize("tid", ["o200k_base", "bert-uncased", "utf8-bytes", "claude-legacy"])
 def test_no_known_template_is_said_not_invented(tid):
     assert chat_format(tid) is None
