@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 from .tokenizers.base import Encoding, TokenKind
 
@@ -42,6 +43,8 @@ CSS = """
 .ta-cut::before{content:attr(data-cut);user-select:none}
 .ta-cut-all::before{color:#0072b2;font-weight:bold}
 .ta-cut-some::before{color:#d55e00;font-size:0.7em;vertical-align:super}
+a.ta-link{color:inherit;text-decoration:none}
+a.ta-link:hover .ta-tok{outline:1px solid #0072b2}
 """
 
 
@@ -82,15 +85,25 @@ def token_title(enc: Encoding, k: int) -> str:
     return f"id {enc.ids[k]} · bytes {b.hex(' ') or '—'} · entry {enc.tokenizer.piece(enc.ids[k])!r} · {enc.kinds[k].value}"
 
 
+def token_href(tokenizer_id: str, token_id: int) -> str:
+    """The token page's relative address (escape it before putting it in an attribute).
+
+    >>> token_href("o200k_base", 290)
+    'token?tokenizer=o200k_base&id=290'
+    """
+    return "token?" + urlencode({"tokenizer": tokenizer_id, "id": int(token_id)})
+
+
 def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int = 2000,
-                flags: Mapping[int, Sequence[str]] | None = None) -> str:
+                flags: Mapping[int, Sequence[str]] | None = None, link: bool = False) -> str:
     """Coloured token spans with a boundary bar, split characters drawn once, badges for special kinds.
 
     Text between tokens (characters a normalizer dropped, BERT's spaces) is shown plain.
     Right-to-left scripts keep their order because spans are laid out in logical order with ``dir=auto``.
     ``flags`` (token id -> lines of evidence that it is a glitch token) underline those tokens and draw a "⚠"; the
     hover lists the lines. Marks live in attributes and CSS, so the text of the result is ``enc.text`` whenever every
-    token is drawn.
+    token is drawn. ``link`` wraps each token in an ``<a>`` to its token page (:func:`token_href`; a split character's
+    group links its first token), which adds no text.
 
     >>> from analysis import get_tokenizer
     >>> html = tokens_html(get_tokenizer("codepoints").encode("ab"), flags={98: ["unreachable"]})
@@ -118,7 +131,11 @@ def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int
                 f'<span class="ta-empty" data-piece="{escape(enc.tokenizer.piece(enc.ids[g.first]))}"></span>')
         badges = [_BADGE[k] for k in _BADGE if k in kinds] + ([f"×{g.last - g.first + 1}"] if split else [])
         badge = f' data-badge="{" ".join(badges)}"' if badges else ""
-        parts.append(f'<span class="{cls}" style="background:{colour}" title="{escape(titles)}"{badge}>{body}</span>')
+        span = f'<span class="{cls}" style="background:{colour}" title="{escape(titles)}"{badge}>{body}</span>'
+        if link:
+            href = escape(token_href(enc.tokenizer.id, enc.ids[g.first]))
+            span = f'<a class="ta-link" href="{href}">{span}</a>'
+        parts.append(span)
         pos = max(pos, g.end)
     shown_all = len(enc.ids) <= max_tokens
     if shown_all and pos < len(text):

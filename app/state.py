@@ -67,6 +67,18 @@ def query(fn: str, *args: object, **kwargs: object) -> object:
     return _read(fn, db_key(), args, tuple(sorted(kwargs.items())))
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _token_read(fn: str, key: tuple[str, tuple[int, int, int, int]], args: tuple) -> object:
+    from analysis import token_page
+
+    return getattr(token_page, fn)(_snapshots().cursor(Path(key[0])), *args)
+
+
+def token_query(fn: str, *args: object) -> object:
+    """``analysis.token_page.<fn>(cursor, *args)``, cached per database version (the token page's reads)."""
+    return _token_read(fn, db_key(), args)
+
+
 #: Files the app serves itself (Streamlit static serving: app/static/ at /app/static/), copied from the verified cache.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"maps/world_110m.json": "maps/world_110m.json"}  # cache path -> path under app/static/

@@ -29,5 +29,6 @@ pages = [
     st.Page(str(VIEWS / "sql_console.py"), title="SQL console", icon="🗄️", url_path="sql"),
     st.Page(str(VIEWS / "methods.py"), title="Methods", icon="📐", url_path="methods"),
     st.Page(str(VIEWS / "catalogue.py"), title="Tokenizers", icon="📚", url_path="tokenizers"),
+    st.Page(str(VIEWS / "token.py"), title="Token", icon="🔎", url_path="token"),
 ]
 st.navigation(pages).run()

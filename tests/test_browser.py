@@ -223,3 +223,40 @@ def test_token_view_copies_back_the_input(server, page, ws: str) -> None:
     assert flagged.inner_text() == " ForCanBeConverted"
     assert "meta-llama/Meta-Llama-3-8B" in flagged.get_attribute("title")
     assert page.evaluate("el => getComputedStyle(el, '::before').content", flagged.element_handle()) == '"⚠"'
+
+
+def test_token_links_open_the_token_page_and_add_no_text(server, page) -> None:
+    """Issue 22: every token of the token view is a link to its token page; the links add no text."""
+    text = "Every human being is born free. 人人生而自由。"
+    page.goto(f"{server}/?tokenizers=llama3&text={urllib.parse.quote(text)}")
+    wait_idle(page)
+    view = page.locator(".ta-tokens")
+    expect(view).to_have_count(1)
+    assert view.inner_text() == text
+    links = view.locator("a.ta-link")
+    ids = get_tokenizer("llama3").encode(text).ids
+    # One link per drawn group: a character split over several tokens is one group (it links its first token).
+    assert 0 < links.count() <= len(ids)
+    href = links.nth(1).get_attribute("href")
+    assert href == f"token?tokenizer=llama3&id={ids[1]}"  # " human"
+    links.nth(1).click()
+    page.wait_for_url(re.compile(r".*/token\?tokenizer=llama3&id=\d+"))
+    wait_idle(page)
+    expect(page.get_by_role("heading", name=f"' human' · id {ids[1]:,} of llama3")).to_be_visible()
+    expect(page.get_by_text("Frequency by language in this database's corpora")).to_be_visible()
+    assert not page.dialogs
+
+
+def test_conversation_mode_draws_template_and_content_tokens(server, page) -> None:
+    """Issue 22: the Playground's Conversation mode shows each template's tokens apart from the content's."""
+    page.goto(server)
+    wait_idle(page)
+    page.get_by_text("Conversation", exact=True).click()
+    wait_idle(page)
+    chats = page.locator(".ta-chat")
+    expect(chats).to_have_count(5)  # llama3, qwen3, mistral-v3, mistral-tekken, gpt-oss
+    llama = chats.first
+    # The default conversation has 4 messages: 4 <|start_header_id|> of its own and the generation prompt's.
+    expect(llama.locator(".ta-t[data-special]", has_text="<|start_header_id|>")).to_have_count(5)
+    assert llama.locator(".ta-c").first.inner_text() == "You"
+    assert llama.inner_text().startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are")

@@ -61,7 +61,7 @@ def test_published_vs_ours_tab_exact() -> None:
     at = explorer("fp", "Published vs ours")
     assert at.selectbox(key="px_reference").value == "eng_Latn"  # the FLORES code of English is the default
     assert [tab.label for tab in at.tabs] == ["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness", "Table",
-                                              "Published vs ours"]
+                                              "Cost", "Published vs ours"]
     table = next(d.value for d in at.dataframe if "published_premium" in d.value.columns)
     assert list(table.columns) == COMPARISON_COLUMNS
     assert list(table["column"].drop_duplicates()) == ["ByT5", "UTF-32"] and len(table) == 6

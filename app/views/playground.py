@@ -60,6 +60,12 @@ for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 
 st.title("Playground")
+if st.radio("Mode", ("Plain text", "Conversation"), key="pg_mode", horizontal=True,
+            help="Conversation: messages wrapped by each tokenizer's own chat template") == "Conversation":
+    from app.conversation import conversation_mode
+
+    conversation_mode()
+    st.stop()
 # Workshop mode: a preset (from the link or the server's ATLAS_WORKSHOP) pins the tokenizers and offers its texts.
 preset, preset_texts = None, {}
 workshop_name = st.query_params.get("workshop") or os.environ.get("ATLAS_WORKSHOP")
@@ -222,7 +228,8 @@ if encodings:
     for k, enc in enumerate(encodings):
         with grid[k % len(grid)].container(border=True):
             st.markdown(f"**{name(enc)}** · {enc.count:,} tokens")
-            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap, flags=flags[enc.tokenizer.id])
+            st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap, flags=flags[enc.tokenizer.id],
+                                link=enc.tokenizer.id in catalogue.entries)
                     if view == "tokens" else ids_html(enc, max_tokens=cap))
     longest = max(e.count for e in encodings)
     if longest > cap:
@@ -232,7 +239,8 @@ if encodings:
             st.rerun()
     st.caption("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
                "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: evidence of a glitch token (see "
-               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence. The marks are "
+               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence; click it for its "
+               "token page. The marks are "
                "drawn, not written: copying the tokens gives back your text.")
 
     exp = st.columns(3)

@@ -11,6 +11,7 @@ import streamlit as st
 from analysis import AnalysisError, charts
 from analysis.premium_view import filter_languages, policy_line
 from analysis.published_premiums import CITATION, shared_columns
+from app.cost_tab import tab_cost
 from app.state import DEFAULT_TOKENIZERS, query, show_error
 
 ss = st.session_state
@@ -137,7 +138,7 @@ def tab_published(v: View) -> None:
 
 
 TABS = {"Bars": tab_bars, "Heatmap": tab_heatmap, "Map": tab_map, "By script": tab_scripts, "Per unit": tab_units,
-        "Fairness": tab_fairness, "Table": tab_table}
+        "Fairness": tab_fairness, "Table": tab_table, "Cost": tab_cost}
 
 
 try:

@@ -1,0 +1,103 @@
+"""Token page: one token's bytes, entry, kind and script; its frequency by language; its glitch evidence; the same
+bytes in other tokenizers; corpus sentences where it occurs. Opened from any token of the Playground's token view
+(``token?tokenizer=ID&id=N``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis import AnalysisError, load_catalogue
+from analysis.token_page import same_bytes_in, token_facts
+from app.state import DEFAULT_TOKENIZERS, query, show_error, token_query
+
+catalogue = load_catalogue()
+ids = catalogue.ids
+ss = st.session_state
+
+params = st.query_params.to_dict()
+if "tk_init" not in ss or (params and params != ss.get("tk_last_query")):
+    ss.tk_init = True
+    tid = params.get("tokenizer", "o200k_base")
+    if tid not in ids:
+        st.warning(f"The link names tokenizer {tid!r}, which is not in the catalogue; showing o200k_base. "
+                   "Token pages exist for catalogue tokenizers only.")
+        tid = "o200k_base"
+    ss.tk_tokenizer = tid
+    try:
+        ss.tk_id = int(params.get("id", "290"))
+    except ValueError:
+        ss.tk_id = -1
+    if ss.tk_id < 0:
+        st.warning(f"The link's id {params.get('id')!r} is not a whole number 0 or above; showing id 0.")
+        ss.tk_id = 0
+
+st.title("Token")
+c = st.columns([2, 1])
+tid = c[0].selectbox("Tokenizer", ids, key="tk_tokenizer")
+token_id = int(c[1].number_input("Token id", min_value=0, step=1, key="tk_id"))
+link = {"tokenizer": tid, "id": str(token_id)}
+if params != link:
+    st.query_params.from_dict(link)
+ss.tk_last_query = link
+
+try:
+    facts = token_facts(tid, token_id)
+except AnalysisError as e:
+    show_error(e)
+    st.stop()
+
+st.subheader(f"{facts.text!r} · id {token_id:,} of {tid}")
+st.table(pd.DataFrame([{"bytes (hex)": facts.token_bytes.hex(" ") or "—", "as text": facts.text,
+                        "vocabulary entry": facts.entry, "kind": facts.kind, "script": facts.script}]),
+         hide_index=True)
+
+try:
+    query("meta")
+    have_store = True
+except AnalysisError as e:
+    have_store = False
+    st.info(f"No statistics database to read frequencies, glitch evidence and examples from: {e.message}")
+
+if have_store:
+    st.markdown("#### Glitch-token evidence")
+    evidence = token_query("glitch_evidence", tid, token_id)
+    if not evidence.scanned:
+        st.caption(f"This database has no glitch-token checks of {tid} (build it with token checks).")
+    elif evidence.categories or evidence.verifications:
+        st.markdown("\n".join(f"- {c}" for c in evidence.categories if c != "under-trained (verified)"))
+        st.markdown("\n".join(f"- {v}" for v in evidence.verifications))
+    else:
+        st.caption("No glitch category and no verification.")
+
+    st.markdown("#### Frequency by language in this database's corpora")
+    freq = token_query("frequency_by_language", tid, token_id)
+    if len(freq):
+        st.caption(f"{int(freq['n'].sum()):,} occurrences in {len(freq):,} (corpus, language) pairs.")
+        st.dataframe(freq, hide_index=True, key="tk_freq",
+                     column_config={"share": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                             max_value=1)})
+    else:
+        st.caption("Never occurs in the counted corpora (or this tokenizer's frequencies were not counted).")
+
+    st.markdown("#### Where it occurs (UDHR)")
+    examples = token_query("example_units", tid, token_id)
+    for ex in examples:
+        st.html(f'<p dir="auto"><b>{ex.name}</b> ({ex.lang}, {ex.unit}): {ex.html()}</p>')
+    if not examples:
+        st.caption("No UDHR sentence in this database contains it.")
+
+st.markdown("#### The same bytes in other tokenizers")
+others = st.multiselect("Tokenizers to compare", [t for t in ids if t != tid], key="tk_others",
+                        default=[t for t in DEFAULT_TOKENIZERS if t != tid and t in ids])
+rows = []
+try:
+    for e in same_bytes_in(facts.token_bytes, others):
+        rows.append({"tokenizer": e.tokenizer_id, "single token": "yes" if e.single else "no",
+                     "id there": ", ".join(str(i) for i in e.ids) or "—",
+                     "tokens as text": e.n_tokens if e.n_tokens is not None else None})
+except AnalysisError as e:
+    show_error(e)
+st.table(pd.DataFrame(rows, columns=["tokenizer", "single token", "id there", "tokens as text"]), hide_index=True)
+st.caption("Single token: an ordinary (not special) vocabulary entry with exactly these bytes. Tokens as text: how "
+           "many tokens the bytes take when they are a text of their own (— where they are not valid UTF-8).")
