@@ -130,7 +130,7 @@ def show_unexpected(e: BaseException) -> None:
     if isinstance(e, AnalysisError):
         show_error(e)
         return
-    what = redact_message(str(e))[:300]
+    what = redact_message(str(e)).split(". ")[0].strip().rstrip(".")[:300]
     if isinstance(e, RecursionError):
         what = "the input is nested too deeply to be read"
     elif isinstance(e, MemoryError):
