@@ -35,20 +35,25 @@ def _parses(data: bytes) -> bool:
 
 
 def install() -> None:
-    """Repair lone surrogates in the frames this server process receives (once per process; idempotent)."""
+    """Repair lone surrogates in the frames this server process receives (once per process; idempotent).
+
+    The hook is Starlette's ``WebSocket._raise_on_disconnect``, which ``receive_bytes`` calls on each message
+    *after* awaiting it: a connection already waiting for its next frame when this runs (the first session's,
+    whose first script run installs it) gets the repair too, which a patched ``receive_bytes`` would miss.
+    """
     from starlette.websockets import WebSocket
 
     if getattr(WebSocket, _PATCHED, False):
         return
-    original = WebSocket.receive_bytes
+    original = WebSocket._raise_on_disconnect
 
-    async def receive_bytes(self: WebSocket) -> bytes:
-        data = await original(self)
-        if b"\xed" in data and _LONE_SURROGATE.search(data) and not _parses(data):
+    def check_and_repair(self: WebSocket, message: dict) -> None:
+        original(self, message)
+        data = message.get("bytes")
+        if data and b"\xed" in data and _LONE_SURROGATE.search(data) and not _parses(data):
             fixed = repair(data)
             if _parses(fixed):
-                return fixed
-        return data
+                message["bytes"] = fixed
 
-    WebSocket.receive_bytes = receive_bytes  # type: ignore[method-assign]
+    WebSocket._raise_on_disconnect = check_and_repair  # type: ignore[method-assign]
     setattr(WebSocket, _PATCHED, True)
