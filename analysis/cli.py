@@ -261,9 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from .lifecycle import sweep_leftovers
+        from .lifecycle import apply_memory_ceiling, sweep_leftovers
         from .store.schema import default_db_path
 
+        apply_memory_ceiling()  # ATLAS_MEMORY_MAX, if set
         sweep_leftovers(db=Path(getattr(args, "db", None) or default_db_path()))  # what killed runs left behind
         return int(args.func(args))
     except AnalysisError as e:

@@ -94,6 +94,7 @@ class Limit:
     what: str
 
     def value(self) -> int:
+        """The setting's value (the default where unset; a default of 0 means no limit)."""
         return env_size(self.env, self.default)
 
     def exceeded(self, found: str) -> str:
@@ -117,6 +118,11 @@ IMPORT_MAX_UNITS = Limit("ATLAS_IMPORT_MAX_UNITS", 2_000_000, "texts (language Ã
 #: Bytes of one SQL console result, measured while fetching; and the width a cell is drawn at.
 SQL_MAX_RESULT_BYTES = Limit("ATLAS_SQL_MAX_RESULT_BYTES", 20 * 2**20, "bytes")
 SQL_MAX_CELL_CHARS = Limit("ATLAS_SQL_MAX_CELL_CHARS", 2_000, "characters in a cell")
+
+#: The memory ceiling of one server process (its data segment and private memory, RLIMIT_DATA): unset, none. A
+#: request that would pass it fails with a message (MemoryError, DuckDB's out-of-memory error) instead of the
+#: machine's OOM killer taking the whole server. docs/deployment.md gives values for a demo.
+MEMORY_MAX = Limit("ATLAS_MEMORY_MAX", 0, "bytes of memory per server process")
 
 LIMITS = (IMPORT_MAX_BYTES, IMPORT_MAX_LINES, IMPORT_MAX_LANGUAGES, IMPORT_MAX_UNITS, SQL_MAX_RESULT_BYTES,
           SQL_MAX_CELL_CHARS)

@@ -76,6 +76,25 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+def apply_memory_ceiling() -> int | None:
+    """Cap this process's data memory (RLIMIT_DATA) at ``ATLAS_MEMORY_MAX``, if set; returns the cap in bytes.
+
+    Past it, allocations fail (Python's MemoryError, DuckDB's out-of-memory error) and the page shows a message;
+    the process and every other session go on. Worker processes started later inherit the cap.
+    """
+    from .config import MEMORY_MAX
+
+    cap = MEMORY_MAX.value()
+    if not cap:
+        return None
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    return cap
+
+
 def _owner(name: str, prefix: str) -> int | None:
     m = re.match(re.escape(prefix) + r"(\d+)(?:[-.]|$)", name)
     return int(m.group(1)) if m else None

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from dataclasses import dataclass
@@ -248,7 +249,13 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
     query = check_sql(sql)
     max_bytes = config.SQL_MAX_RESULT_BYTES.value()
     cur = con.cursor()
-    timer = threading.Timer(timeout_s, cur.interrupt)
+    fired = threading.Event()
+
+    def stop() -> None:
+        fired.set()
+        cur.interrupt()
+
+    timer = threading.Timer(timeout_s, stop)
     timer.daemon = True
     t0 = time.perf_counter()
     timer.start()
@@ -272,16 +279,24 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
                 if rows > max_rows:
                     break
             reader.close()
+            if fired.is_set():  # an interrupted stream just ends: without this, a partial result would pass as whole
+                raise duckdb.InterruptException("interrupted")
             frame = pa.Table.from_batches(batches, schema=reader.schema).slice(0, max_rows + 1).to_pandas(
                 date_as_object=False)
+    except (OSError, pa.ArrowException) as e:  # DuckDB's errors while streaming arrive through Arrow
+        if fired.is_set():
+            raise SqlTimeoutError(_timeout_message(timeout_s)) from None
+        if "Out of Memory" in str(e) or getattr(e, "errno", None) == errno.ENOMEM:
+            raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
+        raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
     except duckdb.InterruptException:
-        raise SqlTimeoutError(
-            f"The query ran for more than {timeout_s:g} s and was stopped. Narrow it down (a WHERE on corpus, "
-            "tokenizer or lang; an aggregate instead of every row), or add a LIMIT.") from None
+        raise SqlTimeoutError(_timeout_message(timeout_s)) from None
     except duckdb.PermissionException as e:
         raise SqlRefusedError(
             f"File, network and extension access is switched off in this console ({_clean(e)}). Query the store's "
             "tables and views instead (the schema is listed beside the editor).") from None
+    except (duckdb.OutOfMemoryException, MemoryError) as e:
+        raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
     except duckdb.Error as e:
         raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
     finally:
@@ -317,6 +332,18 @@ def display_frame(frame: pd.DataFrame, *, max_chars: int | None = None) -> tuple
             out.loc[long, col] = out.loc[long, col].map(
                 lambda v: f"{v[:limit]}… ({len(v):,} characters; download the result for all of it)")
     return out, cut
+
+
+def _timeout_message(timeout_s: float) -> str:
+    return (f"The query ran for more than {timeout_s:g} s and was stopped. Narrow it down (a WHERE on corpus, "
+            "tokenizer or lang; an aggregate instead of every row), or add a LIMIT.")
+
+
+def _memory_message(e: BaseException) -> str:
+    first = _clean(e).split("\n")[0][:200]
+    return (f"The query needed more memory than this server allows ({first}). Select fewer or narrower values "
+            "(e.g. left(text, 200)), or add a LIMIT; on your own server, raise ATLAS_MEMORY_MAX (see "
+            "docs/deployment.md).")
 
 
 # ------------------------------------------------------------------ the schema, for browsing

@@ -99,8 +99,10 @@ def provide_static_files() -> list[str]:
 def sweep_leftovers() -> list[str]:
     """Once per server process: remove what killed builds and imports left (their pid is dead), e.g. a private
     database copy beside the database or an import's temporary folder."""
+    from analysis.lifecycle import apply_memory_ceiling
     from analysis.lifecycle import sweep_leftovers as sweep
 
+    apply_memory_ceiling()  # ATLAS_MEMORY_MAX, once per server process
     return [p.name for p in sweep(db=db_path())]
 
 
@@ -134,7 +136,8 @@ def show_unexpected(e: BaseException) -> None:
     if isinstance(e, RecursionError):
         what = "the input is nested too deeply to be read"
     elif isinstance(e, MemoryError):
-        what = "the request needed more memory than this server allows"
+        what = ("the request needed more memory than this server allows (ATLAS_MEMORY_MAX; see docs/deployment.md "
+                "to raise it on your own server)")
     st.error(f"**Something went wrong: {type(e).__name__}**\n\n{what or 'no details'}. Nothing was saved. Check "
              "what you entered (a smaller input, another file), reload the page and try again; if it happens again, "
              "report it with the steps that led here.")

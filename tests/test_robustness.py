@@ -27,7 +27,7 @@ from analysis.corpus.uploads import check_name, corpus_from_upload, existing_nam
 from analysis.errors import CorpusFormatError
 from analysis.lifecycle import private_prefix, sweep_leftovers
 from analysis.redact import redact_message, redact_paths
-from analysis.sql_console import display_frame, open_console, run_query
+from analysis.sql_console import SqlTimeoutError, display_frame, open_console, run_query
 from analysis.textio import UploadError, read_upload
 from tests.memwatch import measure
 from tests.tiny_store import build_tiny_store
@@ -234,6 +234,48 @@ def test_wide_result_stops_at_the_byte_cap_with_bounded_memory(console_db: Path)
     # The same query with the cap raised fetches what the row cap allows: the bound above is one the old way breaks.
     big = measure(setup, action, env={"ATLAS_SQL_MAX_RESULT_BYTES": "2GB"})
     assert big["value"][:2] == [10000, False] and big["growth_mb"] > 900, big
+
+
+def test_the_issues_query_under_the_memory_ceiling_is_a_message(console_db: Path) -> None:
+    # The issue's query: 1,000 rows of 1 MB (the old console went from 0.6 to 6.4 GB). DuckDB builds one vector of
+    # all 1,000 values (1 GB) before anything can be measured; under a ceiling (ATLAS_MEMORY_MAX, RLIMIT_DATA) of
+    # 500 MiB above what the process holds, that allocation fails and the console says so; the process goes on.
+    setup = f"""
+        import os
+        from pathlib import Path
+        from analysis.sql_console import open_console, run_query
+        con = open_console(Path({str(console_db)!r}))
+        with open("/proc/self/status") as f:
+            vmdata = next(int(l.split()[1]) for l in f if l.startswith("VmData:")) * 1024
+        os.environ["ATLAS_MEMORY_MAX"] = str(vmdata + 500 * 2**20)
+        from analysis.lifecycle import apply_memory_ceiling
+        apply_memory_ceiling()
+    """
+    action = """
+        try:
+            run_query(con, "SELECT repeat('x', 1000000) AS s FROM range(1000)", timeout_s=60)
+        except Exception as e:
+            _out["value"] = [e.title, e.message, run_query(con, "SELECT 42 AS x").frame["x"].tolist()]
+    """
+    r = measure(setup, action)
+    assert r["value"] is not None, r
+    title, message, after = r["value"]
+    assert title == "Query stopped: memory limit" and after == [42]
+    assert message.startswith("The query needed more memory than this server allows (Out of Memory Error")
+    assert message.endswith("on your own server, raise ATLAS_MEMORY_MAX (see docs/deployment.md).")
+    assert r["growth_mb"] < 550, r
+
+
+def test_a_streaming_query_stopped_by_the_time_limit_is_not_a_partial_result(console_db: Path) -> None:
+    # Rows 0 and 5 come at once, the next after 10^12 rows: the time limit interrupts a stream that has started.
+    con = open_console(console_db)
+    try:
+        with pytest.raises(SqlTimeoutError, match=r"more than 1 s and was stopped"):
+            run_query(con, "SELECT x FROM range(1000000000000) t(x) WHERE x % 1000000000000 = 0 OR x = 5",
+                      timeout_s=1)
+        assert run_query(con, "SELECT 1 AS one").frame["one"].tolist() == [1]
+    finally:
+        con.close()
 
 
 def test_one_huge_cell_is_refused_not_fetched(console_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
