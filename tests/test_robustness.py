@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -567,12 +568,37 @@ def test_unset_and_malformed_booleans(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_bool("On", name="X") is True
 
 
-def test_no_other_boolean_parser_reads_atlas_settings() -> None:
-    # The pages and the CLI ask config.imports_enabled(); nothing compares ATLAS_ variables to strings by hand.
-    offenders = []
-    for folder in ("analysis", "app"):
-        for path in (ROOT / folder).rglob("*.py"):
-            text = path.read_text(encoding="utf-8")
-            if path.name != "config.py" and "environ.get(\"ATLAS_IMPORT" in text:
-                offenders.append(str(path.relative_to(ROOT)))
+def test_no_other_boolean_parser_reads_settings() -> None:
+    # The pages and the CLI ask config.imports_enabled(); no module compares a setting to "0" or "true" by hand.
+    by_hand = re.compile(r"""environ(?:\.get\(|\[)["'][A-Z_]+["'][^\n]*(?:==|!=|\bin\b)\s*[\(\[{]?["'](?:0|1|true|on)""")
+    offenders = [str(path.relative_to(ROOT)) for folder in ("analysis", "app") for path in (ROOT / folder).rglob("*.py")
+                 if path.name != "config.py" and by_hand.search(path.read_text(encoding="utf-8"))]
     assert offenders == []
+    assert by_hand.search('os.environ.get("ATLAS_IMPORT", "1") == "0"')  # the old page's test, which this catches
+    assert by_hand.search('os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true")')
+
+
+def test_a_killed_import_leaves_nothing_after_the_next_start(tmp_path: Path) -> None:
+    # A real `corpus import` killed with -9 while it writes its private copy of the database: the copy stays (no
+    # cleanup code runs), and the next CLI start removes it; the database itself is as it was.
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for code, word in (("eng", "hello world"), ("fra", "bonjour le monde")):
+        (folder / f"{code}.txt").write_text("".join(f"{word} {i}\n" for i in range(150_000)), encoding="utf-8")
+    db = tmp_path / "atlas.duckdb"
+    env = {**os.environ, "ATLAS_DB": str(db)}
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "corpus", "import", "--kind", "lines", "--path",
+                             str(folder), "--name", "big", "--db", str(db)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    copy = db.with_name(f".building-atlas.duckdb.{proc.pid}")
+    deadline = time.monotonic() + 120  # waiting for the import to reach its write, not asserting a time
+    while not copy.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert copy.exists(), "the import finished or failed before it could be killed mid-write"
+    assert not db.exists()  # the database was never replaced by a half-written one
+    done = subprocess.run([sys.executable, "-m", "analysis", "tokenizers", "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".building-")) == []

@@ -256,3 +256,16 @@ def test_the_boundary_shows_title_and_what_to_do() -> None:
         "**Something went wrong: IsADirectoryError**\n\n[Errno 21] Is a directory: 'x.tiktoken'. Nothing was saved. "
         "Check what you entered (a smaller input, another file), reload the page and try again; if it happens again, "
         "report it with the steps that led here.")
+
+
+def test_the_app_sweeps_a_dead_builds_copy_at_start(tiny: Path) -> None:
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    stale = tiny.with_name(f".building-{tiny.name}.{p.pid}")
+    stale.write_bytes(b"x" * 1000)
+    before = tiny.read_bytes()
+    on_page("")
+    assert not stale.exists() and tiny.read_bytes() == before
