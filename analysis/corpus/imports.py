@@ -16,9 +16,10 @@ Rules every format shares:
   language is marked incomplete. A unit that no language has is left out of ``unit_order``.
 - A NUL character in a text is refused (it usually means UTF-16 without a BOM, or a binary file).
 - Files larger than ``max_bytes`` (default 500 MB) are refused before they are read.
-- What one import may cost is capped, counted while reading (:mod:`analysis.config`): the bytes of all its files
-  together (``ATLAS_IMPORT_MAX_BYTES``), the lines of one file (``ATLAS_IMPORT_MAX_LINES``), its languages
-  (``ATLAS_IMPORT_MAX_LANGUAGES``) and its texts (``ATLAS_IMPORT_MAX_UNITS``); the message names the setting.
+- What one import may cost is capped, counted while reading (:mod:`analysis.config`): the bytes and the lines of
+  all its files together (``ATLAS_IMPORT_MAX_BYTES``, ``ATLAS_IMPORT_MAX_LINES``; a reader called on its own,
+  not through :func:`read_corpus`, counts each file alone), its languages (``ATLAS_IMPORT_MAX_LANGUAGES``) and
+  its texts (``ATLAS_IMPORT_MAX_UNITS``); the message names the setting and how to raise it.
 - An entry named like a corpus file that is not a regular file (a folder, a FIFO, a device) is refused.
 - Empty files and folders with no corpus files are refused, and so are a TSV or JSONL file with only
   blank lines and a language whose line-aligned file(s) hold only blank lines.
