@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -250,7 +251,13 @@ def test_the_boundary_shows_title_and_what_to_do() -> None:
 
         show_unexpected(IsADirectoryError(21, "Is a directory", "/srv/atlas/.cache/atlas/files/x.tiktoken"))
 
-    at = AppTest.from_function(page).run()
+    main = sys.modules["__main__"]
+    try:
+        at = AppTest.from_function(page).run()
+    finally:
+        # The script runner leaves its fake __main__ (a file that only runs under AppTest) behind, and spawned
+        # worker processes of later tests would run it: put the real one back.
+        sys.modules["__main__"] = main
     assert not at.exception
     assert at.error[0].value == (
         "**Something went wrong: IsADirectoryError**\n\n[Errno 21] Is a directory: 'x.tiktoken'. Nothing was saved. "
