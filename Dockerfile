@@ -36,6 +36,11 @@ USER 1000:1000
 RUN .venv/bin/python -m analysis assets fetch && .venv/bin/python -m analysis build
 # A public demo must not let visitors write to the database (`docker run -e ATLAS_IMPORT=1 ...` switches importing on).
 ENV ATLAS_IMPORT=0
+# What one request may cost (docs/deployment.md; the same values as deploy/atlas.env). ATLAS_MEMORY_MAX is the
+# server process's own ceiling (RLIMIT_DATA): give the container a little more, e.g. `docker run --memory=5g`.
+ENV ATLAS_MEMORY_MAX=4GiB \
+    ATLAS_IMPORT_MAX_BYTES=200MiB ATLAS_IMPORT_MAX_LINES=2000000 ATLAS_IMPORT_MAX_LANGUAGES=2000 \
+    ATLAS_IMPORT_MAX_UNITS=2000000 ATLAS_SQL_MAX_RESULT_BYTES=20MiB ATLAS_SQL_MAX_CELL_CHARS=2000
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
     CMD [".venv/bin/python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]

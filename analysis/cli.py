@@ -284,9 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from .lifecycle import apply_memory_ceiling, sweep_leftovers
+        from .store.schema import default_db_path
+
+        apply_memory_ceiling()  # ATLAS_MEMORY_MAX, if set
+        sweep_leftovers(db=Path(getattr(args, "db", None) or default_db_path()))  # what killed runs left behind
         return int(args.func(args))
     except AnalysisError as e:
         print(f"error: {e.title}: {e.message}", file=sys.stderr)
+        return 2
+    except OSError as e:  # e.g. a vocabulary file replaced by a folder, a file that cannot be read
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: Cannot read or write a file: {e.strerror or e}{where}. Check that the path is a readable "
+              "file (not a folder); for a cached vocabulary, run `python -m analysis assets fetch --force` to "
+              "replace it with a verified copy.", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
         return 0

@@ -230,10 +230,14 @@ def state_from_query(params: Mapping[str, str], known: Sequence[str]) -> tuple[P
                 state.tokenizers.append(tid)
             elif tid and tid not in known:
                 warnings.append(f"Unknown tokenizer {tid[:60]!r} in the link was left out.")
-    if "text" in params:
-        state.text = params["text"][:MAX_URL_TEXT]
-    if "compare" in params:
-        state.compare = params["compare"][:MAX_URL_TEXT]
+    for key in ("text", "compare"):
+        if key in params:
+            value = params[key]
+            if len(value) > MAX_URL_TEXT:
+                warnings.append(f"The link's {key} has {len(value):,} characters; links carry at most "
+                                f"{MAX_URL_TEXT:,}, so only the first {MAX_URL_TEXT:,} are shown. Share a longer text "
+                                "as a file, or link a stored sample (corpus=, lang=, unit=).")
+            setattr(state, key, value[:MAX_URL_TEXT])
     if all(k in params for k in ("corpus", "lang", "unit")):
         state.sample = (params["corpus"], params["lang"], params["unit"])
     state.workshop = params.get("workshop") or None

@@ -8,8 +8,14 @@ Four layers, each enough on its own for the common escapes:
    afterwards, so there is nothing writable to write to.
 3. ``enable_external_access = false`` (no files, no network, no extensions) and then ``lock_configuration =
    true``: no SET, RESET or PRAGMA can change a setting again. Extension auto-install/auto-load are off.
-4. Resource limits: a row cap (results are streamed; nothing past the cap is fetched), a time limit (a timer
-   thread calls ``interrupt()`` on the query's own cursor), one thread and a memory limit per instance.
+4. Resource limits: a row cap and a byte cap (results are streamed in small Arrow batches, measured as they
+   come; nothing past either cap is fetched), a time limit (a timer thread calls ``interrupt()`` on the query's
+   own cursor), one thread and a memory limit per instance. DuckDB builds one vector (2,048 rows) before it can
+   be measured, and its memory limit does not cover string values, so a query of huge strings can still take
+   memory for that one vector: the process's memory ceiling (docs/deployment.md) bounds that.
+
+Server paths (the database's file in ``duckdb_databases()``, folders in ``duckdb_settings()``) are cut to the
+file's name in every result cell and message (:mod:`analysis.redact`).
 
 Its own DuckDB instance (not the app's shared connection) is needed because DuckDB refuses a second
 connection to the same file with a different configuration in one process; attaching avoids that.
@@ -21,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-import math
+import errno
 import threading
 import time
 from dataclasses import dataclass
@@ -29,8 +35,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from . import config
 from .errors import AnalysisError
+from .redact import redact_message, redact_paths
 from .store.schema import SCHEMA_VERSION, StoreError, default_db_path
 
 #: Rows a result keeps at most (the page may ask for fewer).
@@ -39,6 +48,8 @@ DEFAULT_ROWS = 1_000
 #: Seconds a query may run (execution and fetching together).
 DEFAULT_TIMEOUT_S = 10.0
 MAX_SQL_CHARS = 20_000
+#: Rows per Arrow batch while fetching: the result's bytes are measured after each batch.
+_BATCH_ROWS = 64
 _STORE = "store"
 
 
@@ -195,7 +206,7 @@ def check_sql(sql: str) -> str:
 
 def _clean(e: BaseException) -> str:
     """DuckDB's message without its internal class prefix, shortened."""
-    text = str(e).strip()
+    text = redact_message(str(e).strip())
     return text if len(text) <= 1500 else text[:1500] + " …"
 
 
@@ -204,21 +215,27 @@ def _clean(e: BaseException) -> str:
 
 @dataclass(frozen=True)
 class QueryResult:
-    """Rows of one query (at most ``max_rows``), whether more were left unfetched, and the time taken."""
+    """Rows of one query (at most ``max_rows``), whether more were left unfetched, and the time taken.
+
+    ``stopped`` is the message when fetching stopped at the byte cap (``ATLAS_SQL_MAX_RESULT_BYTES``), else "".
+    """
 
     sql: str
     frame: pd.DataFrame
     truncated: bool
     seconds: float
     max_rows: int
+    stopped: str = ""
+    nbytes: int = 0
 
 
 def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAULT_ROWS,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> QueryResult:
     """Check and run one reading statement on a fresh cursor of ``con`` (from :func:`open_console`).
 
-    Rows are streamed: at most ``max_rows`` + 1 are fetched (the extra one only tells that there are more).
-    A timer interrupts the query after ``timeout_s`` seconds.
+    Rows are streamed: at most ``max_rows`` + 1 are fetched (the extra one only tells that there are more), and
+    fetching stops once the rows fetched hold more than ``ATLAS_SQL_MAX_RESULT_BYTES`` (the rows before that
+    batch are kept, and ``stopped`` says so). A timer interrupts the query after ``timeout_s`` seconds.
 
     Raises:
         SqlRefusedError: see :func:`check_sql`; also a SELECT that tries to read files (external access is off).
@@ -230,32 +247,103 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
     if not 0 < timeout_s <= 300:
         raise SqlConsoleError(f"The time limit must be between 0 and 300 seconds, not {timeout_s}.")
     query = check_sql(sql)
+    max_bytes = config.SQL_MAX_RESULT_BYTES.value()
     cur = con.cursor()
-    timer = threading.Timer(timeout_s, cur.interrupt)
+    fired = threading.Event()
+
+    def stop() -> None:
+        fired.set()
+        cur.interrupt()
+
+    timer = threading.Timer(timeout_s, stop)
     timer.daemon = True
     t0 = time.perf_counter()
     timer.start()
+    stopped, nbytes = "", 0
     try:
-        cur.execute(query)
-        vectors = math.ceil((max_rows + 1) / duckdb.__standard_vector_size__)
-        frame = cur.fetch_df_chunk(vectors) if cur.description is not None else pd.DataFrame()
+        relation = cur.sql(query)  # a relation streams; an executed DB-API result would be materialized whole
+        if relation is None:
+            frame = pd.DataFrame()
+        else:
+            reader = relation.to_arrow_reader(_BATCH_ROWS)
+            batches, rows = [], 0
+            for batch in reader:
+                if nbytes + batch.nbytes > max_bytes:
+                    stopped = config.SQL_MAX_RESULT_BYTES.exceeded(
+                        f"The result passed {nbytes + batch.nbytes:,} bytes after {rows:,} rows, so fetching stopped "
+                        "there (add a LIMIT, or select fewer or narrower columns, e.g. left(text, 200))")
+                    break
+                nbytes += batch.nbytes
+                batches.append(batch)
+                rows += batch.num_rows
+                if rows > max_rows:
+                    break
+            reader.close()
+            if fired.is_set():  # an interrupted stream just ends: without this, a partial result would pass as whole
+                raise duckdb.InterruptException("interrupted")
+            frame = pa.Table.from_batches(batches, schema=reader.schema).slice(0, max_rows + 1).to_pandas(
+                date_as_object=False)
+    except (OSError, pa.ArrowException) as e:  # DuckDB's errors while streaming arrive through Arrow
+        if fired.is_set():
+            raise SqlTimeoutError(_timeout_message(timeout_s)) from None
+        if "Out of Memory" in str(e) or getattr(e, "errno", None) == errno.ENOMEM:
+            raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
+        raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
     except duckdb.InterruptException:
-        raise SqlTimeoutError(
-            f"The query ran for more than {timeout_s:g} s and was stopped. Narrow it down (a WHERE on corpus, "
-            "tokenizer or lang; an aggregate instead of every row), or add a LIMIT.") from None
+        raise SqlTimeoutError(_timeout_message(timeout_s)) from None
     except duckdb.PermissionException as e:
         raise SqlRefusedError(
             f"File, network and extension access is switched off in this console ({_clean(e)}). Query the store's "
             "tables and views instead (the schema is listed beside the editor).") from None
+    except (duckdb.OutOfMemoryException, MemoryError) as e:
+        raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
     except duckdb.Error as e:
         raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
     finally:
         timer.cancel()
         cur.close()
     seconds = time.perf_counter() - t0
-    truncated = len(frame) > max_rows
-    return QueryResult(sql=query, frame=frame.iloc[:max_rows].reset_index(drop=True), truncated=truncated,
-                       seconds=seconds, max_rows=max_rows)
+    truncated = len(frame) > max_rows or bool(stopped)
+    frame = frame.iloc[:max_rows].reset_index(drop=True)
+    for col in frame.columns:  # server paths (duckdb_databases(), duckdb_settings()) become file names
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].map(lambda v: redact_paths(v) if isinstance(v, str) else v)
+    return QueryResult(sql=query, frame=frame, truncated=truncated, seconds=seconds, max_rows=max_rows,
+                       stopped=stopped, nbytes=nbytes)
+
+
+def display_frame(frame: pd.DataFrame, *, max_chars: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The frame to draw: text cells longer than ``max_chars`` (``ATLAS_SQL_MAX_CELL_CHARS``) cut, with a note of
+    their full length; returns it and the number of cells cut. Downloads take the full frame.
+
+    >>> f, n = display_frame(pd.DataFrame({"s": ["ab", "x" * 12]}), max_chars=5)
+    >>> f["s"].tolist(), n
+    (['ab', 'xxxxx… (12 characters; download the result for all of it)'], 1)
+    """
+    limit = max_chars or config.SQL_MAX_CELL_CHARS.value()
+    out, cut = frame.copy(), 0
+    for col in out.columns:
+        if not (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+            continue
+        long = out[col].map(lambda v: isinstance(v, str) and len(v) > limit)
+        if long.any():
+            cut += int(long.sum())
+            out[col] = out[col].astype(object)
+            out.loc[long, col] = out.loc[long, col].map(
+                lambda v: f"{v[:limit]}… ({len(v):,} characters; download the result for all of it)")
+    return out, cut
+
+
+def _timeout_message(timeout_s: float) -> str:
+    return (f"The query ran for more than {timeout_s:g} s and was stopped. Narrow it down (a WHERE on corpus, "
+            "tokenizer or lang; an aggregate instead of every row), or add a LIMIT.")
+
+
+def _memory_message(e: BaseException) -> str:
+    first = _clean(e).split("\n")[0][:200]
+    return (f"The query needed more memory than this server allows ({first}). Select fewer or narrower values "
+            "(e.g. left(text, 200)), or add a LIMIT; on your own server, raise ATLAS_MEMORY_MAX (see "
+            "docs/deployment.md).")
 
 
 # ------------------------------------------------------------------ the schema, for browsing

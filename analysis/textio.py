@@ -66,6 +66,14 @@ def decode_bytes(data: bytes, *, name: str = "the file", errors: Literal["strict
         if data.startswith(bom):
             encoding, body = enc, data[len(bom):]
             break
+    if encoding == "utf-8" and b"\x00" in body:
+        # Valid UTF-8 as bytes, but NULs mean UTF-16/32 without a byte-order mark (or a binary file): decoding it
+        # as UTF-8 would tokenize text interleaved with NUL characters.
+        zeros = body[:4096].count(0)
+        guess = " It looks like UTF-16 without a byte-order mark." if zeros * 3 >= len(body[:4096]) else ""
+        raise UploadError(
+            f"{name} holds NUL bytes (first at byte {body.index(0)}), so it is not UTF-8 text.{guess} Save it as "
+            "UTF-8 (or UTF-16 with a byte-order mark) and upload it again.", title="Not UTF-8 text")
     try:
         return Decoded(body.decode(encoding), encoding)
     except UnicodeDecodeError as e:
@@ -157,6 +165,13 @@ def _jsonl(name: str, decoded: Decoded) -> Upload:
         except json.JSONDecodeError as e:
             raise UploadError(f"{name} line {n}: not JSON ({e.msg} at column {e.colno}). Each line must be one JSON "
                               "object.", title="Malformed JSONL") from None
+        except RecursionError:
+            raise UploadError(f"{name} line {n}: arrays or objects are nested too deeply to be read. Each line must "
+                              'be one flat JSON object such as {"text": "..."}.', title="Malformed JSONL") from None
+        except ValueError as e:  # e.g. an integer of more than 4,300 digits
+            raise UploadError(f"{name} line {n}: cannot be read as JSON ({str(e)[:120]}). Each line must be one "
+                              'JSON object such as {"text": "..."}, with the text as a string.',
+                              title="Malformed JSONL") from None
         if not isinstance(obj, dict):
             raise UploadError(f"{name} line {n}: a JSON {type(obj).__name__}, not an object. Each line must be one "
                               'JSON object such as {"text": "..."}.', title="Malformed JSONL")

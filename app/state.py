@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import duckdb
@@ -107,6 +108,17 @@ def provide_static_files() -> list[str]:
 
 
 @st.cache_resource(show_spinner=False)
+def sweep_leftovers() -> list[str]:
+    """Once per server process: remove what killed builds and imports left (their pid is dead), e.g. a private
+    database copy beside the database or an import's temporary folder."""
+    from analysis.lifecycle import apply_memory_ceiling
+    from analysis.lifecycle import sweep_leftovers as sweep
+
+    apply_memory_ceiling()  # ATLAS_MEMORY_MAX, once per server process
+    return [p.name for p in sweep(db=db_path())]
+
+
+@st.cache_resource(show_spinner=False)
 def workshop(name: str) -> tuple[object, dict[str, str]]:
     """A workshop preset and its texts, read once per process (raises WorkshopError for a bad name or file)."""
     from analysis.workshops import load_workshop
@@ -116,6 +128,28 @@ def workshop(name: str) -> tuple[object, dict[str, str]]:
 
 
 def show_error(e: Exception) -> None:
-    """An AnalysisError as title + message, never a stack trace."""
+    """An AnalysisError as title + message, never a stack trace, and no path of the server (file names only)."""
+    from analysis.redact import redact_message
+
     title = getattr(e, "title", "Error")
-    st.error(f"**{title}**\n\n{getattr(e, 'message', str(e))}")
+    st.error(f"**{title}**\n\n{redact_message(getattr(e, 'message', str(e)))}")
+
+
+def show_unexpected(e: BaseException) -> None:
+    """Any other exception that reached a page's boundary: what happened and what to do, with no stack trace and
+    no server path; the traceback goes to the server's log for whoever runs it."""
+    from analysis.redact import redact_message
+
+    logging.getLogger("token_atlas").error("Unexpected error on a page", exc_info=e)
+    if isinstance(e, AnalysisError):
+        show_error(e)
+        return
+    what = redact_message(str(e)).split(". ")[0].strip().rstrip(".")[:300]
+    if isinstance(e, RecursionError):
+        what = "the input is nested too deeply to be read"
+    elif isinstance(e, MemoryError):
+        what = ("the request needed more memory than this server allows (ATLAS_MEMORY_MAX; see docs/deployment.md "
+                "to raise it on your own server)")
+    st.error(f"**Something went wrong: {type(e).__name__}**\n\n{what or 'no details'}. Nothing was saved. Check "
+             "what you entered (a smaller input, another file), reload the page and try again; if it happens again, "
+             "report it with the steps that led here.")

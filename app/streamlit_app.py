@@ -11,9 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts app/ on the path, not the checkout
     sys.path.insert(0, str(ROOT))
 
-from app.state import provide_static_files  # noqa: E402  (needs the checkout on the path)
+from app import wire  # noqa: E402  (needs the checkout on the path)
+from app.state import provide_static_files, show_unexpected, sweep_leftovers  # noqa: E402
 
 st.set_page_config(page_title="Token Atlas", page_icon="🗺️", layout="wide")
+wire.install()  # a lone surrogate typed in the browser arrives as U+FFFD instead of dropping the connection
+sweep_leftovers()
 provide_static_files()
 
 # The pages live in app/views/, not app/pages/: Streamlit would treat a pages/ folder as old-style pages and
@@ -31,4 +34,7 @@ pages = [
     st.Page(str(VIEWS / "catalogue.py"), title="Tokenizers", icon="📚", url_path="tokenizers"),
     st.Page(str(VIEWS / "token.py"), title="Token", icon="🔎", url_path="token"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except Exception as e:  # every page's boundary: a message, never a stack trace
+    show_unexpected(e)

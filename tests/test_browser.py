@@ -260,3 +260,24 @@ def test_conversation_mode_draws_template_and_content_tokens(server, page) -> No
     expect(llama.locator(".ta-t[data-special]", has_text="<|start_header_id|>")).to_have_count(5)
     assert llama.locator(".ta-c").first.inner_text() == "You"
     assert llama.inner_text().startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are")
+
+
+def test_lone_surrogate_is_counted_as_a_replacement_character_with_a_warning(server, page) -> None:
+    # A browser string can hold a lone surrogate (half of an emoji); its protocol encoder writes bytes that are not
+    # UTF-8, and the server used to drop the connection (1002) while the page kept the previous counts (issue 21).
+    page.goto(f"{server}/?tokenizers=utf8-bytes,codepoints&text=hi")
+    wait_idle(page)
+    assert counts(page) == {"utf8-bytes": 2, "codepoints": 2}
+    area = page.get_by_label("Text", exact=True)
+    area.evaluate("""el => {
+        const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set;
+        set.call(el, "ab" + String.fromCharCode(0xD83D) + "cd");
+        el.dispatchEvent(new Event("input", {bubbles: true}));
+    }""")
+    area.press("Control+Enter")
+    # The warning shows once the rerun with the new text is done (the old code never reran: no message at all).
+    expect(page.get_by_text("The text holds U+FFFD replacement characters", exact=False)).to_be_visible()
+    wait_idle(page)
+    assert counts(page) == {"utf8-bytes": 7, "codepoints": 5}  # a, b, U+FFFD (3 bytes), c, d
+    type_text(page, "still connected")  # the session goes on
+    assert counts(page) == {"utf8-bytes": 15, "codepoints": 15}

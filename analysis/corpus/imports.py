@@ -16,6 +16,11 @@ Rules every format shares:
   language is marked incomplete. A unit that no language has is left out of ``unit_order``.
 - A NUL character in a text is refused (it usually means UTF-16 without a BOM, or a binary file).
 - Files larger than ``max_bytes`` (default 500 MB) are refused before they are read.
+- What one import may cost is capped, counted while reading (:mod:`analysis.config`): the bytes and the lines of
+  all its files together (``ATLAS_IMPORT_MAX_BYTES``, ``ATLAS_IMPORT_MAX_LINES``; a reader called on its own,
+  not through :func:`read_corpus`, counts each file alone), its languages (``ATLAS_IMPORT_MAX_LANGUAGES``) and
+  its texts (``ATLAS_IMPORT_MAX_UNITS``); the message names the setting and how to raise it.
+- An entry named like a corpus file that is not a regular file (a folder, a FIFO, a device) is refused.
 - Empty files and folders with no corpus files are refused, and so are a TSV or JSONL file with only
   blank lines and a language whose line-aligned file(s) hold only blank lines.
 
@@ -30,9 +35,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 
+from .. import config
 from ..errors import CorpusFormatError
 from .model import PROTOCOLS, Language, ParallelCorpus, Protocol, Unit, mark_complete
 
@@ -62,6 +69,9 @@ _ISO639_3 = re.compile(r"[a-z]{3}")
 _RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Aran", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa"})
 _JSON_TYPES = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
 _MAX_LISTED = 10
+#: [bytes, lines] read so far by the import under way in this context (``read_corpus`` starts a tally; a reader
+#: called on its own counts each file alone).
+_TALLY: ContextVar[list[int] | None] = ContextVar("_TALLY", default=None)
 
 
 def read_corpus(
@@ -101,7 +111,11 @@ def read_corpus(
         )
     if not name.strip():
         raise CorpusFormatError("The corpus needs a non-empty name; pass one with --name.", path=path, line=None)
-    return readers[kind](path, name=name, max_bytes=max_bytes)
+    token = _TALLY.set([0, 0])
+    try:
+        return readers[kind](path, name=name, max_bytes=max_bytes)
+    finally:
+        _TALLY.reset(token)
 
 
 def read_flores200(
@@ -132,12 +146,13 @@ def read_flores200(
     files: dict[str, dict[str, Path]] = {}
     for split in splits:
         folder = path / split
-        found = {p.stem: p for p in _children(folder) if p.is_file() and p.suffix == f".{split}"}
+        found = _corpus_files(folder, f".{split}")
         if not found:
             raise _fail(folder, None, f"has no <code>.{split} files.",
                         f"Put one file per language in it (e.g. eng_Latn.{split}), or remove the empty folder.")
         files[split] = found
     codes = sorted(set().union(*(set(f) for f in files.values())))
+    _check_languages(path, len(codes))
     missing = [path / s / f"{c}.{s}" for s in splits for c in codes if c not in files[s]]
     if missing:
         raise _fail(
@@ -156,6 +171,7 @@ def read_flores200(
     for c in codes:
         others = f", and so has its {splits[1]} file" if len(splits) > 1 else ""
         _require_text(files[splits[0]][c], lines[c], problem=f"has only blank lines{others}: {c} has no text.")
+    _check_units(path, sum(1 for c in codes for text in lines[c] if text.strip()))
     units = [Unit(c, uid, text) for c in codes for uid, text in zip(order, lines[c], strict=True) if text.strip()]
     return _build(name or path.resolve().name, f"flores200:{path.resolve()}", codes, units, order, flores=True)
 
@@ -170,7 +186,7 @@ def read_lines(path: Path | str, *, name: str | None = None, max_bytes: int = DE
     """
     path = Path(path)
     _require_dir(path)
-    found = {p.stem: p for p in _children(path) if p.is_file() and p.suffix == ".txt"}
+    found = _corpus_files(path, ".txt")
     if not found:
         others = [p.name for p in _children(path)]
         seen = f" It holds: {_listing(others)}." if others else " It is empty."
@@ -178,11 +194,13 @@ def read_lines(path: Path | str, *, name: str | None = None, max_bytes: int = DE
                     "Put one UTF-8 file per language in it, named by language code (eng.txt, fra.txt), "
                     "with one unit per line.")
     codes = sorted(found)
+    _check_languages(path, len(codes))
     lines = {c: _read_lines(found[c], max_bytes=max_bytes) for c in codes}
     _check_aligned({found[c]: lines[c] for c in codes})
     for c in codes:
         _require_text(found[c], lines[c])
     order = [str(i) for i in range(1, len(lines[codes[0]]) + 1)]
+    _check_units(path, sum(1 for c in codes for text in lines[c] if text.strip()))
     units = [Unit(c, uid, text) for c in codes for uid, text in zip(order, lines[c], strict=True) if text.strip()]
     return _build(name or path.resolve().name, f"lines:{path.resolve()}", codes, units, order)
 
@@ -218,6 +236,7 @@ def read_tsv(path: Path | str, *, name: str | None = None, max_bytes: int = DEFA
     has_id = header[0] == "id"
     codes = header[1:] if has_id else header
     first = 2 if has_id else 1  # column number of the first language, for messages
+    _check_languages(path, len(codes))
     if not codes:
         raise _fail(path, 1, "has an id column but no language columns.",
                     "Add one column per language, headed by its code (id<TAB>eng<TAB>fra).")
@@ -235,6 +254,7 @@ def read_tsv(path: Path | str, *, name: str | None = None, max_bytes: int = DEFA
     units: list[Unit] = []
     order: list[str] = []
     id_line: dict[str, int] = {}
+    max_units = config.IMPORT_MAX_UNITS.value()
     for lineno, row in enumerate(lines[1:], start=2):
         cells = row.split("\t")
         if len(cells) != len(header):
@@ -251,6 +271,8 @@ def read_tsv(path: Path | str, *, name: str | None = None, max_bytes: int = DEFA
         id_line[uid] = lineno
         order.append(uid)
         units += [Unit(c, uid, t) for c, t in zip(codes, cells[first - 1:], strict=True) if t.strip()]
+        if len(units) > max_units:
+            _check_units(path, len(units))
     have = {u.lang for u in units}
     for col, code in enumerate(codes, start=first):
         if code not in have:
@@ -278,6 +300,7 @@ def read_jsonl(path: Path | str, *, name: str | None = None, max_bytes: int = DE
     order: dict[str, None] = {}
     lang_line: dict[str, int] = {}
     seen: dict[tuple[str, str], int] = {}
+    max_units = config.IMPORT_MAX_UNITS.value()
     for lineno, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -286,6 +309,12 @@ def read_jsonl(path: Path | str, *, name: str | None = None, max_bytes: int = DE
         except json.JSONDecodeError as e:
             raise _fail(path, lineno, f"is not valid JSON: {e.msg} (column {e.colno}).",
                         f"Write one complete JSON object per line, {example}; a record cannot span lines.") from e
+        except RecursionError:
+            raise _fail(path, lineno, "nests JSON arrays or objects too deeply to be read.",
+                        f"Write one flat JSON object per line, {example}.") from None
+        except ValueError as e:  # e.g. an integer of more than 4,300 digits
+            raise _fail(path, lineno, f"cannot be read as JSON ({str(e)[:120]}).",
+                        f"Write one JSON object per line with string fields, {example}.") from None
         if not isinstance(obj, dict):
             raise _fail(path, lineno, f"is a JSON {_json_type(obj)}, not an object.",
                         f"Write one JSON object per line, {example}.")
@@ -307,10 +336,14 @@ def read_jsonl(path: Path | str, *, name: str | None = None, max_bytes: int = DE
             raise _fail(path, lineno, f"repeats id {uid!r} for lang {lang!r}, first given on line {seen[uid, lang]}.",
                         "Keep one record per (id, lang): remove or renumber the duplicate.")
         seen[uid, lang] = lineno
-        lang_line.setdefault(lang, lineno)
+        if lang not in lang_line:
+            _check_languages(path, len(lang_line) + 1)
+            lang_line[lang] = lineno
         order.setdefault(uid)
         if obj["text"].strip():
             units.append(Unit(lang, uid, obj["text"]))
+            if len(units) > max_units:
+                _check_units(path, len(units))
     have = {u.lang for u in units}
     for lang, lineno in lang_line.items():
         if lang not in have:
@@ -385,7 +418,7 @@ def read_flores200_petrov2023(
 def _fail(path: Path, line: int | None, problem: str, fix: str) -> CorpusFormatError:
     """The error for ``problem`` at ``path`` (and ``line``), its message ending with what to do."""
     where = f"{path}, line {line}" if line is not None else str(path)
-    return CorpusFormatError(f"{where}: {problem} {fix}", path=path, line=line)
+    return CorpusFormatError(f"{where}: {problem} {fix}".rstrip(), path=path, line=line)
 
 
 def _listing(items: list[Path] | list[str]) -> str:
@@ -402,6 +435,34 @@ def _listing(items: list[Path] | list[str]) -> str:
 def _children(folder: Path) -> list[Path]:
     """The entries of ``folder``, sorted by name, hidden ones (``.DS_Store``, ``._eng.txt``) left out."""
     return sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+
+
+def _corpus_files(folder: Path, suffix: str) -> dict[str, Path]:
+    """code -> file for the entries of ``folder`` named ``<code><suffix>``; one that is not a regular file (a
+    folder, a FIFO, a device) is refused rather than skipped, so that no language goes missing in silence."""
+    found = {}
+    for p in _children(folder):
+        if p.suffix != suffix:
+            continue
+        if not p.is_file():
+            what = "a folder" if p.is_dir() else "not a regular file (a FIFO, socket or device)"
+            raise _fail(p, None, f"is named like a corpus file but is {what}.",
+                        f"Replace it with the language's text file, or rename or remove it (only {suffix} files "
+                        "are read).")
+        found[p.stem] = p
+    return found
+
+
+def _check_languages(path: Path, n: int) -> None:
+    """Refuse a corpus with more languages than ``ATLAS_IMPORT_MAX_LANGUAGES`` (checked as they are found)."""
+    if n > config.IMPORT_MAX_LANGUAGES.value():
+        raise _fail(path, None, config.IMPORT_MAX_LANGUAGES.exceeded(f"it has {n:,} or more languages"), "")
+
+
+def _check_units(path: Path, n: int) -> None:
+    """Refuse a corpus with more texts (language × unit) than ``ATLAS_IMPORT_MAX_UNITS``."""
+    if n > config.IMPORT_MAX_UNITS.value():
+        raise _fail(path, None, config.IMPORT_MAX_UNITS.exceeded(f"it has {n:,} or more texts"), "")
 
 
 def _require_dir(path: Path) -> None:
@@ -430,6 +491,11 @@ def _read_bytes(path: Path, *, max_bytes: int) -> bytes:
         raise _fail(path, None, f"cannot be read ({e.strerror or e}).", "Check that the file is readable.") from e
     if len(data) > max_bytes:
         raise _fail(path, None, f"is {over}", fix)
+    tally = _TALLY.get() or [0, 0]
+    tally[0] += len(data)
+    if tally[0] > config.IMPORT_MAX_BYTES.value():
+        raise _fail(path, None, config.IMPORT_MAX_BYTES.exceeded(f"the corpus reaches {tally[0]:,} bytes with this "
+                                                                  "file"), "")
     return data
 
 
@@ -479,6 +545,11 @@ def _check_text(path: Path, line: int, text: str, *, what: str = "line") -> None
 def _read_lines(path: Path, *, max_bytes: int) -> list[str]:
     """The lines of a corpus file, checked: decodable, not empty, no NUL (blank lines are allowed)."""
     text = _decode(path, _read_bytes(path, max_bytes=max_bytes))
+    tally = _TALLY.get() or [0, 0]
+    tally[1] += text.count("\n")  # counted before the text is split: a line is a Python string of its own
+    if tally[1] > config.IMPORT_MAX_LINES.value():
+        raise _fail(path, None, config.IMPORT_MAX_LINES.exceeded(f"the corpus reaches {tally[1]:,} lines with this "
+                                                                  "file"), "")
     if not text:
         raise _fail(path, None, "is empty.", "Fill it with the corpus text, or remove it.")
     lines = _split_lines(text)

@@ -66,8 +66,14 @@ class ParallelCorpus:
         return h.hexdigest()
 
     def texts(self, lang: str) -> dict[str, str]:
-        """unit id -> text for one language."""
-        return {u.unit: u.text for u in self.units if u.lang == lang}
+        """unit id -> text for one language (an index built once: a scan per language was quadratic)."""
+        index = self.__dict__.get("_by_lang")
+        if index is None or index[0] != len(self.units):
+            by_lang: dict[str, dict[str, str]] = {}
+            for u in self.units:
+                by_lang.setdefault(u.lang, {})[u.unit] = u.text
+            index = self.__dict__["_by_lang"] = (len(self.units), by_lang)
+        return dict(index[1].get(lang, {}))
 
 
 def mark_complete(languages: Iterable[Language], units: Iterable[Unit], unit_order: list[str]) -> dict[str, Language]:

@@ -14,20 +14,28 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
+from .. import config
 from ..errors import CorpusFormatError
 from .imports import CorpusKind, read_corpus
 from .model import ParallelCorpus, Protocol
 
-#: Limits for what a dashboard user may upload (the CLI has its own, larger ones).
+#: Limits for what a dashboard user may upload. The unpacked size is ``ATLAS_IMPORT_MAX_BYTES`` (default 200 MiB,
+#: :mod:`analysis.config`), counted while unpacking; the readers then count lines, languages and texts.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = config.IMPORT_MAX_BYTES.default
 MAX_FILES = 2000
+_CHUNK = 1 << 20
+#: What a damaged archive raises while a member is read: bad deflate data, a bad CRC or a truncated member, an
+#: unsupported compression method, an encrypted member.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
 FILE_KINDS = {"tsv": ".tsv", "jsonl": ".jsonl"}
 FOLDER_KINDS = ("flores200", "lines")
 
@@ -36,7 +44,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 
 
 def check_name(name: str, *, taken: tuple[str, ...] = ("udhr",)) -> str:
-    """A corpus name for the store: 1-40 letters, digits, ``_.-``; not a built-in corpus.
+    """A corpus name for the store: 1-40 letters, digits, ``_.-``; not a built-in corpus, in any case.
 
     >>> check_name("flores-dev")
     'flores-dev'
@@ -44,9 +52,20 @@ def check_name(name: str, *, taken: tuple[str, ...] = ("udhr",)) -> str:
     if not _NAME.fullmatch(name):
         raise CorpusFormatError(f"Corpus name {name[:60]!r} is not allowed: use 1-40 letters, digits, '_', '.' or '-', "
                                 "starting with a letter or digit.", path=Path(name[:60] or "(empty)"))
-    if name in taken:
-        raise CorpusFormatError(f"{name!r} is a built-in corpus; choose another name.", path=Path(name))
+    builtin = existing_name(name, taken)
+    if builtin is not None:
+        raise CorpusFormatError(f"{name!r} is the built-in corpus {builtin!r} (names are compared ignoring case); "
+                                "choose another name.", path=Path(name))
     return name
+
+
+def existing_name(name: str, names: list[str] | tuple[str, ...]) -> str | None:
+    """The name in ``names`` that ``name`` equals ignoring case, if any.
+
+    >>> existing_name("UDHR", ["udhr", "mine"]), existing_name("other", ["udhr"])
+    ('udhr', None)
+    """
+    return next((n for n in names if n.casefold() == name.casefold()), None)
 
 
 def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: str, workdir: Path | str,
@@ -79,26 +98,34 @@ def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: st
 
 def _read(kind: CorpusKind, path: Path, name: str, shown_as: Path, protocol: Protocol = "units") -> ParallelCorpus:
     try:
-        return read_corpus(kind, path, name=name, protocol=protocol)
+        corpus = read_corpus(kind, path, name=name, protocol=protocol)
     except CorpusFormatError as e:  # name the user's file, not our temporary copy
         message = e.message.replace(str(path), str(shown_as))
         raise CorpusFormatError(message, path=shown_as, line=e.line, title=e.title) from None
+    # Provenance names the uploaded file, not the server's temporary folder.
+    return dataclasses.replace(corpus, source=f"{kind}:{shown_as.name}")
 
 
 def _unzip(data: bytes, dest: Path, where: Path) -> Path:
-    """Unpack a zip safely into ``dest``; return the corpus folder (the archive's single top folder, if any)."""
+    """Unpack a zip safely into ``dest``; return the corpus folder (the archive's single top folder, if any).
+
+    Sizes are counted while unpacking, never taken from the archive's headers, which may lie.
+    """
+    limit = config.IMPORT_MAX_BYTES.value()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except zipfile.BadZipFile as e:
-        raise CorpusFormatError(f"{where} is not a readable .zip archive ({e}).", path=where) from None
+    except _ZIP_ERRORS as e:
+        raise CorpusFormatError(f"{where} is not a readable .zip archive ({e}). Make the archive again (e.g. zip -r "
+                                "corpus.zip corpus/) and upload it.", path=where) from None
     files = [m for m in members if not m.is_dir()]
     if len(files) > MAX_FILES:
         raise CorpusFormatError(f"{where} holds {len(files)} files; at most {MAX_FILES} are accepted.", path=where)
-    if sum(m.file_size for m in files) > MAX_UNPACKED_BYTES:
-        raise CorpusFormatError(f"{where} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; import it with "
-                                "`python -m analysis corpus import` instead.", path=where)
+    if sum(m.file_size for m in files) > limit:
+        raise CorpusFormatError(config.IMPORT_MAX_BYTES.exceeded(f"{where} unpacks to more than {limit:,} bytes"),
+                                path=where)
     dest.mkdir(parents=True)
+    total = 0
     for m in files:
         rel = PurePosixPath(m.filename)
         if rel.is_absolute() or ".." in rel.parts or "\\" in m.filename:
@@ -110,10 +137,24 @@ def _unzip(data: bytes, dest: Path, where: Path) -> Path:
             continue  # Finder's resource forks and hidden files are not corpus files
         target = dest.joinpath(*rel.parts)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(m) as src:
-            payload = src.read(MAX_UNPACKED_BYTES + 1)
-        if len(payload) != m.file_size:  # a header that lies about the size
-            raise CorpusFormatError(f"{where}: {m.filename} is not the size its header states.", path=where)
-        target.write_bytes(payload)
+        written = 0
+        try:
+            with archive.open(m) as src, open(target, "wb") as out:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    if total + written > limit:
+                        raise CorpusFormatError(config.IMPORT_MAX_BYTES.exceeded(
+                            f"{where} unpacks to more than {limit:,} bytes"), path=where)
+                    out.write(chunk)
+        except CorpusFormatError:
+            raise
+        except _ZIP_ERRORS as e:
+            raise CorpusFormatError(f"{where}: {m.filename} cannot be unpacked ({e}); the archive is damaged or "
+                                    "its header does not match its data. Make the archive again and upload it.",
+                                    path=where) from None
+        if written != m.file_size:  # a header that lies about the size
+            raise CorpusFormatError(f"{where}: {m.filename} is not the size its header states. Make the archive "
+                                    "again and upload it.", path=where)
+        total += written
     entries = [p for p in dest.iterdir()]
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else dest

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..lifecycle import die_with_parent
 from .categories import CATEGORY_NAMES, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
 from .checks import CHECKS_VERSION
 
@@ -110,6 +111,7 @@ _WORKER_TEXTS: dict[str, object] = {}
 def _init_worker(texts: list[str], langs: list[str], corpora: list[tuple[str, int, int]]) -> None:
     # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    die_with_parent(os.getppid())  # a killed refresh must not leave its workers running
     _WORKER_TEXTS.update(texts=texts, langs=langs, corpora=corpora)
 
 

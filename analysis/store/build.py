@@ -161,6 +161,12 @@ def import_into_store(db_path: Path | None, corpus: ParallelCorpus, *, normaliza
         if corpus.name in mono.mono_corpus_names(con):
             raise StoreError(f"{corpus.name!r} is already the name of a monolingual corpus in this database; import "
                              "the parallel corpus under another --name.")
+        names = [r[0] for r in con.execute("SELECT corpus FROM corpora").fetchall()] + list(BUILTIN_CORPORA)
+        clash = next((n for n in names if n.casefold() == corpus.name.casefold() and n != corpus.name), None)
+        if clash is not None or corpus.name in BUILTIN_CORPORA:
+            raise StoreError(f"{corpus.name!r} clashes with the corpus {clash or corpus.name!r} (names are compared "
+                             "ignoring case, and built-in corpora cannot be replaced); import it under another --name.",
+                             title="Corpus name taken")
         import_corpus(con, corpus, normalization=normalization, progress=progress or (lambda _m: None))
         refresh_lang_stats(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",

@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from ..lifecycle import die_with_parent
 from . import parquet_counts as pc
 
 EngineName = Literal["local", "ray"]
@@ -125,7 +126,8 @@ class Engine(Protocol):
 _PAYLOADS: dict[str, Any] = {}
 
 
-def _init_local(payloads: dict[str, Any]) -> None:
+def _init_local(payloads: dict[str, Any], parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a killed build must not leave its workers running
     _PAYLOADS.update(payloads)
 
 
@@ -147,7 +149,7 @@ class LocalEngine:
         needed = {t.payload for t in tasks if t.payload}
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                   initializer=_init_local, initargs=({k: payloads[k] for k in needed},))
+                                   initializer=_init_local, initargs=({k: payloads[k] for k in needed}, os.getpid()))
         pending: dict[Future, Task] = {pool.submit(_execute_local, t): t for t in tasks}
         try:
             while pending:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ..catalogue import load_catalogue
+from ..lifecycle import die_with_parent
 from .schema import StoreError
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
     return _INPUTS[path]
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a killed build must not leave its workers counting for minutes
     # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
@@ -95,7 +97,8 @@ class PairPool:
         self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
         self.scans: dict[str, tuple[VocabularyScan, float]] = {}
         ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+                                        initargs=(os.getpid(),))
         self.futures: dict[Future, tuple[str, str]] = {}
         first = set(checked)  # vocabularies whose checks the store already holds: their ids are counted, not scanned
         for name, tid in self.todo:

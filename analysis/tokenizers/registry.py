@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..assets import require_asset
 from ..catalogue import CatalogueEntry, load_catalogue
+from ..config import env_bool
 from ..errors import AssetError, UnknownTokenizerError
 from .base import Tokenizer
 
@@ -118,7 +119,7 @@ def load_hub(repo: str, *, revision: str | None = None, tokenizer_id: str | None
                 "and revision; for a gated repo set HF_TOKEN; offline, pre-fill the hub cache and set HF_HUB_OFFLINE=1."
             ) from e
         return load_file(path, tokenizer_id=tid)
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    offline = env_bool("HF_HUB_OFFLINE", False)  # the one boolean parser (analysis.config)
     hint = ("HF_HUB_OFFLINE is set, so only the local hub cache was searched: download the repo's tokenizer files "
             "into the cache on a connected machine (or unset HF_HUB_OFFLINE)" if offline else
             "check the repo id and revision; a repo without these files can be loaded from a local file with 'file:PATH'")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
-from analysis.corpus.uploads import FILE_KINDS, MAX_UPLOAD_BYTES, check_name, corpus_from_upload
+from analysis.config import imports_enabled
+from analysis.corpus.uploads import FILE_KINDS, MAX_UPLOAD_BYTES, check_name, corpus_from_upload, existing_name
+from analysis.lifecycle import private_prefix
 from analysis.store.build import build, import_into_store
-from app.state import DEFAULT_TOKENIZERS, db_path, query, show_error
+from app.state import DEFAULT_TOKENIZERS, db_path, query, show_error, show_unexpected
 
 KINDS = {
     "tsv": "TSV: one column per language, a header row of language codes",
@@ -18,6 +19,9 @@ KINDS = {
     "flores200": "FLORES-200 folder (dev/<code>.dev, devtest/<code>.devtest) as a .zip",
     "lines": "Folder of line-aligned <code>.txt files as a .zip",
 }
+#: The uploader accepts files up to the server's own cap, so that a file over this page's limit gets a message
+#: on the page (the library's check) rather than only the uploader's note.
+UPLOADER_MB = 100
 
 PROTOCOLS = {
     "units": "One unit per sentence (per-unit confidence intervals)",
@@ -26,7 +30,12 @@ PROTOCOLS = {
 }
 
 st.title("Import a corpus")
-if os.environ.get("ATLAS_IMPORT", "1") == "0":
+try:
+    enabled = imports_enabled()
+except AnalysisError as e:  # a malformed ATLAS_IMPORT: refuse to write rather than guess
+    show_error(e)
+    st.stop()
+if not enabled:
     st.info("Importing is switched off on this server (ATLAS_IMPORT=0). Run Token Atlas yourself to import corpora: "
             "`python -m analysis corpus import --kind tsv --path my.tsv --name mine`.")
     st.stop()
@@ -37,7 +46,7 @@ kind = st.selectbox("Format", list(KINDS), format_func=KINDS.get, key="im_kind")
 name = st.text_input("Name in the database", key="im_name", placeholder="e.g. flores-dev")
 suffix = FILE_KINDS.get(kind, ".zip").lstrip(".")
 upload = st.file_uploader(f"The corpus (.{suffix}, at most {MAX_UPLOAD_BYTES // 2**20} MB)", type=[suffix],
-                          key="im_file", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+                          key="im_file", max_upload_size=UPLOADER_MB)
 protocol = "units"
 if kind == "flores200":
     protocol = st.radio("Units", list(PROTOCOLS), format_func=PROTOCOLS.get, key="im_protocol")
@@ -45,20 +54,39 @@ ids = load_catalogue().ids
 tokenizers = st.multiselect("Count it with", ids, default=[t for t in DEFAULT_TOKENIZERS if t in ids],
                             key="im_tokenizers")
 
+try:
+    present = list(query("corpora"))
+except AnalysisError:
+    present = []  # no database yet: the import creates it
+existing = existing_name(name, present) if name else None
+replace = False
+if existing is not None and existing == name:
+    try:
+        counted = list(query("counted_tokenizers", existing))
+    except AnalysisError:
+        counted = []
+    st.warning(f"A corpus named {existing!r} is already in the database, counted with {len(counted)} tokenizer(s). "
+               "Importing under this name replaces it and deletes those counts. Choose a new name, or confirm below.")
+    replace = st.checkbox(f"Replace {existing!r} and delete its counts", key="im_replace")
+
 if st.button("Import and count", type="primary", key="im_go", disabled=upload is None or not name or not tokenizers):
     try:
         check_name(name)
     except AnalysisError as e:
         show_error(e)
         st.stop()
-    try:
-        if name in query("corpora"):
-            st.warning(f"Replacing the corpus {name!r} already in the database.")
-    except AnalysisError:
-        pass  # no database yet: the import creates it
+    if existing is not None and existing != name:
+        st.error(f"**Name taken**\n\n{name!r} differs from the corpus {existing!r} only in case, and names are "
+                 f"compared ignoring case. Choose another name, or type {existing!r} exactly to replace it.")
+        st.stop()
+    if existing is not None and not replace:
+        st.error(f"**Nothing imported**\n\n{existing!r} exists. Tick *Replace {existing!r} and delete its counts* to "
+                 "replace it, or choose a new name.")
+        st.stop()
     with st.status(f"Importing {upload.name} as {name!r}…", expanded=True) as status:
         try:
-            with tempfile.TemporaryDirectory(prefix="atlas-import-") as tmp:
+            # The folder's name carries this process's pid: a killed server's leftovers are removed at the next start.
+            with tempfile.TemporaryDirectory(prefix=private_prefix("atlas-import-")) as tmp:
                 corpus = corpus_from_upload(kind, upload.name, upload.getvalue(), name=name, workdir=tmp,
                                             protocol=protocol)
             status.write(f"read {len(corpus.languages)} languages, {len(corpus.unit_order)} units")
@@ -69,3 +97,6 @@ if st.button("Import and count", type="primary", key="im_go", disabled=upload is
         except AnalysisError as e:
             status.update(label="Import failed; the database is unchanged", state="error")
             show_error(e)
+        except Exception as e:  # anything else: the status must not stay at "Importing…"
+            status.update(label="Import failed; the database is unchanged", state="error")
+            show_unexpected(e)

@@ -117,6 +117,12 @@ except AnalysisError as e:
     st.stop()
 names = {lang.code: f"{lang.name} ({lang.code})" for lang in languages}
 default = [c for c in DEFAULT_LANGS if c in names] or list(names)[:4]
+# The browser enforces the cap; a forged message may not: keep the first MAX_LANGS and say so.
+sent = st.session_state.get("lab_langs")
+if isinstance(sent, list) and len(sent) > MAX_LANGS:
+    st.warning(f"{len(sent)} training languages were chosen; the lab takes at most {MAX_LANGS}, so the first "
+               f"{MAX_LANGS} are kept. Remove some to choose others.")
+    st.session_state["lab_langs"] = sent[:MAX_LANGS]
 langs = st.multiselect("Training languages (type to search by name)", list(names), default=default,
                        format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs")
 c1, c2, c3 = st.columns(3)

@@ -28,6 +28,7 @@ from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, sto
 
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
+UPLOADER_MB = 100  # the server's own upload cap (.streamlit/config.toml); read_upload refuses over MAX_UPLOAD_BYTES
 SOURCES = ("Type or paste", "Upload a file", "UDHR sample")
 #: What the Playground can flag a token for: evidence only (special, byte-fallback and partial UTF-8 have badges).
 FLAGGABLE = list(EVIDENCE_NAMES)
@@ -56,6 +57,7 @@ if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
     if url_state.sample:
         ss.pg_source = SOURCES[2]
         ss.pg_corpus, ss.pg_sample_lang, ss.pg_sample_unit = url_state.sample
+        ss.pg_link_sample = url_state.sample  # checked against the database below, with a warning if replaced
 for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 
@@ -86,12 +88,14 @@ if source == WORKSHOP_SOURCE:
     text = ss.pg_workshop_view = preset_texts[label]  # shown read-only (a keyed widget shows its state, so set it)
     st.text_area("Selected text", height=140, disabled=True, key="pg_workshop_view")
 elif source == SOURCES[0]:
-    text = st.text_area("Text", height=140, key="pg_text", max_chars=MAX_CHARS,
+    # No max_chars: the browser would drop a longer paste without a word; the warning below says what is cut.
+    text = st.text_area("Text", height=140, key="pg_text",
                         help=f"Up to {MAX_CHARS:,} characters; upload a file for more structure.")
 elif source == SOURCES[1]:
+    # The uploader takes files up to the server's cap, so that one over this page's limit is refused by
+    # read_upload with a message on the page, not only in the uploader's note.
     upload = st.file_uploader(f"A text file ({' '.join(SUFFIXES)}; at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-                              type=[s.lstrip(".") for s in SUFFIXES], key="pg_upload",
-                              max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+                              type=[s.lstrip(".") for s in SUFFIXES], key="pg_upload", max_upload_size=UPLOADER_MB)
     replace = st.checkbox("Decode with replacement characters (U+FFFD) if the file is not UTF-8", key="pg_replace")
     if upload is not None:
         try:
@@ -106,18 +110,30 @@ elif source == SOURCES[1]:
         except AnalysisError as e:
             show_error(e)
 else:
+    asked = ss.pop("pg_link_sample", None)  # (corpus, lang, unit) from a link: say so if one is not there
     try:
         corpora = query("corpora")
+        if ss.get("pg_corpus") not in corpora:
+            if asked:
+                st.warning(f"The link's corpus {str(asked[0])[:60]!r} is not in this database; showing "
+                           f"{corpora[0]!r} instead. Pick another corpus below.")
+            ss.pg_corpus = "udhr" if "udhr" in corpora else corpora[0]
         corpus = st.selectbox("Corpus", corpora, key="pg_corpus")
         langs = query("languages", corpus)
         names = dict(zip(langs["lang"], langs["name"] + " (" + langs["lang"] + ")"))
         if ss.get("pg_sample_lang") not in names:
             ss.pg_sample_lang = "hin" if "hin" in names else next(iter(names))
+            if asked:
+                st.warning(f"The link's language {str(asked[1])[:60]!r} is not in the corpus {corpus!r}; showing "
+                           f"{ss.pg_sample_lang!r} instead. Pick another language below.")
         lang = st.selectbox("Language (type to search by name or code)", list(names), key="pg_sample_lang",
                             format_func=names.get)
         units = ["(all)", *query("unit_names", corpus)]
         if ss.get("pg_sample_unit") not in units:
             ss.pg_sample_unit = units[1] if len(units) > 1 else units[0]
+            if asked:
+                st.warning(f"The link's unit {str(asked[2])[:60]!r} is not in the corpus {corpus!r}; showing "
+                           f"{ss.pg_sample_unit!r} instead. Pick another unit below.")
         unit = st.selectbox("Unit", units, key="pg_sample_unit")
         text = query("unit_text", corpus, lang, None if unit == "(all)" else unit)
         sample = (corpus, lang, unit)
@@ -130,6 +146,10 @@ if len(text) > MAX_CHARS:
     st.warning(f"The text has {len(text):,} characters; the Playground tokenizes the first {MAX_CHARS:,}. "
                "For longer texts use `python -m analysis encode --tokenizer ID < file`.")
     text = text[:MAX_CHARS]
+if "\ufffd" in text and source == SOURCES[0]:
+    st.warning("The text holds U+FFFD replacement characters (�), counted as typed. The browser sends one in place "
+               "of a character it cannot send, such as half of an emoji's surrogate pair (a broken copy); paste the "
+               "text again from its source to tokenize the original characters.")
 
 cols = st.columns([3, 1, 1, 1])
 chosen = cols[0].multiselect("Tokenizers", known, key="pg_tokenizers", disabled=preset is not None,
@@ -265,7 +285,10 @@ if encodings:
 
 # ---------------------------------------------------------------- translation mode
 if translate:
-    other = st.text_area("The same text in another language", height=120, key="pg_compare", max_chars=MAX_CHARS)
+    other = st.text_area("The same text in another language", height=120, key="pg_compare")
+    if len(other) > MAX_CHARS:
+        st.warning(f"The second text has {len(other):,} characters; the first {MAX_CHARS:,} are compared.")
+        other = other[:MAX_CHARS]
     if other and encodings:
         second = encode_all(other)
         st.dataframe(pair_premiums(encodings, second), hide_index=True, key="pg_pair")

@@ -17,6 +17,7 @@ from analysis.sql_console import (
     EXAMPLES,
     MAX_ROWS,
     QueryResult,
+    display_frame,
     open_console,
     run_query,
     schema_columns,
@@ -109,9 +110,15 @@ if submitted:
         show_error(e)
         st.stop()
     n = len(result.frame)
-    more = f" — capped at {result.max_rows:,}; there are more (raise the cap or add a LIMIT)" if result.truncated else ""
+    more = (f" — capped at {result.max_rows:,}; there are more (raise the cap or add a LIMIT)"
+            if result.truncated and not result.stopped else "")
     st.caption(f"{n:,} row{'s' if n != 1 else ''} in {result.seconds * 1000:.0f} ms{more}.")
-    st.dataframe(result.frame, hide_index=True, key="sql_result")
+    if result.stopped:
+        st.warning(f"**Result cut: size limit**\n\n{result.stopped}")
+    shown, cut = display_frame(result.frame)
+    if cut:
+        st.info(f"{cut:,} long cell(s) are cut for display; the CSV and Parquet downloads hold them whole.")
+    st.dataframe(shown, hide_index=True, key="sql_result")
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button("CSV", lambda: to_csv_bytes(result.frame), file_name="query.csv", mime="text/csv",
                        key="sql_csv", on_click="ignore")
