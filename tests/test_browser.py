@@ -281,3 +281,11 @@ def test_lone_surrogate_is_counted_as_a_replacement_character_with_a_warning(ser
     assert counts(page) == {"utf8-bytes": 7, "codepoints": 5}  # a, b, U+FFFD (3 bytes), c, d
     type_text(page, "still connected")  # the session goes on
     assert counts(page) == {"utf8-bytes": 15, "codepoints": 15}
+
+
+def test_visitors_see_no_developer_toolbar(server, page) -> None:
+    """Issue 16: the hosted demo shows no "Deploy" button (client.toolbarMode = "viewer" in .streamlit/config.toml)."""
+    page.goto(f"{server}/?tokenizers=utf8-bytes&text=hi")
+    wait_idle(page)
+    assert counts(page) == {"utf8-bytes": 2}
+    expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
