@@ -94,9 +94,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_corpus_import(args: argparse.Namespace) -> int:
+    from .config import imports_enabled
     from .corpus.imports import read_corpus
     from .store.build import import_into_store
 
+    if not imports_enabled():  # the same question the Import page asks (a public demo's image sets ATLAS_IMPORT=0)
+        raise AnalysisError("Importing is switched off here (ATLAS_IMPORT is off). To import on purpose, run the "
+                            "command with ATLAS_IMPORT=1 in front of it: `ATLAS_IMPORT=1 python -m analysis corpus "
+                            "import ...`.", title="Importing is switched off")
+    if args.protocol != "units" and args.kind == "monolingual":  # the parallel readers refuse it themselves
+        raise AnalysisError("--protocol petrov2023 applies to --kind flores200 only; leave it out for a monolingual "
+                            "corpus.", title="Corpus cannot be imported")
     if args.kind == "monolingual":
         from .corpus.monolingual import scan_monolingual
         from .store.build import import_mono_into_store
@@ -107,9 +115,6 @@ def _cmd_corpus_import(args: argparse.Namespace) -> int:
         _say(f"imported {args.name!r} into {db}; count it with `python -m analysis build --db {db} --corpus {args.name}`")
         return 0
 
-    if args.protocol != "units" and args.kind == "monolingual":
-        raise AnalysisError("--protocol petrov2023 applies to --kind flores200 only; leave it out for a monolingual "
-                            "corpus.", title="Corpus cannot be imported")
     corpus = read_corpus(args.kind, Path(args.path), name=args.name, protocol=args.protocol)
     db = import_into_store(args.db, corpus, normalization=args.normalization, progress=_say)
     _say(f"imported {args.name!r} into {db}; count it with `python -m analysis build --db {db} --corpus {args.name}`")

@@ -568,6 +568,23 @@ def test_unset_and_malformed_booleans(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_bool("On", name="X") is True
 
 
+@pytest.mark.parametrize("value", ["0", "off", "false"])
+def test_cli_import_asks_the_same_setting(tmp_path: Path, value: str) -> None:
+    """``corpus import`` on the command line refuses like the page when ATLAS_IMPORT is off, and writes nothing."""
+    tsv = tmp_path / "c.tsv"
+    tsv.write_text("eng\tfra\nhello\tbonjour\n", encoding="utf-8")
+    db = tmp_path / "atlas.duckdb"
+    args = [sys.executable, "-m", "analysis", "corpus", "import", "--kind", "tsv", "--path", str(tsv), "--name", "c",
+            "--db", str(db)]
+    off = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ATLAS_IMPORT": value})
+    assert off.returncode != 0 and not db.exists()
+    assert "Importing is switched off here (ATLAS_IMPORT is off). To import on purpose, run the command with " \
+           "ATLAS_IMPORT=1 in front of it" in off.stderr
+    on = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ATLAS_IMPORT": "1"})
+    assert on.returncode == 0, on.stderr
+    assert db.is_file()
+
+
 def test_no_other_boolean_parser_reads_settings() -> None:
     # The pages and the CLI ask config.imports_enabled(); no module compares a setting to "0" or "true" by hand.
     by_hand = re.compile(r"""environ(?:\.get\(|\[)["'][A-Z_]+["'][^\n]*(?:==|!=|\bin\b)\s*[\(\[{]?["'](?:0|1|true|on)""")
