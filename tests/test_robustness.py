@@ -511,9 +511,9 @@ def test_the_next_cli_start_sweeps_a_killed_builds_copy(tmp_path: Path) -> None:
 WORKERS = """
 import os, sys, time, multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from analysis.store.local_pool import _init_worker
+from analysis.store.local_pool import init_worker
 if __name__ == "__main__":
-    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker,
                                initargs=(os.getpid(),))
     pids = {pool.submit(os.getpid).result() for _ in range(8)}
     print(" ".join(map(str, sorted(pids))), flush=True)

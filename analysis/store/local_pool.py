@@ -56,7 +56,8 @@ def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
     return _INPUTS[path]
 
 
-def _init_worker(parent_pid: int) -> None:
+def init_worker(parent_pid: int) -> None:
+    """The initializer of every counting worker process: it dies with ``parent_pid`` and runs HF single-threaded."""
     die_with_parent(parent_pid)  # a killed build must not leave its workers counting for minutes
     # One process per core already: the HF tokenizers' own thread pool would only oversubscribe the cores.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -97,7 +98,7 @@ class PairPool:
         self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
         self.scans: dict[str, tuple[VocabularyScan, float]] = {}
         ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=init_worker,
                                         initargs=(os.getpid(),))
         self.futures: dict[Future, tuple[str, str]] = {}
         first = set(checked)  # vocabularies whose checks the store already holds: their ids are counted, not scanned
