@@ -4,6 +4,8 @@ bytes in other tokenizers; corpus sentences where it occurs. Opened from any tok
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 import streamlit as st
 
@@ -83,7 +85,8 @@ if have_store:
     st.markdown("#### Where it occurs (UDHR)")
     examples = token_query("example_units", tid, token_id)
     for ex in examples:
-        st.html(f'<p dir="auto"><b>{ex.name}</b> ({ex.lang}, {ex.unit}): {ex.html()}</p>')
+        st.html(f'<p dir="auto"><b>{escape(str(ex.name))}</b> ({escape(str(ex.lang))}, {escape(str(ex.unit))}): '
+                f'{ex.html()}</p>')
     if not examples:
         st.caption("No UDHR sentence in this database contains it.")
 
