@@ -27,6 +27,7 @@ import pandas as pd
 from .catalogue import load_catalogue
 from .errors import AnalysisError
 from .scripts import script_share
+from .store.schema import has_table
 from .tokenizers import Tokenizer, get_tokenizer
 from .tokenizers.base import TokenTables
 
@@ -132,17 +133,13 @@ def same_bytes_in(token_bytes: bytes, tokenizer_ids: Iterable[str]) -> list[Else
     return out
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
-
-
 def frequency_by_language(con: duckdb.DuckDBPyConnection, tokenizer_id: str, token_id: int) -> pd.DataFrame:
     """Occurrences per corpus and language (most first), with the language's name; empty where never counted.
 
     Columns: corpus, lang, name, n, share (of all its occurrences, 0..1).
     """
     cols = ["corpus", "lang", "name", "n", "share"]
-    if not _has_table(con, "token_lang_counts"):
+    if not has_table(con, "token_lang_counts"):
         return pd.DataFrame(columns=cols)
     df = con.execute(
         """SELECT t.corpus, t.lang, coalesce(l.name, t.lang) AS name, sum(t.n)::BIGINT AS n
@@ -165,7 +162,7 @@ class GlitchEvidence:
 def glitch_evidence(con: duckdb.DuckDBPyConnection, tokenizer_id: str, token_id: int) -> GlitchEvidence:
     from .glitch import flags_for, verifications_for
 
-    scanned = _has_table(con, "glitch_tokens") and con.execute(
+    scanned = has_table(con, "glitch_tokens") and con.execute(
         "SELECT count(*) FROM glitch_tokens WHERE tokenizer = ?", [tokenizer_id]).fetchone()[0] > 0
     cats = flags_for(con, tokenizer_id, [token_id]).get(token_id, [])
     return GlitchEvidence(cats, verifications_for(con, tokenizer_id, [token_id]).get(token_id, []), scanned)
@@ -202,7 +199,7 @@ def example_units(con: duckdb.DuckDBPyConnection, tokenizer_id: str, token_id: i
     if langs is None:
         freq = frequency_by_language(con, tokenizer_id, token_id)
         langs = freq[freq.corpus == corpus]["lang"].tolist()
-    if not langs or not _has_table(con, "units"):
+    if not langs or not has_table(con, "units"):
         return []
     tok = check_tokenizer(tokenizer_id)
     out: list[Example] = []

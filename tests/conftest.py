@@ -36,3 +36,14 @@ def app_db(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("appdb") / "atlas.duckdb"
     build(db, corpora=["udhr"], tokenizers=APP_DB_TOKENIZERS, workers=2)
     return db
+
+
+@pytest.fixture
+def fresh_db(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A database path that does not exist yet, set as ATLAS_DB, with the app's caches emptied (for import pages)."""
+    from tests.app_harness import clear_app_caches
+
+    db = tmp_path / "atlas.duckdb"
+    monkeypatch.setenv("ATLAS_DB", str(db))
+    clear_app_caches()
+    return db

@@ -14,7 +14,7 @@ from analysis.corpus.uploads import MAX_FILES, check_name, corpus_from_upload
 from analysis.errors import CorpusFormatError
 from analysis.store import read
 from analysis.store.schema import open_readonly
-from tests.app_harness import APP, clear_app_caches
+from tests.app_harness import APP
 
 
 def zipped(files: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
@@ -77,14 +77,6 @@ def test_corpus_names(name: str, ok: bool) -> None:
 
 
 # ------------------------------------------------------------------ the page, end to end
-
-
-@pytest.fixture
-def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "atlas.duckdb"
-    monkeypatch.setenv("ATLAS_DB", str(db))
-    clear_app_caches()
-    return db
 
 
 def import_page() -> AppTest:

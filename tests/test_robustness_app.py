@@ -30,14 +30,6 @@ def texts(elements) -> str:
     return "\n".join(e.value for e in elements)
 
 
-@pytest.fixture
-def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "atlas.duckdb"
-    monkeypatch.setenv("ATLAS_DB", str(db))
-    clear_app_caches()
-    return db
-
-
 def on_page(path: str, **params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["tokenizers"] = "utf8-bytes"

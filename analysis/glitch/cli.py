@@ -52,16 +52,15 @@ def _live_scan(tokenizer: str):
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from ..store.schema import default_db_path, open_readonly
+    from ..store.schema import default_db_path, has_table, open_readonly
     from .categories import from_names
-    from .store import _has_table
 
     db = Path(args.db) if args.db else default_db_path()
     df = None
     if db.is_file() and not args.live:
         con = open_readonly(db)
         try:
-            if _has_table(con, "glitch_scans") and con.execute(
+            if has_table(con, "glitch_scans") and con.execute(
                     "SELECT count(*) FROM glitch_scans WHERE tokenizer = ? AND note IS NULL", [args.tokenizer]).fetchone()[0]:
                 from .store import token_table
 

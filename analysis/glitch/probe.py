@@ -169,9 +169,9 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
     import torch
 
     from ..store.build import _writer
-    from ..store.schema import default_db_path, open_readonly
+    from ..store.schema import default_db_path, has_table, open_readonly
     from .indicators import pick_device
-    from .store import _has_table, _insert, create_tables
+    from .store import _insert, create_tables
     from .verify import DEFAULT_THRESHOLD, PROMPT_TEMPLATE_VERSION, load_causal_lm, verify_candidates
     from .weights import resolve_model
 
@@ -187,7 +187,7 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
             return pd.DataFrame(), set()
         con = open_readonly(path)
         try:
-            if not _has_table(con, "glitch_indicators"):
+            if not has_table(con, "glitch_indicators"):
                 return pd.DataFrame(), set()
             cands = con.execute("SELECT token_id, score FROM glitch_indicators WHERE model = ? AND candidate "
                                 "ORDER BY score, token_id", [model_id]).df()

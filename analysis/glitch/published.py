@@ -43,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..config import ROOT
+from ..store.schema import has_table
 from .categories import GlitchError
 
 #: Where the published tables are shipped.
@@ -52,6 +53,8 @@ MAGIKARP_SHA256 = {
     "tokens.csv": "098e1be1fc3f69992207224a0251b861ed312aae3f462f18ea4f086bda6d0864",
     "models.csv": "7b5f178ec7d28c2438f1480e07f8bb877615f7ff74d9a87d178282ad59d69a71",
 }
+#: What the loaded tables were read from (the recorded hashes: a file that differs is refused when it is read).
+FILES_KEY = hashlib.sha256("".join(MAGIKARP_SHA256.values()).encode()).hexdigest()
 #: The reports' verification threshold (``p_verify_threshold`` in magikarp's report.py): a max_prob below it is a
 #: token the model practically cannot repeat, i.e. verified under-trained.
 VERIFY_THRESHOLD = 0.01
@@ -155,20 +158,16 @@ def read_published(folder: Path = MAGIKARP_DIR) -> PublishedTables:
     unknown = sorted(set(models["model"]) - set(MODEL_NAMES))
     if unknown:
         raise GlitchError(f"Published reports without a model name: {', '.join(unknown)}; add them to MODEL_NAMES.")
-    return PublishedTables(models, tokens, hashlib.sha256("".join(MAGIKARP_SHA256.values()).encode()).hexdigest())
+    return PublishedTables(models, tokens, FILES_KEY)
 
 
 def _num(value: str) -> float | None:
     return float(value) if value not in ("", None) else None
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
-
-
 def _checked_against(con: duckdb.DuckDBPyConnection) -> str:
     """What the checks of the published rows depend on: every scanned vocabulary (id, sha256, checks version)."""
-    if not _has_table(con, "glitch_scans"):
+    if not has_table(con, "glitch_scans"):
         return ""
     return ",".join(f"{t}:{s}:{v}" for t, s, v in con.execute(
         "SELECT tokenizer, tokenizer_sha256, checks_version FROM glitch_scans WHERE note IS NULL ORDER BY 1").fetchall())
@@ -176,9 +175,9 @@ def _checked_against(con: duckdb.DuckDBPyConnection) -> str:
 
 def published_stale(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the published tables are missing, from other files, or checked against other vocabularies."""
-    if not _has_table(con, "published_models"):
+    if not has_table(con, "published_models"):
         return True
-    want = (read_published().files_sha256, _checked_against(con))
+    want = (FILES_KEY, _checked_against(con))  # no need to read the tables to know which ones they would be
     got = set(con.execute("SELECT files_sha256, checked_against FROM published_models").fetchall())
     return got != {want}
 
@@ -201,7 +200,7 @@ def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] |
     entries = np.full(len(tok), None, dtype=object)
     checks = np.full(len(tok), NOT_IN_CATALOGUE, dtype=object)
     scanned = {r[0] for r in con.execute("SELECT tokenizer FROM glitch_scans WHERE note IS NULL").fetchall()} \
-        if _has_table(con, "glitch_scans") else set()
+        if has_table(con, "glitch_scans") else set()
     for tid, rows in tok.groupby("tokenizer", sort=False).groups.items():
         rows = np.asarray(rows)
         if tid not in known:
@@ -249,7 +248,7 @@ def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] |
 
 def published_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per published report with its provenance, counts and how many of its rows matched our vocabulary."""
-    if not _has_table(con, "published_models"):
+    if not has_table(con, "published_models"):
         return pd.DataFrame(columns=["model", "name", "tokenizer", "source_path", "commit", "indicator_name",
                                      "n_rows", "n_verified", "n_match", "n_mismatch", "n_unchecked"])
     return con.execute("SELECT * EXCLUDE (files_sha256, checked_against) FROM published_models "
@@ -264,7 +263,7 @@ def published_tokens(con: duckdb.DuckDBPyConnection, model: str, *, search: str 
     """
     from .categories import names
 
-    if not _has_table(con, "published_tokens"):
+    if not has_table(con, "published_tokens"):
         return pd.DataFrame(columns=["rank", "id", "token", "indicator", "max_prob", "verified", "check",
                                      "vocab_entry", "our categories", "occurrences"])
     where, params = ["p.model = ?"], [model]
@@ -274,7 +273,7 @@ def published_tokens(con: duckdb.DuckDBPyConnection, model: str, *, search: str 
         where.append("(contains(lower(p.token), lower(?)) OR contains(lower(coalesce(p.vocab_entry, '')), lower(?)) "
                      "OR CAST(p.token_id AS VARCHAR) = ?)")
         params += [search, search, search.strip()]
-    has_checks = _has_table(con, "glitch_tokens")
+    has_checks = has_table(con, "glitch_tokens")
     joins = ("LEFT JOIN glitch_tokens g ON g.tokenizer = p.tokenizer AND g.token_id = p.token_id "
              "LEFT JOIN token_frequency f ON f.tokenizer = p.tokenizer AND f.token_id = p.token_id") if has_checks else ""
     extra = ("g.flags, CASE WHEN g.token_id IS NULL THEN NULL ELSE coalesce(f.total, 0) END AS occurrences"
@@ -318,7 +317,7 @@ class Verification:
 
 def verified_tokens(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: list[int]) -> dict[int, list[Verification]]:
     """The published verifications (rows that match our vocabulary, max_prob below the threshold) of these ids."""
-    if not ids or not _has_table(con, "published_tokens"):
+    if not ids or not has_table(con, "published_tokens"):
         return {}
     rows = con.execute(
         """SELECT p.token_id, m.name, p.max_prob, m.source_path, m.commit FROM published_tokens p
@@ -386,9 +385,9 @@ def agreement(con: duckdb.DuckDBPyConnection, published_model: str, our_model: s
     pub = con.execute("""SELECT token_id, indicator, verified FROM published_tokens
                          WHERE model = ? AND "check" = 'match'""", [published_model]).fetchall()
     scores = dict(con.execute("SELECT token_id, score FROM glitch_indicators WHERE model = ?", [our_model]).fetchall()) \
-        if _has_table(con, "glitch_indicators") else {}
+        if has_table(con, "glitch_indicators") else {}
     ours = {r[0] for r in con.execute("SELECT token_id FROM glitch_verdicts WHERE model = ? AND under_trained",
-                                      [our_model]).fetchall()} if _has_table(con, "glitch_verdicts") else set()
+                                      [our_model]).fetchall()} if has_table(con, "glitch_verdicts") else set()
     theirs = {i for i, _, v in pub if v}
     either = theirs | ours
     common = [(ind, scores[i]) for i, ind, _ in pub if i in scores and ind is not None and scores[i] is not None]

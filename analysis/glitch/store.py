@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..lifecycle import die_with_parent
+from ..store.schema import has_table
 from .categories import CATEGORY_NAMES, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
 from .checks import CHECKS_VERSION
 
@@ -82,10 +83,6 @@ CREATE TABLE IF NOT EXISTS glitch_verdicts (
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TABLES)
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table) -> None:
@@ -182,7 +179,7 @@ def store_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id:
 
 def forget_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str) -> None:
     """Drop a corpus's stored (token id, language) counts (it is being replaced)."""
-    if _has_table(con, "token_count_runs"):
+    if has_table(con, "token_count_runs"):
         for table in ("token_lang_counts", "token_count_runs"):
             con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus])
 
@@ -191,7 +188,7 @@ def _stored_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_i
     """The stored counts of a pair, if they were counted from the corpus as it is now; else None."""
     from .frequency import LangIdCounts
 
-    if not _has_table(con, "token_count_runs") or not con.execute(
+    if not has_table(con, "token_count_runs") or not con.execute(
             "SELECT count(*) FROM token_count_runs r JOIN corpora c USING (corpus) WHERE r.corpus = ? AND "
             "r.tokenizer = ? AND r.corpus_sha256 = c.sha256", [corpus, tokenizer_id]).fetchone()[0]:
         return None
@@ -205,7 +202,7 @@ def current_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str])
     version, one stored row per id), whatever corpora their frequencies were counted on: their vocabularies need no
     new scan."""
     ids = list(tokenizer_ids)
-    if not ids or not _has_table(con, "glitch_scans"):
+    if not ids or not has_table(con, "glitch_scans"):
         return set()
     stored = dict(((t, (sha, v)) for t, sha, v in con.execute(
         """SELECT s.tokenizer, s.tokenizer_sha256, s.checks_version FROM glitch_scans s
@@ -240,7 +237,7 @@ def stale_scans(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) ->
     """The tokenizers among ``tokenizer_ids`` whose stored scan is missing or out of date (see
     :func:`refresh_token_checks`); every one of them if the database has no token checks at all."""
     ids = list(tokenizer_ids)
-    if not _has_table(con, "glitch_scans"):
+    if not has_table(con, "glitch_scans"):
         return ids
     corpora = _corpora_key(con)
     stored = {r[0]: r[1:] for r in con.execute(
@@ -405,7 +402,7 @@ def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: s
 
 
 def _require(con: duckdb.DuckDBPyConnection, table: str = "glitch_tokens") -> None:
-    if not _has_table(con, table):
+    if not has_table(con, table):
         raise GlitchError(
             "This statistics database has no token checks yet (it was built before they existed). Add them with "
             "`python -m analysis glitch refresh` (or `python -m analysis build --rebuild`).",
@@ -488,7 +485,7 @@ def flags_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: Iterable[i
     """
     # Vocabulary ids fit the table's INTEGER; the word baseline's ids are 32-bit hashes with no vocabulary to scan.
     wanted = [i for i in dict.fromkeys(int(i) for i in ids) if 0 <= i < 2**31]
-    if not wanted or not _has_table(con, "glitch_tokens"):
+    if not wanted or not has_table(con, "glitch_tokens"):
         return {}
     mask = int(from_names([c for c in categories if c != UNDER_TRAINED_VERIFIED])) if categories is not None else 0xFFFF
     out: dict[int, list[str]] = {}
@@ -510,7 +507,7 @@ def verifications_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: It
 
     wanted = [i for i in dict.fromkeys(int(i) for i in ids) if 0 <= i < 2**31]
     out = {i: [v.describe() for v in vs] for i, vs in verified_tokens(con, tokenizer_id, wanted).items()}
-    if wanted and _has_table(con, "glitch_verdicts"):
+    if wanted and has_table(con, "glitch_verdicts"):
         for token_id, model, max_prob in con.execute(
                 """SELECT v.token_id, v.model, v.max_prob FROM glitch_verdicts v JOIN glitch_models m USING (model)
                    WHERE m.tokenizer = ? AND v.under_trained AND v.token_id IN (SELECT unnest(?::INTEGER[]))
@@ -523,7 +520,7 @@ def verifications_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: It
 
 def models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per model with stored indicators: its tokenizer, shape, indicator, reference set, threshold, counts."""
-    if not _has_table(con, "glitch_models"):
+    if not has_table(con, "glitch_models"):
         return pd.DataFrame(columns=["model", "tokenizer", "n_rows", "dim", "dtype", "indicator", "reference",
                                      "percentile", "threshold", "n_candidates", "verified", "under_trained"])
     return con.execute(

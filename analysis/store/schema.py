@@ -112,6 +112,11 @@ FROM counts c JOIN counts r ON r.corpus = c.corpus AND r.tokenizer = c.tokenizer
 """
 
 
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the database has a table (or view) named ``table``."""
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TABLES)
     # Added after schema version 2 shipped: a database written before has no such column until its next write
