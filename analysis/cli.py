@@ -1,17 +1,8 @@
 """``python -m analysis``: the command-line interface.
 
-    python -m analysis assets fetch [--force]
-    python -m analysis tokenizers [--json]
-    python -m analysis encode --tokenizer ID [--json] [--add-special-tokens] [--allow-special] < text
-    python -m analysis build [--db DB] [--corpus NAME ...] [--tokenizers ID ...] [--normalization none|NFC|NFKC]
-                             [--engine local|ray] [--parts DIR|URL] [--shard-units N]
-    python -m analysis corpus import --kind flores200|lines|tsv|jsonl|monolingual --path P --name NAME [--db DB]
-                                     [--protocol units|petrov2023] [--sample FRACTION] [--seed N] [--shard-mb MB]
-    python -m analysis mono-stats [--db DB] --corpus NAME [--tokenizer ID ...] [--format table|csv|json]
-    python -m analysis premiums [--db DB] --corpus NAME [--reference CODE] [--tokenizer ID ...] [--published] [--format ...]
-    python -m analysis export [--db DB] --table NAME --format csv|parquet --out PATH
-    python -m analysis lab train|compare|steps ...   (see analysis/lab/cli.py)
-    python -m analysis glitch scan|refresh|indicators|verify ...   (see analysis/glitch/cli.py)
+The parser below is the one description of every command and option: ``python -m analysis --help`` and
+``python -m analysis COMMAND --help`` print it, and ``docs/cli.md`` is rendered from it by
+:mod:`analysis.cli_reference`.
 """
 
 from __future__ import annotations

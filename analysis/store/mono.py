@@ -1,6 +1,6 @@
 """Monolingual corpora in the store: their tables, their counting tasks, and the per-language metrics.
 
-A monolingual corpus has no parallel units, so no premium; what it supports (README, "Monolingual corpora"):
+A monolingual corpus has no parallel units, so no premium; what it supports (docs/large-corpora.md, "Monolingual corpora"):
 bytes, characters and tokens per language, bytes/token, characters/token, tokens per kB, fertility (ICU words,
 withheld with the reason where no segmenter covers the script), UNK and byte-fallback rates. Its text stays in its
 folder (it may be far larger than the database); the store keeps the file list, the shard plan, per-shard totals

@@ -2,7 +2,7 @@
 
 Tables hold what was measured (texts, per-unit token counts, bootstrap intervals) and the per-language
 totals derived from them (``lang_stats``, refreshed by every build); views join them for reading. Every metric
-follows the exact definitions of the README's metrics table.
+follows the exact definitions of the metrics table in docs/metrics.md.
 """
 
 from __future__ import annotations
