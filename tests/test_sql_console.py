@@ -276,7 +276,7 @@ def test_every_example_runs(con, title: str, sql: str) -> None:
 
 def test_meta_example_returns_the_build_settings(con) -> None:
     meta = dict(run_query(con, dict(EXAMPLES)["Build settings (the meta table)"]).frame.itertuples(index=False))
-    assert meta["schema_version"] == "2" and meta["normalization"] == "none"
+    assert meta["schema_version"] == "3" and meta["normalization"] == "none"
 
 
 def test_downloads_round_trip() -> None:
