@@ -355,6 +355,8 @@ DESCRIPTIONS = {
     "languages": "each language variant of a corpus: name, script, BCP 47, ISO 639-3, direction, coordinates, "
                  "complete",
     "units": "each unit's text per language with its UTF-8 bytes, characters and ICU words (or why withheld)",
+    "word_spans": "each unit's ICU word spans, segmented once at import (int32 start/end pairs; none where words "
+                  "are withheld)",
     "counts": "tokens, UNK, byte-fallback and continued words per (corpus, tokenizer, language, unit)",
     "runs": "when each (corpus, tokenizer) pair was counted, with the hashes it was counted from",
     "premium_ci": "precomputed premiums against the reference with bootstrap 95% CIs (B, seed)",

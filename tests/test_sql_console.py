@@ -249,6 +249,8 @@ def test_schema_tables_exact(con) -> None:
     assert got == {"corpora": ("table", 1), "counts": ("table", 12), "lang_stats": ("table", 6),
                    "languages": ("table", 2), "meta": ("table", 6), "premium_ci": ("table", 6), "runs": ("table", 3),
                    "tokenizers": ("table", 3), "units": ("table", 4), "premiums": ("view", None),
+                   # schema 3: each unit's word spans, stored at import (all 4 units have words: Latin, Greek)
+                   "word_spans": ("table", 4),
                    "unit_ratios": ("view", None),
                    "glitch_scans": ("table", 3), "glitch_tokens": ("table", 30522 + 259), "token_frequency": ("table", seen),
                    "token_lang_counts": ("table", pairs), "token_count_runs": ("table", 2),

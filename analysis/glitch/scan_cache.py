@@ -12,23 +12,23 @@ scanned in milliseconds.
 
 Example:
     >>> cache_path("ab" * 32).name
-    'abababababababababababababababababababababababababababababababab.checks-v2.npz'
+    'abababababababababababababababababababababababababababababababab.checks-v2.arrow'
 """
 
 from __future__ import annotations
 
-import io
-import itertools
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from ..assets import atomic_write_bytes
 from ..config import cache_dir
 from ..errors import UnknownTokenizerError
 from .checks import CHECKS_VERSION, VocabularyScan
+
+_COLUMNS = ("token_bytes", "display", "script", "flags")
 
 
 def cache_root() -> Path:
@@ -39,7 +39,7 @@ def cache_root() -> Path:
 
 def cache_path(sha256: str) -> Path:
     """Where the checks of the vocabulary with this sha256 are kept (for the current checks version)."""
-    return cache_root() / f"{sha256}.checks-v{CHECKS_VERSION}.npz"
+    return cache_root() / f"{sha256}.checks-v{CHECKS_VERSION}.arrow"
 
 
 def _vocabulary(tokenizer_id: str) -> tuple[str, int | None] | None:
@@ -53,17 +53,6 @@ def _vocabulary(tokenizer_id: str) -> tuple[str, int | None] | None:
     return (entry.sha256, entry.vocab_size) if entry.sha256 else None
 
 
-def _pack(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    return np.frombuffer(b"".join(values), dtype=np.uint8), np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-
-
-def _unpack(data: np.ndarray, offsets: np.ndarray) -> list[bytes]:
-    raw = data.tobytes()
-    bounds = offsets.tolist()
-    return [raw[a:b] for a, b in itertools.pairwise(bounds)]
-
-
 def cached_scan(tokenizer_id: str) -> tuple[VocabularyScan, float] | None:
     """The cached checks of ``tokenizer_id``'s vocabulary and the seconds the scan took, or None (a miss)."""
     vocab = _vocabulary(tokenizer_id)
@@ -73,22 +62,21 @@ def cached_scan(tokenizer_id: str) -> tuple[VocabularyScan, float] | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        token_bytes = _unpack(arrays["bytes"], arrays["bytes_offsets"])
-        shown = [b.decode("utf-8") for b in _unpack(arrays["display"], arrays["display_offsets"])]
-        script = [b.decode("utf-8") for b in _unpack(arrays["script"], arrays["script_offsets"])]
-        flags = arrays["flags"].astype(np.uint16)
-        seconds = float(arrays["seconds"][0])
-    except (OSError, KeyError, ValueError, IndexError, UnicodeDecodeError):
+        with pa.memory_map(str(path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+        meta = table.schema.metadata or {}
+        if (meta.get(b"sha256") != vocab[0].encode() or meta.get(b"checks_version") != CHECKS_VERSION.encode()
+                or table.column_names != list(_COLUMNS)):
+            return None
+        token_bytes, shown, script = (table.column(k).to_numpy(zero_copy_only=False) for k in _COLUMNS[:3])
+        flags = table.column("flags").to_numpy().astype(np.uint16)
+        seconds = float(meta[b"seconds"])
+    except (OSError, KeyError, ValueError, pa.ArrowException):
         return None  # unreadable: scanned again, and the file replaced
     n = len(flags)
-    if not (len(token_bytes) == len(shown) == len(script) == n) or (vocab[1] is not None and n < vocab[1]):
+    if vocab[1] is not None and n < vocab[1]:
         return None
-    objects = [np.empty(n, dtype=object) for _ in range(3)]
-    for array, values in zip(objects, (token_bytes, shown, script), strict=True):
-        array[:] = values
-    return VocabularyScan(tokenizer_id, objects[0], objects[1], objects[2], flags), seconds
+    return VocabularyScan(tokenizer_id, token_bytes, shown, script, flags), seconds
 
 
 def store_scan(tokenizer_id: str, scan: VocabularyScan, seconds: float) -> Path | None:
@@ -96,14 +84,15 @@ def store_scan(tokenizer_id: str, scan: VocabularyScan, seconds: float) -> Path 
     vocab = _vocabulary(tokenizer_id)
     if vocab is None:
         return None
-    arrays: dict[str, np.ndarray] = {"flags": np.asarray(scan.flags, dtype=np.uint16),
-                                     "seconds": np.array([seconds], dtype=np.float64)}
-    for key, values in (("bytes", [bytes(b) for b in scan.token_bytes]),
-                        ("display", [str(s).encode("utf-8") for s in scan.display]),
-                        ("script", [str(s).encode("utf-8") for s in scan.script])):
-        arrays[key], arrays[f"{key}_offsets"] = _pack(values)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    table = pa.table({"token_bytes": pa.array(list(scan.token_bytes), pa.binary()),
+                      "display": pa.array(list(scan.display), pa.string()),
+                      "script": pa.array(list(scan.script), pa.string()),
+                      "flags": pa.array(np.asarray(scan.flags, dtype=np.uint16))})
+    table = table.replace_schema_metadata({"sha256": vocab[0], "checks_version": CHECKS_VERSION,
+                                           "seconds": repr(float(seconds)), "tokenizer": tokenizer_id})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
     path = cache_path(vocab[0])
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
     return path

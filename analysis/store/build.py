@@ -233,14 +233,14 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
                   progress: Progress) -> None:
     """(Re)place one corpus's languages and units; its old counts go with it.
 
-    Each unit's ICU word spans are computed here, once, and stored with it (``units.word_spans``; NULL where words
-    are withheld): builds count from them without segmenting again.
+    Each unit's ICU word spans are computed here, once, and stored (table ``word_spans``; no row where words are
+    withheld): builds count from them without segmenting again.
     """
     from ..glitch.store import forget_lang_counts
     from ..words import segmenter_coverage, words
     from .spans import pack
 
-    for table in ("counts", "runs", "premium_ci", "units", "languages", "corpora"):
+    for table in ("counts", "runs", "premium_ci", "word_spans", "units", "languages", "corpora"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus.name])
     forget_lang_counts(con, corpus.name)
 
@@ -253,9 +253,10 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
         for unit, text in texts:
             spans[lang.code, unit] = words(text) if words_ok else None
             rows.append((corpus.name, lang.code, unit, position.get(unit), text, len(text.encode("utf-8")),
-                         len(text), len(spans[lang.code, unit]) if words_ok else None, None if words_ok else why,
-                         pack(spans[lang.code, unit])))
+                         len(text), len(spans[lang.code, unit]) if words_ok else None, None if words_ok else why))
     _bulk_insert(con, "units", rows)
+    _bulk_insert(con, "word_spans", [(corpus.name, lang, unit, pack(s)) for (lang, unit), s in spans.items()
+                                     if s is not None])
     _bulk_insert(
         con, "languages",
         [(corpus.name, lg.code, lg.name, lg.script, lg.bcp47, lg.iso639_3, lg.direction, lg.latitude,

@@ -91,8 +91,8 @@ def publish_inputs(con: duckdb.DuckDBPyConnection, corpora: list[str], path: Pat
     index: dict[str, Any] = {}
     out: dict[str, CorpusInputs] = {}
     for k, name in enumerate(corpora):
-        rows = con.execute("SELECT lang, unit, text, word_spans FROM units WHERE corpus = ? "
-                           "ORDER BY lang, position, unit", [name]).fetchall()
+        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
+                           "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit", [name]).fetchall()
         encoded = [text.encode("utf-8") for _, _, text, _ in rows]
         sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(rows))
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -131,6 +131,7 @@ class CorpusInputs:
 
 
 _MAPPED: dict[str, tuple[dict, dict[str, dict[str, np.ndarray]]]] = {}
+_POOLS = itertools.count()
 
 
 def load_chunk(path: str, corpus: str, lo: int, hi: int) -> tuple[list[str], Any, list[str]]:
@@ -225,7 +226,8 @@ class PairPool:
         self.todo = sorted(todo, key=lambda pair: -self.rate[pair[1]])
         self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         self.inline = self.workers == 1 or (expected_bytes is not None and expected_bytes < single_process_bytes())
-        self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs")
+        # Unique per pool (a worker, or this process counting inline, keeps the folder it mapped by its path).
+        self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs-{next(_POOLS)}")
         #: What the glitch-token checks reuse (see :func:`analysis.glitch.store.refresh_token_checks`): per tokenizer,
         #: the (token id, language) counts of each corpus counted here, and the vocabulary checks with their seconds.
         self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
@@ -234,6 +236,7 @@ class PairPool:
         self.want_counts = {tid: checks and scannable(tid) for _, tid in todo}
         # The vocabularies to scan: not current in the store, and not in the asset cache's checks either.
         self.to_scan: list[str] = []
+        self.cached: list[str] = []  # the vocabularies whose checks came from the asset cache
         if checks:
             from ..glitch.scan_cache import cached_scan
 
@@ -243,6 +246,7 @@ class PairPool:
                 hit = cached_scan(tid)
                 if hit is not None:
                     self.scans[tid] = hit
+                    self.cached.append(tid)
                 else:
                     self.to_scan.append(tid)
         self.executors: list[ProcessPoolExecutor] = []
@@ -307,8 +311,11 @@ class PairPool:
         parts: dict[tuple[str, str], list[tuple[int, tuple]]] = {}
         pairs_left = Counter(tid for _, tid in self.todo)
         seconds: Counter[tuple[str, str]] = Counter()
-        say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) in {sum(chunks_left.values())} chunk(s) "
-            + ("in this process" if self.inline else f"on {self.workers} worker(s)"))
+        say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {1 if self.inline else self.workers} "
+            f"worker(s), in {sum(chunks_left.values())} chunk(s)" + (" (in this process: a small job)"
+                                                                     if self.inline and self.workers > 1 else ""))
+        if self.cached:
+            say(f"vocabulary checks of {', '.join(self.cached)} taken from the cache (see analysis.glitch.scan_cache)")
         done_pairs = 0
 
         scans_pending = {j.tokenizer for q in queues for j in q if j.scan}
@@ -386,6 +393,7 @@ class PairPool:
             for executor in self.executors:
                 executor.shutdown(wait=True, cancel_futures=True)
         finally:
+            _MAPPED.pop(str(self.path), None)  # counted inline: this process's maps of the folder go with it
             shutil.rmtree(self.path, ignore_errors=True)
             shutil.rmtree(f"{self.path}.tmp", ignore_errors=True)
 

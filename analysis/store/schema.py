@@ -15,7 +15,7 @@ import duckdb
 from ..config import cache_dir
 from ..errors import AnalysisError
 
-#: 3: ``units.word_spans`` (each unit's ICU word spans, computed once at import; see :mod:`.spans`).
+#: 3: table ``word_spans`` (each unit's ICU word spans, computed once at import; see :mod:`.spans`).
 SCHEMA_VERSION = 3
 #: Versions that :func:`upgrade` brings to :data:`SCHEMA_VERSION` in place (a build does it; nothing is lost).
 UPGRADABLE = ("2",)
@@ -57,7 +57,11 @@ CREATE TABLE IF NOT EXISTS languages (
 );
 CREATE TABLE IF NOT EXISTS units (
     corpus VARCHAR, lang VARCHAR, unit VARCHAR, position INTEGER, text VARCHAR,
-    n_bytes INTEGER, n_chars INTEGER, n_words INTEGER, words_note VARCHAR, word_spans BLOB,
+    n_bytes INTEGER, n_chars INTEGER, n_words INTEGER, words_note VARCHAR,
+    PRIMARY KEY (corpus, lang, unit)
+);
+CREATE TABLE IF NOT EXISTS word_spans (
+    corpus VARCHAR, lang VARCHAR, unit VARCHAR, spans BLOB,
     PRIMARY KEY (corpus, lang, unit)
 );
 CREATE TABLE IF NOT EXISTS counts (
@@ -132,7 +136,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 def upgrade(con: duckdb.DuckDBPyConnection, version: str) -> None:
     """Bring a database of an :data:`UPGRADABLE` schema ``version`` to :data:`SCHEMA_VERSION` (on a writable copy).
 
-    2 -> 3: every unit gets its stored word spans, segmented once here (units whose words are withheld stay NULL).
+    2 -> 3: every unit whose words are counted gets its stored word spans (table ``word_spans``), segmented once
+    here.
     """
     from ..words import words
     from .spans import pack
@@ -140,17 +145,16 @@ def upgrade(con: duckdb.DuckDBPyConnection, version: str) -> None:
     if version not in UPGRADABLE:
         raise StoreError(f"Schema version {version} cannot be upgraded in place; rebuild the database with "
                          "`python -m analysis build --rebuild` (then import your own corpora again).")
-    con.execute("ALTER TABLE units ADD COLUMN IF NOT EXISTS word_spans BLOB")
+    con.execute(TABLES)  # adds the word_spans table
     rows = con.execute("SELECT corpus, lang, unit, text FROM units WHERE n_words IS NOT NULL").fetchall()
     if rows:
         import pandas as pd
 
         frame = pd.DataFrame([(c, lang, u, pack(words(t))) for c, lang, u, t in rows],
-                             columns=["corpus", "lang", "unit", "word_spans"])
+                             columns=["corpus", "lang", "unit", "spans"])
         con.register("_upgraded_spans", frame)
         try:
-            con.execute("UPDATE units SET word_spans = s.word_spans FROM _upgraded_spans s "
-                        "WHERE units.corpus = s.corpus AND units.lang = s.lang AND units.unit = s.unit")
+            con.execute("INSERT OR REPLACE INTO word_spans SELECT corpus, lang, unit, spans FROM _upgraded_spans")
         finally:
             con.unregister("_upgraded_spans")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

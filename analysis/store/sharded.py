@@ -36,8 +36,8 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, r
     catalogue = load_catalogue()
     plan = Plan()
     for name in dict.fromkeys(c for c, _ in todo):
-        rows = con.execute("SELECT lang, unit, text, word_spans FROM units WHERE corpus = ? "
-                           "ORDER BY lang, position, unit", [name]).fetchall()
+        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
+                           "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit", [name]).fetchall()
         corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
         spans = [unpack(blob) for _, _, _, blob in rows]  # segmented once, at import
         shards = []

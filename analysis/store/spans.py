@@ -1,7 +1,8 @@
 """Word spans as stored in the ``units`` table: computed once, when a corpus is imported, and read by every build.
 
 A unit's spans are its ICU words (:func:`analysis.words.words`) as character offsets ``[start, end)``, packed as
-little-endian int32 pairs in one BLOB (``word_spans``); NULL where word counts are withheld for the unit's script.
+little-endian int32 pairs in one BLOB (table ``word_spans``, column ``spans``); no row where word counts are withheld
+for the unit's script.
 A build reads them back with no segmentation at all (ICU over every line of a corpus costs about as much as
 encoding it with a fast tokenizer).
 
@@ -15,6 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+import sys
+from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,7 +30,10 @@ def pack(spans: Sequence[tuple[int, int]] | None) -> bytes | None:
     """The BLOB stored for one unit's spans (None stays None: words withheld)."""
     if spans is None:
         return None
-    return np.asarray(spans, dtype=_DTYPE).reshape(-1).tobytes()
+    packed = array("i", itertools.chain.from_iterable(spans))  # ~10x numpy's speed on a few dozen pairs
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
 
 
 def unpack(blob: bytes | None) -> list[tuple[int, int]] | None:
