@@ -53,6 +53,13 @@ def _vocabulary(tokenizer_id: str) -> tuple[str, int | None] | None:
     return (entry.sha256, entry.vocab_size) if entry.sha256 else None
 
 
+def cache_path_of(tokenizer_id: str) -> Path | None:
+    """The cache file of ``tokenizer_id``'s checks if it is there (not read: see :func:`cached_scan`), else None."""
+    vocab = _vocabulary(tokenizer_id)
+    path = cache_path(vocab[0]) if vocab is not None else None
+    return path if path is not None and path.is_file() else None
+
+
 def cached_scan(tokenizer_id: str) -> tuple[VocabularyScan, float] | None:
     """The cached checks of ``tokenizer_id``'s vocabulary and the seconds the scan took, or None (a miss)."""
     vocab = _vocabulary(tokenizer_id)

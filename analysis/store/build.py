@@ -460,6 +460,10 @@ def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str
         store_lang_counts(con, corpus, tid, counted)
     if tid in pool.lang_counts and store_counted_checks(con, tid, pool.lang_counts[tid], pool.scans.get(tid)):
         say(f"token checks {tid}: stored from the counting worker's ids in {time.perf_counter() - t0:.1f} s")
+        # Stored and current now: the final refresh_token_checks has nothing left to do with them (the scan of a
+        # large vocabulary is ~100 MB of Python objects).
+        pool.scans.pop(tid, None)
+        pool.lang_counts.pop(tid, None)
 
 
 def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normalization: Normalization,

@@ -170,17 +170,28 @@ def load_chunk(path: str, corpus: str, lo: int, hi: int) -> tuple[list[str], Any
 # ------------------------------------------------------------------ work done in a worker (or inline)
 
 
-def preload(tokenizer_id: str) -> None:
-    """Load a tokenizer while the main process imports the corpus."""
+def preload(tokenizer_id: str) -> float:
+    """Load a tokenizer while the main process imports the corpus; the seconds it took."""
     from ..tokenizers import get_tokenizer
 
+    t0 = time.perf_counter()
     get_tokenizer(tokenizer_id)
+    return time.perf_counter() - t0
+
+
+def hold_only(tokenizer_id: str) -> None:
+    """Forget the other tokenizers this process loaded: the jobs of one worker come tokenizer after tokenizer, so a
+    worker (or a build counting in its own process) holds one vocabulary at a time."""
+    from ..tokenizers.registry import release_tokenizers
+
+    release_tokenizers(keep={tokenizer_id})
 
 
 def count_chunk(path: str, corpus: str, tokenizer_id: str, lo: int, hi: int, lang_counts: bool) -> tuple:
     """Counts of units ``lo:hi`` of one pair, with their (token id, language) counts if ``lang_counts``."""
     from .build import count_units
 
+    hold_only(tokenizer_id)
     texts, spans, langs = load_chunk(path, corpus, lo, hi)
     return count_units(tokenizer_id, texts, spans, langs if lang_counts else None)
 
@@ -190,6 +201,7 @@ def scan_chunk(tokenizer_id: str) -> tuple[VocabularyScan, float]:
     from ..glitch.checks import scan_vocabulary
     from ..tokenizers import get_tokenizer
 
+    hold_only(tokenizer_id)
     tok = get_tokenizer(tokenizer_id)
     t0 = time.perf_counter()
     return scan_vocabulary(tok), time.perf_counter() - t0
@@ -238,18 +250,17 @@ class PairPool:
         self.to_scan: list[str] = []
         self.cached: list[str] = []  # the vocabularies whose checks came from the asset cache
         if checks:
-            from ..glitch.scan_cache import cached_scan
+            from ..glitch.scan_cache import cache_path_of
 
             for tid in dict.fromkeys(t for _, t in self.todo):
                 if not scannable(tid) or tid in checked:
                     continue
-                hit = cached_scan(tid)
-                if hit is not None:
-                    self.scans[tid] = hit
+                if cache_path_of(tid) is not None:  # read when its tokenizer is done (held no longer than that)
                     self.cached.append(tid)
                 else:
                     self.to_scan.append(tid)
         self.executors: list[ProcessPoolExecutor] = []
+        self.preloads: dict[str, Future] = {}  # each returns the seconds its tokenizer took to load
         self.loaded: list[set[str]] = [set() for _ in range(self.workers)]
         if not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
@@ -257,7 +268,7 @@ class PairPool:
                                                   initargs=(os.getpid(),)) for _ in range(self.workers)]
             # Each worker loads one of the costliest tokenizers while the corpus is imported.
             for w, tid in enumerate(list(dict.fromkeys(t for _, t in self.todo))[:self.workers]):
-                self.executors[w].submit(preload, tid)
+                self.preloads[tid] = self.executors[w].submit(preload, tid)
                 self.loaded[w].add(tid)
 
     def __enter__(self) -> PairPool:
@@ -302,7 +313,7 @@ class PairPool:
         """Publish the corpora's texts, then store each pair's counts as soon as its last chunk is in and ``record``
         it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
         from ..glitch.frequency import LangIdCounts
-        from ..glitch.scan_cache import store_scan
+        from ..glitch.scan_cache import cached_scan, store_scan
         from .build import _bulk_insert
 
         inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
@@ -320,6 +331,14 @@ class PairPool:
 
         scans_pending = {j.tokenizer for q in queues for j in q if j.scan}
 
+        def done_with(tid: str) -> None:
+            if tid in self.cached and tid not in self.scans:
+                hit = cached_scan(tid)
+                if hit is not None:  # else (removed since): the token checks scan it after the counting
+                    self.scans[tid] = hit
+            if tokenizer_done is not None:
+                tokenizer_done(tid)
+
         def finished(job: Job, result: Any) -> None:
             nonlocal done_pairs
             tid = job.tokenizer
@@ -327,8 +346,8 @@ class PairPool:
                 self.scans[tid] = result
                 store_scan(tid, *result)
                 scans_pending.discard(tid)
-                if not pairs_left[tid] and tokenizer_done is not None:
-                    tokenizer_done(tid)
+                if not pairs_left[tid]:
+                    done_with(tid)
                 return
             key = (job.corpus, tid)
             parts.setdefault(key, []).append((job.lo, result))
@@ -349,11 +368,13 @@ class PairPool:
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
             pairs_left[tid] -= 1
-            if not pairs_left[tid] and tid not in scans_pending and tokenizer_done is not None:
-                tokenizer_done(tid)
+            if not pairs_left[tid] and tid not in scans_pending:
+                done_with(tid)
 
         if self.inline:
-            for job in [j for q in queues for j in q]:
+            order = {tid: k for k, (_, tid) in enumerate(self.todo)}
+            # Tokenizer after tokenizer: each is loaded once, and released before the next (see hold_only).
+            for job in sorted((j for q in queues for j in q), key=lambda j: order[j.tokenizer]):
                 finished(job, _run(job, str(self.path), self.want_counts))
             return
         self._run_queues(queues, finished)
@@ -363,6 +384,24 @@ class PairPool:
         queue, else from the end of the queue with the most work left."""
         running: dict[Future, tuple[int, Job]] = {}
         in_flight = [0] * self.workers
+        spent = [0.0, 0.0]  # seconds and cost of the chunks done: how many seconds a unit of cost takes
+
+        def load_seconds(tid: str) -> float:
+            known = [f.result() for t, f in self.preloads.items() if f.done() and not f.exception()]
+            if tid in self.preloads and self.preloads[tid].done() and not self.preloads[tid].exception():
+                return self.preloads[tid].result()
+            return max(known, default=1.0)
+
+        def worth_stealing(w: int, victim: int) -> bool:
+            """Whether taking the victim's last job pays: always if the thief holds its tokenizer; else only if
+            half of the victim's queue takes longer than loading the tokenizer (as measured so far)."""
+            if len(queues[victim]) < 2:  # its last job: it will start it as soon as its current one is done
+                return False
+            tid = queues[victim][-1].tokenizer
+            if tid in self.loaded[w] or not spent[1]:
+                return True
+            left = sum(j.cost for j in queues[victim]) * spent[0] / spent[1]
+            return left / 2 > load_seconds(tid)
 
         def feed(w: int) -> None:
             while in_flight[w] < 2:
@@ -370,11 +409,10 @@ class PairPool:
                     job = queues[w].popleft()
                 else:
                     victim = max(range(self.workers), key=lambda v: sum(j.cost for j in queues[v]))
-                    # Steal only where the victim has more than its next job left: taking a lone last chunk
-                    # would often cost the thief a tokenizer load for less work than that.
-                    if len(queues[victim]) < 2:
+                    if not worth_stealing(w, victim):
                         return
                     job = queues[victim].pop()
+                self.loaded[w] = {job.tokenizer}  # a worker holds one tokenizer at a time (see hold_only)
                 running[self.executors[w].submit(_run, job, str(self.path), self.want_counts)] = (w, job)
                 in_flight[w] += 1
 
@@ -385,7 +423,11 @@ class PairPool:
             for future in done:
                 w, job = running.pop(future)
                 in_flight[w] -= 1
-                finished(job, future.result())
+                result = future.result()
+                if not job.scan:
+                    spent[0] += result[4]
+                    spent[1] += job.cost
+                finished(job, result)
                 feed(w)
 
     def close(self) -> None:

@@ -127,6 +127,8 @@ class HFTokenizersTokenizer(Tokenizer):
         self._extra_eos = self._token_id(tok, add_eos)
         added = tok.get_added_tokens_decoder()
         self._special_ids = frozenset(i for i, t in added.items() if t.special)
+        #: Whether most texts' tokens spell them byte for byte (see unit_stats); None until first asked.
+        self._spells: bool | None = None
 
     @staticmethod
     def _token_id(tok: HFTokenizer, token: str | None) -> int | None:
@@ -238,10 +240,16 @@ class HFTokenizersTokenizer(Tokenizer):
         tiktoken; from offsets (:meth:`_offset_stats`) for the other texts (normalized, UNK, ...). Both over bounded
         batches of :data:`UNIT_BATCH` texts: each batch's ``Encoding`` objects are read into flat arrays and dropped,
         so no corpus-wide list of them is ever alive (they cost ~20x the ids they hold)."""
-        from .unit_stats import stats_spelled_or
+        from .unit_stats import spelled_split, stats_spelled_or
 
         for t in texts:
             check_text(t)
+        if self._spells is None and texts:  # decided on the first texts seen: does this vocabulary spell its input?
+            sample = list(texts[:64])
+            counts, ids = self._ids_batch(sample)
+            self._spells = len(spelled_split(sample, ids, counts, self._tables)[2]) * 2 <= len(sample)
+        if self._spells is False:  # it normalizes (lowercases, ...): ids first would only encode twice
+            return self._offset_stats(texts, word_spans)
         pieces = [self._ids_batch(texts[lo:lo + UNIT_BATCH]) for lo in range(0, len(texts), UNIT_BATCH)]
         counts = np.concatenate([c for c, _ in pieces]) if pieces else np.empty(0, dtype=np.int64)
         ids = np.concatenate([i for _, i in pieces]) if pieces else np.empty(0, dtype=np.int64)
