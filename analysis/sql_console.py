@@ -40,7 +40,7 @@ import pyarrow as pa
 from . import config
 from .errors import AnalysisError
 from .redact import redact_message, redact_paths
-from .store.schema import SCHEMA_VERSION, StoreError, default_db_path
+from .store.schema import SCHEMA_VERSION, StoreError, default_db_path, version_message
 
 #: Rows a result keeps at most (the page may ask for fewer).
 MAX_ROWS = 10_000
@@ -93,8 +93,7 @@ def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads
         con.execute("DETACH memory")  # the instance's own, writable database: gone
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if version is None or version[0] != str(SCHEMA_VERSION):
-            raise StoreError(f"{db} has schema version {version[0] if version else 'none'}, this code reads "
-                             f"{SCHEMA_VERSION}. Rebuild it with `python -m analysis build --db {db} --rebuild`.")
+            raise StoreError(version_message(db, version[0] if version else None))
         con.execute(f"SET threads = {int(threads)}")
         con.execute(f"SET memory_limit = {_quote(memory_limit)}")
         con.execute("SET temp_directory = ''")  # never spill to disk
@@ -356,6 +355,8 @@ DESCRIPTIONS = {
     "languages": "each language variant of a corpus: name, script, BCP 47, ISO 639-3, direction, coordinates, "
                  "complete",
     "units": "each unit's text per language with its UTF-8 bytes, characters and ICU words (or why withheld)",
+    "word_spans": "each unit's ICU word spans, segmented once at import (int32 start/end pairs; none where words "
+                  "are withheld)",
     "counts": "tokens, UNK, byte-fallback and continued words per (corpus, tokenizer, language, unit)",
     "runs": "when each (corpus, tokenizer) pair was counted, with the hashes it was counted from",
     "premium_ci": "precomputed premiums against the reference with bootstrap 95% CIs (B, seed)",

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -62,11 +64,25 @@ UNSPACED_SCRIPTS: dict[str, str] = {
 # Below this many separators per character the text is taken to be written without spaces between words.
 _MIN_SEPARATORS_PER_40_CHARS = 1
 _SEPARATORS = frozenset("\u1361")  # ETHIOPIC WORDSPACE (፡), used instead of a space in some Amharic texts
+# The same characters as ``ch.isspace() or ch in _SEPARATORS`` (``\s`` of a str pattern is str.isspace), counted in C.
+_SEPARATOR_RE = re.compile(r"[\s\u1361]")
+
+
+_ITERATORS = threading.local()
+
+
+def _word_iterator() -> icu.BreakIterator:
+    """This thread's ICU word iterator (making one costs as much as segmenting a sentence with it; an iterator is
+    not safe to share between threads)."""
+    it = getattr(_ITERATORS, "word", None)
+    if it is None:
+        it = _ITERATORS.word = icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
+    return it
 
 
 def _utf16_to_str_index(text: str) -> np.ndarray | None:
     """Map ICU's UTF-16 offsets to Python ``str`` offsets; None when they coincide (all characters in the BMP)."""
-    if not text or max(text) < "\U00010000":
+    if not text or text.isascii() or max(text) < "\U00010000":
         return None
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     widths = 1 + (cps >= 0x10000)  # an astral character is a surrogate pair: two UTF-16 code units
@@ -97,7 +113,7 @@ def words(text: str) -> list[tuple[int, int]]:
     if not text:
         return []
     u = icu.UnicodeString(text)
-    it = icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
+    it = _word_iterator()
     it.setText(u)
     spans: list[tuple[int, int]] = []
     start = it.first()
@@ -166,7 +182,7 @@ def segmenter_coverage(text: str, script: str | None, *, lang: str | None = None
     if code in UNSPACED_SCRIPTS:
         return False, f"no word segmenter for {name} script: ICU has no dictionary for it and {UNSPACED_SCRIPTS[code]}"
     n = len(text)
-    separators = sum(1 for ch in text if ch.isspace() or ch in _SEPARATORS)
+    separators = len(_SEPARATOR_RE.findall(text))
     if n >= 40 and separators * 40 < n * _MIN_SEPARATORS_PER_40_CHARS:
         return False, (
             f"no word segmenter for {name} script: ICU has no dictionary for it and the text has no spaces "

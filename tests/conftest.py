@@ -14,6 +14,21 @@ def verified_assets() -> None:
     fetch_assets(progress=lambda m: print(m, flush=True))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_checks_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The vocabulary checks that builds keep in the asset cache go to a folder of this session's own, so that a
+    test never depends on what an earlier run left there (CLI subprocesses inherit it through the environment)."""
+    import os
+
+    before = os.environ.get("ATLAS_CHECKS_CACHE")
+    os.environ["ATLAS_CHECKS_CACHE"] = str(tmp_path_factory.mktemp("checks-cache"))
+    yield
+    if before is None:
+        os.environ.pop("ATLAS_CHECKS_CACHE", None)
+    else:
+        os.environ["ATLAS_CHECKS_CACHE"] = before
+
+
 ALL_IDS = load_catalogue().ids
 
 

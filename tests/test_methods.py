@@ -122,7 +122,7 @@ def test_build_settings_from_meta(con) -> None:
     assert values["counting_policy"] == COUNTING_POLICY
     assert values["normalization"] == "none"
     assert values["bootstrap"] == "B=1000, seed=0, percentile 2.5/97.5"
-    assert values["schema_version"] == "2"
+    assert values["schema_version"] == "3"
     assert values["duckdb"] == duckdb.__version__
     assert settings["setting"].tolist()[0] == "Counting policy"
     assert counting_policy(con) == COUNTING_POLICY

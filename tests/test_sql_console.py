@@ -249,6 +249,8 @@ def test_schema_tables_exact(con) -> None:
     assert got == {"corpora": ("table", 1), "counts": ("table", 12), "lang_stats": ("table", 6),
                    "languages": ("table", 2), "meta": ("table", 6), "premium_ci": ("table", 6), "runs": ("table", 3),
                    "tokenizers": ("table", 3), "units": ("table", 4), "premiums": ("view", None),
+                   # schema 3: each unit's word spans, stored at import (all 4 units have words: Latin, Greek)
+                   "word_spans": ("table", 4),
                    "unit_ratios": ("view", None),
                    "glitch_scans": ("table", 3), "glitch_tokens": ("table", 30522 + 259), "token_frequency": ("table", seen),
                    "token_lang_counts": ("table", pairs), "token_count_runs": ("table", 2),
@@ -276,7 +278,7 @@ def test_every_example_runs(con, title: str, sql: str) -> None:
 
 def test_meta_example_returns_the_build_settings(con) -> None:
     meta = dict(run_query(con, dict(EXAMPLES)["Build settings (the meta table)"]).frame.itertuples(index=False))
-    assert meta["schema_version"] == "2" and meta["normalization"] == "none"
+    assert meta["schema_version"] == "3" and meta["normalization"] == "none"
 
 
 def test_downloads_round_trip() -> None:

@@ -346,7 +346,7 @@ def test_fairness_over_every_language(con) -> None:
 def test_meta_table(con, tiny: SimpleNamespace) -> None:
     m = read.meta(con)
     assert set(m) == {"schema_version", "built_at", "counting_policy", "normalization", "bootstrap", "duckdb"}
-    assert m["schema_version"] == "2"
+    assert m["schema_version"] == "3"
     assert m["counting_policy"] == COUNTING_POLICY
     assert m["counting_policy"].startswith("no BOS/EOS or other added special tokens")
     assert m["normalization"] == "none"
@@ -499,7 +499,7 @@ def test_other_schema_version(tiny_copy: Path) -> None:
     w = duckdb.connect(str(tiny_copy))
     w.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     w.close()
-    with pytest.raises(StoreError, match=r"has schema version 0, this code reads 2\. Rebuild it"):
+    with pytest.raises(StoreError, match=r"has schema version 0, this code reads 3\. Rebuild it"):
         open_readonly(tiny_copy)
 
 

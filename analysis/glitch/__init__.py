@@ -1,7 +1,8 @@
 """Glitch-token probing (Land & Bartolo, "Fishing for Magikarp"): tokenizer checks, weight indicators, verification.
 
 The tokenizer checks and the store functions import no torch; :mod:`.indicators`, :mod:`.verify` and
-:mod:`.probe` do (the only place in ``analysis`` that may).
+:mod:`.probe` do (the only place in ``analysis`` that may). The store functions (DuckDB, pandas, Arrow) load on
+first use: a build's counting workers import :mod:`.frequency` through this package and need none of them.
 
 Example:
     >>> from analysis.glitch import LEGEND, flags_for
@@ -9,10 +10,24 @@ Example:
     'special'
 """
 
+from typing import Any
+
 from .categories import CATEGORY_NAMES, EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED, Category, GlitchError
-from .checks import VocabularyScan, scan_vocabulary
-from .store import category_counts, flags_for, refresh_token_checks, token_table, verifications_for
+
+_LAZY = {"VocabularyScan": "checks", "scan_vocabulary": "checks", "category_counts": "store", "flags_for": "store",
+         "refresh_token_checks": "store", "token_table": "store", "verifications_for": "store"}
 
 __all__ = ["CATEGORY_NAMES", "EVIDENCE_NAMES", "LEGEND", "UNDER_TRAINED_VERIFIED", "Category", "GlitchError",
            "VocabularyScan", "category_counts", "flags_for", "refresh_token_checks", "scan_vocabulary", "token_table",
            "verifications_for"]
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :mod:`.checks` and :mod:`.store`, imported when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -107,6 +107,30 @@ class LangIdCounts:
         return cls(np.asarray(ids, dtype=np.int64), langs, np.asarray(counts, dtype=np.int64), names)
 
 
+    @classmethod
+    def merge(cls, parts: Sequence[LangIdCounts]) -> LangIdCounts:
+        """The counts of several parts' texts together (e.g. the chunks of one corpus): equal to :meth:`of` over
+        all their texts at once.
+
+        >>> a = LangIdCounts.of(np.array([5, 5]), [2], ["fra"])
+        >>> b = LangIdCounts.of(np.array([5, 7]), [1, 1], ["eng", "fra"])
+        >>> c = LangIdCounts.merge([a, b])
+        >>> c.ids.tolist(), [c.lang_names[i] for i in c.langs], c.counts.tolist()
+        ([5, 5, 7], ['eng', 'fra', 'fra'], [1, 2, 1])
+        """
+        if len(parts) == 1:
+            return parts[0]
+        names = sorted({name for p in parts for name in p.lang_names})
+        index = {name: i for i, name in enumerate(names)}
+        n = max(len(names), 1)
+        keys = np.concatenate([p.ids * n + np.array([index[x] for x in p.lang_names], dtype=np.int64)[p.langs]
+                               if len(p.lang_names) else p.ids[:0] for p in parts])
+        pairs, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]),
+                             minlength=len(pairs)).astype(np.int64)
+        return cls(pairs // n, pairs % n, counts, names)
+
+
 def _indexed(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The distinct values, sorted, and each value's index among them (a dict over a few hundred language names:
     cheaper than ``np.unique``'s sort of every string)."""

@@ -43,10 +43,12 @@ from .schema import (
     COUNTING_POLICY,
     DEFAULT_REFERENCE,
     SCHEMA_VERSION,
+    UPGRADABLE,
     StoreError,
     create_schema,
     default_db_path,
     refresh_lang_stats,
+    upgrade,
 )
 from .sharded import count_sharded
 
@@ -98,7 +100,10 @@ def _locked(db: Path, *, wait: bool = False) -> Iterator[bool]:
 def _remove_stale_copies(db: Path) -> None:
     """Delete private copies left by a killed build (call only while holding the lock)."""
     for stale in db.parent.glob(f"{_TMP_PREFIX}{db.name}.*"):
-        stale.unlink(missing_ok=True)
+        if stale.is_dir() and not stale.is_symlink():  # a killed build's published texts (see local_pool)
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -121,7 +126,9 @@ def _writer(db: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnect
                 raise StoreError(f"{db} is not a readable Token Atlas database ({e}). Move it away, or rebuild it from "
                                  "scratch with `python -m analysis build --rebuild`.") from e
             try:
-                if version is not None and version[0] != str(SCHEMA_VERSION):
+                if version is not None and version[0] in UPGRADABLE:
+                    upgrade(con, version[0])  # on the private copy: the old file stays until the build succeeds
+                elif version is not None and version[0] != str(SCHEMA_VERSION):
                     raise StoreError(f"{db} has schema version {version[0]}, this code writes {SCHEMA_VERSION}. "
                                      "Rebuild it from scratch with `python -m analysis build --rebuild`.")
                 create_schema(con)
@@ -223,15 +230,17 @@ def _normalize(text: str, normalization: Normalization) -> str:
 
 
 def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, normalization: Normalization,
-                  progress: Progress) -> dict[tuple[str, str], list[tuple[int, int]] | None]:
+                  progress: Progress) -> None:
     """(Re)place one corpus's languages and units; its old counts go with it.
 
-    Returns each unit's word spans (None where words are withheld), for counting in the same build.
+    Each unit's ICU word spans are computed here, once, and stored (table ``word_spans``; no row where words are
+    withheld): builds count from them without segmenting again.
     """
     from ..glitch.store import forget_lang_counts
     from ..words import segmenter_coverage, words
+    from .spans import pack
 
-    for table in ("counts", "runs", "premium_ci", "units", "languages", "corpora"):
+    for table in ("counts", "runs", "premium_ci", "word_spans", "units", "languages", "corpora"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus.name])
     forget_lang_counts(con, corpus.name)
 
@@ -246,6 +255,8 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
             rows.append((corpus.name, lang.code, unit, position.get(unit), text, len(text.encode("utf-8")),
                          len(text), len(spans[lang.code, unit]) if words_ok else None, None if words_ok else why))
     _bulk_insert(con, "units", rows)
+    _bulk_insert(con, "word_spans", [(corpus.name, lang, unit, pack(s)) for (lang, unit), s in spans.items()
+                                     if s is not None])
     _bulk_insert(
         con, "languages",
         [(corpus.name, lg.code, lg.name, lg.script, lg.bcp47, lg.iso639_3, lg.direction, lg.latitude,
@@ -258,7 +269,6 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
          corpus.unit_order, normalization, datetime.now(UTC), corpus.protocol],
     )
     progress(f"corpus {corpus.name}: {len(corpus.languages)} languages, {len(rows)} units ({corpus.source})")
-    return spans
 
 
 # ------------------------------------------------------------------ counting (runs in worker processes)
@@ -393,28 +403,26 @@ def build(
         # local pool starts on them now, its workers starting up and loading tokenizers during the import.
         todo = [(c, t) for c in missing for t in tokenizer_ids] + _pairs_to_count(
             con, [c for c in corpora if c not in missing], tokenizer_ids, report)
-        known_spans: dict[str, dict[tuple[str, str], list[tuple[int, int]] | None]] = {}
         counted: dict[str, dict[str, LangIdCounts]] = {}  # the workers' id counts and checks, for the token checks
         scans: dict[str, tuple[VocabularyScan, float]] = {}
         from ..glitch.store import current_checks
 
         with contextlib.ExitStack() as stack:
             pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=_TMP_PREFIX,
-                                                 checks=token_checks, checked=current_checks(con, tokenizer_ids)))
+                                                 checks=token_checks, checked=current_checks(con, tokenizer_ids),
+                                                 expected_bytes=_expected_bytes(con, todo, missing)))
                     if todo and engine == "local" else None)
             for name in missing:
-                known_spans[name] = import_corpus(con, corpus_by_name(name), normalization=normalization,
-                                                  progress=say)
+                import_corpus(con, corpus_by_name(name), normalization=normalization, progress=say)
                 report.corpora_added.append(name)
             if pool is not None:
-                pool.count(con, known_spans, say=say,
-                           record=lambda c, t, s: _record_pair(con, c, t, s, reference, report),
+                pool.count(con, say=say, record=lambda c, t, s: _record_pair(con, c, t, s, reference, report),
                            tokenizer_done=lambda t: _store_checks_early(con, pool, t, say))
                 todo, counted, scans = [], pool.lang_counts, pool.scans
         if todo or monolingual:
             count_sharded(con, todo, monolingual, tokenizer_ids, engine=engine, workers=workers,
                           root=parts_root(db, parts), shard_units=shard_units, normalization=normalization,
-                          known_spans=known_spans, say=say, report=report,
+                          say=say, report=report,
                           record_pair=lambda c, t, s: _record_pair(con, c, t, s, reference, report),
                           record_tokenizer=lambda c, t: _record_tokenizer(con, c, t, report))
         refresh_lang_stats(con)
@@ -433,6 +441,15 @@ def build(
     return report
 
 
+def _expected_bytes(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], missing: list[str]) -> int | None:
+    """The bytes of text the ``todo`` pairs will count (each pair its corpus's bytes), or None while a corpus of
+    theirs is still to be imported (a built-in one: large enough for a pool)."""
+    if any(c in missing for c, _ in todo):
+        return None
+    sizes = dict(con.execute("SELECT corpus, sum(n_bytes) FROM units GROUP BY corpus").fetchall())
+    return sum(int(sizes.get(c) or 0) for c, _ in todo)
+
+
 def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str, say: Progress) -> None:
     """A tokenizer's glitch-token checks, stored from its workers' results while the pool counts the others; its
     pairs' (token id, language) counts are kept for later builds that add a corpus."""
@@ -443,6 +460,10 @@ def _store_checks_early(con: duckdb.DuckDBPyConnection, pool: PairPool, tid: str
         store_lang_counts(con, corpus, tid, counted)
     if tid in pool.lang_counts and store_counted_checks(con, tid, pool.lang_counts[tid], pool.scans.get(tid)):
         say(f"token checks {tid}: stored from the counting worker's ids in {time.perf_counter() - t0:.1f} s")
+        # Stored and current now: the final refresh_token_checks has nothing left to do with them (the scan of a
+        # large vocabulary is ~100 MB of Python objects).
+        pool.scans.pop(tid, None)
+        pool.lang_counts.pop(tid, None)
 
 
 def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normalization: Normalization,

@@ -1,59 +1,70 @@
-"""The local engine's pair counting: a process pool that starts before the corpus import.
+"""The local engine's pair counting: chunks of units spread over every core, from texts shared through one file.
 
-One task per (corpus x tokenizer) pair. The pool is started, and every task submitted, *before* the builder imports
-the corpora: each task loads its tokenizer first (the worker processes start up and load while the main process
-parses the corpus and segments its words), then waits for the corpus texts, which the main process publishes once,
-as one file, when the import is done. The main process stores each pair's counts as soon as it arrives.
+Each (corpus x tokenizer) pair to count is cut into *chunks* of consecutive units (about :data:`CHUNK_BYTES` of text
+each), so that a large tokenizer shares the cores instead of keeping one busy while the others idle. Each worker is
+its own one-process executor with a queue of chunks: the pairs are dealt to the workers whole (the costliest
+first, to the least loaded worker, preferring one that already holds the tokenizer), and a worker whose queue is
+empty takes chunks from the end of the fullest other queue. A tokenizer is therefore loaded by one worker, and by a
+second one only where its pair would otherwise finish last.
+
+The pool starts *before* the builder imports the corpora: each worker loads the tokenizer it is likely to count
+first while the main process parses the corpus. The texts are then published once, as one folder of flat arrays
+(UTF-8 bytes, offsets, word spans as segmented at import, languages) renamed into place; the workers map it
+read-only and decode only their chunks' texts, so no worker holds a copy of the corpus.
+
+A job smaller than :data:`SINGLE_PROCESS_BYTES` (the bytes of text over all pairs) is counted in the main
+process, chunk by chunk: starting workers (a fresh interpreter each, the library imported and each tokenizer
+loaded again) costs more than it saves there.
 
 Example:
     >>> with PairPool(db, [("udhr", "o200k_base")], workers=2) as pool:   # doctest: +SKIP
     ...     import_corpus(...)
-    ...     pool.count(con, known_spans, say=print, record=record)
+    ...     pool.count(con, say=print, record=record)
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import multiprocessing
 import os
-import pickle
+import shutil
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 
 from ..catalogue import load_catalogue
+from ..config import env_size
 from ..lifecycle import die_with_parent
-from .schema import StoreError
 
 if TYPE_CHECKING:
     from ..glitch.checks import VocabularyScan
     from ..glitch.frequency import LangIdCounts
 
-#: How long a worker waits for the corpus texts before giving up (the import of a large corpus can take a while).
-WAIT_SECONDS = 6 * 3600
-_INPUTS: dict[str, dict[str, tuple[list[str], list, list[str]]]] = {}
+#: Below this many bytes of text to count (each pair's corpus bytes, summed over the pairs), the build counts in its
+#: own process. Measured on 2 cores: a spawned worker costs ~0.3 s to start and import the library, plus a second
+#: load of each tokenizer it takes over (0.1-0.8 s); the fastest backends count 2-6 MB/s per core, so under ~4 MB of
+#: work the pool cannot win back its start. ``ATLAS_POOL_MIN_BYTES`` overrides it (0: always a pool).
+SINGLE_PROCESS_BYTES = 4_000_000
+#: About how many bytes of text one chunk holds (fewer for a small pair, so that each pair makes a few chunks per
+#: worker): ~0.1-0.3 s of encoding, small against the chunk's own costs (a round trip and its result rows).
+CHUNK_BYTES = 256 * 1024
+#: Relative cost per byte of each backend (tiktoken = 1), measured on the UDHR; only the dealing order and the
+#: first split use it: the queues even out what it gets wrong.
+BACKEND_RATE = {"hf": 1.6, "ai21": 1.6, "sentencepiece": 1.3, "mistral": 1.2, "tiktoken": 1.0, "baseline": 0.3}
 
 
-def _inputs(path: str) -> dict[str, tuple[list[str], list, list[str]]]:
-    """The corpus texts, word spans and languages the main process published at ``path`` (read once per worker)."""
-    if path not in _INPUTS:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not os.path.exists(path):
-            if os.path.exists(path + ".abort") or time.monotonic() > deadline:
-                raise StoreError("The build stopped before its corpus texts were ready.")
-            time.sleep(0.01)
-        from ..tokenizers.unit_stats import WordSpanList
-
-        with open(path, "rb") as f:
-            _INPUTS.clear()
-            # Word spans as flat arrays once per worker, not once per tokenizer.
-            _INPUTS[path] = {name: (texts, WordSpanList(spans), langs)
-                             for name, (texts, spans, langs) in pickle.load(f).items()}
-    return _INPUTS[path]
+def single_process_bytes() -> int:
+    """:data:`SINGLE_PROCESS_BYTES`, or ``$ATLAS_POOL_MIN_BYTES`` (0 allowed: always a pool)."""
+    value = os.environ.get("ATLAS_POOL_MIN_BYTES", "").strip()
+    return SINGLE_PROCESS_BYTES if not value else (0 if value == "0" else env_size("ATLAS_POOL_MIN_BYTES", 0))
 
 
 def init_worker(parent_pid: int) -> None:
@@ -63,50 +74,202 @@ def init_worker(parent_pid: int) -> None:
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 
-def _count_pair(inputs_path: str, corpus: str, tokenizer_id: str, scan: bool | None) -> tuple:
-    """Counts of one pair, with its (token id, language) counts unless ``scan`` is None; ``scan`` True: also the
-    tokenizer's vocabulary checks (done once per tokenizer, in the worker that already holds it loaded)."""
-    from ..glitch.checks import scan_vocabulary
+# ------------------------------------------------------------------ the shared texts
+
+
+_ARRAYS = ("text", "text_offsets", "spans", "span_offsets", "has_spans", "lang")
+
+
+def publish_inputs(con: duckdb.DuckDBPyConnection, corpora: list[str], path: Path) -> dict[str, CorpusInputs]:
+    """Write the units of ``corpora`` (in the order the counts are stored) as flat arrays in the folder ``path``,
+    renamed into place when complete; return what the main process needs of each corpus."""
+    from .spans import flat
+
+    tmp = Path(f"{path}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    index: dict[str, Any] = {}
+    out: dict[str, CorpusInputs] = {}
+    for k, name in enumerate(corpora):
+        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
+                           "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit", [name]).fetchall()
+        encoded = [text.encode("utf-8") for _, _, text, _ in rows]
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(rows))
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        langs = sorted({lang for lang, _, _, _ in rows})
+        code = {lang: i for i, lang in enumerate(langs)}
+        spans, span_offsets, has_spans = flat([blob for _, _, _, blob in rows])
+        arrays = {"text": np.frombuffer(b"".join(encoded), dtype=np.uint8), "text_offsets": offsets,
+                  "spans": spans, "span_offsets": span_offsets, "has_spans": has_spans,
+                  "lang": np.fromiter((code[lang] for lang, _, _, _ in rows), dtype=np.int32, count=len(rows))}
+        for key, value in arrays.items():
+            np.save(tmp / f"{k}.{key}.npy", value, allow_pickle=False)
+        index[name] = {"file": k, "langs": langs}
+        out[name] = CorpusInputs([(lang, unit) for lang, unit, _, _ in rows], offsets)
+    (tmp / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    os.replace(tmp, path)
+    return out
+
+
+@dataclass
+class CorpusInputs:
+    keys: list[tuple[str, str]]  # (lang, unit) of each unit, in order
+    offsets: np.ndarray  # byte offsets of each unit's text (n + 1)
+
+    def chunks(self, target: int) -> list[tuple[int, int]]:
+        """Consecutive unit ranges of about ``target`` bytes each (at least one unit each).
+
+        >>> CorpusInputs([("a", "1")] * 4, np.array([0, 5, 10, 15, 20])).chunks(10)
+        [(0, 2), (2, 4)]
+        """
+        n = len(self.keys)
+        if n == 0:
+            return []
+        cuts = np.searchsorted(self.offsets, np.arange(target, int(self.offsets[-1]), target), side="left")
+        bounds = sorted({0, n, *(int(c) for c in cuts if 0 < c < n)})
+        return list(itertools.pairwise(bounds))
+
+
+_MAPPED: dict[str, tuple[dict, dict[str, dict[str, np.ndarray]]]] = {}
+_POOLS = itertools.count()
+
+
+def load_chunk(path: str, corpus: str, lo: int, hi: int) -> tuple[list[str], Any, list[str]]:
+    """Units ``lo:hi`` of ``corpus`` from the published folder ``path``: texts, word spans (a
+    :class:`~analysis.tokenizers.unit_stats.WordSpanList` with its flat arrays already made) and languages. The
+    arrays are memory-mapped: only the chunk's bytes are read, and the pages are shared with the other workers."""
+    from ..tokenizers.unit_stats import WordSpanList
+    from .spans import span_lists
+
+    if path not in _MAPPED:
+        _MAPPED.clear()
+        index = json.loads(Path(path, "index.json").read_text(encoding="utf-8"))
+        _MAPPED[path] = (index, {})
+    index, mapped = _MAPPED[path]
+    if corpus not in mapped:
+        k = index[corpus]["file"]
+        mapped[corpus] = {key: np.load(Path(path, f"{k}.{key}.npy"), mmap_mode="r", allow_pickle=False)
+                          for key in _ARRAYS}
+    a = mapped[corpus]
+    offsets = np.asarray(a["text_offsets"][lo:hi + 1])
+    raw = bytes(a["text"][offsets[0]:offsets[-1]])
+    rel = (offsets - offsets[0]).tolist()
+    texts = [raw[s:e].decode("utf-8") for s, e in itertools.pairwise(rel)]
+    span_off = np.asarray(a["span_offsets"][lo:hi + 1])
+    pairs = np.asarray(a["spans"][2 * span_off[0]:2 * span_off[-1]], dtype=np.int64)
+    has = np.asarray(a["has_spans"][lo:hi])
+    spans = WordSpanList(span_lists(pairs, span_off - span_off[0], has))
+    per_unit = np.diff(span_off)
+    spans.__dict__["arrays"] = (np.repeat(np.arange(hi - lo, dtype=np.int64), per_unit),
+                                pairs[0::2].copy(), pairs[1::2].copy())  # what WordSpanList.arrays would compute
+    names = index[corpus]["langs"]
+    langs = [names[i] for i in np.asarray(a["lang"][lo:hi]).tolist()]
+    return texts, spans, langs
+
+
+# ------------------------------------------------------------------ work done in a worker (or inline)
+
+
+def preload(tokenizer_id: str) -> float:
+    """Load a tokenizer while the main process imports the corpus; the seconds it took."""
     from ..tokenizers import get_tokenizer
+
+    t0 = time.perf_counter()
+    get_tokenizer(tokenizer_id)
+    return time.perf_counter() - t0
+
+
+def hold_only(tokenizer_id: str) -> None:
+    """Forget the other tokenizers this process loaded: the jobs of one worker come tokenizer after tokenizer, so a
+    worker (or a build counting in its own process) holds one vocabulary at a time."""
+    from ..tokenizers.registry import release_tokenizers
+
+    release_tokenizers(keep={tokenizer_id})
+
+
+def count_chunk(path: str, corpus: str, tokenizer_id: str, lo: int, hi: int, lang_counts: bool) -> tuple:
+    """Counts of units ``lo:hi`` of one pair, with their (token id, language) counts if ``lang_counts``."""
     from .build import count_units
 
-    get_tokenizer(tokenizer_id)  # loaded while the main process may still be importing the corpus
-    texts, spans, langs = _inputs(inputs_path)[corpus]
-    *counts, counted = count_units(tokenizer_id, texts, spans, langs if scan is not None else None)
-    checks = None
-    if scan:
-        t0 = time.perf_counter()
-        checks = (scan_vocabulary(get_tokenizer(tokenizer_id)), time.perf_counter() - t0)
-    return (*counts, counted, checks)
+    hold_only(tokenizer_id)
+    texts, spans, langs = load_chunk(path, corpus, lo, hi)
+    return count_units(tokenizer_id, texts, spans, langs if lang_counts else None)
+
+
+def scan_chunk(tokenizer_id: str) -> tuple[VocabularyScan, float]:
+    """A tokenizer's vocabulary checks, with their seconds."""
+    from ..glitch.checks import scan_vocabulary
+    from ..tokenizers import get_tokenizer
+
+    hold_only(tokenizer_id)
+    tok = get_tokenizer(tokenizer_id)
+    t0 = time.perf_counter()
+    return scan_vocabulary(tok), time.perf_counter() - t0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One item of a worker's queue: a chunk of a pair (``lo:hi``) or, with ``scan``, a vocabulary's checks."""
+
+    corpus: str
+    tokenizer: str
+    lo: int = 0
+    hi: int = 0
+    cost: float = 0.0
+    scan: bool = False
+
+
+# ------------------------------------------------------------------ the pool
 
 
 class PairPool:
-    """Worker processes counting ``todo`` pairs, slow backends first; a context manager that always cleans up."""
+    """Workers counting ``todo`` pairs chunk by chunk; a context manager that always cleans up.
+
+    ``expected_bytes``: the bytes of text to count if known before the import (None: not known, e.g. a built-in
+    corpus not imported yet, taken as large); under :func:`single_process_bytes` no worker is started.
+    """
 
     def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str,
-                 checks: bool = True, checked: Collection[str] = ()) -> None:
+                 checks: bool = True, checked: Collection[str] = (), expected_bytes: int | None = None) -> None:
         from ..glitch.store import scannable
-        from .build import _BACKEND_COST
 
         catalogue = load_catalogue()
-        self.todo = sorted(todo, key=lambda pair: _BACKEND_COST.get(catalogue.describe(pair[1]).backend, 0))
+        self.rate = {tid: BACKEND_RATE.get(catalogue.describe(tid).backend, 1.0) for _, tid in todo}
+        self.todo = sorted(todo, key=lambda pair: -self.rate[pair[1]])
         self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs")
-        self.published = False
+        self.inline = self.workers == 1 or (expected_bytes is not None and expected_bytes < single_process_bytes())
+        # Unique per pool (a worker, or this process counting inline, keeps the folder it mapped by its path).
+        self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs-{next(_POOLS)}")
         #: What the glitch-token checks reuse (see :func:`analysis.glitch.store.refresh_token_checks`): per tokenizer,
         #: the (token id, language) counts of each corpus counted here, and the vocabulary checks with their seconds.
         self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
         self.scans: dict[str, tuple[VocabularyScan, float]] = {}
-        ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=init_worker,
-                                        initargs=(os.getpid(),))
-        self.futures: dict[Future, tuple[str, str]] = {}
-        first = set(checked)  # vocabularies whose checks the store already holds: their ids are counted, not scanned
-        for name, tid in self.todo:
-            # None: no checks wanted, or no vocabulary to check (the code-point and word baselines): no id counts.
-            scan = (tid not in first) if checks and scannable(tid) else None
-            first.add(tid)
-            self.futures[self.pool.submit(_count_pair, str(self.path), name, tid, scan)] = (name, tid)
+        # Whether each pair's (token id, language) counts are wanted (no: no checks, or no vocabulary to check).
+        self.want_counts = {tid: checks and scannable(tid) for _, tid in todo}
+        # The vocabularies to scan: not current in the store, and not in the asset cache's checks either.
+        self.to_scan: list[str] = []
+        self.cached: list[str] = []  # the vocabularies whose checks came from the asset cache
+        if checks:
+            from ..glitch.scan_cache import cache_path_of
+
+            for tid in dict.fromkeys(t for _, t in self.todo):
+                if not scannable(tid) or tid in checked:
+                    continue
+                if cache_path_of(tid) is not None:  # read when its tokenizer is done (held no longer than that)
+                    self.cached.append(tid)
+                else:
+                    self.to_scan.append(tid)
+        self.executors: list[ProcessPoolExecutor] = []
+        self.preloads: dict[str, Future] = {}  # each returns the seconds its tokenizer took to load
+        self.loaded: list[set[str]] = [set() for _ in range(self.workers)]
+        if not self.inline:
+            ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
+            self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init_worker,
+                                                  initargs=(os.getpid(),)) for _ in range(self.workers)]
+            # Each worker loads one of the costliest tokenizers while the corpus is imported.
+            for w, tid in enumerate(list(dict.fromkeys(t for _, t in self.todo))[:self.workers]):
+                self.preloads[tid] = self.executors[w].submit(preload, tid)
+                self.loaded[w].add(tid)
 
     def __enter__(self) -> PairPool:
         return self
@@ -114,57 +277,171 @@ class PairPool:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def publish(self, inputs: dict[str, tuple[list[str], list, list[str]]]) -> None:
-        """Hand the texts, word spans and languages of every corpus to the workers (one file, renamed into place)."""
-        tmp = Path(f"{self.path}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(inputs, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
-        self.published = True
+    def plan(self, inputs: dict[str, CorpusInputs]) -> list[deque[Job]]:
+        """Every pair's chunks (and the scans) dealt into one queue per worker."""
+        queues: list[deque[Job]] = [deque() for _ in range(self.workers)]
+        load = [0.0] * self.workers
+        pairs = []
+        for name, tid in self.todo:
+            size = int(inputs[name].offsets[-1])
+            pairs.append((size * self.rate[tid], name, tid))
+        total = sum(cost for cost, _, _ in pairs)
+        for cost, name, tid in sorted(pairs, key=lambda p: -p[0]):
+            holders = [w for w in range(self.workers) if tid in self.loaded[w]]
+            least = min(range(self.workers), key=load.__getitem__)
+            # A worker that holds the tokenizer takes it unless that would leave it well behind the least loaded.
+            w = min(holders, key=load.__getitem__) if holders else least
+            if holders and load[w] - load[least] > total / (4 * self.workers):
+                w = least
+            target = min(CHUNK_BYTES, max(16 * 1024, int(inputs[name].offsets[-1]) // (4 * self.workers) or 1))
+            pieces = inputs[name].chunks(target)
+            if tid in self.to_scan:
+                queues[w].append(Job(name, tid, scan=True, cost=0.0))
+                self.to_scan.remove(tid)
+            for lo, hi in pieces:
+                share = (int(inputs[name].offsets[hi]) - int(inputs[name].offsets[lo])) * self.rate[tid]
+                queues[w].append(Job(name, tid, lo, hi, share))
+            load[w] += cost
+            self.loaded[w].add(tid)
+        for tid in self.to_scan:  # a vocabulary with no pair here (cannot happen in a build; kept safe)
+            queues[0].append(Job("", tid, scan=True))
+        return queues
 
-    def count(self, con: duckdb.DuckDBPyConnection, known_spans: dict, *, say: Callable[[str], None],
+    def count(self, con: duckdb.DuckDBPyConnection, *, say: Callable[[str], None],
               record: Callable[[str, str, float], None],
               tokenizer_done: Callable[[str], None] | None = None) -> None:
-        """Publish the corpora's texts, then store each pair's counts as it arrives and ``record`` it; once every pair
-        of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on with the others)."""
-        from ..words import words
+        """Publish the corpora's texts, then store each pair's counts as soon as its last chunk is in and ``record``
+        it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
+        from ..glitch.frequency import LangIdCounts
+        from ..glitch.scan_cache import cached_scan, store_scan
         from .build import _bulk_insert
 
-        keys: dict[str, list[tuple[str, str]]] = {}
-        inputs: dict[str, tuple[list[str], list, list[str]]] = {}
-        for name in dict.fromkeys(c for c, _ in self.todo):
-            rows = con.execute("SELECT lang, unit, text, n_words FROM units WHERE corpus = ? "
-                               "ORDER BY lang, position, unit", [name]).fetchall()
-            cached = known_spans.get(name)
-            keys[name] = [(lang, unit) for lang, unit, _, _ in rows]
-            inputs[name] = ([text for _, _, text, _ in rows],
-                            [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
-                             for lang, unit, text, n_words in rows],
-                            [lang for lang, _, _, _ in rows])
-        self.publish(inputs)
-        say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {self.workers} worker(s)")
-        left = Counter(tid for _, tid in self.todo)  # pairs still to come, per tokenizer
-        for done, future in enumerate(as_completed(self.futures), 1):
-            name, tid = self.futures[future]
-            n_tokens, n_unk, n_byte, n_cont, seconds, counted, checks = future.result()
-            if counted is not None:
-                self.lang_counts.setdefault(tid, {})[name] = counted
-            if checks is not None:
-                self.scans[tid] = checks
-            con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
-                                         in zip(keys[name], n_tokens, n_unk, n_byte, n_cont, strict=True)])
-            record(name, tid, seconds)
-            say(f"[{done}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds:.1f} s")
-            left[tid] -= 1
-            if not left[tid] and tokenizer_done is not None:
+        inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
+        queues = self.plan(inputs)
+        chunks_left = Counter((j.corpus, j.tokenizer) for q in queues for j in q if not j.scan)
+        parts: dict[tuple[str, str], list[tuple[int, tuple]]] = {}
+        pairs_left = Counter(tid for _, tid in self.todo)
+        seconds: Counter[tuple[str, str]] = Counter()
+        say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {1 if self.inline else self.workers} "
+            f"worker(s), in {sum(chunks_left.values())} chunk(s)" + (" (in this process: a small job)"
+                                                                     if self.inline and self.workers > 1 else ""))
+        if self.cached:
+            say(f"vocabulary checks of {', '.join(self.cached)} taken from the cache (see analysis.glitch.scan_cache)")
+        done_pairs = 0
+
+        scans_pending = {j.tokenizer for q in queues for j in q if j.scan}
+
+        def done_with(tid: str) -> None:
+            if tid in self.cached and tid not in self.scans:
+                hit = cached_scan(tid)
+                if hit is not None:  # else (removed since): the token checks scan it after the counting
+                    self.scans[tid] = hit
+            if tokenizer_done is not None:
                 tokenizer_done(tid)
 
+        def finished(job: Job, result: Any) -> None:
+            nonlocal done_pairs
+            tid = job.tokenizer
+            if job.scan:
+                self.scans[tid] = result
+                store_scan(tid, *result)
+                scans_pending.discard(tid)
+                if not pairs_left[tid]:
+                    done_with(tid)
+                return
+            key = (job.corpus, tid)
+            parts.setdefault(key, []).append((job.lo, result))
+            seconds[key] += result[4]
+            chunks_left[key] -= 1
+            if chunks_left[key]:
+                return
+            pieces = [r for _, r in sorted(parts.pop(key), key=lambda p: p[0])]
+            n_tokens, n_unk, n_byte, n_cont = ([v for r in pieces for v in r[i]] for i in range(4))
+            counted = [r[5] for r in pieces if r[5] is not None]
+            if counted:
+                self.lang_counts.setdefault(tid, {})[job.corpus] = LangIdCounts.merge(counted)
+            name = job.corpus
+            con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
+            _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
+                                         in zip(inputs[name].keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
+            record(name, tid, seconds[key])
+            done_pairs += 1
+            say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
+            pairs_left[tid] -= 1
+            if not pairs_left[tid] and tid not in scans_pending:
+                done_with(tid)
+
+        if self.inline:
+            order = {tid: k for k, (_, tid) in enumerate(self.todo)}
+            # Tokenizer after tokenizer: each is loaded once, and released before the next (see hold_only).
+            for job in sorted((j for q in queues for j in q), key=lambda j: order[j.tokenizer]):
+                finished(job, _run(job, str(self.path), self.want_counts))
+            return
+        self._run_queues(queues, finished)
+
+    def _run_queues(self, queues: list[deque[Job]], finished: Callable[[Job, Any], None]) -> None:
+        """Keep every worker busy: up to two jobs in flight each (no idle round trip between them), from its own
+        queue, else from the end of the queue with the most work left."""
+        running: dict[Future, tuple[int, Job]] = {}
+        in_flight = [0] * self.workers
+        spent = [0.0, 0.0]  # seconds and cost of the chunks done: how many seconds a unit of cost takes
+
+        def load_seconds(tid: str) -> float:
+            known = [f.result() for t, f in self.preloads.items() if f.done() and not f.exception()]
+            if tid in self.preloads and self.preloads[tid].done() and not self.preloads[tid].exception():
+                return self.preloads[tid].result()
+            return max(known, default=1.0)
+
+        def worth_stealing(w: int, victim: int) -> bool:
+            """Whether taking the victim's last job pays: always if the thief holds its tokenizer; else only if
+            half of the victim's queue takes longer than loading the tokenizer (as measured so far)."""
+            if len(queues[victim]) < 2:  # its last job: it will start it as soon as its current one is done
+                return False
+            tid = queues[victim][-1].tokenizer
+            if tid in self.loaded[w] or not spent[1]:
+                return True
+            left = sum(j.cost for j in queues[victim]) * spent[0] / spent[1]
+            return left / 2 > load_seconds(tid)
+
+        def feed(w: int) -> None:
+            while in_flight[w] < 2:
+                if queues[w]:
+                    job = queues[w].popleft()
+                else:
+                    victim = max(range(self.workers), key=lambda v: sum(j.cost for j in queues[v]))
+                    if not worth_stealing(w, victim):
+                        return
+                    job = queues[victim].pop()
+                self.loaded[w] = {job.tokenizer}  # a worker holds one tokenizer at a time (see hold_only)
+                running[self.executors[w].submit(_run, job, str(self.path), self.want_counts)] = (w, job)
+                in_flight[w] += 1
+
+        for w in range(self.workers):
+            feed(w)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                w, job = running.pop(future)
+                in_flight[w] -= 1
+                result = future.result()
+                if not job.scan:
+                    spent[0] += result[4]
+                    spent[1] += job.cost
+                finished(job, result)
+                feed(w)
+
     def close(self) -> None:
-        if not self.published:  # the import failed: tell the waiting workers to give up
-            Path(f"{self.path}.abort").touch()
         try:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            for executor in self.executors:
+                executor.shutdown(wait=True, cancel_futures=True)
         finally:
-            for p in (self.path, Path(f"{self.path}.abort"), Path(f"{self.path}.tmp")):
-                p.unlink(missing_ok=True)
+            _MAPPED.pop(str(self.path), None)  # counted inline: this process's maps of the folder go with it
+            shutil.rmtree(self.path, ignore_errors=True)
+            shutil.rmtree(f"{self.path}.tmp", ignore_errors=True)
+
+
+def _run(job: Job, path: str, want_counts: dict[str, bool]) -> Any:
+    """One job, in a worker or inline."""
+    if job.scan:
+        return scan_chunk(job.tokenizer)
+    return count_chunk(path, job.corpus, job.tokenizer, job.lo, job.hi, want_counts[job.tokenizer])

@@ -15,7 +15,10 @@ import duckdb
 from ..config import cache_dir
 from ..errors import AnalysisError
 
-SCHEMA_VERSION = 2
+#: 3: table ``word_spans`` (each unit's ICU word spans, computed once at import; see :mod:`.spans`).
+SCHEMA_VERSION = 3
+#: Versions that :func:`upgrade` brings to :data:`SCHEMA_VERSION` in place (a build does it; nothing is lost).
+UPGRADABLE = ("2",)
 #: The counting policy every count in the store follows (stored in ``meta`` and shown with results).
 COUNTING_POLICY = (
     "no BOS/EOS or other added special tokens; text that looks like a special token is plain text; "
@@ -55,6 +58,10 @@ CREATE TABLE IF NOT EXISTS languages (
 CREATE TABLE IF NOT EXISTS units (
     corpus VARCHAR, lang VARCHAR, unit VARCHAR, position INTEGER, text VARCHAR,
     n_bytes INTEGER, n_chars INTEGER, n_words INTEGER, words_note VARCHAR,
+    PRIMARY KEY (corpus, lang, unit)
+);
+CREATE TABLE IF NOT EXISTS word_spans (
+    corpus VARCHAR, lang VARCHAR, unit VARCHAR, spans BLOB,
     PRIMARY KEY (corpus, lang, unit)
 );
 CREATE TABLE IF NOT EXISTS counts (
@@ -126,6 +133,43 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(VIEWS)
 
 
+def upgrade(con: duckdb.DuckDBPyConnection, version: str) -> None:
+    """Bring a database of an :data:`UPGRADABLE` schema ``version`` to :data:`SCHEMA_VERSION` (on a writable copy).
+
+    2 -> 3: every unit whose words are counted gets its stored word spans (table ``word_spans``), segmented once
+    here.
+    """
+    from ..words import words
+    from .spans import pack
+
+    if version not in UPGRADABLE:
+        raise StoreError(f"Schema version {version} cannot be upgraded in place; rebuild the database with "
+                         "`python -m analysis build --rebuild` (then import your own corpora again).")
+    con.execute(TABLES)  # adds the word_spans table
+    rows = con.execute("SELECT corpus, lang, unit, text FROM units WHERE n_words IS NOT NULL").fetchall()
+    if rows:
+        import pandas as pd
+
+        frame = pd.DataFrame([(c, lang, u, pack(words(t))) for c, lang, u, t in rows],
+                             columns=["corpus", "lang", "unit", "spans"])
+        con.register("_upgraded_spans", frame)
+        try:
+            con.execute("INSERT OR REPLACE INTO word_spans SELECT corpus, lang, unit, spans FROM _upgraded_spans")
+        finally:
+            con.unregister("_upgraded_spans")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def version_message(db: Path, found: str | None) -> str:
+    """What to do about a database of schema version ``found`` (None: no version recorded) that this code cannot
+    read as it is."""
+    if found in UPGRADABLE:
+        return (f"{db} has schema version {found}, this code reads {SCHEMA_VERSION}. Upgrade it in place with "
+                f"`python -m analysis build --db {db}` (your imported corpora are kept).")
+    return (f"{db} has schema version {found or 'none'}, this code reads {SCHEMA_VERSION}. "
+            f"Rebuild it with `python -m analysis build --db {db} --rebuild`.")
+
+
 def refresh_lang_stats(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the ``lang_stats`` table from ``counts`` and ``units``."""
     con.execute(LANG_STATS)
@@ -169,8 +213,5 @@ def open_readonly(path: Path | None = None, *, private: bool = False) -> duckdb.
         ) from e
     if version is None or int(version[0]) != SCHEMA_VERSION:
         con.close()
-        raise StoreError(
-            f"{db} has schema version {version[0] if version else 'none'}, this code reads {SCHEMA_VERSION}. "
-            f"Rebuild it with `python -m analysis build --db {db} --rebuild`."
-        )
+        raise StoreError(version_message(db, version[0] if version else None))
     return con

@@ -20,30 +20,26 @@ from .engines import Plan, Task
 from .schema import StoreError
 
 DEFAULT_SHARD_UNITS = 2000
-Spans = list[tuple[int, int]] | None
 
 
 def plan_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, root: str, shard_units: int,
-               normalization: str, known_spans: dict[str, dict[tuple[str, str], Spans]],
-               record: Callable[[str, str, float], None]) -> Plan:
+               normalization: str, record: Callable[[str, str, float], None]) -> Plan:
     """Tasks for every (shard x tokenizer) of the ``todo`` pairs, and a loader per pair.
 
     ``record(corpus, tokenizer, seconds)`` is called after a pair's counts are in the database (runs, premiums).
     """
-    from ..words import words
     from .build import _BACKEND_COST
+    from .spans import unpack
 
     if shard_units < 1:
         raise StoreError(f"shard_units must be at least 1, not {shard_units}.")
     catalogue = load_catalogue()
     plan = Plan()
     for name in dict.fromkeys(c for c, _ in todo):
-        rows = con.execute("SELECT lang, unit, text, n_words FROM units WHERE corpus = ? ORDER BY lang, position, unit",
-                           [name]).fetchall()
+        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
+                           "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit", [name]).fetchall()
         corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
-        cached = known_spans.get(name)
-        spans = [cached[lang, unit] if cached is not None else (words(text) if n_words is not None else None)
-                 for lang, unit, text, n_words in rows]
+        spans = [unpack(blob) for _, _, _, blob in rows]  # segmented once, at import
         shards = []
         for k, lo in enumerate(range(0, len(rows), shard_units)):
             hi = min(lo + shard_units, len(rows))
@@ -75,7 +71,7 @@ def _loader(con: duckdb.DuckDBPyConnection, root: str, name: str, tid: str, vers
 
 def count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], monolingual: list[str],
                   tokenizer_ids: list[str], *, engine: str, workers: int | None, root: str, shard_units: int | None,
-                  normalization: str, known_spans: dict, say: Callable[[str], None], report: Any,
+                  normalization: str, say: Callable[[str], None], report: Any,
                   record_pair: Callable[[str, str, float], None], record_tokenizer: Callable[[str, str], None]) -> None:
     """Count parallel pairs (ray engine) and monolingual corpora (either engine) as shard tasks writing Parquet
     partitions under ``root``; each pair is loaded into the database as soon as its last shard is in."""
@@ -85,7 +81,7 @@ def count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], m
     plan = Plan()
     if todo:
         plan.extend(plan_pairs(con, todo, root=root, shard_units=shard_units or DEFAULT_SHARD_UNITS,
-                               normalization=normalization, known_spans=known_spans, record=record_pair))
+                               normalization=normalization, record=record_pair))
     for name in monolingual:
         report.pairs_skipped += [(name, t) for t in mono.pairs_todo(con, name, tokenizer_ids)[1]]
         plan.extend(mono.plan_mono(con, name, tokenizer_ids, root=root, normalization=normalization,

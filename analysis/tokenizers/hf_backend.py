@@ -16,6 +16,10 @@ from ..errors import AssetError
 from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes, kinds_of, overlap_flags
 from .unit_stats import UnitStats
 
+#: Texts per ``encode_batch`` call in :meth:`HFTokenizersTokenizer.unit_stats`: big enough that the call's own cost vanishes,
+#: small enough that its ``Encoding`` objects (a few KB each) stay a few MB.
+UNIT_BATCH = 512
+
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 
 
@@ -123,6 +127,8 @@ class HFTokenizersTokenizer(Tokenizer):
         self._extra_eos = self._token_id(tok, add_eos)
         added = tok.get_added_tokens_decoder()
         self._special_ids = frozenset(i for i, t in added.items() if t.special)
+        #: Whether most texts' tokens spell them byte for byte (see unit_stats); None until first asked.
+        self._spells: bool | None = None
 
     @staticmethod
     def _token_id(tok: HFTokenizer, token: str | None) -> int | None:
@@ -230,11 +236,48 @@ class HFTokenizersTokenizer(Tokenizer):
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
-        """From one parallel ``encode_batch`` (ids and offsets), with the same span fix-ups as ``encode``."""
-        from .unit_stats import char_bases, stats_from_flat
+        """From ids alone (``encode_batch_fast``: no offsets made) where the tokens' bytes spell the text, as for
+        tiktoken; from offsets (:meth:`_offset_stats`) for the other texts (normalized, UNK, ...). Both over bounded
+        batches of :data:`UNIT_BATCH` texts: each batch's ``Encoding`` objects are read into flat arrays and dropped,
+        so no corpus-wide list of them is ever alive (they cost ~20x the ids they hold)."""
+        from .unit_stats import spelled_split, stats_spelled_or
 
         for t in texts:
             check_text(t)
+        if self._spells is None and texts:  # decided on the first texts seen: does this vocabulary spell its input?
+            sample = list(texts[:64])
+            counts, ids = self._ids_batch(sample)
+            self._spells = len(spelled_split(sample, ids, counts, self._tables)[2]) * 2 <= len(sample)
+        if self._spells is False:  # it normalizes (lowercases, ...): ids first would only encode twice
+            return self._offset_stats(texts, word_spans)
+        pieces = [self._ids_batch(texts[lo:lo + UNIT_BATCH]) for lo in range(0, len(texts), UNIT_BATCH)]
+        counts = np.concatenate([c for c, _ in pieces]) if pieces else np.empty(0, dtype=np.int64)
+        ids = np.concatenate([i for _, i in pieces]) if pieces else np.empty(0, dtype=np.int64)
+        return stats_spelled_or(texts, word_spans, ids, counts, self._tables,
+                                lambda rest: self._offset_stats([texts[i] for i in rest],
+                                                                [word_spans[i] for i in rest]))
+
+    def _ids_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(tokens per text, every id) of one batch."""
+        id_lists = [e.ids for e in self.hf.encode_batch_fast(list(texts), add_special_tokens=False)]
+        counts = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        return counts, np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=int(counts.sum()))
+
+    def _offset_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        """From ``encode_batch``'s ids and offsets, with the same span fix-ups as ``encode``."""
+        from .unit_stats import char_bases, stats_from_flat
+
+        pieces = [self._flat_batch(texts[lo:lo + UNIT_BATCH]) for lo in range(0, len(texts), UNIT_BATCH)]
+        if pieces:
+            counts, ids, starts, ends = (np.concatenate([p[k] for p in pieces]) for k in range(4))
+        else:
+            counts, ids, starts, ends = (np.empty(0, dtype=np.int64) for _ in range(4))
+        token_text = np.repeat(np.arange(len(texts)), counts)
+        base = char_bases(texts)[token_text]
+        return stats_from_flat(texts, word_spans, token_text, self._classes[ids], starts + base, ends + base, ids)
+
+    def _flat_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(tokens per text, ids, starts, ends) of one batch; spans in characters within each text."""
         encs = self.hf.encode_batch(list(texts), add_special_tokens=False)
         id_lists = [e.ids for e in encs]  # each property builds a new list: read once
         counts = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(encs))
@@ -242,6 +285,7 @@ class HFTokenizersTokenizer(Tokenizer):
         ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=total)
         offsets = np.fromiter(chain.from_iterable(chain.from_iterable(e.offsets for e in encs)), dtype=np.int64,
                               count=2 * total)
+        del encs, id_lists
         starts, ends = offsets[0::2].copy(), offsets[1::2].copy()
         first = np.concatenate([[0], np.cumsum(counts)])[:-1][counts > 0]
         prefix_id = self.hf.token_to_id("\u2581") if self._prepends else None
@@ -253,9 +297,7 @@ class HFTokenizersTokenizer(Tokenizer):
                 s, e = starts[f:f + counts[i]].tolist(), ends[f:f + counts[i]].tolist()
                 _cover_composed(texts[i], s, e)
                 starts[f:f + counts[i]], ends[f:f + counts[i]] = s, e
-        token_text = np.repeat(np.arange(len(texts)), counts)
-        base = char_bases(texts)[token_text]
-        return stats_from_flat(texts, word_spans, token_text, self._classes[ids], starts + base, ends + base, ids)
+        return counts, ids, starts, ends
 
     def _count(self, text: str) -> int:
         return len(self.hf.encode_batch_fast([text], add_special_tokens=False)[0].ids)

