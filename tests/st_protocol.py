@@ -180,6 +180,7 @@ class Session:
         self.widget_states: dict[str, WidgetState] = {}  # what this client has set, resent on every rerun
         self.values: dict[str, Any] = {}  # widget id -> the value it shows (as the browser's widget manager keeps it)
         self.reconnects = 0
+        self.replica: str | None = None  # behind deploy/'s nginx: the replica that took the websocket (X-Atlas-Replica)
         self._ws: Any = None
         self._reader: asyncio.Task | None = None
         self._run: Run | None = None
@@ -200,6 +201,7 @@ class Session:
             ws_url, subprotocols=protocols, origin=self.base_url, compression=None, max_size=2**26,
             additional_headers={"Cookie": cookie_header(self.cookies)}, open_timeout=self.timeout_s,
             ping_interval=None)
+        self.replica = self._ws.response.headers.get("X-Atlas-Replica")
         self._reader = asyncio.get_running_loop().create_task(self._read())
         return time.perf_counter() - t
 

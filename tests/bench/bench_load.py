@@ -288,6 +288,7 @@ class Session:
         self.browser, self.url, self.i, self.texts, self.timeout_s, self.server_pid = (
             browser, url, i, texts, timeout_s, server_pid)
         self.latency: dict[str, float] = {}
+        self.counts: dict[str, dict[str, int]] = {}  # step -> the counts the page showed when it was ready
         self.server_cpu: dict[str, float] = {}
         self.error: str | None = None
         self.page: Any = None
@@ -299,6 +300,7 @@ class Session:
         await action()
         got = await ready(self.page, expected, self.timeout_s)
         self.latency[step] = time.perf_counter() - t
+        self.counts[step] = got
         self.server_cpu[step] = (_cpu_s(self.server_pid) or 0.0) - cpu
         if LEAN:  # focus off the field, as a participant who reads the result: a blinking caret repaints the page
             await self.page.evaluate("document.activeElement && document.activeElement.blur()")

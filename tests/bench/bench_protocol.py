@@ -154,6 +154,7 @@ class Participant:
         self.session = Session(url, timeout_s=timeout_s)
         self.last: Run | None = None
         self.latency: dict[str, float] = {}
+        self.counts: dict[str, dict[str, int]] = {}  # step -> the counts its run showed (Playground steps)
         self.failures: list[dict[str, Any]] = []  # {step, kind, at, message}
         self.outages: list[float] = []
         self._down_since: float | None = None
@@ -226,6 +227,7 @@ class Participant:
                 self._fail(name, "exception" if run.errors else "count", "; ".join(problems)[:300])
                 return
             self.latency[name] = elapsed
+            self.counts[name] = run.counts
             self.last = run
             if self._down_since is not None:
                 self.outages.append(time.monotonic() - self._down_since)
