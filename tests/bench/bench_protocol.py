@@ -87,6 +87,7 @@ LINK_CHARS = 300
 DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken", "bert-uncased"]  # app/state.py
 MAX_SESSIONS = 100
 MIN_ALONE = 3
+QUICK = {"levels": "1,3", "window": 5.0, "think": "1,2", "settle": 2.0}  # --quick, where not given explicitly
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FAILURES = (Disconnected, ProtocolError, OSError, TimeoutError, asyncio.TimeoutError, websockets.InvalidHandshake)
 
@@ -297,9 +298,10 @@ def _tree(pid: int, kids: dict[int, list[int]]) -> list[int]:
     return out
 
 
-def cpu_s(pid: int) -> float:
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of one process, None once it is gone (a killed replica keeps its last sample)."""
     st = _stat(pid)
-    return (int(st[11]) + int(st[12])) / CLOCK_TICKS if st else 0.0
+    return (int(st[11]) + int(st[12])) / CLOCK_TICKS if st else None
 
 
 def rss_mib(pids: list[int]) -> float:
@@ -339,6 +341,8 @@ class Probe:
             for p in pids:
                 key = (name, p)
                 now = cpu_s(p) if p != os.getpid() else time.process_time()
+                if now is None:
+                    continue
                 self.first.setdefault(key, now if self._task is None else 0.0)
                 self.last[key] = now
             if name.startswith("replica "):
@@ -513,14 +517,17 @@ def main() -> int:
                     help="SIGKILL a replica this many seconds into each level with N > 1 (the supervisor restarts it)")
     ap.add_argument("--kill-replica", type=int, default=0, help="which replica --kill-replica-at kills (0)")
     ap.add_argument("--quick", action="store_true",
-                    help="a small check on a busy machine: levels 1,3, arrivals over 5 s, think 1-2 s")
+                    help="a small check on a busy machine: levels 1,3, arrivals over 5 s, think 1-2 s, settle 2 s "
+                         "(options given explicitly still win)")
     ap.add_argument("--db", type=Path, default=None, help="statistics database (default: $ATLAS_DB, else the cache's)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the replicas")
     ap.add_argument("--json", type=Path, help="also write the full report here")
     ap.add_argument("--verbose", action="store_true", help="print the launcher's events")
     args = ap.parse_args()
     if args.quick:
-        args.levels, args.window, args.think, args.settle = "1,3", 5.0, "1,2", 2.0
+        for name, value in QUICK.items():
+            if getattr(args, name) == ap.get_default(name):
+                setattr(args, name, value)
     args.levels = [int(x) for x in str(args.levels).split(",")]
     args.think = tuple(float(x) for x in str(args.think).split(","))
     if len(args.think) != 2 or not 0 <= args.think[0] <= args.think[1]:
