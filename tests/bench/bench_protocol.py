@@ -444,6 +444,8 @@ def print_level(row: dict[str, Any], file: Any = sys.stdout) -> None:
     lat = f"p50/p95 {a['p50_s']:.3f}/{a['p95_s']:.3f} s" if a["n"] else "no interaction finished"
     steps = "  ".join(f"{s} {v['p50_s']:.2f}/{v['p95_s']:.2f}" for s, v in row["steps"].items() if v["n"])
     share = f"{100 * row['generator_share']:.1f}%" if row["generator_share"] is not None else "-"
+    if row["generator_share"] is not None and row["generator_share"] > 0.2:
+        share += ", OVER 20%: the generator disturbs what it measures"
     print(f"K={row['k']} N={row['n']:>2} ({row['participants']} participants, {a['n']} interactions) {lat}  "
           f"errors {row['errors']} {row['errors_by_kind'] or ''}  CPU s: replicas {row['server_cpu_s']:.1f}, nginx "
           f"{row['nginx_cpu_s']:.1f}, generator {row['generator_cpu_s']:.1f} ({share} of replicas)  RSS MiB per "
