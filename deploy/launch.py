@@ -249,7 +249,7 @@ class Deployment:
             r.restarts += 1
             self._start_replica(r)
             return
-        if healthy(r.url):
+        if healthy(r.url, timeout=5.0):  # a replica busy with script runs still answers within seconds
             if not r.healthy:
                 self.event(f"replica {r.index} healthy")
             r.healthy, r.failed_checks = True, 0

@@ -350,7 +350,11 @@ class Probe:
                 self.peak[i] = max(self.peak[i], rss_mib(pids))
 
     def cpu(self, prefix: str) -> float:
+        """CPU seconds of the groups whose name starts with ``prefix`` ("replica" for all replicas)."""
         return sum(v - self.first[k] for k, v in self.last.items() if k[0].startswith(prefix))
+
+    def cpu_of(self, name: str) -> float:
+        return sum(v - self.first[k] for k, v in self.last.items() if k[0] == name)
 
     async def _loop(self) -> None:
         while True:
@@ -425,7 +429,8 @@ async def level(args: argparse.Namespace, d: Deployment, n: int, plans: list[Scr
     row = {"n": n, "k": len(d.replicas), "rounds": rounds, "participants": len(done), "wall_s": wall,
            "all": stats(every), "steps": {s: stats([p.latency[s] for p in done if s in p.latency]) for s in STEPS},
            "errors": len(failures), "errors_by_kind": kinds, "failures": failures[:50],
-           "server_cpu_s": server, "nginx_cpu_s": probe.cpu("nginx"), "generator_cpu_s": gen,
+           "server_cpu_s": server, "server_cpu_per_replica_s": [probe.cpu_of(f"replica {r.index}") for r in d.replicas],
+           "nginx_cpu_s": probe.cpu("nginx"), "generator_cpu_s": gen,
            "generator_share": gen / server if server else None,
            "rss_peak_mib": probe.peak, "rss_after_mib": replica_rss(d), "loadavg": loadavg(),
            "reconnects": sum(p.session.reconnects for p in done)}
@@ -447,7 +452,8 @@ def print_level(row: dict[str, Any], file: Any = sys.stdout) -> None:
     if row["generator_share"] is not None and row["generator_share"] > 0.2:
         share += ", OVER 20%: the generator disturbs what it measures"
     print(f"K={row['k']} N={row['n']:>2} ({row['participants']} participants, {a['n']} interactions) {lat}  "
-          f"errors {row['errors']} {row['errors_by_kind'] or ''}  CPU s: replicas {row['server_cpu_s']:.1f}, nginx "
+          f"errors {row['errors']} {row['errors_by_kind'] or ''}  CPU s: replicas {row['server_cpu_s']:.1f} ("
+          f"{' + '.join(f'{x:.1f}' for x in row['server_cpu_per_replica_s'])}), nginx "
           f"{row['nginx_cpu_s']:.1f}, generator {row['generator_cpu_s']:.1f} ({share} of replicas)  RSS MiB per "
           f"replica after {', '.join(f'{x:.0f}' for x in row['rss_after_mib'])} (peak "
           f"{', '.join(f'{x:.0f}' for x in row['rss_peak_mib'])})  wall {row['wall_s']:.0f} s  load {row['loadavg']}",
