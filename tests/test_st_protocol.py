@@ -69,3 +69,33 @@ def test_a_count_the_library_does_not_give_is_an_error(server, script):
     shown = script.expected["paste"]["o200k_base"]
     assert f"'o200k_base': ({shown}, {shown + 1})" in p.failures[0]["message"]
     assert "paste" not in p.latency and "switch" in p.latency  # the participant goes on with the next step
+
+
+def test_a_long_text_survives_a_reconnect_to_a_process_that_does_not_know_the_session(server):
+    """A replica died: the browser reconnects (through the proxy) to a process without its session, which starts a
+    new one from what the browser sends. A text of more than 1,000 characters is not in the permalink (the URL), only
+    in the text area's value: it must come back, not the sample text."""
+    from analysis.playground import MAX_URL_TEXT
+    from tests.st_protocol import Session, string_state
+
+    long_text = "ab " * 400  # 1,200 ASCII characters: 1,200 UTF-8 bytes
+    assert len(long_text) > MAX_URL_TEXT
+
+    async def go():
+        s = Session(server, timeout_s=120)
+        await s.connect()
+        run = await s.rerun(query_string="tokenizers=utf8-bytes")
+        text_id = run.widget("Text", "text_area").id
+        before = (await s.rerun(widgets=[string_state(text_id, long_text)])).counts
+        assert "text=" not in s.query_string
+        await s.close()
+        s.session_id = "a-session-this-process-never-had"
+        await s.connect(resume=True)
+        after = await s.rerun()
+        await s.close()
+        return before, after
+
+    before, after = asyncio.run(go())
+    assert before == {"utf8-bytes": 1200}
+    assert after.counts == {"utf8-bytes": 1200}
+    assert after.widget("Text", "text_area").value == long_text
