@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -293,7 +292,3 @@ class Session:
         except websockets.ConnectionClosed as e:
             raise Disconnected("the websocket closed before the rerun was sent") from e
         return await asyncio.wait_for(self._finished, self.timeout_s)
-
-
-def query(**params: str) -> str:
-    return urllib.parse.urlencode(params)
