@@ -1,5 +1,9 @@
 """Load test: N concurrent browser sessions against a real `streamlit run` on loopback (a workshop opening one link).
 
+Kept for N <= 3, as the browser-side check of tests/bench/bench_protocol.py, the load generator for workshop-sized N
+(30 Chromium contexts on the server's 2 cores measure the browsers, not the server; docs/scaling.md).
+tests/test_protocol_vs_browser.py runs one session of each and compares the counts they show.
+
 One server, started as tests/test_browser.py starts it (free loopback port, headless, no file watcher), and one
 Debian Chromium driven by Playwright's async API; each session is its own browser context and does what a workshop
 participant does:
