@@ -177,6 +177,16 @@ def release_tokenizers(*, keep: Collection[str] = ()) -> list[str]:
     return gone
 
 
+def loaded_ids() -> list[str]:
+    """Specs of the tokenizers this process has loaded so far, sorted (each loads on first use, never before).
+
+    >>> clear_cache(); _ = get_tokenizer("utf8-bytes"); loaded_ids()
+    ['utf8-bytes']
+    """
+    with _lock:
+        return sorted(_cache)
+
+
 def clear_cache() -> None:
     """Forget loaded tokenizers (tests use this)."""
     with _lock:

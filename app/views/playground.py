@@ -45,11 +45,18 @@ ss = st.session_state
 # opened in a running session, the explorer's "open in the Playground" link).
 params = st.query_params.to_dict()
 if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
+    first_run = "pg_init" not in ss
     ss.pg_init = True
     url_state, warnings = state_from_query(params, known)
     ss.pg_link_warnings = warnings
     ss.pg_tokenizers = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
-    ss.pg_text = url_state.text if url_state.text is not None else DEFAULT_TEXT
+    if url_state.text is not None:
+        ss.pg_text = url_state.text
+    elif not first_run:  # a link without a text, opened in a running session: back to the sample text
+        ss.pg_text = DEFAULT_TEXT
+    # A session's first run with no text in its URL leaves the text area to its own value: DEFAULT_TEXT on a page
+    # load, or the text the browser still holds when it reconnects to another replica after one died
+    # (docs/scaling.md). A text over MAX_URL_TEXT characters is in no URL, so setting it here would lose it.
     ss.pg_ws = url_state.show_whitespace
     ss.pg_view = url_state.view
     if url_state.compare is not None:
@@ -89,7 +96,7 @@ if source == WORKSHOP_SOURCE:
     st.text_area("Selected text", height=140, disabled=True, key="pg_workshop_view")
 elif source == SOURCES[0]:
     # No max_chars: the browser would drop a longer paste without a word; the warning below says what is cut.
-    text = st.text_area("Text", height=140, key="pg_text",
+    text = st.text_area("Text", value=DEFAULT_TEXT, height=140, key="pg_text",
                         help=f"Up to {MAX_CHARS:,} characters; upload a file for more structure.")
 elif source == SOURCES[1]:
     # The uploader takes files up to the server's cap, so that one over this page's limit is refused by

@@ -1,5 +1,9 @@
 """Load test: N concurrent browser sessions against a real `streamlit run` on loopback (a workshop opening one link).
 
+Kept for N <= 3, as the browser-side check of tests/bench/bench_protocol.py, the load generator for workshop-sized N
+(30 Chromium contexts on the server's 2 cores measure the browsers, not the server; docs/scaling.md).
+tests/test_protocol_vs_browser.py runs one session of each and compares the counts they show.
+
 One server, started as tests/test_browser.py starts it (free loopback port, headless, no file watcher), and one
 Debian Chromium driven by Playwright's async API; each session is its own browser context and does what a workshop
 participant does:
@@ -288,6 +292,7 @@ class Session:
         self.browser, self.url, self.i, self.texts, self.timeout_s, self.server_pid = (
             browser, url, i, texts, timeout_s, server_pid)
         self.latency: dict[str, float] = {}
+        self.counts: dict[str, dict[str, int]] = {}  # step -> the counts the page showed when it was ready
         self.server_cpu: dict[str, float] = {}
         self.error: str | None = None
         self.page: Any = None
@@ -299,6 +304,7 @@ class Session:
         await action()
         got = await ready(self.page, expected, self.timeout_s)
         self.latency[step] = time.perf_counter() - t
+        self.counts[step] = got
         self.server_cpu[step] = (_cpu_s(self.server_pid) or 0.0) - cpu
         if LEAN:  # focus off the field, as a participant who reads the result: a blinking caret repaints the page
             await self.page.evaluate("document.activeElement && document.activeElement.blur()")
