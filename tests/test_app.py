@@ -183,7 +183,7 @@ def test_explorer_reference_and_filters(con) -> None:
     assert list(frame(at, "unk_flag")["lang"]) == ["hin"]  # Amharic lacks the preamble
 
 
-@pytest.mark.parametrize("tab", ["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness"])
+@pytest.mark.parametrize("tab", ["Dots", "Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness"])
 def test_explorer_each_chart_tab_draws_one_chart(tab: str) -> None:
     at = explorer(tab)
     assert not at.exception
