@@ -259,7 +259,7 @@ def test_workshop_from_the_server_setting(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unknown_workshop_is_explained() -> None:
     at = app(workshop="nope")
     assert not at.exception
-    assert "No workshop preset 'nope'. Available: intro." in at.error[0].value
+    assert "No workshop preset 'nope'. Available: glitch-tokens, intro, why-cost." in at.error[0].value
     assert at.radio(key="pg_source").value == "Type or paste"  # the Playground still works
 
 
