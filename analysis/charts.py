@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -143,6 +144,8 @@ def _tokenizers_in_order(df: pd.DataFrame) -> list[str]:
 
 #: Pixels per language row of the dot plot (60 rows: about 1,400 px, read by scrolling on a 1366×768 screen).
 DOT_ROW_PX = 22
+#: Pixels above the plot for the title, the legend and the x axis.
+DOT_TOP_PX = 150
 #: Half the height of a row that one language's dots spread over (rows are 1 apart).
 DOT_SPREAD = 0.3
 
@@ -183,18 +186,28 @@ def premium_dots(df: pd.DataFrame, *, reference_name: str, policy: str) -> go.Fi
                            + ": %{x:.3f}× (%{customdata[2]})<extra></extra>"),
         )
     fig.add_vline(x=1.0, line_dash="dot", line_color="#555")
-    ticks = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32]
+    ticks = [0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64]  # powers of two: equal steps on the log axis
+    # The counting policy goes under the chart, wrapped, so that a downloaded PNG says how it was counted.
+    notes = textwrap.wrap(policy, 150) if policy else []
+    bottom = 30 + 15 * len(notes)
+    height = max(320, DOT_ROW_PX * len(order) + DOT_TOP_PX + bottom)
+    if notes:
+        fig.add_annotation(text="<br>".join(escape(n) for n in notes), xref="paper", yref="paper", x=0, y=0,
+                           yshift=-bottom + 4, xanchor="left", yanchor="bottom", showarrow=False, align="left",
+                           font={"size": 10, "color": "#666"})
+    # Title, legend and the x axis stacked at the top, placed in pixels (the chart is long: one scrolls down it).
     fig.update_layout(
-        height=max(320, DOT_ROW_PX * len(order) + 170), margin={"t": 110, "b": 40, "l": 10, "r": 10},
-        title={"text": _("Token premium vs {reference}").format(reference=escape(reference_name))
-               + f"<br><sup>{escape(policy)}</sup>"},
+        height=height, margin={"t": DOT_TOP_PX, "b": bottom, "l": 10, "r": 10},
+        title={"text": _("Token premium vs {reference}").format(reference=escape(reference_name)),
+               "yref": "container", "y": 1 - 8 / height, "yanchor": "top", "x": 0, "xanchor": "left"},
         xaxis={"type": "log", "side": "top", "tickvals": ticks, "ticktext": [f"{t:g}×" for t in ticks],
                "title": _("tokens / tokens of {reference} (log scale)").format(reference=escape(reference_name)),
-               "gridcolor": "#e5e5e5", "zeroline": False},
-        yaxis={"tickmode": "array", "tickvals": list(range(len(order))), "ticktext": order, "autorange": "reversed",
-               "automargin": True, "gridcolor": "#f2f2f2"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0,
-                "title": _("tokenizer")},
+               "gridcolor": "#e5e5e5", "zeroline": False, "automargin": True},
+        # Row 0 at the top, half a row of room at each end (no autorange padding between the axis and row 0).
+        yaxis={"tickmode": "array", "tickvals": list(range(len(order))), "ticktext": order,
+               "range": [len(order) - 0.5, -0.5], "automargin": True, "gridcolor": "#f2f2f2"},
+        legend={"orientation": "h", "yref": "container", "y": 1 - 48 / height, "yanchor": "top", "x": 0,
+                "xanchor": "left", "title": {"text": ""}},
         hovermode="closest", autosize=True,
     )
     return fig
@@ -433,7 +446,8 @@ def presentation_style(fig: go.Figure, *, style: Presentation = PRESENTATION) ->
     if out.layout.height:
         out.layout.height = round(out.layout.height * style.height_scale)
     for ann in out.layout.annotations or ():
-        ann.font.size = style.ticks
+        if ann.font.size is None:  # a note with a size of its own (the dot plot's policy line) keeps it
+            ann.font.size = style.ticks
     for trace in out.data:
         _enlarge_trace(trace, style)
     return out

@@ -52,7 +52,7 @@ def test_dot_plot_traces_exact() -> None:
     o200k, llama = fig.data
     # One row per language, dearest at the top; rows 0, 1, 2 drawn top to bottom (reversed axis).
     assert list(fig.layout.yaxis.ticktext) == ["Amharic (amh)", "Hindi (hin)", "French (fra)"]
-    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2] and fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2] and list(fig.layout.yaxis.range) == [2.5, -0.5]
     # Two tokenizers: offsets -0.3 and +0.3 inside each row.
     assert dot_offsets(2) == [-0.3, 0.3]
     assert list(o200k.y) == [-0.3, 0.7, 1.7] and list(llama.y) == [0.3, 1.3, 2.3]
@@ -75,7 +75,8 @@ def test_dot_plot_traces_exact() -> None:
     assert [s.x0 for s in fig.layout.shapes] == [1.0]
     assert o200k.marker.color == "#E69F00" and llama.marker.color == "#000000"
     assert (o200k.marker.size, o200k.marker.symbol) == (9, "circle")
-    assert fig.layout.height == 320  # max(320, 22 px × 3 rows + 170)
+    assert fig.layout.height == 320  # max(320, 22 px × 3 rows + 150 px on top + 45 px for one line of policy)
+    assert fig.layout.annotations[0].text == "Counting: no BOS/EOS"
 
 
 def test_dot_plot_height_grows_with_the_rows() -> None:
@@ -83,7 +84,7 @@ def test_dot_plot_height_grows_with_the_rows() -> None:
             for k in range(60)]
     df = pd.DataFrame(rows, columns=frame().columns)
     fig = premium_dots(df, reference_name="English", policy="p")
-    assert fig.layout.height == 22 * 60 + 170
+    assert fig.layout.height == 22 * 60 + 150 + 30 + 15  # rows, title/legend/axis, one line of policy
     assert fig.layout.yaxis.ticktext[0] == "Language 59 (l59)" and fig.layout.yaxis.ticktext[-1] == "Language 0 (l00)"
 
 

@@ -49,7 +49,9 @@ def test_explorer_opens_on_the_dot_plot(app_db: Path) -> None:
     mean = prem.groupby(["lang", "name"])["premium"].mean().sort_values(ascending=False)
     top = [f"{name} ({lang})" for lang, name in mean.index[:60]]
     assert fig["layout"]["yaxis"]["ticktext"] == top
-    assert fig["layout"]["height"] == 22 * 60 + 170
+    policy_lines = fig["layout"]["annotations"][0]["text"].count("<br>") + 1
+    assert "Counting: no BOS/EOS" in fig["layout"]["annotations"][0]["text"]
+    assert fig["layout"]["height"] == 22 * 60 + 150 + 30 + 15 * policy_lines
     assert fig["layout"]["xaxis"]["type"] == "log"
     # The whisker of the dearest language's o200k_base dot is its CI.
     lang = mean.index[0][0]
@@ -79,7 +81,7 @@ def test_presentation_switch_enlarges_every_chart() -> None:
     big = spec(at)
     assert big["layout"]["font"]["size"] == 20 and big["layout"]["xaxis"]["tickfont"]["size"] == 18
     assert [t["marker"]["size"] for t in big["data"]] == [14, 14, 14]
-    assert big["layout"]["height"] == round((22 * 60 + 170) * 1.35)
+    assert big["layout"]["height"] == round(small["layout"]["height"] * 1.35)
     # The switch is one session key: every chart drawn through app.charts.show_chart gets it, e.g. another tab's.
     at.session_state["px_tab"] = "Heatmap"
     at.run()
