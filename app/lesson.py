@@ -91,6 +91,11 @@ def _draw(w: Workshop, k: int) -> None:
     n = len(w.steps)
     st.title(w.title)
     st.progress(k / n, text=_("Step {k} of {n}").format(k=k, n=n))
+    # Next/Previous at the top: the step's tokens may run below the screen.
+    prev, _gap, nxt = st.columns([1, 3, 1])
+    prev.button(_("← Previous"), key="ls_prev", disabled=k <= 1, on_click=_go, args=(k - 1,), width="stretch")
+    nxt.button(_("Next →"), key="ls_next", disabled=k >= n, on_click=_go, args=(k + 1,), width="stretch",
+               type="primary")
     if language in w.review_languages:
         st.caption(_("This translation of the lesson is a draft awaiting review."))
     st.header(step.title(language))
@@ -103,7 +108,9 @@ def _draw(w: Workshop, k: int) -> None:
         st.caption(_("Text: the Universal Declaration of Human Rights, {ref} (language:article).").format(ref=ref))
     encodings = [tokenizer(t).encode(text) for t in step.tokenizers]
     st.html(f"<style>{CSS}{_PRESENTATION_CSS if presentation_on() else ''}</style>")
-    st.table(_counts(step, encodings, language), hide_index=True)
+    counts = _counts(step, encodings, language)
+    st.table(counts.style.format({c: "{:.2f}" for c in counts.columns if c.startswith("×")}, na_rep="—"),
+             hide_index=True)
     grid = st.columns(2) if len(encodings) > 1 else [st.container()]
     for j, enc in enumerate(encodings):
         with grid[j % len(grid)].container(border=True):
@@ -117,10 +124,6 @@ def _draw(w: Workshop, k: int) -> None:
                else {"text": text})
     links[1].page_link("views/playground.py", label=_("Explore this text freely in the Playground"), icon="🔤",
                        query_params={"tokenizers": ",".join(step.tokenizers), **explore})
-    prev, _gap, nxt = st.columns([1, 3, 1])
-    prev.button(_("← Previous"), key="ls_prev", disabled=k <= 1, on_click=_go, args=(k - 1,), width="stretch")
-    nxt.button(_("Next →"), key="ls_next", disabled=k >= n, on_click=_go, args=(k + 1,), width="stretch",
-               type="primary")
     with st.expander(_("For the teacher: the link to hand out")):
         st.code(f"?workshop={w.name}", language=None)
         st.caption(_("Add it to this server's address. Each participant steps on their own; ?workshop={name}&step=N "

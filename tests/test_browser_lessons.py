@@ -50,6 +50,8 @@ def test_lesson_link_steps_next_previous_and_survives_a_reload(server, page) -> 
     expect(page.get_by_text("Step 2 of 5")).to_be_visible()
     assert step_of(page.url) == "2"
     expect(page.locator(".ta-tokens").first).to_contain_text("सभी मनुष्यों")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lesson-why-cost-step2.png"))
 
     page.reload()  # the step is in the URL: a reload (or the same link on another machine) keeps it
     wait_idle(page)
