@@ -12,12 +12,14 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts app/ on the path, not the 
     sys.path.insert(0, str(ROOT))
 
 from app import wire  # noqa: E402  (needs the checkout on the path)
+from app.charts import presentation_switch  # noqa: E402
 from app.state import provide_static_files, show_unexpected, sweep_leftovers  # noqa: E402
 
 st.set_page_config(page_title="Token Atlas", page_icon="🗺️", layout="wide")
 wire.install()  # a lone surrogate typed in the browser arrives as U+FFFD instead of dropping the connection
 sweep_leftovers()
 provide_static_files()
+presentation_switch()  # sidebar: large fonts and markers on every chart (app/charts.py)
 
 # The pages live in app/views/, not app/pages/: Streamlit would treat a pages/ folder as old-style pages and
 # serve them without this entry point (no navigation, no page config) when a URL names one directly.

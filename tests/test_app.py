@@ -183,7 +183,7 @@ def test_explorer_reference_and_filters(con) -> None:
     assert list(frame(at, "unk_flag")["lang"]) == ["hin"]  # Amharic lacks the preamble
 
 
-@pytest.mark.parametrize("tab", ["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness"])
+@pytest.mark.parametrize("tab", ["Dots", "Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness"])
 def test_explorer_each_chart_tab_draws_one_chart(tab: str) -> None:
     at = explorer(tab)
     assert not at.exception
@@ -259,7 +259,7 @@ def test_workshop_from_the_server_setting(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unknown_workshop_is_explained() -> None:
     at = app(workshop="nope")
     assert not at.exception
-    assert "No workshop preset 'nope'. Available: intro." in at.error[0].value
+    assert "No workshop preset 'nope'. Available: glitch-tokens, intro, why-cost." in at.error[0].value
     assert at.radio(key="pg_source").value == "Type or paste"  # the Playground still works
 
 

@@ -60,7 +60,7 @@ def test_published_vs_ours_tab_exact() -> None:
     t = published_csv()
     at = explorer("fp", "Published vs ours")
     assert at.selectbox(key="px_reference").value == "eng_Latn"  # the FLORES code of English is the default
-    assert [tab.label for tab in at.tabs] == ["Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness", "Table",
+    assert [tab.label for tab in at.tabs] == ["Dots", "Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness", "Table",
                                               "Cost", "Published vs ours"]
     table = next(d.value for d in at.dataframe if "published_premium" in d.value.columns)
     assert list(table.columns) == COMPARISON_COLUMNS
@@ -91,9 +91,18 @@ def test_bars_have_no_error_bars_without_ci() -> None:
     at = explorer("fp", "Bars")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     bars = [tr for tr in spec["data"] if tr["type"] == "bar"]
-    assert [b["name"] for b in bars] == ["codepoints", "utf8-bytes"]
+    assert [b["name"] for b in bars] == ["utf8-bytes", "codepoints"]  # catalogue order, as on every chart
     assert all("error_y" not in b for b in bars)  # no bar of width zero
-    assert set(bars[0]["customdata"]) == {"no CI: 1 unit"}
+    assert {c[2] for c in bars[0]["customdata"]} == {"no CI: 1 unit"}
+
+
+def test_dots_have_no_whiskers_without_ci() -> None:
+    at = explorer("fp", "Dots")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    dots = [tr for tr in spec["data"] if tr["type"] == "scatter"]
+    assert [d["name"] for d in dots] == ["utf8-bytes", "codepoints"]
+    assert all("error_x" not in d for d in dots)  # a dot, never a whisker of length zero
+    assert {c[2] for c in dots[1]["customdata"]} == {"no CI: 1 unit"}
 
 
 def test_table_has_empty_ci_columns() -> None:
@@ -109,6 +118,10 @@ def test_sentence_corpus_has_no_published_tab_and_keeps_its_ci() -> None:
     assert "No confidence intervals" not in captions(at)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert all("error_y" in tr for tr in spec["data"] if tr["type"] == "bar")
+    at.session_state["px_tab"] = "Dots"
+    at.run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert all("error_x" in tr for tr in spec["data"] if tr["type"] == "scatter")
 
 
 def test_comparison_follows_the_tokenizers_picked() -> None:

@@ -12,6 +12,7 @@ from analysis.glitch import CATEGORY_NAMES, LEGEND
 from analysis.glitch import published as gpub
 from analysis.glitch import store as gstore
 from analysis.glitch.charts import indicator_histogram
+from app.charts import show_chart
 from app.state import db_path, show_error, store
 
 MAX_ROWS = 5000
@@ -189,7 +190,7 @@ st.dataframe(model_rows, hide_index=True, key="gl_models")
 model = st.selectbox("Model", model_rows["model"].tolist(), key="gl_model")
 info = model_rows.set_index("model").loc[model]
 scores, cands = _model(version, model)
-st.plotly_chart(indicator_histogram(scores, threshold=float(info["threshold"]),
+show_chart(indicator_histogram(scores, threshold=float(info["threshold"]),
                                     title=f"{info['indicator']} — candidates at or below the "
                                           f"{float(info['percentile']):g}th percentile of reachable tokens"),
                 key="gl_hist")

@@ -18,6 +18,7 @@ from analysis.lab.steps import initial_tokens, merge_steps, steps_html
 from analysis.lab.tokjson import PRE_TOKENIZERS
 from analysis.lab.trainers import ALGORITHM_NAMES, ALGORITHMS, BYTE_LEVEL_ONLY, MIN_VOCAB_SIZE, TrainSpec, train
 from analysis.render import CSS
+from app.charts import show_chart
 from app.state import LAB_TOKENIZERS, db_path, show_error, store
 
 # Caps for a hosted demo that a room of laptops may hit at once.
@@ -191,11 +192,11 @@ if last:
     if any(r.flagged for rep in cmp.reports for r in rep.langs):
         st.warning("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
                    "not meaningful. Use a byte-level tokenizer to avoid unknown tokens.")
-    st.plotly_chart(premium_chart(cmp), key="lab_premium_chart")
+    show_chart(premium_chart(cmp), key="lab_premium_chart")
     st.dataframe(comparison_rows(cmp), hide_index=True, key="lab_table")
     left, right = st.columns(2)
-    left.plotly_chart(compression_chart(cmp), key="lab_compression_chart")
-    right.plotly_chart(script_chart(cmp), key="lab_script_chart")
+    show_chart(compression_chart(cmp), key="lab_compression_chart", where=left)
+    show_chart(script_chart(cmp), key="lab_script_chart", where=right)
     with st.expander("Vocabulary share per script (table)"):
         st.dataframe(script_rows(cmp, top=20), hide_index=True, key="lab_scripts")
 

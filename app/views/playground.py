@@ -24,6 +24,7 @@ from analysis.playground import (
 )
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
+from app.lesson import lesson_mode
 from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
@@ -67,6 +68,7 @@ if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
         ss.pg_link_sample = url_state.sample  # checked against the database below, with a warning if replaced
 for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
+lesson_mode()  # a workshop preset that holds a lesson draws it here, one step at a time, and stops (app/lesson.py)
 
 st.title("Playground")
 if st.radio("Mode", ("Plain text", "Conversation"), key="pg_mode", horizontal=True,

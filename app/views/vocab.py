@@ -24,6 +24,7 @@ from analysis.vocab import (
     size_table,
     token_chips_html,
 )
+from app.charts import show_chart
 from app.state import LAB_TOKENIZERS, catalogue_ids, show_error, tokenizer
 
 DEFAULT_TOKENIZERS = ["o200k_base", "cl100k_base", "llama3", "gemma3", "qwen3", "mistral-tekken"]
@@ -108,19 +109,19 @@ value = c1.radio("Show", ["share", "count"], horizontal=True, key="vc_len_value"
 cap = int(c2.number_input("Longest length shown (longer ones are one bucket)", min_value=2, max_value=1024,
                           value=24, step=1, key="vc_len_cap"))
 hist = histogram(selection, cap)
-st.plotly_chart(vocab_length_figure(hist, value=value), key="vc_len_chart")
+show_chart(vocab_length_figure(hist, value=value), key="vc_len_chart")
 download("Length distribution as CSV", lambda: hist, "vocabulary_lengths.csv", "vc_len_csv")
 
 st.subheader("Scripts")
 top = int(st.number_input("Scripts with their own colour", min_value=1, max_value=40, value=10, key="vc_scripts_top"))
-st.plotly_chart(vocab_script_figure(shares, top=top), key="vc_scripts_chart")
+show_chart(vocab_script_figure(shares, top=top), key="vc_scripts_chart")
 st.caption("A token counts for a script when all its letters and marks are of that script; digits, punctuation "
            "and spaces do not vote. 'partial UTF-8': its bytes are part of a character, not a whole one.")
 download("Script shares as CSV", lambda: shares, "vocabulary_scripts.csv", "vc_scripts_csv")
 
 st.subheader("Overlap")
 jaccard = cmp.jaccard()
-st.plotly_chart(vocab_jaccard_figure(jaccard), key="vc_jaccard_chart")
+show_chart(vocab_jaccard_figure(jaccard), key="vc_jaccard_chart")
 st.caption("Jaccard index |A ∩ B| / |A ∪ B| of the sets of distinct byte strings.")
 download("Overlap as CSV (intersections, unions, Jaccard)", cmp.jaccard_long, "vocabulary_overlap.csv",
          "vc_jaccard_csv")
