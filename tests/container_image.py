@@ -75,28 +75,33 @@ def image_exists(name: str) -> bool:
     return subprocess.run(["podman", "image", "exists", name], capture_output=True).returncode == 0
 
 
-def _bootstrap_rootfs(packages: list[str], dest_tar: Path, work: Path, *, say: Say) -> None:
-    """debootstrap a root filesystem, add ``packages`` inside it, and write it as ``dest_tar`` (atomically)."""
+def _bootstrap_rootfs(packages: list[str], dest_tar: Path, work: Path, *, deadline: float, say: Say) -> None:
+    """debootstrap a root filesystem, add ``packages`` inside it, and write it as ``dest_tar`` (atomically); every
+    command must end before ``deadline`` (time.monotonic())."""
+    def left() -> float:
+        return max(1.0, deadline - time.monotonic())
+
     rootfs = work / "rootfs"
-    run(["debootstrap", f"--variant={RECIPE['variant']}", str(RECIPE["suite"]), str(rootfs)], timeout=1800, say=say)
+    run(["debootstrap", f"--variant={RECIPE['variant']}", str(RECIPE["suite"]), str(rootfs)], timeout=left(), say=say)
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
-    run(["chroot", str(rootfs), "apt-get", "update", "-qq"], timeout=900, say=say, env=env)
+    run(["chroot", str(rootfs), "apt-get", "update", "-qq"], timeout=left(), say=say, env=env)
     run(["chroot", str(rootfs), "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
-        timeout=1800, say=say, env=env)
-    run(["chroot", str(rootfs), "apt-get", "clean"], timeout=300, env=env)
+        timeout=left(), say=say, env=env)
+    run(["chroot", str(rootfs), "apt-get", "clean"], timeout=left(), env=env)
     shutil.rmtree(rootfs / "var" / "lib" / "apt" / "lists", ignore_errors=True)
     (rootfs / "var" / "lib" / "apt" / "lists" / "partial").mkdir(parents=True)
     tmp = dest_tar.with_name(dest_tar.name + ".tmp")
-    run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tmp), "."], timeout=900, say=say)
+    run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tmp), "."], timeout=left(), say=say)
     os.replace(tmp, dest_tar)
 
 
-def ensure_bases(*, say: Say = print) -> dict[str, str]:
+def ensure_bases(*, timeout: float = 1800, say: Say = print) -> dict[str, str]:
     """The local base images, ``{"python": "localhost/token-atlas-base-python:<key>", "node": ...}``.
 
     Bootstraps a root filesystem only when its tar file is not in the cache, and imports it only when podman does
-    not hold the image already.
+    not hold the image already; all of it within ``timeout`` seconds (RuntimeError otherwise).
     """
+    deadline = time.monotonic() + timeout
     key = recipe_key()
     folder = BASES_CACHE / key
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,9 +114,9 @@ def ensure_bases(*, say: Say = print) -> dict[str, str]:
             if not tar.is_file():
                 started = time.monotonic()
                 with tempfile.TemporaryDirectory(dir=folder, prefix=f"{base}-") as work:
-                    _bootstrap_rootfs(packages, tar, Path(work), say=say)
+                    _bootstrap_rootfs(packages, tar, Path(work), deadline=deadline, say=say)
                 say(f"bootstrapped the {base} base in {time.monotonic() - started:.0f} s")
-            run(["podman", "import", str(tar), image], timeout=900, say=say)
+            run(["podman", "import", str(tar), image], timeout=max(1.0, deadline - time.monotonic()), say=say)
         images[base] = image
     return images
 
