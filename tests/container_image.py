@@ -52,9 +52,15 @@ def recipe_key() -> str:
     return hashlib.sha256(json.dumps({"recipe": RECIPE, "arch": arch}, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def tool(name: str) -> str | None:
+    """The path of the program ``name``, looking in the system folders too (debootstrap, runc and chroot live in
+    /usr/sbin, which a user's PATH may lack)."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+
+
 def missing_tools() -> list[str]:
     """The programs of :data:`TOOLS` that are not installed (``bash .ci/install-browser`` installs them)."""
-    return [t for t in TOOLS if shutil.which(t) is None]
+    return [t for t in TOOLS if tool(t) is None]
 
 
 def run(cmd: list[str], *, timeout: float, say: Say | None = None, **kw) -> subprocess.CompletedProcess:
@@ -82,12 +88,16 @@ def _bootstrap_rootfs(packages: list[str], dest_tar: Path, work: Path, *, deadli
         return max(1.0, deadline - time.monotonic())
 
     rootfs = work / "rootfs"
-    run(["debootstrap", f"--variant={RECIPE['variant']}", str(RECIPE["suite"]), str(rootfs)], timeout=left(), say=say)
+    chroot = tool("chroot") or "chroot"
+    debootstrap = tool("debootstrap") or "debootstrap"
+    sbin = {**os.environ, "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin"}  # debootstrap calls chroot
+    run([debootstrap, f"--variant={RECIPE['variant']}", str(RECIPE["suite"]), str(rootfs)], timeout=left(), say=say,
+        env=sbin)
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
-    run(["chroot", str(rootfs), "apt-get", "update", "-qq"], timeout=left(), say=say, env=env)
-    run(["chroot", str(rootfs), "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+    run([chroot, str(rootfs), "apt-get", "update", "-qq"], timeout=left(), say=say, env=env)
+    run([chroot, str(rootfs), "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
         timeout=left(), say=say, env=env)
-    run(["chroot", str(rootfs), "apt-get", "clean"], timeout=left(), env=env)
+    run([chroot, str(rootfs), "apt-get", "clean"], timeout=left(), env=env)
     shutil.rmtree(rootfs / "var" / "lib" / "apt" / "lists", ignore_errors=True)
     (rootfs / "var" / "lib" / "apt" / "lists" / "partial").mkdir(parents=True)
     tmp = dest_tar.with_name(dest_tar.name + ".tmp")

@@ -29,7 +29,7 @@ expect.set_options(timeout=60_000)  # a busy 2-core machine renders slowly; wait
 #: One tag per checkout, so that test runs in two worktrees of one machine do not run each other's image.
 TAG = f"localhost/token-atlas:test-{hashlib.sha256(str(ci.ROOT).encode()).hexdigest()[:8]}"
 #: Bounds against a hang, not expectations: on a 2-core machine shared with other builds (load average 12), the bases
-#: took 12.5 minutes and the build 16 (docs/container.md); CI has 90 minutes for everything, ~11 of them for the rest.
+#: took 12.5 minutes and the build 16 to 18.5 (docs/container.md); CI has 90 minutes for everything, ~11 of them for the rest.
 BASES_TIMEOUT, BUILD_TIMEOUT, HEALTH_TIMEOUT = 25 * 60, 45 * 60, 5 * 60
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 #: The Playground's default tokenizers (app/views/playground.py), as tests/test_browser.py reads them.
