@@ -1,4 +1,4 @@
-"""The Dockerfile stays in step with the project (no Docker engine runs here, so it is read, not built).
+"""The Dockerfile stays in step with the project, read rather than built (tests/test_image.py builds and runs it).
 
 The commands it runs are the README's first command (venv + pinned requirements, asset fetch, database build,
 `streamlit run`), taken from README.md here rather than copied into this test; paths come from analysis.config.
@@ -28,13 +28,17 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 DEBIAN_PYTHON = {"bookworm": "3.11"}
 #: Streamlit's own default port, used unless .streamlit/config.toml sets server.port.
 STREAMLIT_DEFAULT_PORT = 8501
+#: The public demo's requirements: requirements.txt's pins without the packages of GPU_ONLY.
+DEMO_REQUIREMENTS = "requirements-demo.txt"
+GPU_ONLY = {"torch", "transformers", "ray"}
 
 
 @dataclass
 class Stage:
-    base: str
+    base: str  # the image, with a build argument replaced by its default
     name: str | None
     instructions: list[tuple[str, str]] = field(default_factory=list)  # (KEYWORD, arguments)
+    base_arg: str | None = None  # the build argument that names the base image (``FROM ${PYTHON_IMAGE}``)
 
     def all(self, keyword: str) -> list[str]:
         return [args for kw, args in self.instructions if kw == keyword]
@@ -45,10 +49,13 @@ class Stage:
 
 
 def parse_dockerfile(text: str) -> list[Stage]:
-    """Stages with their instructions; comments dropped, backslash continuations joined.
+    """Stages with their instructions; comments dropped, backslash continuations joined; a base image named by a
+    build argument declared before the first FROM is resolved to the argument's default.
 
     >>> [(s.base, s.name, s.instructions) for s in parse_dockerfile("FROM a AS b\\nRUN x \\\\\\n  y\\n# c\\nFROM d\\n")]
     [('a', 'b', [('RUN', 'x y')]), ('d', None, [])]
+    >>> [(s.base, s.base_arg) for s in parse_dockerfile("ARG IMG=python:3.11\\nFROM ${IMG}\\n")]
+    [('python:3.11', 'IMG')]
     """
     stages: list[Stage] = []
     logical, pending = [], ""
@@ -60,13 +67,19 @@ def parse_dockerfile(text: str) -> list[Stage]:
             continue
         logical.append(pending + line.strip())
         pending = ""
+    global_args: dict[str, str] = {}
     for line in logical:
         keyword, _, args = line.partition(" ")
         keyword, args = keyword.upper(), args.strip()
-        if keyword == "FROM":
+        if keyword == "ARG" and not stages:
+            name, _, default = args.partition("=")
+            global_args[name] = default
+        elif keyword == "FROM":
             m = re.fullmatch(r"(\S+)(?:\s+AS\s+(\S+))?", args, flags=re.IGNORECASE)
             assert m, f"cannot read FROM {args!r}"
-            stages.append(Stage(m.group(1), m.group(2)))
+            arg = re.fullmatch(r"\$\{?(\w+)\}?", m.group(1))
+            base = global_args.get(arg.group(1), "") if arg else m.group(1)
+            stages.append(Stage(base, m.group(2), base_arg=arg.group(1) if arg else None))
         else:
             assert stages, f"{keyword} before the first FROM"
             stages[-1].instructions.append((keyword, args))
@@ -93,9 +106,12 @@ def readme_python() -> str:
     return re.search(r"\(Python (3\.\d+)", readme).group(1)
 
 
+def streamlit_config() -> dict:
+    return tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+
+
 def streamlit_port() -> int:
-    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    return int(cfg.get("server", {}).get("port", STREAMLIT_DEFAULT_PORT))
+    return int(streamlit_config().get("server", {}).get("port", STREAMLIT_DEFAULT_PORT))
 
 
 def env_values(stage: Stage) -> dict[str, str]:
@@ -167,13 +183,30 @@ def dockerfile_problems(dockerfile: str, dockerignore: str) -> list[str]:
     elif DEBIAN_PYTHON.get(node.group(1)) != python:
         problems.append(f"{fetch_stage.base} ships Python {DEBIAN_PYTHON.get(node.group(1))}, not {python}")
 
-    # Both stages: the README's venv and its pinned requirements file (pip's cache left out of the image).
+    # Both base images are build arguments (local images where the official ones cannot be pulled, docs/container.md).
+    for stage, arg in ((fetch_stage, "NODE_IMAGE"), (app, "PYTHON_IMAGE")):
+        if stage.base_arg != arg:
+            problems.append(f"stage {stage.name or stage.base} does not take its base image from the build argument {arg}")
+    # Every stage that fetches with pip or npm takes the CA bundle's path as a build argument (a proxy's CA).
+    for stage, needed_args in ((fetch_stage, ("PIP_CERT", "NODE_EXTRA_CA_CERTS")), (app, ("PIP_CERT",))):
+        declared = {a.partition("=")[0] for a in stage.all("ARG")}
+        for arg in needed_args:
+            if arg not in declared:
+                problems.append(f"stage {stage.name or stage.base} does not declare ARG {arg} (the CA bundle for pip/npm)")
+
+    # Both stages: the README's venv and its pip step (pip's cache left out of the image) on the public demo's
+    # requirements: the fetch stage always, the app stage by default (build argument REQUIREMENTS).
     pip = steps["pip"].replace(" install ", " install --no-cache-dir ")
-    for stage in stages:
+    readme_file = pip.rsplit(" ", 1)[1]
+    app_args = dict(a.partition("=")[::2] for a in app.all("ARG"))
+    for stage, file in ((fetch_stage, DEMO_REQUIREMENTS), (app, '"${REQUIREMENTS}"')):
         runs = stage.all("RUN")
-        for step in (steps["venv"], pip):
+        for step in (steps["venv"], pip.replace(f" {readme_file}", f" {file}")):
             if not any(step in run for run in runs):
                 problems.append(f"stage {stage.name or stage.base} does not run `{step}` (the README's requirements)")
+    if app_args.get("REQUIREMENTS") != DEMO_REQUIREMENTS:
+        problems.append(f"the app stage's ARG REQUIREMENTS is {app_args.get('REQUIREMENTS')!r}, not {DEMO_REQUIREMENTS} "
+                        "(the public demo carries no torch, transformers or Ray)")
 
     # The fetch: in the Node stage, then again in the app stage on the copied cache (no network the second time).
     for stage in stages:
@@ -210,7 +243,7 @@ def dockerfile_problems(dockerfile: str, dockerignore: str) -> list[str]:
                 elif ignored(src, patterns):
                     problems.append(f"COPY source {src} is excluded by .dockerignore")
     copied = {src.rstrip("/") for _, flags, srcs, _ in copies if "from" not in flags for src in srcs}
-    needed = {"requirements.txt", "analysis", "app", config.ASSETS_DIR.name, ".streamlit"}
+    needed = {"requirements.txt", DEMO_REQUIREMENTS, "analysis", "app", config.ASSETS_DIR.name, ".streamlit"}
     if missing := needed - copied:
         problems.append(f"the app stage does not copy {sorted(missing)}")
 
@@ -238,6 +271,9 @@ def dockerfile_problems(dockerfile: str, dockerignore: str) -> list[str]:
         if build >= 0 and not users[-1][0] < build:
             problems.append("the database is built as root, not as the app user")
 
+    toolbar = app_env.get("STREAMLIT_CLIENT_TOOLBAR_MODE", streamlit_config().get("client", {}).get("toolbarMode"))
+    if toolbar != "viewer":
+        problems.append(f"Streamlit's client.toolbarMode is {toolbar!r}, not 'viewer' (visitors would see 'Deploy')")
     if app_env.get("ATLAS_IMPORT") != "0":
         problems.append("ATLAS_IMPORT=0 is not set (a public demo must not let visitors write to the database)")
 
@@ -269,9 +305,62 @@ def test_requirements_are_exact_pins() -> None:
     assert pins and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", p) for p in pins), pins
 
 
+def pins(text: str) -> dict[str, str]:
+    """``{normalized name: version}`` of a requirements file's exact pins (comments and blank lines skipped).
+
+    >>> pins("# x\\nPyICU_wheels==2.15.2  # y\\n\\nnumpy==2.3.5\\n")
+    {'pyicu-wheels': '2.15.2', 'numpy': '2.3.5'}
+    """
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([\w.]+)", line)
+            assert m, f"not an exact pin: {line!r}"
+            out[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+    return out
+
+
+def demo_requirements_problems(full: str, demo: str) -> list[str]:
+    """Where the public demo's requirements differ from requirements.txt's pins without GPU_ONLY (empty if none)."""
+    full_pins, demo_pins = pins(full), pins(demo)
+    problems = [f"{DEMO_REQUIREMENTS} pins {n}=={v}, requirements.txt pins {n}=={full_pins.get(n)}"
+                for n, v in demo_pins.items() if n not in GPU_ONLY and full_pins.get(n) != v]
+    problems += [f"{DEMO_REQUIREMENTS} carries {n}, which the public demo must not" for n in sorted(GPU_ONLY & set(demo_pins))]
+    left_out = sorted(set(full_pins) - set(demo_pins) - GPU_ONLY)
+    problems += [f"{DEMO_REQUIREMENTS} lacks {n} (requirements.txt pins it)" for n in left_out]
+    return problems
+
+
+def test_demo_requirements_are_requirements_txt_without_torch_transformers_ray() -> None:
+    full = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    assert GPU_ONLY <= set(pins(full))  # what the demo leaves out is what the full file adds
+    assert demo_requirements_problems(full, (ROOT / DEMO_REQUIREMENTS).read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (("numpy==2.3.5", "numpy==2.3.4"), "pins numpy==2.3.4, requirements.txt pins numpy==2.3.5"),
+    (("numpy==2.3.5\n", ""), "lacks numpy"),
+    (("zstandard==0.25.0", "zstandard==0.25.0\ntorch==2.13.0"), "carries torch"),
+    (("jinja2==3.1.6", "jinja2==3.1.6\nRay==2.60.0"), "carries ray"),
+], ids=["other-version", "missing", "torch", "ray"])
+def test_each_demo_requirements_check_can_fail(edit: tuple[str, str], expected: str) -> None:
+    demo = (ROOT / DEMO_REQUIREMENTS).read_text(encoding="utf-8")
+    assert edit[0] in demo
+    problems = demo_requirements_problems((ROOT / "requirements.txt").read_text(encoding="utf-8"), demo.replace(*edit))
+    assert expected in "\n".join(problems), problems
+
+
 MUTATIONS = {
     "root-user": (("USER 1000:1000", "USER root"), "non-root USER"),
-    "dev-requirements": (("-r requirements.txt", "-r requirements-dev.txt"), "the README's requirements"),
+    "dev-requirements": (("-r requirements-demo.txt", "-r requirements-dev.txt"), "the README's requirements"),
+    "app-requirements": (('-r "${REQUIREMENTS}"', "-r requirements.txt"), "the README's requirements"),
+    "torch-in-demo": (("ARG REQUIREMENTS=requirements-demo.txt", "ARG REQUIREMENTS=requirements.txt"), "no torch"),
+    "fixed-python-base": (("FROM ${PYTHON_IMAGE}", "FROM python:3.11-slim-bookworm"), "build argument PYTHON_IMAGE"),
+    "fixed-node-base": (("FROM ${NODE_IMAGE} AS", "FROM node:20-bookworm AS"), "build argument NODE_IMAGE"),
+    "no-pip-cert": (("ARG PIP_CERT\nARG NODE", "ARG NODE"), "ARG PIP_CERT"),
+    "no-npm-cert": (("ARG NODE_EXTRA_CA_CERTS\n", ""), "ARG NODE_EXTRA_CA_CERTS"),
+    "toolbar": (("ENV ATLAS_IMPORT=0", "ENV STREAMLIT_CLIENT_TOOLBAR_MODE=developer ATLAS_IMPORT=0"), "toolbarMode"),
     "no-no-cache": (("--no-cache-dir ", ""), "the README's requirements"),
     "health-port": (("8501/_stcore/health", "8502/_stcore/health"), "HEALTHCHECK"),
     "health-curl": (('CMD [".venv/bin/python", "-c", "import urllib.request as u; u.urlopen(',
