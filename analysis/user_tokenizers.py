@@ -302,8 +302,8 @@ def _probe(path: str, pattern: str | None, conn) -> None:  # runs in a child pro
         tok = load_file(path, tokenizer_id="probe", pattern=pattern)
         tok.count("Probe: Hello, world! नमस्ते 你好 😀")
         conn.send(("ok", int(tok.vocab_size or 0)))
-    except AnalysisError as e:
-        conn.send(("error", e.message))
+    except AnalysisError as e:  # the backend's own reason where there is one (the wrapper's advice is for catalogue files)
+        conn.send(("error", str(e.__cause__) if e.__cause__ is not None else e.message))
     except Exception as e:  # the backends' own parse errors: reported, never raised in the server
         conn.send(("error", f"{type(e).__name__}: {e}"))
     finally:
@@ -335,7 +335,8 @@ def load_checked(name: str, path: Path, pattern: str | None) -> int:
         proc.join(5)
     if status == "error":
         text = str(value).replace(str(path), name).replace(str(path.parent) + os.sep, "")
-        raise UserTokenizerError(f"{name} cannot be loaded: {text}")
+        raise UserTokenizerError(f"{name} cannot be loaded by its library: {text.rstrip('.')}. Check that the file is "
+                                 "complete and is the format its name says.")
     _cap_vocab(name, int(value))
     return int(value)
 

@@ -42,9 +42,16 @@ def added_ids() -> list[str]:
     return list(mine)
 
 
+def _kept() -> bool:
+    try:
+        return kept()
+    except AnalysisError:  # a malformed ATLAS_IMPORT: the Import page says so; here, nothing is kept
+        return False
+
+
 def linkable(tokenizer_ids: list[str]) -> list[str]:
     """The ids a permalink may carry: an added tokenizer only where this server keeps it."""
-    return tokenizer_ids if kept() else [t for t in tokenizer_ids if not is_yours(t)]
+    return tokenizer_ids if _kept() else [t for t in tokenizer_ids if not is_yours(t)]
 
 
 def _corpus_sha() -> str | None:
@@ -133,8 +140,11 @@ def add_tokenizer_panel(*, select_key: str | None = None, prefix: str = "yours")
             (st.success if message[0] == "success" else st.error)(message[1])
         st.caption(_("At most {mb} MB and {vocab} tokens. Added tokenizers belong to this session; {kept}").format(
             mb=f"{USER_TOKENIZER_MAX_BYTES.value() / 1e6:,.0f}", vocab=f"{USER_TOKENIZER_MAX_VOCAB.value():,}",
-            kept=_("this server keeps them, so links carry them.") if kept() else
+            kept=_("this server keeps them, so links carry them.") if _kept() else
             _("this server does not keep them (ATLAS_IMPORT=0), so links leave them out.")))
+    if select_key is not None and not _kept() and any(is_yours(t) for t in ss.get(select_key, [])):
+        st.caption(_("This page's link leaves out your added tokenizers: this server does not keep them "
+                     "(ATLAS_IMPORT=0). Add the file again after opening the link."))
     _progress(prefix)
 
 
