@@ -184,28 +184,36 @@ def _job(tokenizer_id: str, db: str, out: str, progress: str, spans_cache: str) 
 
 @dataclass
 class CountJob:
-    """One tokenizer counted over one corpus of one store; what a page polls."""
+    """One tokenizer counted over one corpus of one store; what a page polls.
+
+    Only the pool sets ``outcome`` (queued, then done or failed); ``state`` adds "running" once the worker has
+    started (its first progress note is on disk), so that a page's polling never writes to the job.
+    """
 
     tokenizer_id: str
     corpus: str
     out: Path
     progress_file: Path
-    state: State = "queued"
+    outcome: State = "queued"
     error: str | None = None
     seconds: float | None = None  # wall time from submission to done
     submitted: float = field(default_factory=time.perf_counter)
     future: Future | None = None
 
+    @property
+    def state(self) -> State:
+        if self.outcome == "queued" and self.progress_file.is_file():
+            return "running"
+        return self.outcome
+
     def fraction(self) -> float:
         """Share of the units counted so far (1.0 once done)."""
-        if self.state == "done":
+        if self.outcome == "done":
             return 1.0
         try:
             note = json.loads(self.progress_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return 0.0
-        if self.state == "queued":
-            self.state = "running"
         return note["done"] / max(1, note["total"])
 
 
@@ -239,13 +247,14 @@ class CountingPool:
         key = (tokenizer_id, str(out))
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and job.state != "failed":
+            if job is not None:  # a failed job is not retried on every poll (a restart of the server retries it)
                 return job
             job = CountJob(tokenizer_id, corpus, out, out.with_name(out.name + ".progress"))
             self._jobs[key] = job
             if out.is_file():
-                job.state, job.seconds = "done", 0.0
+                job.outcome, job.seconds = "done", 0.0
                 return job
+            job.progress_file.unlink(missing_ok=True)  # a note left by a server that was stopped mid-count
             self._order.append(job)
             job.future = self._pool().submit(_job, tokenizer_id, str(db), str(out), str(job.progress_file),
                                              str(Path(added.folder).parent))
@@ -258,11 +267,11 @@ class CountingPool:
                 self._order.remove(job)
             try:
                 future.result()
-                job.state = "done"
+                job.outcome = "done"
             except AnalysisError as e:
-                job.state, job.error = "failed", e.message
+                job.outcome, job.error = "failed", e.message
             except Exception as e:  # a worker that died (memory, a crash): said on the page, the pool goes on
-                job.state, job.error = "failed", f"{type(e).__name__}: {str(e)[:300]}"
+                job.outcome, job.error = "failed", f"{type(e).__name__}: {str(e)[:300]}"
                 if "BrokenProcessPool" in type(e).__name__:
                     self._executor = None
             job.seconds = time.perf_counter() - job.submitted
@@ -271,8 +280,6 @@ class CountingPool:
     def position(self, job: CountJob) -> int | None:
         """1 for the next job to start, 2 for the one after, ...; None once it runs or is finished."""
         with self._lock:
-            for j in self._order:
-                j.fraction()  # a job whose worker has started is running
             waiting = [j for j in self._order if j.state == "queued"]
             return waiting.index(job) + 1 if job in waiting else None
 

@@ -113,3 +113,55 @@ def test_added_tokenizer_premiums_in_the_explorer_and_its_link(kept_server, brow
     pg.screenshot(path=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "yours_premiums.png"),
                   full_page=True)
     context.close()
+
+
+COMMIT = "89abcdef0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def unkept_server(app_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The app on a server that keeps nothing (ATLAS_IMPORT=0), offline, with a hub cache laid out here holding one
+    repo: models--atlas-test--minilm/refs/main and snapshots/<commit>/tokenizer.json (MiniLM's real file)."""
+    hub = tmp_path_factory.mktemp("hub")
+    repo = hub / "models--atlas-test--minilm"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(COMMIT)
+    (repo / "snapshots" / COMMIT).mkdir(parents=True)
+    (repo / "snapshots" / COMMIT / "tokenizer.json").write_bytes(
+        asset_path(load_catalogue().files["minilm/tokenizer.json"]).read_bytes())
+    kept = tmp_path_factory.mktemp("kept")
+    try:
+        proc, url = serve.start_server(app_db, env={"ATLAS_IMPORT": "0", "ATLAS_USER_TOKENIZERS": str(kept),
+                                                    "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub)}, timeout=60)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield url, kept
+    serve.stop_server(proc)
+
+
+def test_hub_id_on_a_server_that_keeps_nothing(unkept_server, page) -> None:  # noqa: F811
+    url, kept = unkept_server
+    page.goto(f"{url}/?tokenizers=utf8-bytes")
+    wait_idle(page)
+    page.get_by_text("Add a tokenizer", exact=True).click()
+    page.get_by_label("Repo id").fill("atlas-test/minilm")
+    page.get_by_label("Repo id").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Add", exact=True).click()
+    wait_idle(page)
+    got = counts(page)
+    mine = [t for t in got if t.startswith("yours:")]
+    assert len(mine) == 1 and mine[0].startswith("yours:atlas-test/minilm@89abcde:")
+    assert got[mine[0]] == load_file(asset_path(load_catalogue().files["minilm/tokenizer.json"])).count(DEFAULT_TEXT)
+    # Not kept: nothing under the keeping folder, the link leaves the tokenizer out, and the page says so.
+    assert list(kept.iterdir()) == []
+    assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["tokenizers"] == ["utf8-bytes"]
+    expect(page.get_by_text("This page's link leaves out your added tokenizers")).to_be_visible()
+    # A repo the offline cache does not hold: the message says why and what to do.
+    page.get_by_label("Repo id").fill("atlas-test/absent")
+    page.get_by_label("Repo id").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Add", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text("atlas-test/absent cannot be fetched: this server works offline (HF_HUB_OFFLINE=1)")
+           ).to_be_visible()
