@@ -64,19 +64,24 @@ def corpus_sha256(db: Path, corpus: str = CORPUS) -> str:
 # ------------------------------------------------------------------ one job (runs in a worker process)
 
 
-def _spans(units: list[tuple], corpus_sha: str, cache: Path) -> list:
-    """Word spans of the units as the builder computes them (``words(text)``, None where words are withheld),
-    computed once per corpus version and kept beside the stored tokenizers (pickled by this module only)."""
+def _spans(units: list[tuple], corpus_sha: str, cache: Path, step: int) -> list:
+    """Word spans of the units as the builder computes them (``words(text)``, None where words are withheld), in
+    pieces of ``step`` units, each a :class:`WordSpanList` with its flat arrays made; computed once per corpus version
+    and kept beside the stored tokenizers (pickled by this module only, never from an upload)."""
     from .assets import atomic_write_bytes
+    from .tokenizers.unit_stats import WordSpanList
     from .words import words
 
-    path = cache / f"spans-{corpus_sha[:16]}.pickle"
+    path = cache / f"spans-{corpus_sha[:16]}-{step}.pickle"
     if path.is_file():
         with open(path, "rb") as f:
             return pickle.load(f)
     spans = [words(text) if n_words is not None else None for _, _, text, n_words in units]
-    atomic_write_bytes(path, pickle.dumps(spans, protocol=pickle.HIGHEST_PROTOCOL))
-    return spans
+    pieces = [WordSpanList(spans[start:start + step]) for start in range(0, len(units), step)]
+    for piece in pieces:
+        piece.arrays  # noqa: B018 (made now, so that they are pickled with the spans)
+    atomic_write_bytes(path, pickle.dumps(pieces, protocol=pickle.HIGHEST_PROTOCOL))
+    return pieces
 
 
 def _note(progress: Path | None, done: int, total: int) -> None:
@@ -98,7 +103,6 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     from .store.build import _bulk_insert, _library_version, compute_premium_ci, count_units
     from .store.schema import create_schema, refresh_lang_stats
     from .tokenizers import get_tokenizer
-    from .tokenizers.unit_stats import WordSpanList
 
     t0 = time.perf_counter()
     out, progress_path = Path(out), Path(progress) if progress else None
@@ -113,7 +117,8 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         # The builder's order and inputs (PairPool.count): the same texts, the same word spans.
         units = con.execute("SELECT lang, unit, text, n_words FROM src.units WHERE corpus = ? "
                             "ORDER BY lang, position, unit", [corpus]).fetchall()
-        spans = _spans(units, info[0], Path(spans_cache) if spans_cache else out.parent)
+        step = max(1, -(-len(units) // CHUNKS))
+        spans = _spans(units, info[0], Path(spans_cache) if spans_cache else out.parent, step)
         tok = get_tokenizer(tokenizer_id)
         _note(progress_path, 0, len(units))
         t_count = time.perf_counter()
@@ -121,11 +126,9 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         n_unk: list[int] = []
         n_byte: list[int] = []
         n_cont: list[int | None] = []
-        step = max(1, -(-len(units) // CHUNKS))
-        for start in range(0, len(units), step):
+        for start, piece_spans in zip(range(0, len(units), step), spans, strict=True):
             piece = units[start:start + step]
-            a, b, c, d, _, _ = count_units(tokenizer_id, [t for _, _, t, _ in piece],
-                                           WordSpanList(spans[start:start + step]))
+            a, b, c, d, _, _ = count_units(tokenizer_id, [t for _, _, t, _ in piece], piece_spans)
             n_tokens += a
             n_unk += b
             n_byte += c
