@@ -124,5 +124,16 @@ SQL_MAX_CELL_CHARS = Limit("ATLAS_SQL_MAX_CELL_CHARS", 2_000, "characters in a c
 #: machine's OOM killer taking the whole server. docs/deployment.md gives values for a demo.
 MEMORY_MAX = Limit("ATLAS_MEMORY_MAX", 0, "bytes of memory per server process")
 
+#: Caps on a tokenizer a visitor adds (an upload or a Hugging Face repo's file; analysis.user_tokenizers): the file's
+#: size, its vocabulary's size, the seconds its loading may take, and the length of a custom split pattern.
+USER_TOKENIZER_MAX_BYTES = Limit("ATLAS_USER_TOKENIZER_MAX_BYTES", 64 * 2**20, "bytes")
+USER_TOKENIZER_MAX_VOCAB = Limit("ATLAS_USER_TOKENIZER_MAX_VOCAB", 1_000_000, "tokens in the vocabulary")
+USER_TOKENIZER_LOAD_SECONDS = Limit("ATLAS_USER_TOKENIZER_LOAD_SECONDS", 60, "seconds of loading")
+USER_PATTERN_MAX_CHARS = Limit("ATLAS_USER_PATTERN_MAX_CHARS", 2_000, "characters")
+#: Worker processes that count added tokenizers over the store's UDHR, for the whole server (analysis.user_counts):
+#: the rest of the machine stays free for the other sessions; jobs beyond it wait their turn in a queue.
+USER_COUNT_WORKERS = Limit("ATLAS_USER_COUNT_WORKERS", 1, "counting worker processes")
+
 LIMITS = (IMPORT_MAX_BYTES, IMPORT_MAX_LINES, IMPORT_MAX_LANGUAGES, IMPORT_MAX_UNITS, SQL_MAX_RESULT_BYTES,
-          SQL_MAX_CELL_CHARS)
+          SQL_MAX_CELL_CHARS, USER_TOKENIZER_MAX_BYTES, USER_TOKENIZER_MAX_VOCAB, USER_TOKENIZER_LOAD_SECONDS,
+          USER_PATTERN_MAX_CHARS, USER_COUNT_WORKERS)

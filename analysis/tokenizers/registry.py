@@ -4,6 +4,7 @@ Specs:
     ``o200k_base``                 a catalogue id (``python -m analysis tokenizers`` lists them)
     ``file:/path/tokenizer.json``  a local HF tokenizer.json, ``.tiktoken`` or SentencePiece ``.model``
     ``hf:org/name@revision``       a Hugging Face repo (tokenizer.json, else tokenizer.model)
+    ``yours:NAME:KEY16``           a tokenizer a visitor added (analysis.user_tokenizers)
 """
 
 from __future__ import annotations
@@ -58,39 +59,43 @@ def _from_entry(entry: CatalogueEntry) -> Tokenizer:
     return baselines[entry.id](entry.id, name=entry.name)
 
 
-def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encoding: str = "cl100k_base") -> Tokenizer:
+def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encoding: str = "cl100k_base",
+              pattern: str | None = None, name: str | None = None) -> Tokenizer:
     """Load a local ``tokenizer.json``, ``.tiktoken`` or SentencePiece ``.model`` file.
 
-    A ``.tiktoken`` file holds only ranks; its split pattern is that of the catalogue encoding
-    ``base_encoding``, and it has no special tokens.
+    A ``.tiktoken`` file holds only ranks; its split pattern is ``pattern`` (a regex) if given, else that of the
+    catalogue encoding ``base_encoding``, and it has no special tokens. ``name`` is the name shown (default: the
+    file's).
     """
     p = Path(path).expanduser()
     tid = tokenizer_id or f"file:{p}"
     if not p.is_file():
         raise AssetError(f"No such file: {p}. Give the path of a tokenizer.json, .tiktoken or SentencePiece .model file.")
-    name = p.name
+    shown, name = name or p.name, p.name
     if name.endswith(".json"):
         from .hf_backend import HFTokenizersTokenizer, load_hf_file
 
-        return HFTokenizersTokenizer(tid, load_hf_file(p), name=name)
+        return HFTokenizersTokenizer(tid, load_hf_file(p), name=shown)
     if name.endswith(".tiktoken"):
         import tiktoken
 
         from .tiktoken_backend import TiktokenTokenizer, read_tiktoken_ranks
 
-        base = get_tokenizer(base_encoding)
-        if not isinstance(base, TiktokenTokenizer):
-            raise AssetError(f"base_encoding {base_encoding!r} is not a tiktoken encoding; use e.g. 'cl100k_base'.")
+        if pattern is None:
+            base = get_tokenizer(base_encoding)
+            if not isinstance(base, TiktokenTokenizer):
+                raise AssetError(f"base_encoding {base_encoding!r} is not a tiktoken encoding; use e.g. 'cl100k_base'.")
+            pattern = base.encoding._pat_str
         ranks = read_tiktoken_ranks(p)
         try:
-            enc = tiktoken.Encoding(name=tid, pat_str=base.encoding._pat_str, mergeable_ranks=ranks, special_tokens={})
+            enc = tiktoken.Encoding(name=tid, pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
         except ValueError as e:
             raise AssetError(f"{p} does not form a tiktoken encoding: {e}.") from e
-        return TiktokenTokenizer(tid, enc, name=name)
+        return TiktokenTokenizer(tid, enc, name=shown)
     if name.endswith(".model") or ".model." in name:
         from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
 
-        return SentencePieceTokenizer(tid, load_sentencepiece_file(p), name=name)
+        return SentencePieceTokenizer(tid, load_sentencepiece_file(p), name=shown)
     raise AssetError(f"Cannot tell the format of {p}: expected a name ending in .json, .tiktoken or .model.")
 
 
@@ -148,6 +153,11 @@ def get_tokenizer(spec: str) -> Tokenizer:
                 return _cache[spec]
         if spec.startswith("file:"):
             tok = load_file(spec[len("file:"):], tokenizer_id=spec)
+        elif spec.startswith("yours:"):
+            from ..user_tokenizers import resolve  # a tokenizer a visitor added (stored by content)
+
+            added = resolve(spec)
+            tok = load_file(added.path, tokenizer_id=spec, pattern=added.pattern, name=added.name)
         elif spec.startswith("hf:"):
             repo, _, rev = spec[len("hf:"):].partition("@")
             if not repo or "/" not in repo:

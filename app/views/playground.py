@@ -24,6 +24,7 @@ from analysis.playground import (
 )
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
+from app.add_tokenizer import add_tokenizer_panel, added_ids, linkable
 from app.lesson import lesson_mode
 from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
@@ -38,7 +39,7 @@ WORKSHOP_SOURCE = "Workshop texts"
 
 catalogue = load_catalogue()
 lab: dict[str, str] = st.session_state.get(LAB_TOKENIZERS, {})
-known = catalogue.ids + list(lab)
+known = catalogue.ids + list(lab) + added_ids()  # added_ids: this visitor's own tokenizers
 ss = st.session_state
 
 # ---------------------------------------------------------------- state from the URL
@@ -167,9 +168,10 @@ chosen = cols[0].multiselect("Tokenizers", known, key="pg_tokenizers", disabled=
 view = cols[1].radio("View", ("tokens", "ids"), key="pg_view", horizontal=True)
 show_ws = cols[2].toggle("Show whitespace", key="pg_ws", help="Draw spaces as ·, tabs as →, newlines as ↵")
 translate = cols[3].toggle("Translation mode", key="pg_translate", help="Compare with the same text in another language")
+add_tokenizer_panel(select_key="pg_tokenizers")
 
 # Keep the URL in step with what is shown: it is the permalink.
-link = PlaygroundState(chosen, text if source != WORKSHOP_SOURCE else None, show_ws, view,
+link = PlaygroundState(linkable(chosen), text if source != WORKSHOP_SOURCE else None, show_ws, view,
                        sample if source == SOURCES[2] else None, ss.get("pg_compare") if translate else None,
                        workshop_name if preset else None).to_query()
 if params != link:

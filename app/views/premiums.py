@@ -12,6 +12,7 @@ from analysis import AnalysisError, charts
 from analysis.i18n import gettext as _
 from analysis.premium_view import filter_languages, policy_line
 from analysis.published_premiums import CITATION, shared_columns
+from app.add_tokenizer import add_tokenizer_panel, counted_ids, premiums_with_yours
 from app.charts import show_chart
 from app.cost_tab import tab_cost
 from app.state import DEFAULT_TOKENIZERS, query, show_error
@@ -171,6 +172,7 @@ TABS = {"Dots": tab_dots, "Bars": tab_bars, "Heatmap": tab_heatmap, "Map": tab_m
         "Per unit": tab_units, "Fairness": tab_fairness, "Table": tab_table, "Cost": tab_cost}
 
 
+add_tokenizer_panel(select_key=None)
 try:
     corpora = query("corpora")
     if not corpora:
@@ -183,7 +185,7 @@ try:
         ss.px_reference = next((c for c in ("eng", "eng_Latn") if c in names), next(iter(names)))
     reference = top[1].selectbox(_("Reference language"), list(names), key="px_reference",
                                  format_func=lambda c: f"{names[c]} ({c})")
-    counted = query("counted_tokenizers", corpus)
+    counted = query("counted_tokenizers", corpus) + (counted_ids() if corpus == "udhr" else [])  # + the visitor's
     link = ss.pop("px_link", {})
     if "tokenizers" in link:
         ss.px_tokenizers = [t for t in dict.fromkeys(link["tokenizers"].split(",")) if t in counted]
@@ -205,7 +207,7 @@ try:
         st.info(_("Pick at least one tokenizer."))
         st.stop()
 
-    prem = query("premiums", corpus, reference, tuple(tokenizers))
+    prem = premiums_with_yours(corpus, reference, tuple(tokenizers))
     shown = filter_languages(prem, langs, search=search, scripts=tuple(scripts), complete_only=complete)
     meta = query("meta")
     policy = policy_line(meta, query("corpus_info", corpus))
@@ -237,7 +239,9 @@ try:
         st.info(_("No language matches the filters."))
         st.stop()
 
-    view = View(corpus, reference, ref_name, tuple(tokenizers), shown, langs, names, policy, complete)
+    # Tabs that query the store per unit (map, units, fairness, cost) take the catalogue tokenizers; the others all.
+    view = View(corpus, reference, ref_name, tuple(t for t in tokenizers if not t.startswith("yours:")) or
+                tuple(tokenizers), shown, langs, names, policy, complete)
     pages = {**TABS, "Published vs ours": tab_published} if protocol == "petrov2023" else TABS
     # Lazy tabs: only the open tab is computed and sent (switching tabs reruns the page).
     tabs = st.tabs([_(name) for name in pages], key="px_tab", on_change="rerun")

@@ -24,6 +24,7 @@ from analysis.vocab import (
     size_table,
     token_chips_html,
 )
+from app.add_tokenizer import add_tokenizer_panel, added_ids
 from app.charts import show_chart
 from app.state import LAB_TOKENIZERS, catalogue_ids, show_error, tokenizer
 
@@ -77,6 +78,8 @@ st.caption("A vocabulary is the set of byte strings its ids stand for when decod
            "are in UTF-8 bytes.")
 specs = {i: i for i in catalogue_ids() if has_vocabulary(i)}
 specs.update({label: spec for label, spec in st.session_state.get(LAB_TOKENIZERS, {}).items() if label not in specs})
+specs.update({i: i for i in added_ids()})  # this visitor's added tokenizers
+add_tokenizer_panel(select_key=None)
 ids = list(specs)
 chosen = st.multiselect("Tokenizers", ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="vc_tokenizers",
                         on_change=first_page,

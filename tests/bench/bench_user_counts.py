@@ -1,0 +1,126 @@
+"""Benchmark: an added tokenizer's background count over the store's UDHR vs the bare encode of the same texts.
+
+In one run, per tokenizer file (added with ``analysis.user_tokenizers.add_upload`` into a temporary folder):
+  * background: wall seconds from ``CountingPool.submit`` to the job's result on disk, on a pool of one worker
+    process (the default ``ATLAS_USER_COUNT_WORKERS``), first in a fresh pool (the worker starts; the corpus's word
+    spans are computed once per corpus version), then again in the warm pool after deleting the result;
+  * bare: the backend library's own count call (tests/bench/bench_encode.bare_calls) on every unit text of the
+    same store, one text at a time, in this process, single-threaded (TOKENIZERS_PARALLELISM=false, as the worker);
+  * the ratio warm background / bare (target <= 1.5), and cold background / bare.
+
+Usage: python tests/bench/bench_user_counts.py [--quick] [--db atlas.duckdb] [--json out.json]
+``--quick``: one small tokenizer (MiniLM's tokenizer.json), for a busy machine; the full run counts the three formats
+with real LLM vocabularies (Llama 3's and Llama 2's tokenizer.json, cl100k_base.tiktoken, Mistral 7B v1's
+SentencePiece .model) and needs an otherwise idle machine. Without ``--db`` a store of the UDHR is built first
+(utf8-bytes only, no token checks).
+Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from analysis.assets import asset_path  # noqa: E402
+from analysis.catalogue import load_catalogue  # noqa: E402
+from tests.bench.bench_encode import bare_calls, loadavg, machine  # noqa: E402
+
+TARGET = 1.5
+FULL = [("lenml/llama3/tokenizer.json", "llama3.json", None), ("openai/cl100k_base.tiktoken", "cl100k.tiktoken",
+        "cl100k_base"), ("meta/llama2/tokenizer.json", "llama2.json", None), ("mistral/tokenizer.model.v1",
+        "mistral-v1.model", None)]
+QUICK = [("minilm/tokenizer.json", "minilm.json", None)]
+
+
+def wait(job) -> None:
+    while job.state in ("queued", "running"):
+        time.sleep(0.05)
+    if job.state != "done":
+        raise SystemExit(f"counting failed: {job.error}")
+
+
+def bare_seconds(tokenizer_id: str, texts: list[str]) -> tuple[float, int]:
+    from analysis.tokenizers import get_tokenizer
+
+    count, _ = bare_calls(get_tokenizer(tokenizer_id))
+    t0 = time.perf_counter()
+    total = sum(count(t) for t in texts)
+    return time.perf_counter() - t0, total
+
+
+def run(db: Path, files: list[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+    import duckdb
+
+    from analysis.user_counts import CountingPool
+    from analysis.user_tokenizers import add_upload, pattern_for
+
+    con = duckdb.connect(str(db), read_only=True)
+    texts = [r[0] for r in con.execute("SELECT text FROM units WHERE corpus = 'udhr' ORDER BY lang, position, unit")
+             .fetchall()]
+    con.close()
+    rows = []
+    for rel, name, pattern in files:
+        added = add_upload(name, asset_path(load_catalogue().files[rel]).read_bytes(),
+                           pattern=pattern_for(pattern) if pattern else None)
+        pool = CountingPool(workers=1)
+        try:
+            t0 = time.perf_counter()
+            job = pool.submit(added.id, db)
+            wait(job)
+            cold = time.perf_counter() - t0
+            job.out.unlink()
+            pool._jobs.clear()  # forget the finished job: count again, in the warm worker
+            t0 = time.perf_counter()
+            job = pool.submit(added.id, db)
+            wait(job)
+            warm = time.perf_counter() - t0
+        finally:
+            pool.close()
+        bare, tokens = bare_seconds(added.id, texts)
+        row = {"file": rel, "format": added.format, "units": len(texts), "tokens": tokens,
+               "bare_s": round(bare, 3), "background_cold_s": round(cold, 3), "background_warm_s": round(warm, 3),
+               "ratio_warm": round(warm / bare, 3), "ratio_cold": round(cold / bare, 3)}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="one small tokenizer, for a busy machine")
+    ap.add_argument("--db", type=Path, help="a built store with the UDHR (default: build one in a temporary folder)")
+    ap.add_argument("--json", type=Path, help="write the results here too")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-yours-") as tmp:
+        os.environ["ATLAS_IMPORT"] = "1"
+        os.environ["ATLAS_USER_TOKENIZERS"] = str(Path(tmp) / "yours")
+        db = args.db
+        if db is None:
+            from analysis.store.build import build
+
+            db = Path(tmp) / "atlas.duckdb"
+            build(db, corpora=["udhr"], tokenizers=["utf8-bytes"], workers=1, token_checks=False)
+        load0 = loadavg()
+        rows = run(db, QUICK if args.quick else FULL)
+        worst = max(r["ratio_warm"] for r in rows)
+        summary = {"mode": "quick" if args.quick else "full", "target_ratio": TARGET, "worst_warm_ratio": worst,
+                   "meets_target": worst <= TARGET, "loadavg_before": load0, "loadavg_after": loadavg(),
+                   "machine": machine(), "results": rows}
+        print(f"worst warm background/bare ratio {worst:.2f} (target <= {TARGET}); load average {load0} -> "
+              f"{loadavg()}", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
