@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .catalogue import load_catalogue
 from .config import ROOT
 from .errors import AnalysisError
@@ -61,7 +63,7 @@ SECTION_PAPERS = {
 class MethodsError(AnalysisError):
     """A documentation file the Methods page reads is missing or malformed."""
 
-    title = "Methods documentation problem"
+    title = N_("Methods documentation problem")
 
 
 @dataclass(frozen=True)

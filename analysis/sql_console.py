@@ -37,6 +37,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from analysis.i18n import N_
+
 from . import config
 from .errors import AnalysisError
 from .redact import redact_message, redact_paths
@@ -56,19 +58,19 @@ _STORE = "store"
 class SqlConsoleError(AnalysisError):
     """A query the console cannot run; the message says why and what to do."""
 
-    title = "Query not run"
+    title = N_("Query not run")
 
 
 class SqlRefusedError(SqlConsoleError):
     """A statement that is not allowed here (writes, settings, files, extensions, several statements)."""
 
-    title = "Not allowed in this console"
+    title = N_("Not allowed in this console")
 
 
 class SqlTimeoutError(SqlConsoleError):
     """The query ran past the time limit and was interrupted."""
 
-    title = "Query stopped: time limit"
+    title = N_("Query stopped: time limit")
 
 
 # ------------------------------------------------------------------ the connection
@@ -83,7 +85,7 @@ def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads
     db = Path(path) if path else default_db_path()
     if not db.is_file():
         raise StoreError(f"No statistics database at {db}. Build it with `python -m analysis build --db {db}`.",
-                         title="Statistics database not built yet")
+                         title=N_("Statistics database not built yet"))
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False,
                                              "allow_community_extensions": False})
@@ -169,10 +171,10 @@ def check_sql(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
-        raise SqlConsoleError(f"The SQL does not parse: {_clean(e)}", title="SQL syntax error") from None
+        raise SqlConsoleError(f"The SQL does not parse: {_clean(e)}", title=N_("SQL syntax error")) from None
     if not statements:
         raise SqlRefusedError("There is no statement to run. Write a SELECT, or pick an example query.",
-                              title="Nothing to run")
+                              title=N_("Nothing to run"))
     types = [_type_name(s) for s in statements]
     if len(statements) > 1:
         raise SqlRefusedError(f"One statement at a time: this input has {len(statements)} ({', '.join(types)}). "
@@ -287,8 +289,8 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
         if fired.is_set():
             raise SqlTimeoutError(_timeout_message(timeout_s)) from None
         if "Out of Memory" in str(e) or getattr(e, "errno", None) == errno.ENOMEM:
-            raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
-        raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
+            raise SqlConsoleError(_memory_message(e), title=N_("Query stopped: memory limit")) from None
+        raise SqlConsoleError(_clean(e), title=N_("DuckDB could not run the query")) from None
     except duckdb.InterruptException:
         raise SqlTimeoutError(_timeout_message(timeout_s)) from None
     except duckdb.PermissionException as e:
@@ -296,9 +298,9 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
             f"File, network and extension access is switched off in this console ({_clean(e)}). Query the store's "
             "tables and views instead (the schema is listed beside the editor).") from None
     except (duckdb.OutOfMemoryException, MemoryError) as e:
-        raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
+        raise SqlConsoleError(_memory_message(e), title=N_("Query stopped: memory limit")) from None
     except duckdb.Error as e:
-        raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
+        raise SqlConsoleError(_clean(e), title=N_("DuckDB could not run the query")) from None
     finally:
         timer.cancel()
         cur.close()

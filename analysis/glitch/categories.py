@@ -15,13 +15,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from analysis.i18n import N_
+
 from ..errors import AnalysisError
 
 
 class GlitchError(AnalysisError):
     """Glitch-token probing cannot go on as asked (a model without embeddings, a vocabulary without ids, ...)."""
 
-    title = "Glitch-token probing"
+    title = N_("Glitch-token probing")
 
 
 class Category(enum.IntFlag):
@@ -82,6 +84,6 @@ def from_names(items: Iterable[str]) -> Category:
     for item in items:
         if item not in _BY_NAME:
             raise GlitchError(f"Unknown token category {item!r}; choose from: {', '.join(CATEGORY_NAMES)}.",
-                              title="Unknown category")
+                              title=N_("Unknown category"))
         flags |= _BY_NAME[item]
     return flags
