@@ -12,6 +12,8 @@ import streamlit as st
 from analysis import AnalysisError
 from analysis.charts import vocab_jaccard_figure, vocab_length_figure, vocab_script_figure
 from analysis.downloads import to_csv_bytes
+from analysis.i18n import format_number
+from analysis.i18n import gettext as _
 from analysis.vocab import (
     CHIPS_CSS,
     Comparison,
@@ -70,19 +72,19 @@ def download(label: str, frame: Callable[[], pd.DataFrame], name: str, key: str)
                        on_click="ignore")
 
 
-st.title("Vocabulary comparison")
-st.caption("A vocabulary is the set of byte strings its ids stand for when decoded (special and unknown tokens "
+st.title(_("Vocabulary comparison"))
+st.caption(_("A vocabulary is the set of byte strings its ids stand for when decoded (special and unknown tokens "
            "left out); SentencePiece's ▁ counts as a space, so vocabularies of every family compare. Token lengths "
-           "are in UTF-8 bytes.")
+           "are in UTF-8 bytes."))
 specs = {i: i for i in catalogue_ids() if has_vocabulary(i)}
 specs.update({label: spec for label, spec in st.session_state.get(LAB_TOKENIZERS, {}).items() if label not in specs})
 ids = list(specs)
-chosen = st.multiselect("Tokenizers", ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="vc_tokenizers",
+chosen = st.multiselect(_("Tokenizers"), ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="vc_tokenizers",
                         on_change=first_page,
-                        help="Any number, including tokenizers trained in the lab this session. 'codepoints' is every "
-                             "Unicode scalar value (1,112,064 entries): slower.")
+                        help=_("Any number, including tokenizers trained in the lab this session. 'codepoints' is every "
+                             "Unicode scalar value (1,112,064 entries): slower."))
 if not chosen:
-    st.info("Choose at least one tokenizer.")
+    st.info(_("Choose at least one tokenizer."))
     st.stop()
 selection: Chosen = tuple((label, specs[label]) for label in chosen)
 try:
@@ -92,7 +94,7 @@ except AnalysisError as e:
     show_error(e)
     st.stop()
 
-st.subheader("Size")
+st.subheader(_("Size"))
 st.dataframe(sizes, hide_index=True, key="vc_sizes", height="content", column_config={
     "ids": st.column_config.NumberColumn("ids", help="ids in the tokenizer's table, special ones included"),
     "entries": st.column_config.NumberColumn("entries", help="ids compared here: not special, not UNK, not unused"),
@@ -101,41 +103,41 @@ st.dataframe(sizes, hide_index=True, key="vc_sizes", height="content", column_co
 })
 download("Sizes as CSV", lambda: sizes, "vocabulary_sizes.csv", "vc_sizes_csv")
 
-st.subheader("Token length")
+st.subheader(_("Token length"))
 c1, c2 = st.columns(2)
-value = c1.radio("Show", ["share", "count"], horizontal=True, key="vc_len_value",
+value = c1.radio(_("Show"), ["share", "count"], horizontal=True, key="vc_len_value",
                  format_func=lambda v: "% of the vocabulary" if v == "share" else "number of tokens")
-cap = int(c2.number_input("Longest length shown (longer ones are one bucket)", min_value=2, max_value=1024,
+cap = int(c2.number_input(_("Longest length shown (longer ones are one bucket)"), min_value=2, max_value=1024,
                           value=24, step=1, key="vc_len_cap"))
 hist = histogram(selection, cap)
 st.plotly_chart(vocab_length_figure(hist, value=value), key="vc_len_chart")
 download("Length distribution as CSV", lambda: hist, "vocabulary_lengths.csv", "vc_len_csv")
 
-st.subheader("Scripts")
-top = int(st.number_input("Scripts with their own colour", min_value=1, max_value=40, value=10, key="vc_scripts_top"))
+st.subheader(_("Scripts"))
+top = int(st.number_input(_("Scripts with their own colour"), min_value=1, max_value=40, value=10, key="vc_scripts_top"))
 st.plotly_chart(vocab_script_figure(shares, top=top), key="vc_scripts_chart")
-st.caption("A token counts for a script when all its letters and marks are of that script; digits, punctuation "
-           "and spaces do not vote. 'partial UTF-8': its bytes are part of a character, not a whole one.")
+st.caption(_("A token counts for a script when all its letters and marks are of that script; digits, punctuation "
+           "and spaces do not vote. 'partial UTF-8': its bytes are part of a character, not a whole one."))
 download("Script shares as CSV", lambda: shares, "vocabulary_scripts.csv", "vc_scripts_csv")
 
-st.subheader("Overlap")
+st.subheader(_("Overlap"))
 jaccard = cmp.jaccard()
 st.plotly_chart(vocab_jaccard_figure(jaccard), key="vc_jaccard_chart")
-st.caption("Jaccard index |A ∩ B| / |A ∪ B| of the sets of distinct byte strings.")
+st.caption(_("Jaccard index |A ∩ B| / |A ∪ B| of the sets of distinct byte strings."))
 download("Overlap as CSV (intersections, unions, Jaccard)", cmp.jaccard_long, "vocabulary_overlap.csv",
          "vc_jaccard_csv")
 
-st.subheader("Tokens only one of them has")
+st.subheader(_("Tokens only one of them has"))
 unique = pd.DataFrame({"tokenizer": list(cmp.unique_counts()), "unique byte strings": list(cmp.unique_counts().values())})
 st.dataframe(unique, hide_index=True, key="vc_unique_counts", height="content")
 f1, f2, f3, f4 = st.columns([2, 2, 2, 1])
-owner = f1.selectbox("Unique to", [ANY, *chosen], key="vc_unique_owner", on_change=first_page)
-search = f2.text_input("Contains", key="vc_unique_search", placeholder="e.g. ing, 中, ства", on_change=first_page)
+owner = f1.selectbox(_("Unique to"), [ANY, *chosen], key="vc_unique_owner", on_change=first_page)
+search = f2.text_input(_("Contains"), key="vc_unique_search", placeholder=_("e.g. ing, 中, ства"), on_change=first_page)
 scripts = [ALL_SCRIPTS, *sorted(shares["script"].unique())]
-script = f3.selectbox("Script", scripts, key="vc_unique_script",
+script = f3.selectbox(_("Script"), scripts, key="vc_unique_script",
                       format_func=lambda s: s if s == ALL_SCRIPTS else f"{script_name(s)} ({s})", on_change=first_page)
-page_size = f4.selectbox("Per page", PAGE_SIZES, index=1, key="vc_unique_size", on_change=first_page)
-sort = st.radio("Order", list(SORTS), horizontal=True, key="vc_unique_sort", on_change=first_page)
+page_size = f4.selectbox(_("Per page"), PAGE_SIZES, index=1, key="vc_unique_size", on_change=first_page)
+sort = st.radio(_("Order"), list(SORTS), horizontal=True, key="vc_unique_sort", on_change=first_page)
 filters = {"search": search, "script": None if script == ALL_SCRIPTS else script, "sort": SORTS[sort]}
 who = None if owner == ANY else owner
 page_slot = st.empty()  # the page number input goes above the table, once the number of pages is known
@@ -147,9 +149,10 @@ pages = max(1, math.ceil(page.total / page_size))
 if page_no > pages:  # filters narrowed the list: show its last page
     page_no = pages
     page = cmp.unique_tokens(who, offset=(page_no - 1) * page_size, limit=page_size, **filters)
-page_slot.number_input(f"Page (of {pages:,})", min_value=1, step=1, key="vc_unique_page")
-st.caption(f"{page.total:,} matching tokens; showing {page.offset + 1 if page.total else 0:,}–"
-           f"{page.offset + len(page.rows):,}.")
+page_slot.number_input(_("Page (of {n})").format(n=format_number(pages)), min_value=1, step=1, key="vc_unique_page")
+st.caption(_("{n} matching tokens; showing {first}–{last}.").format(
+    n=format_number(page.total), first=format_number(page.offset + 1 if page.total else 0),
+    last=format_number(page.offset + len(page.rows))))
 shown = page.rows[["tokenizer", "id", "token", "bytes_hex", "length", "script"]]
 st.dataframe(shown, hide_index=True, key="vc_unique_table",
              column_config={"token": st.column_config.TextColumn("token", help="␣ space, ↵ newline, ⇥ tab")})
