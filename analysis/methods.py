@@ -34,12 +34,12 @@ PAPERS_PATH = DOCS_DIR / "papers.md"
 
 #: Human labels of the ``meta`` keys the builder writes (see ``analysis.store.build._write_meta``), in page order.
 META_LABELS = {
-    "counting_policy": "Counting policy",
-    "normalization": "Unicode normalization before tokenizing",
-    "bootstrap": "Bootstrap confidence intervals",
-    "built_at": "Built at (UTC)",
-    "schema_version": "Schema version",
-    "duckdb": "DuckDB version",
+    "counting_policy": N_("Counting policy"),
+    "normalization": N_("Unicode normalization before tokenizing"),
+    "bootstrap": N_("Bootstrap confidence intervals"),
+    "built_at": N_("Built at (UTC)"),
+    "schema_version": N_("Schema version"),
+    "duckdb": N_("DuckDB version"),
 }
 
 #: Which papers (titles exactly as in assets/docs/papers.md) each metric section draws on.

@@ -430,34 +430,34 @@ def _database(con: duckdb.DuckDBPyConnection) -> str:
 
 #: (title, SQL) pairs shown as starting points; each runs on any store with the UDHR and the default tokenizers.
 EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("The 15 highest premiums for one tokenizer",
+    (N_("The 15 highest premiums for one tokenizer"),
      "SELECT lang, name, script, round(premium, 2) AS premium, round(ci_low, 2) AS ci_low, round(ci_high, 2) AS ci_high\n"
      "FROM premiums\nWHERE corpus = 'udhr' AND tokenizer = 'o200k_base' AND reference = 'eng'\n"
      "ORDER BY premium DESC\nLIMIT 15"),
-    ("One language across every tokenizer",
+    (N_("One language across every tokenizer"),
      "SELECT tokenizer, round(premium, 3) AS premium, units\nFROM premiums\n"
      "WHERE corpus = 'udhr' AND lang = 'hin' AND reference = 'eng'\nORDER BY premium"),
-    ("Median premium per script and tokenizer",
+    (N_("Median premium per script and tokenizer"),
      "SELECT script, tokenizer, count(*) AS languages, round(median(premium), 2) AS median_premium\n"
      "FROM premiums\nWHERE corpus = 'udhr' AND reference = 'eng'\nGROUP BY ALL\nORDER BY script, median_premium"),
-    ("Compression: bytes per token, best and worst languages",
+    (N_("Compression: bytes per token, best and worst languages"),
      "SELECT tokenizer, lang, round(bytes_per_token, 2) AS bytes_per_token, round(tokens_per_kb, 1) AS tokens_per_kb\n"
      "FROM lang_stats\nWHERE corpus = 'udhr' AND tokenizer = 'llama3'\nORDER BY bytes_per_token\nLIMIT 20"),
-    ("Where BERT meets unknown tokens (UNK rate over 10%)",
+    (N_("Where BERT meets unknown tokens (UNK rate over 10%)"),
      "SELECT l.name, s.lang, s.tokens, s.unk, round(100 * s.unk_rate, 1) AS unk_percent\n"
      "FROM lang_stats s JOIN languages l USING (corpus, lang)\n"
      "WHERE s.corpus = 'udhr' AND s.tokenizer = 'bert-uncased' AND s.unk_flag\nORDER BY s.unk_rate DESC"),
-    ("Per-article token ratio of one language to English",
+    (N_("Per-article token ratio of one language to English"),
      "SELECT unit, round(ratio, 3) AS ratio\nFROM unit_ratios\n"
      "WHERE corpus = 'udhr' AND tokenizer = 'cl100k_base' AND lang = 'hin' AND reference = 'eng'\n"
      "ORDER BY ratio DESC"),
-    ("Fertility (tokens per ICU word), where words can be segmented",
+    (N_("Fertility (tokens per ICU word), where words can be segmented"),
      "SELECT tokenizer, round(avg(fertility), 2) AS mean_fertility, count(*) AS languages\n"
      "FROM lang_stats\nWHERE corpus = 'udhr' AND fertility IS NOT NULL\nGROUP BY tokenizer\nORDER BY mean_fertility"),
-    ("The text of one article in one language",
+    (N_("The text of one article in one language"),
      "SELECT lang, unit, n_bytes, n_chars, n_words, text\nFROM units\n"
      "WHERE corpus = 'udhr' AND unit = '1' AND lang IN ('eng', 'hin', 'amh', 'cmn_hans')"),
-    ("Provenance: tokenizers and their vocabulary hashes",
+    (N_("Provenance: tokenizers and their vocabulary hashes"),
      "SELECT tokenizer, name, backend, vocab_size, source, sha256, library\nFROM tokenizers\nORDER BY tokenizer"),
-    ("Build settings (the meta table)", "SELECT key, value FROM meta ORDER BY key"),
+    (N_("Build settings (the meta table)"), "SELECT key, value FROM meta ORDER BY key"),
 )

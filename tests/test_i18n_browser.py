@@ -123,7 +123,7 @@ def test_the_picker_switches_and_the_url_follows(server, browser) -> None:
         page.goto(server)
         wait_idle(page)
         assert "lang" not in urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)  # English: URL unchanged
-        page.locator('[data-testid="stSidebar"]').get_by_label("Language").click()
+        page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Language").click()
         page.get_by_role("option", name=native_name("ar")).click()
         wait_idle(page)
         expect(page.get_by_role("heading", name="ساحة التجربة")).to_be_visible()

@@ -113,7 +113,8 @@ c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories")
 scripts = _scripts(version, tid)
 script_label = {f"{s} ({n:,})": s for s, n in scripts}
-script_choice = c2.selectbox(_("Script"), ["any", *script_label], key="gl_script")
+script_choice = c2.selectbox(_("Script"), ["any", *script_label], key="gl_script",
+                             format_func=lambda s: _("any") if s == "any" else s)
 search = c3.text_input(_("Token contains"), key="gl_search", max_chars=200)
 max_total = c4.number_input(_("Occurrences in this database's corpora, at most"), min_value=0, value=None, step=1,
                             key="gl_max_total", help=_("How often the token occurs when the database's corpora are "
@@ -129,8 +130,8 @@ st.caption(_("{n} token id(s) match").format(n=format_number(len(table)))
            + ". " + _("`total`: occurrences in this database's corpora (not a glitch category); `top_langs`: where "
                       "they occur most."))
 st.dataframe(table.drop(columns=["flags"]).head(MAX_ROWS), hide_index=True, key="gl_table",
-             column_config={"token": st.column_config.TextColumn("token", help="bytes that are not valid UTF-8 "
-                                                                  "on their own are written <0xNN>")})
+             column_config={"token": st.column_config.TextColumn(_("token"), help=_("bytes that are not valid UTF-8 "
+                                                                    "on their own are written <0xNN>"))})
 
 st.subheader(_("Published verifications"))
 pub_models = _published_models(version)
@@ -181,11 +182,12 @@ else:
     psearch = p1.text_input(_("Token or id contains"), key="gl_pub_search", max_chars=200)
     verified_only = p2.toggle(_("Verified only"), key="gl_pub_verified")
     st.dataframe(_published_tokens(version, pmodel, psearch, verified_only), hide_index=True, key="gl_pub_tokens",
-                 column_config={"token": st.column_config.TextColumn("token (as printed)", help="▁ is a space; "
-                                "escapes as the report prints them"),
-                                "vocab_entry": st.column_config.TextColumn("our entry"),
-                                "indicator": st.column_config.NumberColumn("indicator", format="scientific"),
-                                "max_prob": st.column_config.NumberColumn("max_prob", format="scientific")})
+                 column_config={"token": st.column_config.TextColumn(_("token (as printed)"), help=_("▁ is a space; "
+                                "escapes as the report prints them")),
+                                "vocab_entry": st.column_config.TextColumn(_("our entry")),
+                                "indicator": st.column_config.NumberColumn(_("indicator"), format="scientific"),
+                                "max_prob": st.column_config.NumberColumn(  # i18n-exempt: the report's field name
+                                    "max_prob", format="scientific")})
 
 st.subheader(_("Models"))
 model_rows = _models(version)
@@ -214,7 +216,7 @@ if not same.empty:
     rows = []
     for r in same.itertuples():
         a = _agreement(version, r.model, model)
-        rows.append({"published": r.name, "published verified": a.published_verified, "ours verified": a.ours_verified,
-                     "both": a.both_verified, "Jaccard": a.jaccard, "ids ranked by both": a.common_ranked,
-                     "Spearman (indicator vs our score)": a.spearman})
+        rows.append({_("published"): r.name, _("published verified"): a.published_verified,
+                     _("ours verified"): a.ours_verified, _("both"): a.both_verified, "Jaccard": a.jaccard,
+                     _("ids ranked by both"): a.common_ranked, _("Spearman (indicator vs our score)"): a.spearman})
     st.dataframe(rows, hide_index=True, key="gl_agreement")

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from analysis import AnalysisError
-from analysis.i18n import format_number
+from analysis.i18n import N_, format_number, language_name
 from analysis.i18n import gettext as _
 from analysis.lab.charts import compression_chart, premium_chart, script_chart
 from analysis.lab.compare import compare_specs, comparison_rows, script_rows, summary_rows
@@ -20,6 +20,7 @@ from analysis.lab.steps import initial_tokens, merge_steps, steps_html
 from analysis.lab.tokjson import PRE_TOKENIZERS
 from analysis.lab.trainers import ALGORITHM_NAMES, ALGORITHMS, BYTE_LEVEL_ONLY, MIN_VOCAB_SIZE, TrainSpec, train
 from analysis.render import CSS
+from app.language import mirror
 from app.state import LAB_TOKENIZERS, db_path, show_error, store
 
 # Caps for a hosted demo that a room of laptops may hit at once.
@@ -31,8 +32,8 @@ MAX_KEPT = 6  # trained files kept per session; older ones are deleted
 STALE_HOURS = 12  # session folders older than this are removed by the next training
 SESSION_PREFIX = "atlas-lab-session-"
 DEFAULT_LANGS = ["eng", "fra", "hin", "arb", "cmn_hans", "amh", "rus", "tha"]
-PRE_LABELS = {"gpt2": "GPT-2 regex (marks split from letters)", "o200k": "GPT-4o regex (marks kept with letters)",
-              "whitespace": "spaces only (punctuation attached)"}
+PRE_LABELS = {"gpt2": N_("GPT-2 regex (marks split from letters)"), "o200k": N_("GPT-4o regex (marks kept with letters)"),
+              "whitespace": N_("spaces only (punctuation attached)")}
 BPE_FAMILY = ("bpe", "superword-bpe", "parity-bpe")
 
 
@@ -78,7 +79,7 @@ def _register(label: str, spec: str, run_dir: Path) -> None:
     while len(registry) > MAX_KEPT and runs:
         old_label, old_dir = runs.pop(0)
         registry.pop(old_label, None)
-        if all(d != old_dir for _, d in runs):
+        if all(d != old_dir for _label, d in runs):
             shutil.rmtree(old_dir, ignore_errors=True)
 
 
@@ -119,7 +120,7 @@ try:
 except AnalysisError as e:
     show_error(e)
     st.stop()
-names = {lang.code: f"{lang.name} ({lang.code})" for lang in languages}
+names = {lang.code: f"{language_name(lang.code, english=lang.name)} ({lang.code})" for lang in languages}
 default = [c for c in DEFAULT_LANGS if c in names] or list(names)[:4]
 # The browser enforces the cap; a forged message may not: keep the first MAX_LANGS and say so.
 sent = st.session_state.get("lab_langs")
@@ -135,7 +136,7 @@ algorithm = c1.selectbox(_("Algorithm"), ALGORITHMS, index=ALGORITHMS.index("par
 vocab_size = c2.number_input(_("Vocabulary size"), min_value=MIN_VOCAB_SIZE, max_value=MAX_VOCAB, value=2000, step=100,
                              key="lab_vocab")
 pre = c3.selectbox(_("Pre-tokenizer"), PRE_TOKENIZERS, index=PRE_TOKENIZERS.index("o200k"),
-                   format_func=lambda p: PRE_LABELS[p], key="lab_pre")
+                   format_func=lambda p: _(PRE_LABELS[p]), key="lab_pre")
 c4, c5, c6 = st.columns(3)
 held_out = c4.slider(_("Held-out share of the units"), 0.1, 0.5, 0.25, 0.05, key="lab_held_out")
 seed = c5.number_input(_("Split seed"), min_value=0, max_value=1_000_000, value=0, key="lab_seed")
@@ -153,7 +154,7 @@ with st.expander(_("Language weights (how many times a language's training text 
                                                    key=f"lab_w_{code}")) for i, code in enumerate(langs)}
 
 if st.button(_("Train"), type="primary", key="lab_train"):
-    bar = st.progress(0.0, text="waiting for a free training slot…")
+    bar = st.progress(0.0, text=_("waiting for a free training slot…"))
     try:
         data = load_lab_data(corpus, langs, held_out=held_out, seed=int(seed), weights=weights, db=db_path())
         spec = TrainSpec(algorithm, int(vocab_size), pre_tokenizer=pre,
@@ -167,7 +168,7 @@ if st.button(_("Train"), type="primary", key="lab_train"):
             trained = _train_all(data, spec, bar)
         finally:
             slots.release()
-        bar.progress(1.0, text="comparing on the held-out units…")
+        bar.progress(1.0, text=_("comparing on the held-out units…"))
         cmp = compare_specs({t["short"]: t["spec"] for t in trained}, data)
         st.session_state["lab_last"] = {"trained": trained, "cmp": cmp, "describe": data.describe(),
                                         "langs": data.langs, "texts": {c: data.texts[c] for c in data.langs},
@@ -196,11 +197,11 @@ if last:
     if any(r.flagged for rep in cmp.reports for r in rep.langs):
         st.warning(_("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
                    "not meaningful. Use a byte-level tokenizer to avoid unknown tokens."))
-    st.plotly_chart(premium_chart(cmp), key="lab_premium_chart")
+    st.plotly_chart(mirror(premium_chart(cmp)), key="lab_premium_chart")
     st.dataframe(comparison_rows(cmp), hide_index=True, key="lab_table")
     left, right = st.columns(2)
-    left.plotly_chart(compression_chart(cmp), key="lab_compression_chart")
-    right.plotly_chart(script_chart(cmp), key="lab_script_chart")
+    left.plotly_chart(mirror(compression_chart(cmp)), key="lab_compression_chart")
+    right.plotly_chart(mirror(script_chart(cmp)), key="lab_script_chart")
     with st.expander(_("Vocabulary share per script (table)")):
         st.dataframe(script_rows(cmp, top=20), hide_index=True, key="lab_scripts")
 

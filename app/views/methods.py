@@ -6,6 +6,7 @@ import streamlit as st
 
 from analysis import AnalysisError
 from analysis.downloads import to_csv_bytes
+from analysis.i18n import current_language
 from analysis.i18n import gettext as _
 from analysis.methods import (
     build_settings,
@@ -19,6 +20,8 @@ from analysis.methods import (
 from app.state import show_error, store
 
 st.title(_("Methods"))
+if current_language() != "en":
+    st.caption(_("The metric definitions and the papers' abstracts on this page are in English."))
 st.markdown(metrics_intro())
 
 all_papers = papers()
@@ -37,7 +40,10 @@ except AnalysisError as e:
 if policy is not None:
     st.info(_("**As recorded in this database:** {policy}.").format(policy=policy))
     shown = settings[settings["key"] != "counting_policy"]  # the policy is in full just above
-    st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content")
+    shown = shown.assign(setting=shown["setting"].map(_))  # the labels are msgids (N_ in analysis.methods)
+    st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content",
+                 column_config={"setting": st.column_config.TextColumn(_("setting")),
+                                "value": st.column_config.TextColumn(_("value"))})
 for section in sections:
     if section.key == "Counting policy":
         st.markdown(section.markdown)

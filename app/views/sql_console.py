@@ -11,7 +11,7 @@ import streamlit as st
 
 from analysis import AnalysisError
 from analysis.downloads import to_csv_bytes, to_parquet_bytes
-from analysis.i18n import format_number
+from analysis.i18n import N_, format_number, ngettext
 from analysis.i18n import gettext as _
 from analysis.sql_console import (
     DEFAULT_ROWS,
@@ -28,7 +28,7 @@ from analysis.sql_console import (
 from app.state import db_path, show_error
 
 EXAMPLE_SQL = dict(EXAMPLES)
-CHOOSE = "— choose an example —"
+CHOOSE = N_("— choose an example —")
 
 
 def _db_version(path: Path) -> tuple[int, int, int]:
@@ -84,7 +84,7 @@ with left:
     st.subheader(_("Schema"))
     st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema", height="content",
                  column_config={"rows": st.column_config.NumberColumn(
-                     "rows", help="exact for tables; views are computed when queried", format="%d")})
+                     _("rows"), help=_("exact for tables; views are computed when queried"), format="%d")})
     for name, description in zip(tables["name"], tables["description"]):
         with st.expander(f"`{name}`"):  # i18n-exempt: a table's name
             if description:
@@ -92,7 +92,8 @@ with left:
             st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}")
 
 with right:
-    st.selectbox(_("Example queries"), [CHOOSE, *EXAMPLE_SQL], key="sql_example", on_change=use_example)
+    st.selectbox(_("Example queries"), [CHOOSE, *EXAMPLE_SQL], key="sql_example", on_change=use_example,
+                 format_func=_)  # the example names are msgids (N_ in analysis.sql_console)
     if "sql_text" not in st.session_state:
         st.session_state["sql_text"] = EXAMPLES[0][1]
     sql = st.text_area(_("SQL"), height=200, key="sql_text")
@@ -114,8 +115,8 @@ if submitted:
     n = len(result.frame)
     more = (" — " + _("capped at {cap}; there are more (raise the cap or add a LIMIT)").format(
         cap=format_number(result.max_rows)) if result.truncated and not result.stopped else "")
-    st.caption(_("{n} row(s) in {ms} ms").format(n=format_number(n), ms=format_number(round(result.seconds * 1000)))
-               + more + ".")
+    st.caption(ngettext("{n} row in {ms} ms", "{n} rows in {ms} ms", n).format(
+        n=format_number(n), ms=format_number(round(result.seconds * 1000))) + more + ".")
     if result.stopped:
         st.warning(_("**Result cut: size limit**") + f"\n\n{result.stopped}")
     shown, cut = display_frame(result.frame)

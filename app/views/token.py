@@ -55,8 +55,8 @@ except AnalysisError as e:
 
 st.subheader(_("{text} · id {id} of {tokenizer}").format(text=repr(facts.text), id=format_number(token_id),
                                                          tokenizer=tid))
-st.table(pd.DataFrame([{"bytes (hex)": facts.token_bytes.hex(" ") or "—", "as text": facts.text,
-                        "vocabulary entry": facts.entry, "kind": facts.kind, "script": facts.script}]),
+st.table(pd.DataFrame([{_("bytes (hex)"): facts.token_bytes.hex(" ") or "—", _("as text"): facts.text,
+                        _("vocabulary entry"): facts.entry, _("kind"): facts.kind, _("script"): facts.script}]),
          hide_index=True)
 
 try:
@@ -104,11 +104,12 @@ others = st.multiselect(_("Tokenizers to compare"), [t for t in ids if t != tid]
 rows = []
 try:
     for e in same_bytes_in(facts.token_bytes, others):
-        rows.append({"tokenizer": e.tokenizer_id, "single token": "yes" if e.single else "no",
-                     "id there": ", ".join(str(i) for i in e.ids) or "—",
-                     "tokens as text": e.n_tokens if e.n_tokens is not None else None})
+        rows.append({_("tokenizer"): e.tokenizer_id, _("single token"): _("yes") if e.single else _("no"),
+                     _("id there"): ", ".join(str(i) for i in e.ids) or "—",
+                     _("tokens as text"): e.n_tokens if e.n_tokens is not None else None})
 except AnalysisError as e:
     show_error(e)
-st.table(pd.DataFrame(rows, columns=["tokenizer", "single token", "id there", "tokens as text"]), hide_index=True)
+st.table(pd.DataFrame(rows, columns=[_("tokenizer"), _("single token"), _("id there"), _("tokens as text")]),
+         hide_index=True)
 st.caption(_("Single token: an ordinary (not special) vocabulary entry with exactly these bytes. Tokens as text: how "
            "many tokens the bytes take when they are a text of their own (— where they are not valid UTF-8)."))
