@@ -95,7 +95,7 @@ except AnalysisError as e:
     st.stop()
 
 with st.expander(_("What the categories mean"), expanded=False):
-    st.html("<dl>" + "".join(f"<dt><b>{html.escape(n)}</b></dt><dd>{html.escape(d)}</dd>" for n, d in LEGEND) + "</dl>")
+    st.html("<dl>" + "".join(f"<dt><b>{html.escape(n)}</b></dt><dd>{html.escape(_(d))}</dd>" for n, d in LEGEND) + "</dl>")
 
 st.subheader(_("Tokenizer checks"))
 st.dataframe(counts, hide_index=True, key="gl_counts")

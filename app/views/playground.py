@@ -237,7 +237,7 @@ with st.expander(_("Glitch-token flags"), expanded=False):
                                  "statistics database, and verifications of models with the same vocabulary "
                                  "(published, or run with `glitch verify`)"), FLAGGABLE, default=DEFAULT_FLAGS,
                                key="pg_flags")
-    st.markdown("\n".join(f"- **{n}**: {meaning}" for n, meaning in LEGEND if n in flag_cats))
+    st.markdown("\n".join(f"- **{n}**: {_(meaning)}" for n, meaning in LEGEND if n in flag_cats))
     st.caption(_("How often a token occurs in this database's corpora is not evidence of a glitch token (the UDHR is "
                  "a few MB); the Glitch tokens page shows those counts."))
 
@@ -252,7 +252,7 @@ def glitch_flags(enc) -> dict[int, list[str]]:
         verified = verifications_for(con, enc.tokenizer.id, list(found)) if UNDER_TRAINED_VERIFIED in flag_cats else {}
     except AnalysisError:
         return {}  # no statistics database: the Playground works without flags
-    meaning = dict(LEGEND)
+    meaning = {n: _(m) for n, m in LEGEND}
     return {i: [f"{c}: {meaning[c]}" for c in cats if c != UNDER_TRAINED_VERIFIED] + verified.get(i, [])
             for i, cats in found.items()}
 
