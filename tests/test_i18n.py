@@ -241,27 +241,41 @@ def untranslated_labels(source: str, filename: str) -> list[str]:
     """
     out = []
     lines = source.splitlines()
-    for node in ast.walk(ast.parse(source, filename)):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in TEXT_CALLS):
+    tree = ast.parse(source, filename)
+    # The page's own helpers that pass a `label` (or title, help) on to Streamlit: download("Sizes as CSV", ...).
+    helpers = {f.name: [k for k, a in enumerate(f.args.args) if a.arg in TEXT_KWARGS | {"title", "caption"}]
+               for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
             continue
-        if "log" in ast.unparse(node.func.value).lower():  # logging.getLogger(...).error(...): the server's log
+        if isinstance(node.func, ast.Name) and helpers.get(node.func.id):
+            args = [node.args[k] for k in helpers[node.func.id] if k < len(node.args)]
+            args += [k.value for k in node.keywords if k.arg in TEXT_KWARGS | {"title", "caption"}]
+            name = node.func.id
+        elif isinstance(node.func, ast.Attribute) and node.func.attr in TEXT_CALLS:
+            if "log" in ast.unparse(node.func.value).lower():  # logging.getLogger(...).error(...): the server's log
+                continue
+            args = [node.args[0]] if node.args else []
+            args += [k.value for k in node.keywords if k.arg in TEXT_KWARGS]
+            name = node.func.attr
+        else:
             continue
-        args = [node.args[0]] if node.args else []
-        args += [k.value for k in node.keywords if k.arg in TEXT_KWARGS]
         for a in args:
             text = _literal_text(a)
             if _has_words(text) and "# i18n-exempt:" not in lines[node.lineno - 1]:
-                out.append(f"{filename}:{a.lineno} {node.func.attr}({text[:60]!r})")
+                out.append(f"{filename}:{a.lineno} {name}({text[:60]!r})")
     return out
 
 
 def test_the_checker_catches_literals_and_passes_translated_ones() -> None:
     src = ('st.title("Playground")\ncols[0].radio("View", x, help="Pick one")\nst.caption(f"{n} tokens")\n'
            'st.warning("Note: " + x)\nst.title(_("Playground"))\nst.caption(_("{n} tokens").format(n=n))\n'
-           'st.markdown(f"**{name}**")\nst.selectbox(_("Unit"), units, help=None)\n')
+           'st.markdown(f"**{name}**")\nst.selectbox(_("Unit"), units, help=None)\n'
+           'def download(label, data):\n    st.download_button(label, data)\ndownload("Sizes as CSV", x)\n'
+           'download(_("Sizes as CSV"), x)\n')
     assert untranslated_labels(src, "x.py") == [
         "x.py:1 title('Playground')", "x.py:2 radio('View')", "x.py:2 radio('Pick one')",
-        "x.py:3 caption(' tokens')", "x.py:4 warning('Note: ')"]
+        "x.py:3 caption(' tokens')", "x.py:4 warning('Note: ')", "x.py:11 download('Sizes as CSV')"]
 
 
 def test_no_untranslated_label_in_the_pages() -> None:
@@ -344,3 +358,11 @@ def test_charts_mirror_for_arabic_only() -> None:
     assert (plain.layout.xaxis.autorange, plain.layout.yaxis.side) == (None, None)
     assert [interface_lang_in(p) for p in ({"lang": "ar"}, {"lang": "hin"}, {"lang": "zh-CN"}, {})] == [
         "ar", None, "zh_Hans", None]
+
+
+def test_token_links_carry_the_interface_language() -> None:
+    from analysis.render import token_href
+
+    assert token_href("o200k_base", 290) == "token?tokenizer=o200k_base&id=290"
+    set_language("zh_Hans")
+    assert token_href("o200k_base", 290) == "token?tokenizer=o200k_base&id=290&lang=zh_Hans"

@@ -163,6 +163,7 @@ def test_screenshot_every_page(server, browser, lang: str) -> None:
             except AssertionError:
                 wrong.append(f"{path or 'playground'}: no heading {sorted(names)}")
             assert page.locator('[data-testid="stException"]').count() == 0, f"{path}: an exception is shown"
+            page.wait_for_timeout(1500)  # data grids and charts draw after the script run ends
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"{path or 'playground'}-{lang}.png"), full_page=True)
     finally:

@@ -104,7 +104,7 @@ st.dataframe(sizes, hide_index=True, key="vc_sizes", height="content", column_co
     "distinct_byte_strings": st.column_config.NumberColumn(
         _("distinct byte strings"), help=_("entries with different bytes (WordPiece 'ing' and '##ing' are one)")),
 })
-download("Sizes as CSV", lambda: sizes, "vocabulary_sizes.csv", "vc_sizes_csv")
+download(_("Sizes as CSV"), lambda: sizes, "vocabulary_sizes.csv", "vc_sizes_csv")
 
 st.subheader(_("Token length"))
 c1, c2 = st.columns(2)
@@ -114,24 +114,25 @@ cap = int(c2.number_input(_("Longest length shown (longer ones are one bucket)")
                           value=24, step=1, key="vc_len_cap"))
 hist = histogram(selection, cap)
 st.plotly_chart(mirror(vocab_length_figure(hist, value=value)), key="vc_len_chart")
-download("Length distribution as CSV", lambda: hist, "vocabulary_lengths.csv", "vc_len_csv")
+download(_("Length distribution as CSV"), lambda: hist, "vocabulary_lengths.csv", "vc_len_csv")
 
 st.subheader(_("Scripts"))
 top = int(st.number_input(_("Scripts with their own colour"), min_value=1, max_value=40, value=10, key="vc_scripts_top"))
 st.plotly_chart(mirror(vocab_script_figure(shares, top=top)), key="vc_scripts_chart")
 st.caption(_("A token counts for a script when all its letters and marks are of that script; digits, punctuation "
            "and spaces do not vote. 'partial UTF-8': its bytes are part of a character, not a whole one."))
-download("Script shares as CSV", lambda: shares, "vocabulary_scripts.csv", "vc_scripts_csv")
+download(_("Script shares as CSV"), lambda: shares, "vocabulary_scripts.csv", "vc_scripts_csv")
 
 st.subheader(_("Overlap"))
 jaccard = cmp.jaccard()
 st.plotly_chart(vocab_jaccard_figure(jaccard), key="vc_jaccard_chart")
 st.caption(_("Jaccard index |A ∩ B| / |A ∪ B| of the sets of distinct byte strings."))
-download("Overlap as CSV (intersections, unions, Jaccard)", cmp.jaccard_long, "vocabulary_overlap.csv",
+download(_("Overlap as CSV (intersections, unions, Jaccard)"), cmp.jaccard_long, "vocabulary_overlap.csv",
          "vc_jaccard_csv")
 
 st.subheader(_("Tokens only one of them has"))
-unique = pd.DataFrame({"tokenizer": list(cmp.unique_counts()), "unique byte strings": list(cmp.unique_counts().values())})
+unique = pd.DataFrame({_("tokenizer"): list(cmp.unique_counts()),
+                       _("unique byte strings"): list(cmp.unique_counts().values())})
 st.dataframe(unique, hide_index=True, key="vc_unique_counts", height="content")
 f1, f2, f3, f4 = st.columns([2, 2, 2, 1])
 owner = f1.selectbox(_("Unique to"), [ANY, *chosen], key="vc_unique_owner", on_change=first_page,
@@ -163,5 +164,5 @@ st.dataframe(shown, hide_index=True, key="vc_unique_table",
              column_config={"token": st.column_config.TextColumn(_("token"), help=_("␣ space, ↵ newline, ⇥ tab"))})
 st.html(f"<style>{CHIPS_CSS}</style>{token_chips_html(page.rows)}")
 if page.total:
-    download(f"All {page.total:,} matching tokens as CSV",
+    download(_("All {n} matching tokens as CSV").format(n=format_number(page.total)),
              lambda: cmp.unique_tokens_all(who, **filters).drop(columns=["text"]), "unique_tokens.csv", "vc_unique_csv")
