@@ -87,10 +87,8 @@ def _new_catalog(lang: str):
 
 
 def update_catalogs(root: Path = ROOT) -> dict[str, int]:
-    """Add every extracted msgid that a catalog lacks (with an empty translation); returns how many per language.
-
-    Translations already present are kept, also for msgids no longer in the source (they are harmless and a
-    string that comes back keeps its translation)."""
+    """Add every extracted msgid that a catalog lacks (with an empty translation) and drop the msgids the source no
+    longer has; returns how many were added per language. Translations of msgids still in use are kept."""
     messages = extract(root)
     added = {}
     for lang in LANGUAGES:
@@ -104,6 +102,8 @@ def update_catalogs(root: Path = ROOT) -> dict[str, int]:
                 n += 1
             else:
                 cat[msgid].locations = list(m.locations)
+        for entry in [e for e in cat if e.id and e.id not in messages]:
+            cat.delete(entry.id)
         write_catalog(lang, cat)
         added[lang] = n
     return added

@@ -11,10 +11,16 @@ import streamlit as st
 from analysis import AnalysisError, load_catalogue
 from analysis.chat import ROLES, Message, chat_format, render_chat
 from analysis.chat_render import CSS, chat_html
-from analysis.i18n import format_number
+from analysis.i18n import N_, format_number
 from analysis.i18n import gettext as _
+from app.language import headers
 
 MAX_MESSAGE_CHARS = 20_000
+#: The tables' column headers (msgids; the frames keep the English names).
+TOTAL_HEADERS = {"tokenizer": N_("tokenizer"), "template": N_("template"), "total tokens": N_("total tokens"),
+                 "content tokens": N_("content tokens"), "template tokens": N_("template tokens")}
+MESSAGE_HEADERS = {"tokenizer": N_("tokenizer"), "message": N_("message"), "content": N_("content"),
+                   "template": N_("template"), "total": N_("total")}
 #: Tokenizers with a known chat format, one of each kind, to start from.
 DEFAULT = ["llama3", "qwen3", "mistral-v3", "mistral-tekken", "gpt-oss"]
 START = [("system", "You are a helpful assistant."), ("user", "What is the capital of Kenya?"),
@@ -42,6 +48,7 @@ def conversation_mode() -> None:
         for i, (role, content) in enumerate(START):
             ss[f"cv_role_{i}"], ss[f"cv_text_{i}"] = role, content
     chosen = st.multiselect(_("Tokenizers"), ids, default=[t for t in DEFAULT if t in ids], key="cv_tokenizers",
+                            placeholder=_("Choose options"),
                             format_func=lambda t: f"{t} · {_format_name(t)}")
     for i in range(ss.cv_n):
         c = st.columns([1, 5])
@@ -73,14 +80,15 @@ def conversation_mode() -> None:
         rows.append({"tokenizer": tid, "template": r.template_name, "total tokens": r.total,
                      "content tokens": r.content_count, "template tokens": r.template_count})
         for m in r.per_message():
-            label = f"{m.index + 1} · {m.role}" if m.index is not None else "closing"
+            label = f"{m.index + 1} · {m.role}" if m.index is not None else _("closing")
             per_message.append({"tokenizer": tid, "message": label, "content": m.content_tokens,
                                 "template": m.template_tokens, "total": m.total})
     if not renders:
         return
-    st.table(pd.DataFrame(rows), hide_index=True)
+    st.table(pd.DataFrame(rows).rename(columns=lambda c: _(TOTAL_HEADERS[c])), hide_index=True)
     with st.expander(_("Counts per message"), key="cv_per_message"):
-        st.dataframe(pd.DataFrame(per_message), hide_index=True, key="cv_per_message_table")
+        st.dataframe(pd.DataFrame(per_message), hide_index=True, key="cv_per_message_table",
+                     column_config=headers(MESSAGE_HEADERS))
     st.html(f"<style>{CSS}</style>")
     grid = st.columns(2) if len(renders) > 1 else [st.container()]
     for k, r in enumerate(renders):

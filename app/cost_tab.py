@@ -12,8 +12,16 @@ import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
 from analysis.costs import Prices, language_costs, load_presets
+from analysis.i18n import N_, language_name
 from analysis.i18n import gettext as _
+from app.language import headers
 from app.state import query, show_error
+
+#: The cost table's column headers (msgids; the frame keeps the English names).
+COST_HEADERS = {"tokenizer": N_("tokenizer"), "language": N_("language"), "count": N_("count"),
+                "premium": N_("premium"), "premium 95% CI": N_("premium 95% CI"), "input tokens": N_("input tokens"),
+                "output tokens": N_("output tokens"), "cost, $": N_("cost, $"), "cost 95% CI, $": N_("cost 95% CI, $"),
+                "fits the window": N_("fits the window")}
 
 
 def _apply_preset() -> None:
@@ -80,7 +88,9 @@ def tab_cost(v) -> None:  # v: the explorer's View (corpus, reference, tokenizer
         st.info(_("The priced model's tokenizer ({tokenizer}) is not among the tokenizers picked above: every count "
                   "below is a proxy. Add it to see exact counts.").format(tokenizer=exact))
     table = pd.DataFrame({
-        "tokenizer": out["tokenizer"], "language": out["name"].fillna(out["lang"]) + " (" + out["lang"] + ")",
+        "tokenizer": out["tokenizer"],
+        "language": [f"{language_name(c, english=n if n == n and n is not None else c)} ({c})"
+                     for c, n in zip(out["lang"], out["name"])],
         "count": out["count"], "premium": out["premium"],
         "premium 95% CI": [_range(lo, hi, "{:.2f}") for lo, hi in zip(out["ci_low"], out["ci_high"])],
         "input tokens": out["input_tokens"].round().astype("Int64"),
@@ -90,9 +100,11 @@ def tab_cost(v) -> None:  # v: the explorer's View (corpus, reference, tokenizer
         "fits the window": out["fits"],
         f"input that fits, characters of {v.ref_name}": out["input_chars_fit"].round().astype("Int64"),
     }).sort_values(["tokenizer", "cost, $"], ascending=[True, False])
-    st.dataframe(table, hide_index=True, key="px_cost_table",
-                 column_config={"premium": st.column_config.NumberColumn(format="%.3f"),
-                                "cost, $": st.column_config.NumberColumn(format="%.4f")})
+    fits = _("input that fits, characters of {language}").format(language=v.ref_name)  # already translated
+    labels = {**COST_HEADERS, f"input that fits, characters of {v.ref_name}": fits}
+    st.dataframe(table, hide_index=True, key="px_cost_table", column_config=headers(
+        labels, premium=st.column_config.NumberColumn(format="%.3f"),
+        **{"cost, $": st.column_config.NumberColumn(format="%.4f")}))
     st.download_button(_("CSV"), lambda: out.to_csv(index=False).encode(), f"cost-{v.corpus}-{v.reference}.csv",
                        "text/csv", key="px_cost_csv")
     st.caption(_("Tokens = characters ÷ {language}'s characters per token with that tokenizer on this corpus × the "

@@ -30,6 +30,8 @@ _SEEN = "ui_lang_seen_in_url"  # the last interface language read from the URL
 
 #: Right to left: the main block and the sidebar flow from the right; code, token views and tables of tokens keep
 #: their own direction (``dir="auto"`` in the token HTML), and Plotly charts are mirrored by :func:`mirror`.
+#: The sidebar itself stays on the left: moving it right (``flex-direction: row-reverse`` on the app's container)
+#: was tried and breaks Streamlit's collapse, which slides the sidebar leftward over the page.
 RTL_CSS = """<style>
 [data-testid="stMain"], [data-testid="stSidebar"], [data-testid="stSidebarNav"] { direction: rtl; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"], [data-testid="stSidebar"] [data-testid="stMarkdownContainer"],
@@ -84,6 +86,16 @@ def page_params() -> dict[str, str]:
     if interface_lang_in(params) is not None:
         params.pop("lang")
     return params
+
+
+def headers(labels: Mapping[str, str], **config) -> dict:
+    """A ``column_config`` that shows each column under its translated header (``labels``: column -> msgid marked
+    with ``N_``); the frame keeps its English column names. ``config`` gives columns more settings (a format)."""
+    out = {}
+    for column, msgid in labels.items():
+        base = config.get(column)
+        out[column] = {**(base or {}), "label": _(msgid)} if base is not None else st.column_config.Column(_(msgid))
+    return out
 
 
 def mirror(fig, *, lang: str | None = None):

@@ -110,7 +110,7 @@ if not tokenizers:
 default = tokenizers.index("o200k_base") if "o200k_base" in tokenizers else 0
 tid = st.selectbox(_("Tokenizer"), tokenizers, index=default, key="gl_tokenizer")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories")
+categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories", placeholder=_("Choose options"))
 scripts = _scripts(version, tid)
 script_label = {f"{s} ({n:,})": s for s, n in scripts}
 script_choice = c2.selectbox(_("Script"), ["any", *script_label], key="gl_script",

@@ -55,7 +55,7 @@ if kind == "flores200":
     protocol = st.radio(_("Units"), list(PROTOCOLS), format_func=lambda p: _(PROTOCOLS[p]), key="im_protocol")
 ids = load_catalogue().ids
 tokenizers = st.multiselect(_("Count it with"), ids, default=[t for t in DEFAULT_TOKENIZERS if t in ids],
-                            key="im_tokenizers")
+                            key="im_tokenizers", placeholder=_("Choose options"))
 
 try:
     present = list(query("corpora"))

@@ -129,7 +129,8 @@ if isinstance(sent, list) and len(sent) > MAX_LANGS:
                  "some to choose others.").format(n=format_number(len(sent)), cap=format_number(MAX_LANGS)))
     st.session_state["lab_langs"] = sent[:MAX_LANGS]
 langs = st.multiselect(_("Training languages (type to search by name)"), list(names), default=default,
-                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs")
+                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs",
+                       placeholder=_("Choose options"))
 c1, c2, c3 = st.columns(3)
 algorithm = c1.selectbox(_("Algorithm"), ALGORITHMS, index=ALGORITHMS.index("parity-bpe"),
                          format_func=lambda a: ALGORITHM_NAMES[a], key="lab_algorithm")

@@ -170,6 +170,7 @@ if "\ufffd" in text and source == SOURCES[0]:
 
 cols = st.columns([3, 1, 1, 1])
 chosen = cols[0].multiselect(_("Tokenizers"), known, key="pg_tokenizers", disabled=preset is not None,
+                             placeholder=_("Choose options"),
                              format_func=lambda t: _("{id} (trained in the lab)").format(id=t) if t in lab else t,
                              help=_("Pinned by the workshop preset") if preset else None)
 view = cols[1].radio(_("View"), ("tokens", "ids"), key="pg_view", horizontal=True,
@@ -236,7 +237,7 @@ with st.expander(_("Glitch-token flags"), expanded=False):
     flag_cats = st.multiselect(_("Flag tokens of your text (⚠) on this evidence: the vocabulary checks of the "
                                  "statistics database, and verifications of models with the same vocabulary "
                                  "(published, or run with `glitch verify`)"), FLAGGABLE, default=DEFAULT_FLAGS,
-                               key="pg_flags")
+                               key="pg_flags", placeholder=_("Choose options"))
     st.markdown("\n".join(f"- **{n}**: {_(meaning)}" for n, meaning in LEGEND if n in flag_cats))
     st.caption(_("How often a token occurs in this database's corpora is not evidence of a glitch token (the UDHR is "
                  "a few MB); the Glitch tokens page shows those counts."))

@@ -100,6 +100,7 @@ if have_store:
 
 st.markdown(_("#### The same bytes in other tokenizers"))
 others = st.multiselect(_("Tokenizers to compare"), [t for t in ids if t != tid], key="tk_others",
+                        placeholder=_("Choose options"),
                         default=[t for t in DEFAULT_TOKENIZERS if t != tid and t in ids])
 rows = []
 try:

@@ -81,6 +81,7 @@ specs = {i: i for i in catalogue_ids() if has_vocabulary(i)}
 specs.update({label: spec for label, spec in st.session_state.get(LAB_TOKENIZERS, {}).items() if label not in specs})
 ids = list(specs)
 chosen = st.multiselect(_("Tokenizers"), ids, default=[i for i in DEFAULT_TOKENIZERS if i in ids], key="vc_tokenizers",
+                        placeholder=_("Choose options"),
                         on_change=first_page,
                         help=_("Any number, including tokenizers trained in the lab this session. 'codepoints' is every "
                              "Unicode scalar value (1,112,064 entries): slower."))
