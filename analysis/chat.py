@@ -36,6 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from analysis.i18n import N_
+
 from .catalogue import load_catalogue
 from .errors import AnalysisError
 from .tokenizers import Tokenizer, TokenKind, get_tokenizer
@@ -55,13 +57,13 @@ HARMONY_IDS = frozenset({"gpt-oss"})
 class ChatTemplateError(AnalysisError):
     """A conversation the tokenizer's chat template refuses or cannot render."""
 
-    title = "Chat template failed"
+    title = N_("Chat template failed")
 
 
 class NoChatTemplateError(ChatTemplateError):
     """The tokenizer has no known chat template."""
 
-    title = "No known chat template"
+    title = N_("No known chat template")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from analysis.i18n import N_
+
 from .errors import AnalysisError
 
 
@@ -50,7 +52,7 @@ def _read_stdin_text(errors: str) -> str:
         raise AnalysisError(
             f"Standard input is not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 4]!r}). Convert it to UTF-8 "
             "first (e.g. `iconv -f LATIN1 -t UTF-8`), or pass --errors replace to decode with U+FFFD.",
-            title="Input is not UTF-8",
+            title=N_("Input is not UTF-8"),
         ) from None
 
 
@@ -92,10 +94,10 @@ def _cmd_corpus_import(args: argparse.Namespace) -> int:
     if not imports_enabled():  # the same question the Import page asks (a public demo's image sets ATLAS_IMPORT=0)
         raise AnalysisError("Importing is switched off here (ATLAS_IMPORT is off). To import on purpose, run the "
                             "command with ATLAS_IMPORT=1 in front of it: `ATLAS_IMPORT=1 python -m analysis corpus "
-                            "import ...`.", title="Importing is switched off")
+                            "import ...`.", title=N_("Importing is switched off"))
     if args.protocol != "units" and args.kind == "monolingual":  # the parallel readers refuse it themselves
         raise AnalysisError("--protocol petrov2023 applies to --kind flores200 only; leave it out for a monolingual "
-                            "corpus.", title="Corpus cannot be imported")
+                            "corpus.", title=N_("Corpus cannot be imported"))
     if args.kind == "monolingual":
         from .corpus.monolingual import scan_monolingual
         from .store.build import import_mono_into_store

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.i18n import N_
+
 from .errors import AnalysisError
 
 #: The checkout's root (the folder holding analysis/, app/, assets/).
@@ -35,7 +37,7 @@ _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 
 class SettingError(AnalysisError, ValueError):
     """An environment variable whose value cannot be read."""
 
-    title = "Bad setting"
+    title = N_("Bad setting")
 
 
 def cache_dir() -> Path:

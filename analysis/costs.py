@@ -38,6 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .errors import AnalysisError
 
 PRESETS_PATH = Path(__file__).resolve().parent.parent / "assets" / "prices" / "presets.toml"
@@ -46,7 +48,7 @@ PRESETS_PATH = Path(__file__).resolve().parent.parent / "assets" / "prices" / "p
 class PriceError(AnalysisError, ValueError):
     """Prices, a context window or a preset file that cannot be used as given."""
 
-    title = "Prices cannot be used"
+    title = N_("Prices cannot be used")
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from analysis.i18n import N_
+
 
 class AnalysisError(Exception):
     """Base class of every error Token Atlas raises on purpose."""
 
-    title = "Token Atlas error"
+    title = N_("Token Atlas error")
 
     def __init__(self, message: str, *, title: str | None = None) -> None:
         super().__init__(message)
@@ -25,7 +27,7 @@ class AnalysisError(Exception):
 class UnknownTokenizerError(AnalysisError, KeyError):
     """A tokenizer id that is neither in the catalogue nor a loadable spec."""
 
-    title = "Unknown tokenizer"
+    title = N_("Unknown tokenizer")
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.message
@@ -34,19 +36,19 @@ class UnknownTokenizerError(AnalysisError, KeyError):
 class AssetError(AnalysisError):
     """A vocabulary or other asset is missing, cannot be fetched, or cannot be read."""
 
-    title = "Asset problem"
+    title = N_("Asset problem")
 
 
 class AssetIntegrityError(AssetError):
     """A file's sha256 differs from the one the catalogue records."""
 
-    title = "Asset failed its sha256 check"
+    title = N_("Asset failed its sha256 check")
 
 
 class InputTextError(AnalysisError, ValueError):
     """Text that cannot be tokenized as given (e.g. lone surrogates)."""
 
-    title = "Text cannot be tokenized"
+    title = N_("Text cannot be tokenized")
 
 
 class CorpusFormatError(AnalysisError, ValueError):
@@ -56,7 +58,7 @@ class CorpusFormatError(AnalysisError, ValueError):
     where the problem is not on one line (an empty folder, a missing file, a file over the size limit).
     """
 
-    title = "Corpus cannot be imported"
+    title = N_("Corpus cannot be imported")
 
     def __init__(self, message: str, *, path: Path, line: int | None = None, title: str | None = None) -> None:
         super().__init__(message, title=title)

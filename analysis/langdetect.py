@@ -11,6 +11,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from analysis.i18n import format_number, format_percent
+from analysis.i18n import gettext as _
+
 from .scripts import script_votes
 
 #: Codes py3langid uses where corpora use another tag for the same language.
@@ -57,14 +60,17 @@ def detect(text: str) -> Detection:
     script = votes.most_common(1)[0][0] if votes else None
     letters = sum(ch.isalpha() for ch in text)
     if letters < MIN_CHARS:
-        return Detection(None, 0.0, script, f"too short to guess the language (fewer than {MIN_CHARS} letters)")
+        return Detection(None, 0.0, script, _("too short to guess the language (fewer than {n} letters)").format(
+            n=format_number(MIN_CHARS)))
     share = votes[script] / sum(votes.values())
     if share < MIN_SCRIPT_SHARE:
-        mix = ", ".join(f"{s} {n / sum(votes.values()):.0%}" for s, n in votes.most_common(4))
-        return Detection(None, 0.0, script, f"mixed scripts ({mix}): paste one language at a time to link it to the store")
+        mix = ", ".join(f"{s} {format_percent(n / sum(votes.values()))}" for s, n in votes.most_common(4))
+        return Detection(None, 0.0, script, _("mixed scripts ({mix}): paste one language at a time to link it to the "
+                                              "store").format(mix=mix))
     code, prob = _model().classify(text)
     if prob < MIN_PROBABILITY:
-        return Detection(None, float(prob), script, f"uncertain (best guess {code}, {prob:.0%}); mixed or short text?")
+        return Detection(None, float(prob), script, _("uncertain (best guess {code}, {p}); mixed or short text?").format(
+            code=code, p=format_percent(prob)))
     return Detection(code, float(prob), script)
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .catalogue import load_catalogue
 from .config import ROOT
 from .errors import AnalysisError
@@ -32,12 +34,12 @@ PAPERS_PATH = DOCS_DIR / "papers.md"
 
 #: Human labels of the ``meta`` keys the builder writes (see ``analysis.store.build._write_meta``), in page order.
 META_LABELS = {
-    "counting_policy": "Counting policy",
-    "normalization": "Unicode normalization before tokenizing",
-    "bootstrap": "Bootstrap confidence intervals",
-    "built_at": "Built at (UTC)",
-    "schema_version": "Schema version",
-    "duckdb": "DuckDB version",
+    "counting_policy": N_("Counting policy"),
+    "normalization": N_("Unicode normalization before tokenizing"),
+    "bootstrap": N_("Bootstrap confidence intervals"),
+    "built_at": N_("Built at (UTC)"),
+    "schema_version": N_("Schema version"),
+    "duckdb": N_("DuckDB version"),
 }
 
 #: Which papers (titles exactly as in assets/docs/papers.md) each metric section draws on.
@@ -61,7 +63,7 @@ SECTION_PAPERS = {
 class MethodsError(AnalysisError):
     """A documentation file the Methods page reads is missing or malformed."""
 
-    title = "Methods documentation problem"
+    title = N_("Methods documentation problem")
 
 
 @dataclass(frozen=True)

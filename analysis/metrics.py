@@ -25,6 +25,8 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from analysis.i18n import N_
+
 from .errors import AnalysisError
 
 __all__ = [
@@ -43,7 +45,7 @@ UNK_FLAG_THRESHOLD = 0.10
 class MetricInputError(AnalysisError, ValueError):
     """Counts that a metric cannot be computed from (mismatched units, empty input, zero reference)."""
 
-    title = "Metric cannot be computed"
+    title = N_("Metric cannot be computed")
 
 
 # --------------------------------------------------------------------------------------------- validation

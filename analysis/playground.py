@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from html import escape
 
 from .catalogue import load_catalogue
+from .i18n import format_number, normalize_language
+from .i18n import gettext as _
 from .render import PALETTE
 from .tokenizers.base import Encoding
 
@@ -204,7 +206,7 @@ class PlaygroundState:
         if self.tokenizers:
             q["tokenizers"] = ",".join(self.tokenizers)
         if self.sample:
-            q["corpus"], q["lang"], q["unit"] = self.sample
+            q["corpus"], q["sample_lang"], q["unit"] = self.sample
         elif self.text is not None and len(self.text) <= MAX_URL_TEXT:
             q["text"] = self.text
         if self.compare is not None and len(self.compare) <= MAX_URL_TEXT:
@@ -229,22 +231,27 @@ def state_from_query(params: Mapping[str, str], known: Sequence[str]) -> tuple[P
             if tid in known and tid not in state.tokenizers:
                 state.tokenizers.append(tid)
             elif tid and tid not in known:
-                warnings.append(f"Unknown tokenizer {tid[:60]!r} in the link was left out.")
+                warnings.append(_("Unknown tokenizer {id} in the link was left out.").format(id=repr(tid[:60])))
     for key in ("text", "compare"):
         if key in params:
             value = params[key]
             if len(value) > MAX_URL_TEXT:
-                warnings.append(f"The link's {key} has {len(value):,} characters; links carry at most "
-                                f"{MAX_URL_TEXT:,}, so only the first {MAX_URL_TEXT:,} are shown. Share a longer text "
-                                "as a file, or link a stored sample (corpus=, lang=, unit=).")
+                warnings.append(_("The link's {key} has {n} characters; links carry at most {cap}, so only the first "
+                                  "{cap} are shown. Share a longer text as a file, or link a stored sample (corpus=, "
+                                  "sample_lang=, unit=).").format(key=key, n=format_number(len(value)),
+                                                                  cap=format_number(MAX_URL_TEXT)))
             setattr(state, key, value[:MAX_URL_TEXT])
-    if all(k in params for k in ("corpus", "lang", "unit")):
-        state.sample = (params["corpus"], params["lang"], params["unit"])
+    # The sample's language is sample_lang=; older links wrote it as lang=, which now names the interface language
+    # when it is one (lang=fr), so a corpus code there (lang=hin) is still read as the sample's.
+    sample_lang = params.get("sample_lang") or (params.get("lang") if normalize_language(params.get("lang")) is None
+                                                else None)
+    if "corpus" in params and "unit" in params and sample_lang:
+        state.sample = (params["corpus"], sample_lang, params["unit"])
     state.workshop = params.get("workshop") or None
     state.show_whitespace = params.get("ws", "0") in ("1", "true")
     view = params.get("view", "tokens")
     if view in VIEWS:
         state.view = view
     else:
-        warnings.append(f"Unknown view {view[:20]!r} in the link; showing tokens.")
+        warnings.append(_("Unknown view {view} in the link; showing tokens.").format(view=repr(view[:20])))
     return state, warnings

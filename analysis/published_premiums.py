@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .config import ASSETS_DIR
 from .errors import AnalysisError
 
@@ -50,7 +52,7 @@ COMPARISON_COLUMNS = ["column", "tokenizer", "lang", "language", "published_toke
 class PublishedTableError(AnalysisError):
     """A shipped copy of the published table is missing or differs from the file it was copied from."""
 
-    title = "Published table problem"
+    title = N_("Published table problem")
 
 
 def published_file(name: str) -> Path:

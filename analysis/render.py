@@ -19,6 +19,7 @@ from html import escape
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
+from .i18n import DEFAULT_LANGUAGE, current_language
 from .tokenizers.base import Encoding, TokenKind
 
 #: Okabe-Ito colours, lightened for backgrounds: distinguishable with common colour-vision deficiencies.
@@ -86,12 +87,16 @@ def token_title(enc: Encoding, k: int) -> str:
 
 
 def token_href(tokenizer_id: str, token_id: int) -> str:
-    """The token page's relative address (escape it before putting it in an attribute).
+    """The token page's relative address (escape it before putting it in an attribute); it carries the interface
+    language when that is not English, so the token page opens in it.
 
     >>> token_href("o200k_base", 290)
     'token?tokenizer=o200k_base&id=290'
     """
-    return "token?" + urlencode({"tokenizer": tokenizer_id, "id": int(token_id)})
+    query: dict[str, object] = {"tokenizer": tokenizer_id, "id": int(token_id)}
+    if current_language() != DEFAULT_LANGUAGE:
+        query["lang"] = current_language()
+    return "token?" + urlencode(query)
 
 
 def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int = 2000,

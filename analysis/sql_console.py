@@ -37,6 +37,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from analysis.i18n import N_
+
 from . import config
 from .errors import AnalysisError
 from .redact import redact_message, redact_paths
@@ -56,19 +58,19 @@ _STORE = "store"
 class SqlConsoleError(AnalysisError):
     """A query the console cannot run; the message says why and what to do."""
 
-    title = "Query not run"
+    title = N_("Query not run")
 
 
 class SqlRefusedError(SqlConsoleError):
     """A statement that is not allowed here (writes, settings, files, extensions, several statements)."""
 
-    title = "Not allowed in this console"
+    title = N_("Not allowed in this console")
 
 
 class SqlTimeoutError(SqlConsoleError):
     """The query ran past the time limit and was interrupted."""
 
-    title = "Query stopped: time limit"
+    title = N_("Query stopped: time limit")
 
 
 # ------------------------------------------------------------------ the connection
@@ -83,7 +85,7 @@ def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads
     db = Path(path) if path else default_db_path()
     if not db.is_file():
         raise StoreError(f"No statistics database at {db}. Build it with `python -m analysis build --db {db}`.",
-                         title="Statistics database not built yet")
+                         title=N_("Statistics database not built yet"))
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False,
                                              "allow_community_extensions": False})
@@ -168,10 +170,10 @@ def check_sql(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
-        raise SqlConsoleError(f"The SQL does not parse: {_clean(e)}", title="SQL syntax error") from None
+        raise SqlConsoleError(f"The SQL does not parse: {_clean(e)}", title=N_("SQL syntax error")) from None
     if not statements:
         raise SqlRefusedError("There is no statement to run. Write a SELECT, or pick an example query.",
-                              title="Nothing to run")
+                              title=N_("Nothing to run"))
     types = [_type_name(s) for s in statements]
     if len(statements) > 1:
         raise SqlRefusedError(f"One statement at a time: this input has {len(statements)} ({', '.join(types)}). "
@@ -286,8 +288,8 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
         if fired.is_set():
             raise SqlTimeoutError(_timeout_message(timeout_s)) from None
         if "Out of Memory" in str(e) or getattr(e, "errno", None) == errno.ENOMEM:
-            raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
-        raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
+            raise SqlConsoleError(_memory_message(e), title=N_("Query stopped: memory limit")) from None
+        raise SqlConsoleError(_clean(e), title=N_("DuckDB could not run the query")) from None
     except duckdb.InterruptException:
         raise SqlTimeoutError(_timeout_message(timeout_s)) from None
     except duckdb.PermissionException as e:
@@ -295,9 +297,9 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
             f"File, network and extension access is switched off in this console ({_clean(e)}). Query the store's "
             "tables and views instead (the schema is listed beside the editor).") from None
     except (duckdb.OutOfMemoryException, MemoryError) as e:
-        raise SqlConsoleError(_memory_message(e), title="Query stopped: memory limit") from None
+        raise SqlConsoleError(_memory_message(e), title=N_("Query stopped: memory limit")) from None
     except duckdb.Error as e:
-        raise SqlConsoleError(_clean(e), title="DuckDB could not run the query") from None
+        raise SqlConsoleError(_clean(e), title=N_("DuckDB could not run the query")) from None
     finally:
         timer.cancel()
         cur.close()
@@ -429,34 +431,34 @@ def _database(con: duckdb.DuckDBPyConnection) -> str:
 
 #: (title, SQL) pairs shown as starting points; each runs on any store with the UDHR and the default tokenizers.
 EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("The 15 highest premiums for one tokenizer",
+    (N_("The 15 highest premiums for one tokenizer"),
      "SELECT lang, name, script, round(premium, 2) AS premium, round(ci_low, 2) AS ci_low, round(ci_high, 2) AS ci_high\n"
      "FROM premiums\nWHERE corpus = 'udhr' AND tokenizer = 'o200k_base' AND reference = 'eng'\n"
      "ORDER BY premium DESC\nLIMIT 15"),
-    ("One language across every tokenizer",
+    (N_("One language across every tokenizer"),
      "SELECT tokenizer, round(premium, 3) AS premium, units\nFROM premiums\n"
      "WHERE corpus = 'udhr' AND lang = 'hin' AND reference = 'eng'\nORDER BY premium"),
-    ("Median premium per script and tokenizer",
+    (N_("Median premium per script and tokenizer"),
      "SELECT script, tokenizer, count(*) AS languages, round(median(premium), 2) AS median_premium\n"
      "FROM premiums\nWHERE corpus = 'udhr' AND reference = 'eng'\nGROUP BY ALL\nORDER BY script, median_premium"),
-    ("Compression: bytes per token, best and worst languages",
+    (N_("Compression: bytes per token, best and worst languages"),
      "SELECT tokenizer, lang, round(bytes_per_token, 2) AS bytes_per_token, round(tokens_per_kb, 1) AS tokens_per_kb\n"
      "FROM lang_stats\nWHERE corpus = 'udhr' AND tokenizer = 'llama3'\nORDER BY bytes_per_token\nLIMIT 20"),
-    ("Where BERT meets unknown tokens (UNK rate over 10%)",
+    (N_("Where BERT meets unknown tokens (UNK rate over 10%)"),
      "SELECT l.name, s.lang, s.tokens, s.unk, round(100 * s.unk_rate, 1) AS unk_percent\n"
      "FROM lang_stats s JOIN languages l USING (corpus, lang)\n"
      "WHERE s.corpus = 'udhr' AND s.tokenizer = 'bert-uncased' AND s.unk_flag\nORDER BY s.unk_rate DESC"),
-    ("Per-article token ratio of one language to English",
+    (N_("Per-article token ratio of one language to English"),
      "SELECT unit, round(ratio, 3) AS ratio\nFROM unit_ratios\n"
      "WHERE corpus = 'udhr' AND tokenizer = 'cl100k_base' AND lang = 'hin' AND reference = 'eng'\n"
      "ORDER BY ratio DESC"),
-    ("Fertility (tokens per ICU word), where words can be segmented",
+    (N_("Fertility (tokens per ICU word), where words can be segmented"),
      "SELECT tokenizer, round(avg(fertility), 2) AS mean_fertility, count(*) AS languages\n"
      "FROM lang_stats\nWHERE corpus = 'udhr' AND fertility IS NOT NULL\nGROUP BY tokenizer\nORDER BY mean_fertility"),
-    ("The text of one article in one language",
+    (N_("The text of one article in one language"),
      "SELECT lang, unit, n_bytes, n_chars, n_words, text\nFROM units\n"
      "WHERE corpus = 'udhr' AND unit = '1' AND lang IN ('eng', 'hin', 'amh', 'cmn_hans')"),
-    ("Provenance: tokenizers and their vocabulary hashes",
+    (N_("Provenance: tokenizers and their vocabulary hashes"),
      "SELECT tokenizer, name, backend, vocab_size, source, sha256, library\nFROM tokenizers\nORDER BY tokenizer"),
-    ("Build settings (the meta table)", "SELECT key, value FROM meta ORDER BY key"),
+    (N_("Build settings (the meta table)"), "SELECT key, value FROM meta ORDER BY key"),
 )

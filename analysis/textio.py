@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Literal
 
+from analysis.i18n import N_
+
 from .errors import InputTextError
 
 #: Largest upload the library accepts (the server's `maxUploadSize` in .streamlit/config.toml is the same 5 MB).
@@ -36,7 +38,7 @@ _BOMS = (
 
 
 class UploadError(InputTextError):
-    title = "File cannot be read"
+    title = N_("File cannot be read")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def decode_bytes(data: bytes, *, name: str = "the file", errors: Literal["strict
         guess = " It looks like UTF-16 without a byte-order mark." if zeros * 3 >= len(body[:4096]) else ""
         raise UploadError(
             f"{name} holds NUL bytes (first at byte {body.index(0)}), so it is not UTF-8 text.{guess} Save it as "
-            "UTF-8 (or UTF-16 with a byte-order mark) and upload it again.", title="Not UTF-8 text")
+            "UTF-8 (or UTF-16 with a byte-order mark) and upload it again.", title=N_("Not UTF-8 text"))
     try:
         return Decoded(body.decode(encoding), encoding)
     except UnicodeDecodeError as e:
@@ -84,7 +86,7 @@ def decode_bytes(data: bytes, *, name: str = "the file", errors: Literal["strict
         raise UploadError(
             f"{name} is not valid {encoding.upper()} at {_position(data, start)}. Save it as UTF-8 (or UTF-16 with a "
             "byte-order mark) and upload it again, or choose to decode it with replacement characters (U+FFFD).",
-            title="Not UTF-8 text",
+            title=N_("Not UTF-8 text"),
         ) from None
 
 
@@ -117,14 +119,14 @@ def read_upload(name: str, data: bytes, *, errors: Literal["strict", "replace"] 
     suffix = PurePath(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise UploadError(f"{name}: files of type {suffix or '(none)'} are not supported. Upload one of: "
-                          f"{' '.join(SUFFIXES)}.", title="Unsupported file type")
+                          f"{' '.join(SUFFIXES)}.", title=N_("Unsupported file type"))
     if len(data) > max_bytes:
         raise UploadError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Upload a "
-                          "smaller part of it.", title="File too large")
+                          "smaller part of it.", title=N_("File too large"))
     decoded = decode_bytes(data, name=name, errors=errors)
     if not decoded.text.strip():
         raise UploadError(f"{name} is empty (no text after decoding). Upload a file with some text in it.",
-                          title="Empty file")
+                          title=N_("Empty file"))
     if suffix in TEXT_SUFFIXES:
         return Upload(name, "text", decoded)
     if suffix in TABLE_SUFFIXES:
@@ -138,18 +140,18 @@ def _table(name: str, decoded: Decoded, *, delimiter: str) -> Upload:
         header = next(reader)
         records = list(reader)
     except csv.Error as e:
-        raise UploadError(f"{name} line {reader.line_num}: {e}. Check its quoting.", title="Malformed table") from None
+        raise UploadError(f"{name} line {reader.line_num}: {e}. Check its quoting.", title=N_("Malformed table")) from None
     header = [h.strip() for h in header]
     if len(set(header)) != len(header) or not all(header):
         raise UploadError(f"{name}: the first line must name every column once (got {header}).",
-                          title="Malformed table")
+                          title=N_("Malformed table"))
     rows = []
     for n, rec in enumerate(records, start=2):
         if not any(rec):
             continue
         if len(rec) != len(header):
             raise UploadError(f"{name} line {n}: {len(rec)} fields, the header has {len(header)}. Fix that line "
-                              "(a stray separator or quote).", title="Malformed table")
+                              "(a stray separator or quote).", title=N_("Malformed table"))
         rows.append(dict(zip(header, rec, strict=True)))
     return Upload(name, "table", decoded, header, rows)
 
@@ -164,20 +166,20 @@ def _jsonl(name: str, decoded: Decoded) -> Upload:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise UploadError(f"{name} line {n}: not JSON ({e.msg} at column {e.colno}). Each line must be one JSON "
-                              "object.", title="Malformed JSONL") from None
+                              "object.", title=N_("Malformed JSONL")) from None
         except RecursionError:
             raise UploadError(f"{name} line {n}: arrays or objects are nested too deeply to be read. Each line must "
-                              'be one flat JSON object such as {"text": "..."}.', title="Malformed JSONL") from None
+                              'be one flat JSON object such as {"text": "..."}.', title=N_("Malformed JSONL")) from None
         except ValueError as e:  # e.g. an integer of more than 4,300 digits
             raise UploadError(f"{name} line {n}: cannot be read as JSON ({str(e)[:120]}). Each line must be one "
                               'JSON object such as {"text": "..."}, with the text as a string.',
-                              title="Malformed JSONL") from None
+                              title=N_("Malformed JSONL")) from None
         if not isinstance(obj, dict):
             raise UploadError(f"{name} line {n}: a JSON {type(obj).__name__}, not an object. Each line must be one "
-                              'JSON object such as {"text": "..."}.', title="Malformed JSONL")
+                              'JSON object such as {"text": "..."}.', title=N_("Malformed JSONL"))
         row = {k: v for k, v in obj.items() if isinstance(v, str)}
         fields.update(dict.fromkeys(row))
         rows.append(row)
     if not fields:
-        raise UploadError(f"{name} has no string fields to tokenize.", title="Malformed JSONL")
+        raise UploadError(f"{name} has no string fields to tokenize.", title=N_("Malformed JSONL"))
     return Upload(name, "jsonl", decoded, list(fields), rows)

@@ -24,6 +24,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .catalogue import load_catalogue
 from .errors import AnalysisError
 from .scripts import script_share
@@ -37,7 +39,7 @@ _KINDS = {0: "normal", 1: "special", 2: "unknown", 3: "byte_fallback"}
 class TokenPageError(AnalysisError, ValueError):
     """A token page asked for with a tokenizer or id that has none."""
 
-    title = "No such token"
+    title = N_("No such token")
 
 
 @dataclass(frozen=True)

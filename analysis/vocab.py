@@ -28,6 +28,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .errors import AnalysisError
 from .scripts import BYTES_OTHER, MIXED, PARTIAL_UTF8, script_classes
 from .tokenizers import Tokenizer, get_tokenizer
@@ -42,7 +44,7 @@ SortKey = Literal["id", "length", "token"]
 class VocabularyError(AnalysisError):
     """A tokenizer without a fixed vocabulary, or a comparison that cannot be made as asked."""
 
-    title = "Vocabulary not available"
+    title = N_("Vocabulary not available")
 
 
 # ------------------------------------------------------------------ per-id tables

@@ -122,7 +122,8 @@ def add_tokenizer_panel(*, select_key: str | None = None, prefix: str = "yours")
                        format_func=lambda v: _("a Hugging Face repo") if v == "hub" else _("a file"))
         if how == "hub":
             c = st.columns([3, 2, 1], vertical_alignment="bottom")
-            c[0].text_input(_("Repo id"), key=f"{prefix}_repo", placeholder="ORG/NAME")
+            c[0].text_input(_("Repo id"), key=f"{prefix}_repo",  # i18n-exempt: the id's shape, not words
+                            placeholder="ORG/NAME")
             c[1].text_input(_("Revision (optional)"), key=f"{prefix}_rev", placeholder=_("main, a tag or a commit"))
             c[2].button(_("Add"), key=f"{prefix}_add_hub", on_click=_add_from_hub, args=(prefix, select_key))
             st.caption(_("Its tokenizer.json (else tokenizer.model) is fetched with huggingface_hub; no repository code "

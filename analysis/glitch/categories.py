@@ -15,13 +15,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from analysis.i18n import N_
+
 from ..errors import AnalysisError
 
 
 class GlitchError(AnalysisError):
     """Glitch-token probing cannot go on as asked (a model without embeddings, a vocabulary without ids, ...)."""
 
-    title = "Glitch-token probing"
+    title = N_("Glitch-token probing")
 
 
 class Category(enum.IntFlag):
@@ -57,17 +59,18 @@ CHECK_NAMES = CATEGORY_NAMES
 EVIDENCE_NAMES: tuple[str, ...] = ("unreachable", "normalization-changed", UNDER_TRAINED_VERIFIED)
 
 #: (name, what it means) for every flag a token of a user's text can carry; for a legend beside flagged text.
+#: The meanings are msgids, translated where they are shown (``gettext(meaning)``).
 LEGEND: tuple[tuple[str, str], ...] = (
-    ("special", "a control or added special token (BOS, <|endoftext|>, [CLS], the UNK token)"),
-    ("byte-fallback", "a raw-byte token such as <0xE4>: the vocabulary had no piece for this text"),
-    ("partial-utf8", "its bytes are not valid UTF-8 on their own (a piece of a multi-byte character)"),
-    ("unreachable", "decoding the token and encoding the result does not give back this token, so ordinary "
-                    "text almost never produces it"),
-    ("normalization-changed", "the tokenizer's own normalizer (NFKC, lower-casing, ...) changes its text"),
-    (UNDER_TRAINED_VERIFIED, "a model with this vocabulary was prompted to repeat the token and gave it a "
-                             "probability below the verification threshold (0.01): a glitch token of that model. "
-                             "Published (Land & Bartolo 2024, the Magikarp reports) or from our own verification; "
-                             "the hover names the model and the source"),
+    ("special", N_("a control or added special token (BOS, <|endoftext|>, [CLS], the UNK token)")),
+    ("byte-fallback", N_("a raw-byte token such as <0xE4>: the vocabulary had no piece for this text")),
+    ("partial-utf8", N_("its bytes are not valid UTF-8 on their own (a piece of a multi-byte character)")),
+    ("unreachable", N_("decoding the token and encoding the result does not give back this token, so ordinary "
+                       "text almost never produces it")),
+    ("normalization-changed", N_("the tokenizer's own normalizer (NFKC, lower-casing, ...) changes its text")),
+    (UNDER_TRAINED_VERIFIED, N_("a model with this vocabulary was prompted to repeat the token and gave it a "
+                                "probability below the verification threshold (0.01): a glitch token of that model. "
+                                "Published (Land & Bartolo 2024, the Magikarp reports) or from our own verification; "
+                                "the hover names the model and the source")),
 )
 
 
@@ -82,6 +85,6 @@ def from_names(items: Iterable[str]) -> Category:
     for item in items:
         if item not in _BY_NAME:
             raise GlitchError(f"Unknown token category {item!r}; choose from: {', '.join(CATEGORY_NAMES)}.",
-                              title="Unknown category")
+                              title=N_("Unknown category"))
         flags |= _BY_NAME[item]
     return flags

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.i18n import N_
+
 from ..scripts import decode_each, script_classes
 from ..tokenizers.base import Tokenizer, TokenTables
 from .categories import Category, GlitchError, names
@@ -84,7 +86,7 @@ def token_tables(tok: Tokenizer) -> TokenTables:
         raise GlitchError(
             f"{tok.id!r} has no finite vocabulary of token ids to check (the code-point and word baselines give every "
             "character or word its own id). Scan a model tokenizer instead: `python -m analysis tokenizers` lists them.",
-            title="Nothing to scan",
+            title=N_("Nothing to scan"),
         )
     return tables
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from analysis.i18n import N_
+
 from .categories import GlitchError
 
 #: Up to this embedding width the first principal component is computed exactly (d x d covariance in pass 1).
@@ -64,7 +66,7 @@ def pick_device(device: str | None) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise GlitchError("--device cuda was asked for, but torch sees no CUDA device here (CPU-only torch, or no "
-                          "GPU). Run with --device cpu.", title="No GPU")
+                          "GPU). Run with --device cpu.", title=N_("No GPU"))
     if not (device == "cpu" or device.startswith("cuda")):
         raise GlitchError(f"Unknown device {device!r}; use cpu or cuda.")
     return torch.device(device)

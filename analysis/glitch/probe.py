@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.i18n import N_
+
 from .categories import Category, GlitchError
 
 Progress = Callable[[str], None]
@@ -87,7 +89,7 @@ def reference_set(pieces: Sequence[str], *, ids: Sequence[int] | None = None, pa
         if found:
             return found, f"pattern {p} ({len(found)} tokens)"
     if pattern:
-        raise GlitchError(f"No token of the vocabulary matches --reference-pattern {pattern!r}.", title="Empty reference set")
+        raise GlitchError(f"No token of the vocabulary matches --reference-pattern {pattern!r}.", title=N_("Empty reference set"))
     return [], "none found (score is the input-embedding norm)"
 
 

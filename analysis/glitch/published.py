@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analysis.i18n import N_
+
 from ..config import ROOT
 from ..store.schema import has_table
 from .categories import GlitchError
@@ -146,12 +148,12 @@ def read_published(folder: Path = MAGIKARP_DIR) -> PublishedTables:
             data = path.read_bytes()
         except OSError as e:
             raise GlitchError(f"The published token tables are missing ({name}: {e.strerror}). Restore "
-                              f"assets/published/magikarp/ from the repository.", title="Published data missing") from e
+                              f"assets/published/magikarp/ from the repository.", title=N_("Published data missing")) from e
         got = hashlib.sha256(data).hexdigest()
         if got != want:
             raise GlitchError(f"assets/published/magikarp/{name} has sha256 {got[:12]}…, not the checked {want[:12]}…. "
                               "Restore it from the repository (and update MAGIKARP_SHA256 only after checking a new "
-                              "copy against its source).", title="Published data changed")
+                              "copy against its source).", title=N_("Published data changed"))
         raw[name] = data.decode("utf-8")
     models = pd.DataFrame(list(csv.DictReader(raw["models.csv"].splitlines())))
     tokens = pd.DataFrame(list(csv.DictReader(raw["tokens.csv"].splitlines())))

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analysis.i18n import N_
+
 from ..lifecycle import die_with_parent
 from ..store.schema import has_table
 from .categories import CATEGORY_NAMES, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
@@ -406,7 +408,7 @@ def _require(con: duckdb.DuckDBPyConnection, table: str = "glitch_tokens") -> No
         raise GlitchError(
             "This statistics database has no token checks yet (it was built before they existed). Add them with "
             "`python -m analysis glitch refresh` (or `python -m analysis build --rebuild`).",
-            title="No token checks in the database",
+            title=N_("No token checks in the database"),
         )
 
 
@@ -445,7 +447,7 @@ def token_table(con: duckdb.DuckDBPyConnection, tokenizer: str, *, categories: S
     if not con.execute("SELECT count(*) FROM glitch_scans WHERE tokenizer = ?", [tokenizer]).fetchone()[0]:
         have = [r[0] for r in con.execute("SELECT tokenizer FROM glitch_scans WHERE note IS NULL ORDER BY 1").fetchall()]
         raise GlitchError(f"No token checks for {tokenizer!r} in this database; it has: {', '.join(have) or 'none'}. "
-                          f"Add it with `python -m analysis build --tokenizers {tokenizer}`.", title="Not scanned")
+                          f"Add it with `python -m analysis build --tokenizers {tokenizer}`.", title=N_("Not scanned"))
     where, params = ["t.tokenizer = ?"], [tokenizer]
     if categories:
         where.append("t.flags & ? = ?")

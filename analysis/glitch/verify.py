@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from analysis.i18n import N_
+
 from .categories import GlitchError
 
 #: Stored with every verdict; bumped whenever the templates or the reading of probabilities change.
@@ -97,9 +99,9 @@ def load_causal_lm(path_or_id: str, *, device: torch.device, revision: str | Non
         model = AutoModelForCausalLM.from_pretrained(path_or_id, revision=revision, dtype=dtype)
     except ValueError as e:  # an architecture without a causal-LM head (e.g. BERT), or unknown to transformers
         raise GlitchError(f"{path_or_id} cannot be loaded as a causal language model ({e}). Prompt verification "
-                          "needs one; weight indicators work for any model.", title="Not a causal language model") from e
+                          "needs one; weight indicators work for any model.", title=N_("Not a causal language model")) from e
     except OSError as e:
-        raise GlitchError(f"Cannot load the model {path_or_id}: {e}", title="Model not loadable") from e
+        raise GlitchError(f"Cannot load the model {path_or_id}: {e}", title=N_("Model not loadable")) from e
     return model.to(device).eval()
 
 

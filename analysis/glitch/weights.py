@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.i18n import N_
+
 from .categories import GlitchError
 
 #: Input-embedding tensor names by architecture, in order of preference (matched as name suffixes).
@@ -63,7 +65,7 @@ def _local(folder: Path, spec: str) -> ModelFiles:
     tokenizer = next((folder / n for n in ("tokenizer.json", "tokenizer.model") if (folder / n).is_file()), None)
     if tokenizer is None:
         raise GlitchError(f"{folder} has no tokenizer.json or tokenizer.model; the model's tokenizer is needed to tell "
-                          "which token each row is. Copy it into the folder.", title="Model tokenizer missing")
+                          "which token each row is. Copy it into the folder.", title=N_("Model tokenizer missing"))
     return ModelFiles(spec, str(folder.resolve()), config, tokenizer, _weight_map(folder, fetch), fetch)
 
 
@@ -89,12 +91,12 @@ def _weight_map(folder: Path | None, fetch: Callable[[str], Path]) -> dict[str, 
         where = folder or "the repo"
         raise GlitchError(f"No model.safetensors or model.safetensors.index.json in {where}. Only safetensors weights "
                           "are read (never pickled .bin files); convert the model to safetensors first.",
-                          title="No safetensors weights")
+                          title=N_("No safetensors weights"))
     try:
         with safe_open(str(single), framework="pt") as f:
             return dict.fromkeys(f.keys(), "model.safetensors")
     except Exception as e:  # safetensors raises SafetensorError (not importable as a stable name) for bad headers
-        raise GlitchError(f"{single} is not a readable safetensors file ({e}).", title="Unreadable weights") from e
+        raise GlitchError(f"{single} is not a readable safetensors file ({e}).", title=N_("Unreadable weights")) from e
 
 
 def _hub(repo: str, revision: str | None, spec: str) -> ModelFiles:
@@ -111,7 +113,7 @@ def _hub(repo: str, revision: str | None, spec: str) -> ModelFiles:
         except (HfHubHTTPError, OSError, ValueError) as e:
             raise GlitchError(f"Cannot download {name} of {repo!r}: {e}. Check the repo id; for a gated repo set "
                               "HF_TOKEN; offline, pre-fill the hub cache and set HF_HUB_OFFLINE=1.",
-                              title="Model download failed") from e
+                              title=N_("Model download failed")) from e
 
     try:
         config = json.loads(fetch("config.json").read_text())
@@ -126,7 +128,7 @@ def _hub(repo: str, revision: str | None, spec: str) -> ModelFiles:
             continue
     if tokenizer is None:
         raise GlitchError(f"{repo!r} has neither tokenizer.json nor tokenizer.model (or they are not in the local hub "
-                          "cache while HF_HUB_OFFLINE is set).", title="Model tokenizer missing")
+                          "cache while HF_HUB_OFFLINE is set).", title=N_("Model tokenizer missing"))
     model_id = f"hf:{repo}@{revision}" if revision else f"hf:{repo}"
     return ModelFiles(spec, model_id, config, tokenizer, _weight_map(None, fetch), fetch)
 
@@ -149,10 +151,10 @@ def resolve_model(spec: str, *, embedding: str | None = None, unembedding: str |
         if spec.startswith("hf:") or not path.exists():
             files = _hub(m.group(1), m.group(2), spec)
         else:
-            raise GlitchError(f"{spec} is a file, not a model folder.", title="Not a model folder")
+            raise GlitchError(f"{spec} is a file, not a model folder.", title=N_("Not a model folder"))
     else:
         raise GlitchError(f"No model folder {path}. Give a folder holding config.json, the tokenizer and *.safetensors, "
-                          "or a Hugging Face repo as hf:ORG/NAME[@REVISION].", title="Model not found")
+                          "or a Hugging Face repo as hf:ORG/NAME[@REVISION].", title=N_("Model not found"))
     names = list(files.weight_map)
     files.embedding_name = embedding or _pick(names, EMBEDDING_SUFFIXES, ())
     if not files.embedding_name or files.embedding_name not in files.weight_map:
@@ -160,13 +162,13 @@ def resolve_model(spec: str, *, embedding: str | None = None, unembedding: str |
             f"No input-embedding tensor {'named ' + repr(embedding) if embedding else 'found'} in {files.model_id} "
             f"(looked for names ending in {', '.join(EMBEDDING_SUFFIXES)}). Pass its name with --embedding-tensor; "
             f"the tensors are: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''}.",
-            title="No embedding tensor")
+            title=N_("No embedding tensor"))
     if unembedding == "tied":
         files.unembedding_name = None
     else:
         files.unembedding_name = unembedding or _pick(names, UNEMBEDDING_SUFFIXES, UNEMBEDDING_EXACT) or None
         if files.unembedding_name is not None and files.unembedding_name not in files.weight_map:
-            raise GlitchError(f"No tensor {files.unembedding_name!r} in {files.model_id}.", title="No unembedding tensor")
+            raise GlitchError(f"No tensor {files.unembedding_name!r} in {files.model_id}.", title=N_("No unembedding tensor"))
     return files
 
 
@@ -188,7 +190,7 @@ def open_tensor(files: ModelFiles, name: str):
             tensor = f.get_tensor(name)
     except Exception as e:  # SafetensorError for a truncated or corrupted file
         raise GlitchError(f"Cannot read tensor {name!r} from {path}: {e}. Check that the file is complete.",
-                          title="Unreadable weights") from e
+                          title=N_("Unreadable weights")) from e
     if tensor.ndim != 2:
         raise GlitchError(f"Tensor {name!r} has shape {tuple(tensor.shape)}; an embedding is a 2-D (tokens x dim) "
                           "matrix. Pass the right name with --embedding-tensor / --unembedding-tensor.")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from analysis.i18n import gettext as _
+
 from .compare import Comparison
 
 #: Okabe-Ito: distinguishable with common colour-vision deficiencies.
@@ -27,11 +29,11 @@ def premium_chart(cmp: Comparison) -> go.Figure:
             error_y={"type": "data", "symmetric": False, "array": [r.ci_high - r.premium for r in rep.langs],
                      "arrayminus": [r.premium - r.ci_low for r in rep.langs]},
             text=["UNK > 10%" if r.flagged else "" for r in rep.langs], textposition="outside",
-            hovertemplate="%{x}<br>premium %{y:.3f} %{text}<extra>" + rep.label + "</extra>",
+            hovertemplate="%{x}<br>" + _("premium") + " %{y:.3f} %{text}<extra>" + rep.label + "</extra>",
         )
     fig.add_hline(y=1.0, line_dash="dot", line_color="#555")
-    fig.update_layout(barmode="group", yaxis_title=f"premium vs {cmp.reference} (held-out units)",
-                      legend_title="tokenizer", margin={"t": 30, "b": 10})
+    fig.update_layout(barmode="group", yaxis_title=_("premium vs {reference} (held-out units)").format(
+                      reference=cmp.reference), legend_title=_("tokenizer"), margin={"t": 30, "b": 10})
     return fig
 
 
@@ -41,7 +43,7 @@ def compression_chart(cmp: Comparison) -> go.Figure:
     for k, rep in enumerate(cmp.reports):
         fig.add_bar(name=rep.label, x=[r.name for r in rep.langs], y=[r.bytes_per_token for r in rep.langs],
                     marker_color=COLOURS[k % len(COLOURS)])
-    fig.update_layout(barmode="group", yaxis_title="bytes per token (held-out)", legend_title="tokenizer",
+    fig.update_layout(barmode="group", yaxis_title=_("bytes per token (held-out)"), legend_title=_("tokenizer"),
                       margin={"t": 30, "b": 10})
     return fig
 
@@ -58,6 +60,6 @@ def script_chart(cmp: Comparison, *, top: int = 10) -> go.Figure:
     for k, s in enumerate(order):
         fig.add_bar(name=s, y=[r.label for r in reports], x=[r.script_share.get(s, 0.0) for r in reports],
                     orientation="h", marker_color=COLOURS[k % len(COLOURS)] if k < len(COLOURS) else None)
-    fig.update_layout(barmode="stack", xaxis_title="share of the vocabulary", xaxis_tickformat=".0%",
-                      legend_title="script", margin={"t": 30, "b": 10})
+    fig.update_layout(barmode="stack", xaxis_title=_("share of the vocabulary"), xaxis_tickformat=".0%",
+                      legend_title=_("script"), margin={"t": 30, "b": 10})
     return fig

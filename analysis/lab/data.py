@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.i18n import N_
+
 from ..errors import AnalysisError
 
 DEFAULT_CORPUS = "udhr"
@@ -33,7 +35,7 @@ MAX_WEIGHT = 100
 class LabError(AnalysisError, ValueError):
     """Lab input that cannot be trained on or compared (unknown language, bad split, bad vocabulary size...)."""
 
-    title = "Tokenizer lab cannot run this"
+    title = N_("Tokenizer lab cannot run this")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Literal
 import duckdb
 import numpy as np
 
+from analysis.i18n import N_
+
 from ..catalogue import load_catalogue
 from ..corpus import ParallelCorpus
 from ..corpus.monolingual import MonoCorpus
@@ -173,7 +175,7 @@ def import_into_store(db_path: Path | None, corpus: ParallelCorpus, *, normaliza
         if clash is not None or corpus.name in BUILTIN_CORPORA:
             raise StoreError(f"{corpus.name!r} clashes with the corpus {clash or corpus.name!r} (names are compared "
                              "ignoring case, and built-in corpora cannot be replaced); import it under another --name.",
-                             title="Corpus name taken")
+                             title=N_("Corpus name taken"))
         import_corpus(con, corpus, normalization=normalization, progress=progress or (lambda _m: None))
         refresh_lang_stats(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",

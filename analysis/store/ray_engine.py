@@ -18,6 +18,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from analysis.i18n import N_
+
 from .engines import Task, TaskResult, execute
 from .schema import StoreError
 
@@ -55,7 +57,7 @@ def connect(workers: int | None = None) -> bool:
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"the Ray cluster at RAY_ADDRESS={address}" if address else "a local Ray instance"
         raise StoreError(f"Could not start or join {where}: {e}. Check RAY_ADDRESS (unset it to start Ray on this "
-                         "machine), or use --engine local.", title="Ray is not available") from e
+                         "machine), or use --engine local.", title=N_("Ray is not available")) from e
     return True
 
 

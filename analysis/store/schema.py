@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from analysis.i18n import N_
+
 from ..config import cache_dir
 from ..errors import AnalysisError
 
@@ -30,7 +32,7 @@ DEFAULT_REFERENCE = "eng"
 class StoreError(AnalysisError):
     """The statistics database is missing, unreadable, or from another schema version."""
 
-    title = "Statistics database problem"
+    title = N_("Statistics database problem")
 
 
 def default_db_path() -> Path:
@@ -192,7 +194,7 @@ def open_readonly(path: Path | None = None, *, private: bool = False) -> duckdb.
         raise StoreError(
             f"No statistics database at {db}. Build it with `python -m analysis build --db {db}` "
             "(about a minute for the UDHR with every default tokenizer).",
-            title="Statistics database not built yet",
+            title=N_("Statistics database not built yet"),
         )
     con = None
     try:

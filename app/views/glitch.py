@@ -12,6 +12,8 @@ from analysis.glitch import CATEGORY_NAMES, LEGEND
 from analysis.glitch import published as gpub
 from analysis.glitch import store as gstore
 from analysis.glitch.charts import indicator_histogram
+from analysis.i18n import format_number
+from analysis.i18n import gettext as _
 from app.charts import show_chart
 from app.state import db_path, show_error, store
 
@@ -80,10 +82,10 @@ def _model(version: tuple, model: str) -> tuple:
     return gstore.model_scores(con, model), gstore.model_candidates(con, model)
 
 
-st.title("Glitch tokens")
-st.caption("Under-trained (\"glitch\") tokens, found as in Land & Bartolo, *Fishing for Magikarp*: tokenizer checks "
+st.title(_("Glitch tokens"))
+st.caption(_("Under-trained (\"glitch\") tokens, found as in Land & Bartolo, *Fishing for Magikarp*: tokenizer checks "
            "for every vocabulary, the published verifications of 13 open models, and weight indicators and prompt "
-           "verification for models scanned with `python -m analysis glitch indicators` / `verify`.")
+           "verification for models scanned with `python -m analysis glitch indicators` / `verify`."))
 version = _version()
 try:
     counts = _counts(version)
@@ -92,120 +94,129 @@ except AnalysisError as e:
     show_error(e)
     st.stop()
 
-with st.expander("What the categories mean", expanded=False):
-    st.html("<dl>" + "".join(f"<dt><b>{html.escape(n)}</b></dt><dd>{html.escape(d)}</dd>" for n, d in LEGEND) + "</dl>")
+with st.expander(_("What the categories mean"), expanded=False):
+    st.html("<dl>" + "".join(f"<dt><b>{html.escape(n)}</b></dt><dd>{html.escape(_(d))}</dd>" for n, d in LEGEND) + "</dl>")
 
-st.subheader("Tokenizer checks")
+st.subheader(_("Tokenizer checks"))
 st.dataframe(counts, hide_index=True, key="gl_counts")
 skipped = notes[notes["note"].notna()]
 for row in skipped.itertuples():
-    st.caption(f"`{row.tokenizer}` not scanned: {row.note}")  # markdown: raw HTML is never rendered here
+    st.caption(_("`{tokenizer}` not scanned: {note}").format(tokenizer=row.tokenizer, note=row.note))  # markdown, no HTML
 
 tokenizers = counts["tokenizer"].tolist()
 if not tokenizers:
-    st.info("No vocabulary has been scanned yet. Run `python -m analysis build`.")
+    st.info(_("No vocabulary has been scanned yet. Run `python -m analysis build`."))
     st.stop()
 default = tokenizers.index("o200k_base") if "o200k_base" in tokenizers else 0
-tid = st.selectbox("Tokenizer", tokenizers, index=default, key="gl_tokenizer")
+tid = st.selectbox(_("Tokenizer"), tokenizers, index=default, key="gl_tokenizer")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-categories = c1.multiselect("In all of these categories", CATEGORY_NAMES, key="gl_categories")
+categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories", placeholder=_("Choose options"))
 scripts = _scripts(version, tid)
 script_label = {f"{s} ({n:,})": s for s, n in scripts}
-script_choice = c2.selectbox("Script", ["any", *script_label], key="gl_script")
-search = c3.text_input("Token contains", key="gl_search", max_chars=200)
-max_total = c4.number_input("Occurrences in this database's corpora, at most", min_value=0, value=None, step=1,
-                            key="gl_max_total", help="How often the token occurs when the database's corpora are "
-                            "tokenized: information about these corpora (a few MB), not evidence of a glitch token.")
+script_choice = c2.selectbox(_("Script"), ["any", *script_label], key="gl_script",
+                             format_func=lambda s: _("any") if s == "any" else s)
+search = c3.text_input(_("Token contains"), key="gl_search", max_chars=200)
+max_total = c4.number_input(_("Occurrences in this database's corpora, at most"), min_value=0, value=None, step=1,
+                            key="gl_max_total", help=_("How often the token occurs when the database's corpora are "
+                            "tokenized: information about these corpora (a few MB), not evidence of a glitch token."))
 try:
     table = _table(version, tid, tuple(categories), script_label.get(script_choice), search,
                    None if max_total is None else int(max_total))
 except AnalysisError as e:
     show_error(e)
     st.stop()
-st.caption(f"{len(table):,} token id(s) match" + (f"; the first {MAX_ROWS:,} are shown" if len(table) > MAX_ROWS else "")
-           + ". `total`: occurrences in this database's corpora (not a glitch category); `top_langs`: where they "
-             "occur most.")
+st.caption(_("{n} token id(s) match").format(n=format_number(len(table)))
+           + ("; " + _("the first {n} are shown").format(n=format_number(MAX_ROWS)) if len(table) > MAX_ROWS else "")
+           + ". " + _("`total`: occurrences in this database's corpora (not a glitch category); `top_langs`: where "
+                      "they occur most."))
 st.dataframe(table.drop(columns=["flags"]).head(MAX_ROWS), hide_index=True, key="gl_table",
-             column_config={"token": st.column_config.TextColumn("token", help="bytes that are not valid UTF-8 "
-                                                                  "on their own are written <0xNN>")})
+             column_config={"token": st.column_config.TextColumn(_("token"), help=_("bytes that are not valid UTF-8 "
+                                                                    "on their own are written <0xNN>"))})
 
-st.subheader("Published verifications")
+st.subheader(_("Published verifications"))
 pub_models = _published_models(version)
 if pub_models.empty:
-    st.info("This database has no published verifications yet; `python -m analysis build` loads them.")
+    st.info(_("This database has no published verifications yet; `python -m analysis build` loads them."))
 else:
-    st.caption(f"The under-trained token tables of {len(pub_models)} open models' reports ({gpub.CITATION}; "
-               f"repository {gpub.REPOSITORY}). *Verified*: the model's largest probability of repeating the token "
-               f"was below {gpub.VERIFY_THRESHOLD}. Every row is checked against our vocabulary: the id's entry must "
-               "be the report's token; only matching rows flag tokens in the Playground.")
+    st.caption(_("The under-trained token tables of {n} open models' reports ({citation}; repository {repository}). "
+                 "*Verified*: the model's largest probability of repeating the token was below {threshold}. Every row "
+                 "is checked against our vocabulary: the id's entry must be the report's token; only matching rows "
+                 "flag tokens in the Playground.").format(n=format_number(len(pub_models)), citation=gpub.CITATION,
+                                                          repository=gpub.REPOSITORY, threshold=gpub.VERIFY_THRESHOLD))
     st.dataframe(pub_models[["name", "tokenizer", "n_rows", "n_verified", "n_match", "n_mismatch", "n_unchecked",
                              "indicator_name", "tested", "below_p001", "source_path", "commit"]],
                  hide_index=True, key="gl_pub_models")
     differ = pub_models[pub_models["n_mismatch"] > 0]
-    st.caption("Rows that differ from our vocabulary: " + ("; ".join(
-        f"{r.name}: {r.n_mismatch:,} of {r.n_rows:,}" for r in differ.itertuples()) or "none") + ".")
+    st.caption(_("Rows that differ from our vocabulary: {list}.").format(list="; ".join(
+        _("{name}: {n} of {total}").format(name=r.name, n=format_number(r.n_mismatch), total=format_number(r.n_rows))
+        for r in differ.itertuples()) or _("none")))
     unchecked = pub_models[pub_models["n_unchecked"] > 0]
     if not unchecked.empty:
         known = set(load_catalogue().ids)
-        st.caption("Not checked here: " + "; ".join(
-            f"{r.name} (`{r.tokenizer}` " + ("is not in this database: build with it to check its rows)"
-                                             if r.tokenizer in known else "is not in the catalogue yet)")
-            for r in unchecked.itertuples()) + ".")
+        st.caption(_("Not checked here: {list}.").format(list="; ".join(
+            (_("{name} (`{tokenizer}` is not in this database: build with it to check its rows)") if r.tokenizer in known
+             else _("{name} (`{tokenizer}` is not in the catalogue yet)")).format(name=r.name, tokenizer=r.tokenizer)
+            for r in unchecked.itertuples())))
     names = dict(zip(pub_models["model"], pub_models["name"] + " (" + pub_models["tokenizer"] + ")"))
     checked = pub_models.loc[pub_models["n_match"] > 0, "model"].tolist()
     first = "meta_llama_Meta_Llama_3_8B" if "meta_llama_Meta_Llama_3_8B" in checked else (checked or list(names))[0]
-    pmodel = st.selectbox("Published report", list(names), index=list(names).index(first), format_func=names.get,
+    pmodel = st.selectbox(_("Published report"), list(names), index=list(names).index(first), format_func=names.get,
                           key="gl_pub_model")
     prow = pub_models.set_index("model").loc[pmodel]
-    st.markdown(f"Source: `{prow['source_path']}` at commit `{prow['commit']}` · indicator: {prow['indicator_name']} "
-                f"· {int(prow['tested']):,} tokens tested, {int(prow['below_p001']):,} below p = 0.01, "
-                f"{int(prow['n_rows']):,} in the table (below the soft threshold {prow['soft_threshold']:g}).")
+    st.markdown(_("Source: `{path}` at commit `{commit}` · indicator: {indicator} · {tested} tokens tested, {below} "
+                  "below p = 0.01, {rows} in the table (below the soft threshold {soft}).").format(
+        path=prow["source_path"], commit=prow["commit"], indicator=prow["indicator_name"],
+        tested=format_number(int(prow["tested"])), below=format_number(int(prow["below_p001"])),
+        rows=format_number(int(prow["n_rows"])), soft=f"{prow['soft_threshold']:g}"))
     if int(prow["below_p001"]) == 0:
-        st.warning("This report's verification found no token below p = 0.01 (every listed max_prob is "
-                   f"{', '.join(sorted({f'{x:g}' for x in _published_tokens(version, pmodel, '', False)['max_prob']}))}"
-                   "): its rows are candidates ranked by the indicator, not verified under-trained tokens, and flag "
-                   "nothing.")
+        listed = ", ".join(sorted({f"{x:g}" for x in _published_tokens(version, pmodel, "", False)["max_prob"]}))
+        st.warning(_("This report's verification found no token below p = 0.01 (every listed max_prob is {values}): its "
+                     "rows are candidates ranked by the indicator, not verified under-trained tokens, and flag "
+                     "nothing.").format(values=listed))
     summary = _published_summary(version, pmodel)
     st.dataframe([summary], hide_index=True, key="gl_pub_summary")
-    st.caption("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
+    st.caption(_("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
                "tokens the checks alone would have found (most are ordinary, reachable tokens), and how many occur "
-               "nowhere in this database's corpora.")
+               "nowhere in this database's corpora."))
     p1, p2 = st.columns([3, 1])
-    psearch = p1.text_input("Token or id contains", key="gl_pub_search", max_chars=200)
-    verified_only = p2.toggle("Verified only", key="gl_pub_verified")
+    psearch = p1.text_input(_("Token or id contains"), key="gl_pub_search", max_chars=200)
+    verified_only = p2.toggle(_("Verified only"), key="gl_pub_verified")
     st.dataframe(_published_tokens(version, pmodel, psearch, verified_only), hide_index=True, key="gl_pub_tokens",
-                 column_config={"token": st.column_config.TextColumn("token (as printed)", help="▁ is a space; "
-                                "escapes as the report prints them"),
-                                "vocab_entry": st.column_config.TextColumn("our entry"),
-                                "indicator": st.column_config.NumberColumn("indicator", format="scientific"),
-                                "max_prob": st.column_config.NumberColumn("max_prob", format="scientific")})
+                 column_config={"token": st.column_config.TextColumn(_("token (as printed)"), help=_("▁ is a space; "
+                                "escapes as the report prints them")),
+                                "vocab_entry": st.column_config.TextColumn(_("our entry")),
+                                "indicator": st.column_config.NumberColumn(_("indicator"), format="scientific"),
+                                "max_prob": st.column_config.NumberColumn(  # i18n-exempt: the report's field name
+                                    "max_prob", format="scientific")})
 
-st.subheader("Models")
+st.subheader(_("Models"))
 model_rows = _models(version)
 if model_rows.empty:
-    st.info("No model has been scanned into this database. Weight indicators: `python -m analysis glitch indicators "
-            "--model PATH_OR_ID`; verification of the candidates: `python -m analysis glitch verify --model ...`.")
+    st.info(_("No model has been scanned into this database. Weight indicators: `python -m analysis glitch indicators "
+            "--model PATH_OR_ID`; verification of the candidates: `python -m analysis glitch verify --model ...`."))
     st.stop()
 st.dataframe(model_rows, hide_index=True, key="gl_models")
-model = st.selectbox("Model", model_rows["model"].tolist(), key="gl_model")
+model = st.selectbox(_("Model"), model_rows["model"].tolist(), key="gl_model")
 info = model_rows.set_index("model").loc[model]
 scores, cands = _model(version, model)
 show_chart(indicator_histogram(scores, threshold=float(info["threshold"]),
-                                    title=f"{info['indicator']} — candidates at or below the "
-                                          f"{float(info['percentile']):g}th percentile of reachable tokens"),
-                key="gl_hist")
+                               title=_("{indicator} — candidates at or below the {p}th percentile of reachable "
+                                       "tokens").format(indicator=info["indicator"],
+                                                        p=f"{float(info['percentile']):g}")),
+           key="gl_hist", mirrored=True)
 verified = int(cands["max_prob"].notna().sum())
-st.caption(f"{len(cands):,} candidate(s); {verified:,} verified by prompting, "
-           f"{int(cands['under_trained'].fillna(False).astype(bool).sum()):,} of them under-trained "
-           "(probability of repeating the token below the threshold).")
+st.caption(_("{n} candidate(s); {verified} verified by prompting, {under} of them under-trained (probability of "
+             "repeating the token below the threshold).").format(
+    n=format_number(len(cands)), verified=format_number(verified),
+    under=format_number(int(cands["under_trained"].fillna(False).astype(bool).sum()))))
 st.dataframe(cands, hide_index=True, key="gl_candidates")
 same = pub_models[pub_models["tokenizer"] == info["tokenizer"]] if not pub_models.empty else pub_models
 if not same.empty:
-    st.markdown("**Agreement with the published reports of models with the same vocabulary**")
+    st.markdown(_("**Agreement with the published reports of models with the same vocabulary**"))
     rows = []
     for r in same.itertuples():
         a = _agreement(version, r.model, model)
-        rows.append({"published": r.name, "published verified": a.published_verified, "ours verified": a.ours_verified,
-                     "both": a.both_verified, "Jaccard": a.jaccard, "ids ranked by both": a.common_ranked,
-                     "Spearman (indicator vs our score)": a.spearman})
+        rows.append({_("published"): r.name, _("published verified"): a.published_verified,
+                     _("ours verified"): a.ours_verified, _("both"): a.both_verified, "Jaccard": a.jaccard,
+                     _("ids ranked by both"): a.common_ranked, _("Spearman (indicator vs our score)"): a.spearman})
     st.dataframe(rows, hide_index=True, key="gl_agreement")

@@ -11,6 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from analysis import AnalysisError
+from analysis.i18n import N_, format_number, language_name
+from analysis.i18n import gettext as _
 from analysis.lab.charts import compression_chart, premium_chart, script_chart
 from analysis.lab.compare import compare_specs, comparison_rows, script_rows, summary_rows
 from analysis.lab.data import corpus_languages, load_lab_data
@@ -30,8 +32,8 @@ MAX_KEPT = 6  # trained files kept per session; older ones are deleted
 STALE_HOURS = 12  # session folders older than this are removed by the next training
 SESSION_PREFIX = "atlas-lab-session-"
 DEFAULT_LANGS = ["eng", "fra", "hin", "arb", "cmn_hans", "amh", "rus", "tha"]
-PRE_LABELS = {"gpt2": "GPT-2 regex (marks split from letters)", "o200k": "GPT-4o regex (marks kept with letters)",
-              "whitespace": "spaces only (punctuation attached)"}
+PRE_LABELS = {"gpt2": N_("GPT-2 regex (marks split from letters)"), "o200k": N_("GPT-4o regex (marks kept with letters)"),
+              "whitespace": N_("spaces only (punctuation attached)")}
 BPE_FAMILY = ("bpe", "superword-bpe", "parity-bpe")
 
 
@@ -77,7 +79,7 @@ def _register(label: str, spec: str, run_dir: Path) -> None:
     while len(registry) > MAX_KEPT and runs:
         old_label, old_dir = runs.pop(0)
         registry.pop(old_label, None)
-        if all(d != old_dir for _, d in runs):
+        if all(d != old_dir for _label, d in runs):
             shutil.rmtree(old_dir, ignore_errors=True)
 
 
@@ -103,54 +105,57 @@ def _train_all(data, spec: TrainSpec, bar) -> list[dict]:
     return out
 
 
-st.title("Tokenizer lab")
-st.caption("Train a tokenizer on parallel text in the languages you choose, then compare it with a standard BPE of "
-           "the same size on held-out units: premiums with 95% bootstrap CIs, compression, fairness, vocabulary "
-           f"per script. Caps on this page: up to {MAX_LANGS} languages, {MAX_VOCAB:,} vocabulary entries, weights "
-           f"up to {MAX_WEIGHT}; {MAX_CONCURRENT} trainings run at once on the server, and the last {MAX_KEPT} "
-           "tokenizers you train stay available (also in the Playground) for this session.")
+st.title(_("Tokenizer lab"))
+st.caption(_("Train a tokenizer on parallel text in the languages you choose, then compare it with a standard BPE of "
+             "the same size on held-out units: premiums with 95% bootstrap CIs, compression, fairness, vocabulary per "
+             "script. Caps on this page: up to {langs} languages, {vocab} vocabulary entries, weights up to {weight}; "
+             "{concurrent} trainings run at once on the server, and the last {kept} tokenizers you train stay "
+             "available (also in the Playground) for this session.").format(
+    langs=format_number(MAX_LANGS), vocab=format_number(MAX_VOCAB), weight=format_number(MAX_WEIGHT),
+    concurrent=format_number(MAX_CONCURRENT), kept=format_number(MAX_KEPT)))
 
-corpus = st.selectbox("Corpus", _corpora(), key="lab_corpus")
+corpus = st.selectbox(_("Corpus"), _corpora(), key="lab_corpus")
 try:
     languages = _languages(corpus, str(db_path()))
 except AnalysisError as e:
     show_error(e)
     st.stop()
-names = {lang.code: f"{lang.name} ({lang.code})" for lang in languages}
+names = {lang.code: f"{language_name(lang.code, english=lang.name)} ({lang.code})" for lang in languages}
 default = [c for c in DEFAULT_LANGS if c in names] or list(names)[:4]
 # The browser enforces the cap; a forged message may not: keep the first MAX_LANGS and say so.
 sent = st.session_state.get("lab_langs")
 if isinstance(sent, list) and len(sent) > MAX_LANGS:
-    st.warning(f"{len(sent)} training languages were chosen; the lab takes at most {MAX_LANGS}, so the first "
-               f"{MAX_LANGS} are kept. Remove some to choose others.")
+    st.warning(_("{n} training languages were chosen; the lab takes at most {cap}, so the first {cap} are kept. Remove "
+                 "some to choose others.").format(n=format_number(len(sent)), cap=format_number(MAX_LANGS)))
     st.session_state["lab_langs"] = sent[:MAX_LANGS]
-langs = st.multiselect("Training languages (type to search by name)", list(names), default=default,
-                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs")
+langs = st.multiselect(_("Training languages (type to search by name)"), list(names), default=default,
+                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs",
+                       placeholder=_("Choose options"))
 c1, c2, c3 = st.columns(3)
-algorithm = c1.selectbox("Algorithm", ALGORITHMS, index=ALGORITHMS.index("parity-bpe"),
+algorithm = c1.selectbox(_("Algorithm"), ALGORITHMS, index=ALGORITHMS.index("parity-bpe"),
                          format_func=lambda a: ALGORITHM_NAMES[a], key="lab_algorithm")
-vocab_size = c2.number_input("Vocabulary size", min_value=MIN_VOCAB_SIZE, max_value=MAX_VOCAB, value=2000, step=100,
+vocab_size = c2.number_input(_("Vocabulary size"), min_value=MIN_VOCAB_SIZE, max_value=MAX_VOCAB, value=2000, step=100,
                              key="lab_vocab")
-pre = c3.selectbox("Pre-tokenizer", PRE_TOKENIZERS, index=PRE_TOKENIZERS.index("o200k"),
-                   format_func=lambda p: PRE_LABELS[p], key="lab_pre")
+pre = c3.selectbox(_("Pre-tokenizer"), PRE_TOKENIZERS, index=PRE_TOKENIZERS.index("o200k"),
+                   format_func=lambda p: _(PRE_LABELS[p]), key="lab_pre")
 c4, c5, c6 = st.columns(3)
-held_out = c4.slider("Held-out share of the units", 0.1, 0.5, 0.25, 0.05, key="lab_held_out")
-seed = c5.number_input("Split seed", min_value=0, max_value=1_000_000, value=0, key="lab_seed")
-byte_level = c6.toggle("Byte-level", value=True, key="lab_byte_level", disabled=algorithm in BYTE_LEVEL_ONLY,
-                       help="Characters instead of bytes: unseen characters become <unk>. Parity-aware and superword "
-                            "BPE are byte-level only.")
+held_out = c4.slider(_("Held-out share of the units"), 0.1, 0.5, 0.25, 0.05, key="lab_held_out")
+seed = c5.number_input(_("Split seed"), min_value=0, max_value=1_000_000, value=0, key="lab_seed")
+byte_level = c6.toggle(_("Byte-level"), value=True, key="lab_byte_level", disabled=algorithm in BYTE_LEVEL_ONLY,
+                       help=_("Characters instead of bytes: unseen characters become <unk>. Parity-aware and superword "
+                            "BPE are byte-level only."))
 transition = 0.9
 if algorithm == "superword-bpe":
-    transition = st.slider("Share of merges learnt inside words before merges may cross spaces", 0.5, 1.0, 0.9, 0.05,
+    transition = st.slider(_("Share of merges learnt inside words before merges may cross spaces"), 0.5, 1.0, 0.9, 0.05,
                            key="lab_transition")
-with st.expander("Language weights (how many times a language's training text counts; for Parity-aware BPE, a "
-                 "factor on its measured length)"):
+with st.expander(_("Language weights (how many times a language's training text counts; for Parity-aware BPE, a "
+                 "factor on its measured length)")):
     wcols = st.columns(4)
     weights = {code: int(wcols[i % 4].number_input(names.get(code, code), min_value=1, max_value=MAX_WEIGHT, value=1,
                                                    key=f"lab_w_{code}")) for i, code in enumerate(langs)}
 
-if st.button("Train", type="primary", key="lab_train"):
-    bar = st.progress(0.0, text="waiting for a free training slot…")
+if st.button(_("Train"), type="primary", key="lab_train"):
+    bar = st.progress(0.0, text=_("waiting for a free training slot…"))
     try:
         data = load_lab_data(corpus, langs, held_out=held_out, seed=int(seed), weights=weights, db=db_path())
         spec = TrainSpec(algorithm, int(vocab_size), pre_tokenizer=pre,
@@ -158,13 +163,13 @@ if st.button("Train", type="primary", key="lab_train"):
         spec.check()
         slots = _slots()
         if not slots.acquire(timeout=120):
-            st.error("**The server is busy**\n\nOther people are training right now; try again in a minute.")
+            st.error(_("**The server is busy**\n\nOther people are training right now; try again in a minute."))
             st.stop()
         try:
             trained = _train_all(data, spec, bar)
         finally:
             slots.release()
-        bar.progress(1.0, text="comparing on the held-out units…")
+        bar.progress(1.0, text=_("comparing on the held-out units…"))
         cmp = compare_specs({t["short"]: t["spec"] for t in trained}, data)
         st.session_state["lab_last"] = {"trained": trained, "cmp": cmp, "describe": data.describe(),
                                         "langs": data.langs, "texts": {c: data.texts[c] for c in data.langs},
@@ -177,39 +182,40 @@ if st.button("Train", type="primary", key="lab_train"):
 last = st.session_state.get("lab_last")
 if last:
     cmp = last["cmp"]
-    st.subheader("Held-out comparison")
-    st.caption(f"{last['describe']}; held-out units: {', '.join(cmp.held_out_units)}. Premium = tokens of the "
-               f"language / tokens of {cmp.reference} on the same held-out units (a ratio of sums). Fairness over "
-               f"{cmp.language_set}. Training took " +
-               ", ".join(f"{t['seconds']:.2f} s ({t['short']})" for t in last["trained"]) + ".")
+    st.subheader(_("Held-out comparison"))
+    st.caption(_("{described}; held-out units: {units}. Premium = tokens of the language / tokens of {reference} on the "
+                 "same held-out units (a ratio of sums). Fairness over {languages}. Training took {times}.").format(
+        described=last["describe"], units=", ".join(cmp.held_out_units), reference=cmp.reference,
+        languages=cmp.language_set, times=", ".join(f"{format_number(t['seconds'], decimals=2)} s ({t['short']})"
+                                                    for t in last["trained"])))
     st.dataframe(summary_rows(cmp), hide_index=True, key="lab_summary")
     off = [t for t in last["trained"] if t["vocab_size"] != last["requested"]]
     if off:
-        st.info(f"Asked for {last['requested']:,} entries; " + "; ".join(
-            f"{t['short']} has {t['vocab_size']:,}" for t in off) + ". A trainer stops early when the training text "
-            "offers nothing more to merge, and a character-level alphabet (with WordPiece's ## copies) can exceed "
-            "the budget by itself.")
+        st.info(_("Asked for {n} entries; {got}. A trainer stops early when the training text offers nothing more to "
+                  "merge, and a character-level alphabet (with WordPiece's ## copies) can exceed the budget by "
+                  "itself.").format(n=format_number(last["requested"]), got="; ".join(
+            _("{tokenizer} has {n}").format(tokenizer=t["short"], n=format_number(t["vocab_size"])) for t in off)))
     if any(r.flagged for rep in cmp.reports for r in rep.langs):
-        st.warning("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
-                   "not meaningful. Use a byte-level tokenizer to avoid unknown tokens.")
-    show_chart(premium_chart(cmp), key="lab_premium_chart")
+        st.warning(_("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
+                   "not meaningful. Use a byte-level tokenizer to avoid unknown tokens."))
+    show_chart(premium_chart(cmp), key="lab_premium_chart", mirrored=True)
     st.dataframe(comparison_rows(cmp), hide_index=True, key="lab_table")
     left, right = st.columns(2)
-    show_chart(compression_chart(cmp), key="lab_compression_chart", where=left)
-    show_chart(script_chart(cmp), key="lab_script_chart", where=right)
-    with st.expander("Vocabulary share per script (table)"):
+    show_chart(compression_chart(cmp), key="lab_compression_chart", where=left, mirrored=True)
+    show_chart(script_chart(cmp), key="lab_script_chart", where=right, mirrored=True)
+    with st.expander(_("Vocabulary share per script (table)")):
         st.dataframe(script_rows(cmp, top=20), hide_index=True, key="lab_scripts")
 
-    st.subheader("Step through the first merges")
+    st.subheader(_("Step through the first merges"))
     worst = cmp.reports[-1].fairness.argmax
-    sample_lang = st.selectbox("Sample language", last["langs"], index=last["langs"].index(worst),
+    sample_lang = st.selectbox(_("Sample language"), last["langs"], index=last["langs"].index(worst),
                                format_func=lambda c: names.get(c, c), key="lab_sample_lang")
     texts = last["texts"][sample_lang]
     first = texts.get("1") or next(iter(texts.values()), "")
-    sample = st.text_area("Sample sentence", value=first.split("\n")[0][:300], key=f"lab_sample_{sample_lang}",
+    sample = st.text_area(_("Sample sentence"), value=first.split("\n")[0][:300], key=f"lab_sample_{sample_lang}",
                           max_chars=2000)
-    n_steps = st.slider("Merges to show", 5, 200, 25, key="lab_steps_n")
-    only_changes = st.toggle("Only merges that change the sentence", value=True, key="lab_steps_changes")
+    n_steps = st.slider(_("Merges to show"), 5, 200, 25, key="lab_steps_n")
+    only_changes = st.toggle(_("Only merges that change the sentence"), value=True, key="lab_steps_changes")
     st.html(f"<style>{CSS}</style>")
     bpe_runs = [t for t in last["trained"] if t["algorithm"] in BPE_FAMILY]
     for col, t in zip(st.columns(max(1, len(bpe_runs))), bpe_runs):
@@ -220,18 +226,20 @@ if last:
             except AnalysisError as e:
                 show_error(e)
                 continue
-            st.markdown(f"**{t['short']}** — {len(start)} byte tokens at the start")
+            st.markdown(_("**{tokenizer}** — {n} byte tokens at the start").format(tokenizer=t["short"],
+                                                                                  n=format_number(len(start))))
             st.dataframe([{"merge #": s.rank, "merge": s.merge, "for": s.served or "all", "tokens": s.n_tokens}
                           for s in steps], hide_index=True, key=f"lab_steps_{t['algorithm']}")
             if steps:
-                st.caption(f"after merge {steps[-1].rank} (new token outlined):")
+                st.caption(_("after merge {n} (new token outlined):").format(n=format_number(steps[-1].rank)))
                 st.html(steps_html(steps[-1].tokens, changed=steps[-1].token))
 
-    st.subheader("Download")
+    st.subheader(_("Download"))
     for k, t in enumerate(last["trained"]):
         path = Path(t["path"])
         if path.is_file():
-            st.download_button(f"{t['label']} — tokenizer.json ({t['vocab_size']:,} entries)", data=path.read_bytes(),
+            st.download_button(_("{label} — tokenizer.json ({n} entries)").format(
+                                   label=t["label"], n=format_number(t["vocab_size"])), data=path.read_bytes(),
                                file_name="tokenizer.json", mime="application/json", key=f"lab_download_{k}")
-    st.caption("The files load with `analysis.get_tokenizer('file:/path/tokenizer.json')` or `tokenizers.Tokenizer."
-               "from_file`; the Playground lists them for this session.")
+    st.caption(_("The files load with `analysis.get_tokenizer('file:/path/tokenizer.json')` or `tokenizers.Tokenizer."
+               "from_file`; the Playground lists them for this session."))

@@ -6,6 +6,8 @@ import streamlit as st
 
 from analysis import AnalysisError
 from analysis.downloads import to_csv_bytes
+from analysis.i18n import current_language
+from analysis.i18n import gettext as _
 from analysis.methods import (
     build_settings,
     counting_policy,
@@ -17,14 +19,16 @@ from analysis.methods import (
 )
 from app.state import show_error, store
 
-st.title("Methods")
+st.title(_("Methods"))
+if current_language() != "en":
+    st.caption(_("The metric definitions and the papers' abstracts on this page are in English."))
 st.markdown(metrics_intro())
 
 all_papers = papers()
 number = {p.title: n for n, p in enumerate(all_papers, 1)}
 sections = metric_sections()
 
-st.header("Counting policy")
+st.header(_("Counting policy"))
 try:
     con = store()
     policy = counting_policy(con)
@@ -34,14 +38,17 @@ except AnalysisError as e:
     show_error(e)
     policy = settings = sources = None
 if policy is not None:
-    st.info(f"**As recorded in this database:** {policy}.")
+    st.info(_("**As recorded in this database:** {policy}.").format(policy=policy))
     shown = settings[settings["key"] != "counting_policy"]  # the policy is in full just above
-    st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content")
+    shown = shown.assign(setting=shown["setting"].map(_))  # the labels are msgids (N_ in analysis.methods)
+    st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content",
+                 column_config={"setting": st.column_config.TextColumn(_("setting")),
+                                "value": st.column_config.TextColumn(_("value"))})
 for section in sections:
     if section.key == "Counting policy":
         st.markdown(section.markdown)
 
-st.header("Metric definitions")
+st.header(_("Metric definitions"))
 for section in sections:
     if section.key == "Counting policy":
         continue
@@ -49,21 +56,21 @@ for section in sections:
     st.markdown(section.markdown)
     cited = papers_for(section)
     if cited:
-        st.caption("Draws on: " + "; ".join(f"[{number[p.title]}] *{p.title}*" for p in cited))
+        st.caption(_("Draws on:") + " " + "; ".join(f"[{number[p.title]}] *{p.title}*" for p in cited))
 
-st.header("Data sources")
+st.header(_("Data sources"))
 if sources is not None:
-    st.caption("Every vocabulary and corpus the numbers in this database were computed from, with the package "
-               "version and the sha256 of the file that was counted.")
+    st.caption(_("Every vocabulary and corpus the numbers in this database were computed from, with the package "
+               "version and the sha256 of the file that was counted."))
     st.dataframe(sources, hide_index=True, key="methods_sources")
-    st.download_button("Data sources as CSV", lambda: to_csv_bytes(sources), file_name="data_sources.csv",
+    st.download_button(_("Data sources as CSV"), lambda: to_csv_bytes(sources), file_name="data_sources.csv",
                        mime="text/csv", key="methods_sources_csv", on_click="ignore")
     stale = sources[sources["catalogue_sha256_matches"] == False]  # noqa: E712 (None = not applicable)
     if len(stale):
-        st.warning("The catalogue now lists other files for: " + ", ".join(stale["id"]) + ". Rebuild the database "
-                   "with `python -m analysis build --rebuild` to count with them.")
+        st.warning(_("The catalogue now lists other files for: {ids}. Rebuild the database with `python -m analysis "
+                     "build --rebuild` to count with them.").format(ids=", ".join(stale["id"])))
 
-st.header("Papers")
+st.header(_("Papers"))
 for n, paper in enumerate(all_papers, 1):
-    with st.expander(f"[{n}] {paper.title}"):
+    with st.expander(f"[{n}] {paper.title}"):  # i18n-exempt: a paper's own title
         st.markdown(paper.abstract)

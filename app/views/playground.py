@@ -9,6 +9,8 @@ import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
 from analysis.glitch import EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED, flags_for, verifications_for
+from analysis.i18n import N_, format_number, format_percent, language_name
+from analysis.i18n import gettext as _
 from analysis.lab.compare import load_tokenizer as load_lab_tokenizer
 from analysis.langdetect import detect, match_language
 from analysis.playground import (
@@ -25,17 +27,24 @@ from analysis.playground import (
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
 from app.add_tokenizer import add_tokenizer_panel, added_ids, linkable
+from app.language import page_params, with_language
 from app.lesson import lesson_mode
 from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
 UPLOADER_MB = 100  # the server's own upload cap (.streamlit/config.toml); read_upload refuses over MAX_UPLOAD_BYTES
-SOURCES = ("Type or paste", "Upload a file", "UDHR sample")
+SOURCES = (N_("Type or paste"), N_("Upload a file"), N_("UDHR sample"))
 #: What the Playground can flag a token for: evidence only (special, byte-fallback and partial UTF-8 have badges).
 FLAGGABLE = list(EVIDENCE_NAMES)
 DEFAULT_FLAGS = list(EVIDENCE_NAMES)
-WORKSHOP_SOURCE = "Workshop texts"
+WORKSHOP_SOURCE = N_("Workshop texts")
+#: The summary table's column headers, translated when shown (the frame keeps its English names).
+SUMMARY_HEADERS = {"tokenizer": N_("tokenizer"), "tokens": N_("tokens"), "chars/token": N_("chars/token"),
+                   "bytes/token": N_("bytes/token"), "% of context": N_("% of context"), "unknown": N_("unknown"),
+                   "byte fallback": N_("byte fallback"), "split chars": N_("split chars"),
+                   "glitch-flagged": N_("glitch-flagged")}
+ALL_UNITS = "(all)"
 
 catalogue = load_catalogue()
 lab: dict[str, str] = st.session_state.get(LAB_TOKENIZERS, {})
@@ -45,7 +54,7 @@ ss = st.session_state
 # ---------------------------------------------------------------- state from the URL
 # On a session's first run, and whenever the URL holds parameters this page did not write itself (a permalink
 # opened in a running session, the explorer's "open in the Playground" link).
-params = st.query_params.to_dict()
+params = page_params()  # the interface language (lang=fr) is the app's, not this page's state
 if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
     first_run = "pg_init" not in ss
     ss.pg_init = True
@@ -71,9 +80,9 @@ for w in ss.pop("pg_link_warnings", []):
     st.warning(w)
 lesson_mode()  # a workshop preset that holds a lesson draws it here, one step at a time, and stops (app/lesson.py)
 
-st.title("Playground")
-if st.radio("Mode", ("Plain text", "Conversation"), key="pg_mode", horizontal=True,
-            help="Conversation: messages wrapped by each tokenizer's own chat template") == "Conversation":
+st.title(_("Playground"))
+if st.radio(_("Mode"), (N_("Plain text"), N_("Conversation")), key="pg_mode", horizontal=True, format_func=_,
+            help=_("Conversation: messages wrapped by each tokenizer's own chat template")) == "Conversation":
     from app.conversation import conversation_mode
 
     conversation_mode()
@@ -84,39 +93,43 @@ workshop_name = st.query_params.get("workshop") or os.environ.get("ATLAS_WORKSHO
 if workshop_name:
     try:
         preset, preset_texts = workshop(workshop_name)
-        st.info(f"**Workshop: {preset.title}**\n\n{preset.description}")
+        st.info(_("**Workshop: {title}**").format(title=preset.title) + f"\n\n{preset.description}")
         ss.pg_tokenizers = list(preset.tokenizers)
         if "pg_workshop_init" not in ss:
             ss.pg_workshop_init, ss.pg_source = True, WORKSHOP_SOURCE
     except AnalysisError as e:
         show_error(e)
 sources = ((WORKSHOP_SOURCE,) if preset else ()) + SOURCES
-source = st.radio("Source of the text", sources, horizontal=True, key="pg_source", label_visibility="collapsed")
+source = st.radio(_("Source of the text"), sources, horizontal=True, key="pg_source", label_visibility="collapsed",
+                  format_func=_)
 text, sample = "", None
 if source == WORKSHOP_SOURCE:
-    label = st.selectbox("Workshop text", list(preset_texts), key="pg_workshop_text")
+    label = st.selectbox(_("Workshop text"), list(preset_texts), key="pg_workshop_text")
     text = ss.pg_workshop_view = preset_texts[label]  # shown read-only (a keyed widget shows its state, so set it)
-    st.text_area("Selected text", height=140, disabled=True, key="pg_workshop_view")
+    st.text_area(_("Selected text"), height=140, disabled=True, key="pg_workshop_view")
 elif source == SOURCES[0]:
     # No max_chars: the browser would drop a longer paste without a word; the warning below says what is cut.
-    text = st.text_area("Text", value=DEFAULT_TEXT, height=140, key="pg_text",
-                        help=f"Up to {MAX_CHARS:,} characters; upload a file for more structure.")
+    text = st.text_area(_("Text"), value=DEFAULT_TEXT, height=140, key="pg_text",
+                        help=_("Up to {n} characters; upload a file for more structure.").format(
+                            n=format_number(MAX_CHARS)))
 elif source == SOURCES[1]:
     # The uploader takes files up to the server's cap, so that one over this page's limit is refused by
     # read_upload with a message on the page, not only in the uploader's note.
-    upload = st.file_uploader(f"A text file ({' '.join(SUFFIXES)}; at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+    upload = st.file_uploader(_("A text file ({suffixes}; at most {mb} MB)").format(
+                                  suffixes=" ".join(SUFFIXES), mb=format_number(MAX_UPLOAD_BYTES // 2**20)),
                               type=[s.lstrip(".") for s in SUFFIXES], key="pg_upload", max_upload_size=UPLOADER_MB)
-    replace = st.checkbox("Decode with replacement characters (U+FFFD) if the file is not UTF-8", key="pg_replace")
+    replace = st.checkbox(_("Decode with replacement characters (U+FFFD) if the file is not UTF-8"), key="pg_replace")
     if upload is not None:
         try:
             up = read_upload(upload.name, upload.getvalue(), errors="replace" if replace else "strict")
             field = None
             if up.kind != "text":
-                field = st.selectbox("Field to tokenize (rows joined by newlines)", up.fields, key="pg_field")
+                field = st.selectbox(_("Field to tokenize (rows joined by newlines)"), up.fields, key="pg_field")
             text = up.text(field)
-            note = f"{up.decoded.encoding}" + (f", {up.decoded.replaced:,} undecodable byte run(s) replaced by U+FFFD"
-                                              if up.decoded.replaced else "")
-            st.caption(f"{upload.name}: {len(text):,} characters ({note})")
+            note = up.decoded.encoding + (", " + _("{n} undecodable byte run(s) replaced by U+FFFD").format(
+                n=format_number(up.decoded.replaced)) if up.decoded.replaced else "")
+            st.caption(_("{name}: {n} characters ({note})").format(name=upload.name, n=format_number(len(text)),
+                                                                    note=note))
         except AnalysisError as e:
             show_error(e)
 else:
@@ -125,55 +138,63 @@ else:
         corpora = query("corpora")
         if ss.get("pg_corpus") not in corpora:
             if asked:
-                st.warning(f"The link's corpus {str(asked[0])[:60]!r} is not in this database; showing "
-                           f"{corpora[0]!r} instead. Pick another corpus below.")
+                st.warning(_("The link's corpus {asked} is not in this database; showing {shown} instead. Pick "
+                             "another corpus below.").format(asked=repr(str(asked[0])[:60]), shown=repr(corpora[0])))
             ss.pg_corpus = "udhr" if "udhr" in corpora else corpora[0]
-        corpus = st.selectbox("Corpus", corpora, key="pg_corpus")
+        corpus = st.selectbox(_("Corpus"), corpora, key="pg_corpus")
         langs = query("languages", corpus)
-        names = dict(zip(langs["lang"], langs["name"] + " (" + langs["lang"] + ")"))
+        names = {code: f"{language_name(code, english=name)} ({code})" for code, name in zip(langs["lang"], langs["name"])}
         if ss.get("pg_sample_lang") not in names:
             ss.pg_sample_lang = "hin" if "hin" in names else next(iter(names))
             if asked:
-                st.warning(f"The link's language {str(asked[1])[:60]!r} is not in the corpus {corpus!r}; showing "
-                           f"{ss.pg_sample_lang!r} instead. Pick another language below.")
-        lang = st.selectbox("Language (type to search by name or code)", list(names), key="pg_sample_lang",
+                st.warning(_("The link's language {asked} is not in the corpus {corpus}; showing {shown} instead. "
+                             "Pick another language below.").format(asked=repr(str(asked[1])[:60]), corpus=repr(corpus),
+                                                                     shown=repr(ss.pg_sample_lang)))
+        lang = st.selectbox(_("Language (type to search by name or code)"), list(names), key="pg_sample_lang",
                             format_func=names.get)
-        units = ["(all)", *query("unit_names", corpus)]
+        units = [ALL_UNITS, *query("unit_names", corpus)]
         if ss.get("pg_sample_unit") not in units:
             ss.pg_sample_unit = units[1] if len(units) > 1 else units[0]
             if asked:
-                st.warning(f"The link's unit {str(asked[2])[:60]!r} is not in the corpus {corpus!r}; showing "
-                           f"{ss.pg_sample_unit!r} instead. Pick another unit below.")
-        unit = st.selectbox("Unit", units, key="pg_sample_unit")
-        text = query("unit_text", corpus, lang, None if unit == "(all)" else unit)
+                st.warning(_("The link's unit {asked} is not in the corpus {corpus}; showing {shown} instead. Pick "
+                             "another unit below.").format(asked=repr(str(asked[2])[:60]), corpus=repr(corpus),
+                                                            shown=repr(ss.pg_sample_unit)))
+        unit = st.selectbox(_("Unit"), units, key="pg_sample_unit",
+                            format_func=lambda u: _("(all)") if u == ALL_UNITS else u)
+        text = query("unit_text", corpus, lang, None if unit == ALL_UNITS else unit)
         sample = (corpus, lang, unit)
         ss.pg_sample_view = text  # shown read-only (a keyed widget shows its state, so set it)
-        st.text_area("Sample text", height=140, disabled=True, key="pg_sample_view")
+        st.text_area(_("Sample text"), height=140, disabled=True, key="pg_sample_view")
     except AnalysisError as e:
         show_error(e)
 
 if len(text) > MAX_CHARS:
-    st.warning(f"The text has {len(text):,} characters; the Playground tokenizes the first {MAX_CHARS:,}. "
-               "For longer texts use `python -m analysis encode --tokenizer ID < file`.")
+    st.warning(_("The text has {n} characters; the Playground tokenizes the first {cap}. For longer texts use "
+                 "`python -m analysis encode --tokenizer ID < file`.").format(n=format_number(len(text)),
+                                                                            cap=format_number(MAX_CHARS)))
     text = text[:MAX_CHARS]
 if "\ufffd" in text and source == SOURCES[0]:
-    st.warning("The text holds U+FFFD replacement characters (�), counted as typed. The browser sends one in place "
-               "of a character it cannot send, such as half of an emoji's surrogate pair (a broken copy); paste the "
-               "text again from its source to tokenize the original characters.")
+    st.warning(_("The text holds U+FFFD replacement characters (�), counted as typed. The browser sends one in place "
+                 "of a character it cannot send, such as half of an emoji's surrogate pair (a broken copy); paste the "
+                 "text again from its source to tokenize the original characters."))
 
 cols = st.columns([3, 1, 1, 1])
-chosen = cols[0].multiselect("Tokenizers", known, key="pg_tokenizers", disabled=preset is not None,
-                             format_func=lambda t: f"{t} (trained in the lab)" if t in lab else t,
-                             help="Pinned by the workshop preset" if preset else None)
-view = cols[1].radio("View", ("tokens", "ids"), key="pg_view", horizontal=True)
-show_ws = cols[2].toggle("Show whitespace", key="pg_ws", help="Draw spaces as ·, tabs as →, newlines as ↵")
-translate = cols[3].toggle("Translation mode", key="pg_translate", help="Compare with the same text in another language")
+chosen = cols[0].multiselect(_("Tokenizers"), known, key="pg_tokenizers", disabled=preset is not None,
+                             placeholder=_("Choose options"),
+                             format_func=lambda t: _("{id} (trained in the lab)").format(id=t) if t in lab else t,
+                             help=_("Pinned by the workshop preset") if preset else None)
+view = cols[1].radio(_("View"), ("tokens", "ids"), key="pg_view", horizontal=True,
+                     format_func=lambda v: _("tokens") if v == "tokens" else _("ids"))
+show_ws = cols[2].toggle(_("Show whitespace"), key="pg_ws", help=_("Draw spaces as ·, tabs as →, newlines as ↵"))
+translate = cols[3].toggle(_("Translation mode"), key="pg_translate",
+                           help=_("Compare with the same text in another language"))
 add_tokenizer_panel(select_key="pg_tokenizers")
 
 # Keep the URL in step with what is shown: it is the permalink.
 link = PlaygroundState(linkable(chosen), text if source != WORKSHOP_SOURCE else None, show_ws, view,
                        sample if source == SOURCES[2] else None, ss.get("pg_compare") if translate else None,
                        workshop_name if preset else None).to_query()
+link = with_language(link)  # the interface language stays in the permalink
 if params != link:
     st.query_params.from_dict(link)
 ss.pg_last_query = link
@@ -201,9 +222,10 @@ def name(enc) -> str:
 if text:
     found = detect(text[:4000])
     if found.code is None:
-        st.caption(f"Script: {found.script or 'none'} · language: {found.note}")
+        st.caption(_("Script: {script} · language: {note}").format(script=found.script or _("none"), note=found.note))
     else:
-        line = f"Detected language: **{found.code}** ({found.probability:.0%}) · script **{found.script}**"
+        line = _("Detected language: **{code}** ({p}) · script **{script}**").format(
+            code=found.code, p=format_percent(found.probability), script=found.script)
         try:
             match = match_language(found, query("languages", "udhr").to_dict("records"))
             if match is not None and match["lang"] != "eng":
@@ -211,21 +233,25 @@ if text:
                 if counted:
                     prem = query("premiums", "udhr", "eng", tuple(counted))
                     prem = prem[prem["lang"] == match["lang"]]
-                    facts = [f"{r.premium:.2f}× with {r.tokenizer}" for r in prem.itertuples() if r.premium == r.premium]
-                    line += (f" · on the UDHR, {match['name']} ({match['lang']}) needs these multiples of English's "
-                             f"token count: {', '.join(facts)}")
+                    facts = [_("{x}× with {tokenizer}").format(x=format_number(r.premium, decimals=2),
+                                                                 tokenizer=r.tokenizer)
+                             for r in prem.itertuples() if r.premium == r.premium]
+                    line += " · " + _("on the UDHR, {name} ({code}) needs these multiples of English's token count: "
+                                      "{facts}").format(name=language_name(match["lang"], english=match["name"]),
+                                                        code=match["lang"], facts=", ".join(facts))
         except AnalysisError:
             pass  # no statistics database: the detection alone is still useful
         st.caption(line)
 
 # ---------------------------------------------------------------- glitch-token flags from the store
-with st.expander("Glitch-token flags", expanded=False):
-    flag_cats = st.multiselect("Flag tokens of your text (⚠) on this evidence: the vocabulary checks of the statistics "
-                               "database, and verifications of models with the same vocabulary (published, or run "
-                               "with `glitch verify`)", FLAGGABLE, default=DEFAULT_FLAGS, key="pg_flags")
-    st.markdown("\n".join(f"- **{n}**: {meaning}" for n, meaning in LEGEND if n in flag_cats))
-    st.caption("How often a token occurs in this database's corpora is not evidence of a glitch token (the UDHR is a "
-               "few MB); the Glitch tokens page shows those counts.")
+with st.expander(_("Glitch-token flags"), expanded=False):
+    flag_cats = st.multiselect(_("Flag tokens of your text (⚠) on this evidence: the vocabulary checks of the "
+                                 "statistics database, and verifications of models with the same vocabulary "
+                                 "(published, or run with `glitch verify`)"), FLAGGABLE, default=DEFAULT_FLAGS,
+                               key="pg_flags", placeholder=_("Choose options"))
+    st.markdown("\n".join(f"- **{n}**: {_(meaning)}" for n, meaning in LEGEND if n in flag_cats))
+    st.caption(_("How often a token occurs in this database's corpora is not evidence of a glitch token (the UDHR is "
+                 "a few MB); the Glitch tokens page shows those counts."))
 
 
 def glitch_flags(enc) -> dict[int, list[str]]:
@@ -238,7 +264,7 @@ def glitch_flags(enc) -> dict[int, list[str]]:
         verified = verifications_for(con, enc.tokenizer.id, list(found)) if UNDER_TRAINED_VERIFIED in flag_cats else {}
     except AnalysisError:
         return {}  # no statistics database: the Playground works without flags
-    meaning = dict(LEGEND)
+    meaning = {n: _(m) for n, m in LEGEND}
     return {i: [f"{c}: {meaning[c]}" for c in cats if c != UNDER_TRAINED_VERIFIED] + verified.get(i, [])
             for i, cats in found.items()}
 
@@ -251,56 +277,62 @@ if encodings:
     # tenth of the browser's CPU for a first page load (README, Load test).
     summary = pd.DataFrame([{**summary_row(e), "tokenizer": name(e),
                              "glitch-flagged": sum(i in flags[e.tokenizer.id] for i in e.ids)} for e in encodings])
-    st.table(summary.style.format({"chars/token": "{:.2f}", "bytes/token": "{:.2f}", "% of context": "{:.3f} %"},
-                                  na_rep="—"), hide_index=True)
+    fmt = {"chars/token": lambda x: format_number(x, decimals=2), "bytes/token": lambda x: format_number(x, decimals=2),
+           "% of context": lambda x: format_number(x, decimals=3) + " %"}
+    shown = summary.rename(columns=lambda c: _(SUMMARY_HEADERS.get(c, c)))
+    st.table(shown.style.format({_(SUMMARY_HEADERS[c]): fmt.get(c, format_number) for c in summary.columns
+                                 if c != "tokenizer"}, na_rep="—"), hide_index=True)
     cap = ss.setdefault("pg_cap", DRAW_STEP)
     st.html(f"<style>{CSS}</style>")
     grid = st.columns(2) if len(encodings) > 1 else [st.container()]
     for k, enc in enumerate(encodings):
         with grid[k % len(grid)].container(border=True):
-            st.markdown(f"**{name(enc)}** · {enc.count:,} tokens")
+            st.markdown(_("**{tokenizer}** · {n} tokens").format(tokenizer=name(enc), n=format_number(enc.count)))
             st.html(tokens_html(enc, show_whitespace=show_ws, max_tokens=cap, flags=flags[enc.tokenizer.id],
                                 link=enc.tokenizer.id in catalogue.entries)
                     if view == "tokens" else ids_html(enc, max_tokens=cap))
     longest = max(e.count for e in encodings)
     if longest > cap:
-        st.info(f"Drawing the first {cap:,} tokens of each tokenizer; counts above are for the whole text.")
-        if st.button(f"Draw {DRAW_STEP:,} more tokens", key="pg_more"):
+        st.info(_("Drawing the first {n} tokens of each tokenizer; counts above are for the whole text.").format(
+            n=format_number(cap)))
+        if st.button(_("Draw {n} more tokens").format(n=format_number(DRAW_STEP)), key="pg_more"):
             ss.pg_cap = cap + DRAW_STEP
             st.rerun()
-    st.caption("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
-               "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: evidence of a glitch token (see "
-               "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence; click it for its "
-               "token page. The marks are "
-               "drawn, not written: copying the tokens gives back your text.")
+    st.caption(_("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
+                 "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: evidence of a glitch token (see "
+                 "'Glitch-token flags'). Hover a token for its id, bytes, vocabulary entry and evidence; click it for "
+                 "its token page. The marks are drawn, not written: copying the tokens gives back your text."))
 
     exp = st.columns(3)
     # Export data is built only when a button is pressed (a callable), not on every rerun.
-    exp[0].download_button("Tokens as JSON (all)", lambda: tokens_json(encodings), "tokens.json", "application/json",
+    exp[0].download_button(_("Tokens as JSON (all)"), lambda: tokens_json(encodings), "tokens.json", "application/json",
                            key="pg_dl_json")
-    pick = exp[1].selectbox("CSV of", [e.tokenizer.id for e in encodings], key="pg_csv_of",
+    pick = exp[1].selectbox(_("CSV of"), [e.tokenizer.id for e in encodings], key="pg_csv_of",
                             label_visibility="collapsed")
-    exp[2].download_button(f"Tokens of {pick} as CSV",
+    exp[2].download_button(_("Tokens of {tokenizer} as CSV").format(tokenizer=pick),
                            lambda: tokens_csv(next(e for e in encodings if e.tokenizer.id == pick)),
                            f"tokens-{pick.replace(':', '_').replace('/', '_')}.csv", "text/csv", key="pg_dl_csv")
 
     if len(encodings) > 1:
-        diff_box = st.expander("Boundary diff: where the tokenizers cut the text", key="pg_diff", on_change="rerun")
+        diff_box = st.expander(_("Boundary diff: where the tokenizers cut the text"), key="pg_diff", on_change="rerun")
         if diff_box.open:  # computed only while open
             with diff_box:
                 diff = boundary_diff(encodings)
-                st.caption(f"│ every tokenizer cuts here ({len(diff.shared):,} places) · a number: only that many of "
-                           f"the {len(encodings)} cut here ({len(diff.disputed):,} places). Hover a mark for who cuts.")
+                st.caption(_("│ every tokenizer cuts here ({shared} places) · a number: only that many of the {n} cut "
+                             "here ({disputed} places). Hover a mark for who cuts.").format(
+                    shared=format_number(len(diff.shared)), n=format_number(len(encodings)),
+                    disputed=format_number(len(diff.disputed))))
                 st.html(diff.html())
                 st.dataframe(diff.agreement(), hide_index=True, key="pg_agreement")
 
 # ---------------------------------------------------------------- translation mode
 if translate:
-    other = st.text_area("The same text in another language", height=120, key="pg_compare")
+    other = st.text_area(_("The same text in another language"), height=120, key="pg_compare")
     if len(other) > MAX_CHARS:
-        st.warning(f"The second text has {len(other):,} characters; the first {MAX_CHARS:,} are compared.")
+        st.warning(_("The second text has {n} characters; the first {cap} are compared.").format(
+            n=format_number(len(other)), cap=format_number(MAX_CHARS)))
         other = other[:MAX_CHARS]
     if other and encodings:
         second = encode_all(other)
         st.dataframe(pair_premiums(encodings, second), hide_index=True, key="pg_pair")
-        st.caption("Premium = tokens of the second text / tokens of the first, per tokenizer (a ratio of totals).")
+        st.caption(_("Premium = tokens of the second text / tokens of the first, per tokenizer (a ratio of totals)."))

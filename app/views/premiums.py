@@ -43,8 +43,10 @@ def _parquet(df: pd.DataFrame) -> bytes:
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:
     """CSV and Parquet of exactly the data a chart shows (built when a button is pressed, not on every rerun)."""
     a, b, _rest = st.columns([1, 1, 4])
-    a.download_button("CSV", lambda: df.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{key}_csv")
-    b.download_button("Parquet", lambda: _parquet(df), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq")
+    a.download_button("CSV",  # i18n-exempt: a file format's name
+                      lambda: df.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{key}_csv")
+    b.download_button("Parquet",  # i18n-exempt: a file format's name
+                      lambda: _parquet(df), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq")
 
 
 def chart(fig, key: str) -> None:
@@ -122,7 +124,7 @@ def tab_units(v: View) -> None:
     downloads(units, f"unit-premiums-{v.corpus}-{one}", "px_dl_units")
     st.page_link("views/playground.py",
                  label=_("Open {language} in the Playground with these tokenizers").format(language=v.names[one]),
-                 icon="🔤", query_params={"tokenizers": ",".join(v.tokenizers), "corpus": v.corpus, "lang": one,
+                 icon="🔤", query_params={"tokenizers": ",".join(v.tokenizers), "corpus": v.corpus, "sample_lang": one,
                                          "unit": "(all)"})
 
 

@@ -11,6 +11,8 @@ import streamlit as st
 
 from analysis import AnalysisError
 from analysis.downloads import to_csv_bytes, to_parquet_bytes
+from analysis.i18n import N_, format_number, ngettext
+from analysis.i18n import gettext as _
 from analysis.sql_console import (
     DEFAULT_ROWS,
     DEFAULT_TIMEOUT_S,
@@ -26,7 +28,7 @@ from analysis.sql_console import (
 from app.state import db_path, show_error
 
 EXAMPLE_SQL = dict(EXAMPLES)
-CHOOSE = "— choose an example —"
+CHOOSE = N_("— choose an example —")
 
 
 def _db_version(path: Path) -> tuple[int, int, int]:
@@ -65,10 +67,10 @@ def use_example() -> None:
         st.session_state["sql_text"] = EXAMPLE_SQL[chosen]
 
 
-st.title("SQL console")
-st.caption(f"Read-only SQL (DuckDB) over the statistics database. One SELECT at a time; no writes, no settings, no "
-           f"file or network access. At most {MAX_ROWS:,} rows come back; a query stops after "
-           f"{DEFAULT_TIMEOUT_S:g} s.")
+st.title(_("SQL console"))
+st.caption(_("Read-only SQL (DuckDB) over the statistics database. One SELECT at a time; no writes, no settings, no "
+             "file or network access. At most {rows} rows come back; a query stops after {seconds} s.").format(
+    rows=format_number(MAX_ROWS), seconds=format_number(DEFAULT_TIMEOUT_S)))
 path = db_path()
 version = _db_version(path)
 try:
@@ -79,48 +81,51 @@ except AnalysisError as e:
 
 left, right = st.columns([1, 2], gap="large")
 with left:
-    st.subheader("Schema")
+    st.subheader(_("Schema"))
     st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema", height="content",
                  column_config={"rows": st.column_config.NumberColumn(
-                     "rows", help="exact for tables; views are computed when queried", format="%d")})
+                     _("rows"), help=_("exact for tables; views are computed when queried"), format="%d")})
     for name, description in zip(tables["name"], tables["description"]):
-        with st.expander(f"`{name}`"):
+        with st.expander(f"`{name}`"):  # i18n-exempt: a table's name
             if description:
                 st.caption(description)
             st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}")
 
 with right:
-    st.selectbox("Example queries", [CHOOSE, *EXAMPLE_SQL], key="sql_example", on_change=use_example)
+    st.selectbox(_("Example queries"), [CHOOSE, *EXAMPLE_SQL], key="sql_example", on_change=use_example,
+                 format_func=_)  # the example names are msgids (N_ in analysis.sql_console)
     if "sql_text" not in st.session_state:
         st.session_state["sql_text"] = EXAMPLES[0][1]
-    sql = st.text_area("SQL", height=200, key="sql_text")
+    sql = st.text_area(_("SQL"), height=200, key="sql_text")
     c1, c2 = st.columns([1, 3])
-    max_rows = int(c1.number_input("Row cap", min_value=1, max_value=MAX_ROWS, value=DEFAULT_ROWS, step=100,
+    max_rows = int(c1.number_input(_("Row cap"), min_value=1, max_value=MAX_ROWS, value=DEFAULT_ROWS, step=100,
                                    key="sql_max_rows"))
     c2.write("")
-    if c2.button("Run", type="primary", key="sql_run"):
+    if c2.button(_("Run"), type="primary", key="sql_run"):
         st.session_state["sql_submitted"] = sql
 
 submitted = st.session_state.get("sql_submitted")
 if submitted:
-    st.subheader("Result")
+    st.subheader(_("Result"))
     try:
         result = run(str(path), version, submitted, max_rows)
     except AnalysisError as e:
         show_error(e)
         st.stop()
     n = len(result.frame)
-    more = (f" — capped at {result.max_rows:,}; there are more (raise the cap or add a LIMIT)"
-            if result.truncated and not result.stopped else "")
-    st.caption(f"{n:,} row{'s' if n != 1 else ''} in {result.seconds * 1000:.0f} ms{more}.")
+    more = (" — " + _("capped at {cap}; there are more (raise the cap or add a LIMIT)").format(
+        cap=format_number(result.max_rows)) if result.truncated and not result.stopped else "")
+    st.caption(ngettext("{n} row in {ms} ms", "{n} rows in {ms} ms", n).format(
+        n=format_number(n), ms=format_number(round(result.seconds * 1000))) + more + ".")
     if result.stopped:
-        st.warning(f"**Result cut: size limit**\n\n{result.stopped}")
+        st.warning(_("**Result cut: size limit**") + f"\n\n{result.stopped}")
     shown, cut = display_frame(result.frame)
     if cut:
-        st.info(f"{cut:,} long cell(s) are cut for display; the CSV and Parquet downloads hold them whole.")
+        st.info(_("{n} long cell(s) are cut for display; the CSV and Parquet downloads hold them whole.").format(
+            n=format_number(cut)))
     st.dataframe(shown, hide_index=True, key="sql_result")
-    d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("CSV", lambda: to_csv_bytes(result.frame), file_name="query.csv", mime="text/csv",
+    d1, d2, _pad = st.columns([1, 1, 3])
+    d1.download_button(_("CSV"), lambda: to_csv_bytes(result.frame), file_name="query.csv", mime="text/csv",
                        key="sql_csv", on_click="ignore")
-    d2.download_button("Parquet", lambda: to_parquet_bytes(result.frame), file_name="query.parquet",
+    d2.download_button(_("Parquet"), lambda: to_parquet_bytes(result.frame), file_name="query.parquet",
                        mime="application/vnd.apache.parquet", key="sql_parquet", on_click="ignore")

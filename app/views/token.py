@@ -10,20 +10,23 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
+from analysis.i18n import format_number
+from analysis.i18n import gettext as _
 from analysis.token_page import same_bytes_in, token_facts
+from app.language import page_params, with_language
 from app.state import DEFAULT_TOKENIZERS, query, show_error, token_query
 
 catalogue = load_catalogue()
 ids = catalogue.ids
 ss = st.session_state
 
-params = st.query_params.to_dict()
+params = page_params()  # without the interface language (lang=fr), which the app keeps in the URL
 if "tk_init" not in ss or (params and params != ss.get("tk_last_query")):
     ss.tk_init = True
     tid = params.get("tokenizer", "o200k_base")
     if tid not in ids:
-        st.warning(f"The link names tokenizer {tid!r}, which is not in the catalogue; showing o200k_base. "
-                   "Token pages exist for catalogue tokenizers only.")
+        st.warning(_("The link names tokenizer {id}, which is not in the catalogue; showing o200k_base. Token pages "
+                     "exist for catalogue tokenizers only.").format(id=repr(tid)))
         tid = "o200k_base"
     ss.tk_tokenizer = tid
     try:
@@ -31,14 +34,15 @@ if "tk_init" not in ss or (params and params != ss.get("tk_last_query")):
     except ValueError:
         ss.tk_id = -1
     if ss.tk_id < 0:
-        st.warning(f"The link's id {params.get('id')!r} is not a whole number 0 or above; showing id 0.")
+        st.warning(_("The link's id {id} is not a whole number 0 or above; showing id 0.").format(
+            id=repr(params.get("id"))))
         ss.tk_id = 0
 
-st.title("Token")
+st.title(_("Token"))
 c = st.columns([2, 1])
-tid = c[0].selectbox("Tokenizer", ids, key="tk_tokenizer")
-token_id = int(c[1].number_input("Token id", min_value=0, step=1, key="tk_id"))
-link = {"tokenizer": tid, "id": str(token_id)}
+tid = c[0].selectbox(_("Tokenizer"), ids, key="tk_tokenizer")
+token_id = int(c[1].number_input(_("Token id"), min_value=0, step=1, key="tk_id"))
+link = with_language({"tokenizer": tid, "id": str(token_id)})
 if params != link:
     st.query_params.from_dict(link)
 ss.tk_last_query = link
@@ -49,9 +53,10 @@ except AnalysisError as e:
     show_error(e)
     st.stop()
 
-st.subheader(f"{facts.text!r} · id {token_id:,} of {tid}")
-st.table(pd.DataFrame([{"bytes (hex)": facts.token_bytes.hex(" ") or "—", "as text": facts.text,
-                        "vocabulary entry": facts.entry, "kind": facts.kind, "script": facts.script}]),
+st.subheader(_("{text} · id {id} of {tokenizer}").format(text=repr(facts.text), id=format_number(token_id),
+                                                         tokenizer=tid))
+st.table(pd.DataFrame([{_("bytes (hex)"): facts.token_bytes.hex(" ") or "—", _("as text"): facts.text,
+                        _("vocabulary entry"): facts.entry, _("kind"): facts.kind, _("script"): facts.script}]),
          hide_index=True)
 
 try:
@@ -59,48 +64,53 @@ try:
     have_store = True
 except AnalysisError as e:
     have_store = False
-    st.info(f"No statistics database to read frequencies, glitch evidence and examples from: {e.message}")
+    st.info(_("No statistics database to read frequencies, glitch evidence and examples from: {why}").format(
+        why=e.message))
 
 if have_store:
-    st.markdown("#### Glitch-token evidence")
+    st.markdown(_("#### Glitch-token evidence"))
     evidence = token_query("glitch_evidence", tid, token_id)
     if not evidence.scanned:
-        st.caption(f"This database has no glitch-token checks of {tid} (build it with token checks).")
+        st.caption(_("This database has no glitch-token checks of {tokenizer} (build it with token checks).").format(
+            tokenizer=tid))
     elif evidence.categories or evidence.verifications:
         st.markdown("\n".join(f"- {c}" for c in evidence.categories if c != "under-trained (verified)"))
         st.markdown("\n".join(f"- {v}" for v in evidence.verifications))
     else:
-        st.caption("No glitch category and no verification.")
+        st.caption(_("No glitch category and no verification."))
 
-    st.markdown("#### Frequency by language in this database's corpora")
+    st.markdown(_("#### Frequency by language in this database's corpora"))
     freq = token_query("frequency_by_language", tid, token_id)
     if len(freq):
-        st.caption(f"{int(freq['n'].sum()):,} occurrences in {len(freq):,} (corpus, language) pairs.")
+        st.caption(_("{n} occurrences in {pairs} (corpus, language) pairs.").format(
+            n=format_number(int(freq["n"].sum())), pairs=format_number(len(freq))))
         st.dataframe(freq, hide_index=True, key="tk_freq",
                      column_config={"share": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                                              max_value=1)})
     else:
-        st.caption("Never occurs in the counted corpora (or this tokenizer's frequencies were not counted).")
+        st.caption(_("Never occurs in the counted corpora (or this tokenizer's frequencies were not counted)."))
 
-    st.markdown("#### Where it occurs (UDHR)")
+    st.markdown(_("#### Where it occurs (UDHR)"))
     examples = token_query("example_units", tid, token_id)
     for ex in examples:
         st.html(f'<p dir="auto"><b>{escape(str(ex.name))}</b> ({escape(str(ex.lang))}, {escape(str(ex.unit))}): '
                 f'{ex.html()}</p>')
     if not examples:
-        st.caption("No UDHR sentence in this database contains it.")
+        st.caption(_("No UDHR sentence in this database contains it."))
 
-st.markdown("#### The same bytes in other tokenizers")
-others = st.multiselect("Tokenizers to compare", [t for t in ids if t != tid], key="tk_others",
+st.markdown(_("#### The same bytes in other tokenizers"))
+others = st.multiselect(_("Tokenizers to compare"), [t for t in ids if t != tid], key="tk_others",
+                        placeholder=_("Choose options"),
                         default=[t for t in DEFAULT_TOKENIZERS if t != tid and t in ids])
 rows = []
 try:
     for e in same_bytes_in(facts.token_bytes, others):
-        rows.append({"tokenizer": e.tokenizer_id, "single token": "yes" if e.single else "no",
-                     "id there": ", ".join(str(i) for i in e.ids) or "—",
-                     "tokens as text": e.n_tokens if e.n_tokens is not None else None})
+        rows.append({_("tokenizer"): e.tokenizer_id, _("single token"): _("yes") if e.single else _("no"),
+                     _("id there"): ", ".join(str(i) for i in e.ids) or "—",
+                     _("tokens as text"): e.n_tokens if e.n_tokens is not None else None})
 except AnalysisError as e:
     show_error(e)
-st.table(pd.DataFrame(rows, columns=["tokenizer", "single token", "id there", "tokens as text"]), hide_index=True)
-st.caption("Single token: an ordinary (not special) vocabulary entry with exactly these bytes. Tokens as text: how "
-           "many tokens the bytes take when they are a text of their own (— where they are not valid UTF-8).")
+st.table(pd.DataFrame(rows, columns=[_("tokenizer"), _("single token"), _("id there"), _("tokens as text")]),
+         hide_index=True)
+st.caption(_("Single token: an ordinary (not special) vocabulary entry with exactly these bytes. Tokens as text: how "
+           "many tokens the bytes take when they are a text of their own (— where they are not valid UTF-8)."))

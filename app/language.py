@@ -1,0 +1,109 @@
+"""The interface language on the page: chosen once per rerun, a sidebar picker, the URL's ``lang=``, right to left.
+
+Which language: the link's ``?lang=`` when it names an interface language (a link opened in a running session
+switches to it), else the one picked in the sidebar this session, else the browser's (``st.context.locale``),
+else English. The URL carries ``lang=`` whenever it is not English or was asked for, so a copied link opens in
+the same language. ``lang=`` with a corpus language code (``hin``, from older Playground links) is not an
+interface language and is left to the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from analysis.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    current_language,
+    is_rtl,
+    native_name,
+    normalize_language,
+    resolve_language,
+    set_language,
+)
+from analysis.i18n import gettext as _
+
+KEY = "ui_lang"  # the picker's session-state key
+_SEEN = "ui_lang_seen_in_url"  # the last interface language read from the URL
+
+#: Right to left: the main block and the sidebar flow from the right; code, token views and tables of tokens keep
+#: their own direction (``dir="auto"`` in the token HTML), and Plotly charts are mirrored by :func:`mirror`.
+#: The sidebar itself stays on the left: moving it right (``flex-direction: row-reverse`` on the app's container)
+#: was tried and breaks Streamlit's collapse, which slides the sidebar leftward over the page.
+RTL_CSS = """<style>
+[data-testid="stMain"], [data-testid="stSidebar"], [data-testid="stSidebarNav"] { direction: rtl; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"], [data-testid="stSidebar"] [data-testid="stMarkdownContainer"],
+[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3,
+[data-testid="stWidgetLabel"], [data-testid="stCaptionContainer"], [data-testid="stAlert"] { text-align: right; }
+[data-testid="stMain"] code, [data-testid="stMain"] pre, [data-testid="stMain"] textarea { direction: ltr; }
+</style>"""
+
+
+def interface_lang_in(params: Mapping[str, str]) -> str | None:
+    """The interface language a URL's parameters name (``lang=fr``), or None (none, or a corpus code)."""
+    return normalize_language(params.get("lang"))
+
+
+def choose_language() -> str:
+    """Decide this rerun's interface language, set it for every string of the run, and draw the sidebar picker."""
+    ss = st.session_state
+    url_lang = interface_lang_in(st.query_params.to_dict())
+    if url_lang is not None and url_lang != ss.get(_SEEN):
+        ss[KEY] = url_lang  # a link that names a language wins over the picker's earlier choice
+    ss[_SEEN] = url_lang
+    if ss.get(KEY) not in LANGUAGES:
+        ss[KEY] = resolve_language(None, st.context.locale)
+    set_language(ss[KEY])
+    st.sidebar.selectbox(_("Language"), LANGUAGES, key=KEY, format_func=native_name,
+                         help=_("The interface language. Links you copy open in it."))
+    lang = ss[KEY]
+    set_language(lang)
+    # Carry the language in the URL; a corpus language code in lang= (an older Playground link) is the page's.
+    own = "lang" not in st.query_params or url_lang is not None
+    if own and (lang != DEFAULT_LANGUAGE or url_lang is not None):
+        if st.query_params.get("lang") != lang:
+            st.query_params["lang"] = lang
+        ss[_SEEN] = lang
+    if is_rtl(lang):
+        st.html(RTL_CSS)
+    return lang
+
+
+def with_language(link: dict[str, str]) -> dict[str, str]:
+    """A page's permalink parameters plus the interface language when the URL carries it (pages that rewrite the
+    whole query string call this, so the language survives)."""
+    lang = current_language()
+    if "lang" in link or (lang == DEFAULT_LANGUAGE and interface_lang_in(st.query_params.to_dict()) is None):
+        return link
+    return {**link, "lang": lang}
+
+
+def page_params() -> dict[str, str]:
+    """The URL's parameters without the interface language (what a page's own permalink state is read from)."""
+    params = st.query_params.to_dict()
+    if interface_lang_in(params) is not None:
+        params.pop("lang")
+    return params
+
+
+def headers(labels: Mapping[str, str], **config) -> dict:
+    """A ``column_config`` that shows each column under its translated header (``labels``: column -> msgid marked
+    with ``N_``); the frame keeps its English column names. ``config`` gives columns more settings (a format)."""
+    out = {}
+    for column, msgid in labels.items():
+        base = config.get(column)
+        out[column] = {**(base or {}), "label": _(msgid)} if base is not None else st.column_config.Column(_(msgid))
+    return out
+
+
+def mirror(fig, *, lang: str | None = None):
+    """A Plotly figure mirrored for a right-to-left interface: value axes grow leftward, the category/value axis
+    labels sit on the right, the legend on the left. Unchanged for left-to-right languages. Returns ``fig``."""
+    if not is_rtl(lang):
+        return fig
+    fig.update_xaxes(autorange="reversed")
+    fig.update_yaxes(side="right")
+    fig.update_layout(legend={"x": 0, "xanchor": "left"}, title={"x": 1, "xanchor": "right"})
+    return fig

@@ -1,0 +1,171 @@
+"""The interface in six languages, in Debian's Chromium against a real `streamlit run` (issue 17).
+
+Per language: the navigation and the Playground's labels read in that language, Arabic flows right to left;
+the browser's language is used when the link names none; the sidebar picker switches and the URL carries it.
+Screenshots of every page in every language go to test-artifacts/i18n/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from analysis import get_tokenizer
+from analysis.i18n import LANGUAGES, format_number, gettext, native_name, set_language
+from analysis.playground import DEFAULT_TEXT
+from tests import serve
+from tests.serve import CHROMIUM, CHROMIUM_ARGS, stop_server
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=30_000)  # a busy 2-core machine renders slowly; waiting is not asserting a time
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "i18n"
+#: (url path, English title) of every page, in the navigation's order.
+PAGES = [("", "Playground"), ("premiums", "Premium explorer"), ("vocabulary", "Vocabularies"),
+         ("glitch", "Glitch tokens"), ("lab", "Tokenizer lab"), ("import", "Import a corpus"), ("sql", "SQL console"),
+         ("methods", "Methods"), ("tokenizers", "Tokenizers"), ("token", "Token")]
+#: Pages whose strings another branch translates (issue 17, part 2).
+PENDING_PAGES = {"premiums"}
+#: The Playground's labels a visitor reads first.
+PLAYGROUND_LABELS = ["Mode", "Text", "Tokenizers", "Show whitespace", "Translation mode"]
+
+
+def tr(msgid: str, lang: str) -> str:
+    set_language(lang)
+    try:
+        return gettext(msgid)
+    finally:
+        set_language("en")
+
+
+@pytest.fixture(scope="module")
+def server(app_db: Path):
+    try:
+        proc, url = serve.start_server(app_db, timeout=60)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash .ci/install-browser` (the README's test command does).")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def new_page(browser, locale: str = "en-US"):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale=locale)
+    return context, context.new_page()
+
+
+def wait_idle(page, timeout: float = 120_000) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def direction(page, selector: str) -> str:
+    return page.locator(selector).first.evaluate("e => getComputedStyle(e).direction")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_navigation_and_playground_in_each_language(server, browser, lang: str) -> None:
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{server}/?lang={lang}&tokenizers=o200k_base")
+        wait_idle(page)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        for _path, title in PAGES:
+            expect(nav.get_by_text(tr(title, lang), exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name=tr("Playground", lang))).to_be_visible()
+        for label in PLAYGROUND_LABELS:
+            expect(page.get_by_text(tr(label, lang), exact=True).first).to_be_visible()
+        if lang != "en":  # the English label is gone, not shown beside the translation
+            assert page.get_by_text("Translation mode", exact=True).count() == 0
+        n = format_number(get_tokenizer("o200k_base").count(DEFAULT_TEXT), lang=lang)
+        expect(page.get_by_text(tr("**{tokenizer}** · {n} tokens", lang).replace("**", "").format(
+            tokenizer="o200k_base", n=n), exact=True)).to_be_visible()
+        want = "rtl" if lang == "ar" else "ltr"
+        assert (direction(page, '[data-testid="stMain"]'), direction(page, '[data-testid="stSidebar"]')) == (want, want)
+        assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["lang"] == [lang]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"playground-{lang}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_browser_language_is_used_when_the_link_names_none(server, browser) -> None:
+    context, page = new_page(browser, locale="fr-FR")
+    try:
+        page.goto(server)
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Bac à sable")).to_be_visible()
+        assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["lang"] == ["fr"]  # the permalink carries it
+        # ... and a link's lang= wins over the browser's.
+        page.goto(f"{server}/?lang=hi")
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="प्लेग्राउंड")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_the_picker_switches_and_the_url_follows(server, browser) -> None:
+    context, page = new_page(browser)
+    try:
+        page.goto(server)
+        wait_idle(page)
+        assert "lang" not in urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)  # English: URL unchanged
+        page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Language").click()
+        page.get_by_role("option", name=native_name("ar")).click()
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="ساحة التجربة")).to_be_visible()
+        assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["lang"] == ["ar"]
+        assert direction(page, '[data-testid="stMain"]') == "rtl"
+        # Another page keeps the language chosen in this session.
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("المنهجية", exact=True).click()
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="المنهجية").first).to_be_visible()
+    finally:
+        context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_screenshot_every_page(server, browser, lang: str) -> None:
+    """A screenshot of every page in this language; each page's heading is its translated title.
+
+    The Premium explorer's own strings are translated on another branch (issue 17, part 2): until it merges, its
+    heading may still be English, and this test accepts either.
+    """
+    import re
+
+    context, page = new_page(browser)
+    wrong = []
+    try:
+        for path, title in PAGES:
+            page.goto(f"{server}/{path}?lang={lang}")
+            wait_idle(page)
+            heading = {"Vocabularies": "Vocabulary comparison"}.get(title, title)
+            names = {tr(heading, lang)} | ({heading} if path in PENDING_PAGES else set())
+            pattern = re.compile("^(" + "|".join(re.escape(n) for n in names) + ")$")
+            try:
+                expect(page.get_by_role("heading", name=pattern).first).to_be_visible()
+            except AssertionError:
+                wrong.append(f"{path or 'playground'}: no heading {sorted(names)}")
+            assert page.locator('[data-testid="stException"]').count() == 0, f"{path}: an exception is shown"
+            page.wait_for_timeout(1500)  # data grids and charts draw after the script run ends
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"{path or 'playground'}-{lang}.png"), full_page=True)
+    finally:
+        context.close()
+    assert wrong == []
