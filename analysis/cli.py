@@ -279,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Packages that only some commands import, and what needs them (requirements-demo.txt leaves them out).
+OPTIONAL_PACKAGES = {"torch": "Glitch probing with model weights (glitch indicators, glitch verify)",
+                     "transformers": "Glitch probing with model weights (glitch indicators, glitch verify)",
+                     "ray": "The Ray build engine (build --engine ray)"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -290,6 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except AnalysisError as e:
         print(f"error: {e.title}: {e.message}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        if e.name not in OPTIONAL_PACKAGES:
+            raise
+        print(f"error: {OPTIONAL_PACKAGES[e.name]} needs the package {e.name!r}, which this installation leaves out "
+              "(the public demo image installs requirements-demo.txt). Install the full set with "
+              "`.venv/bin/pip install -r requirements.txt` (or build the image with "
+              "--build-arg REQUIREMENTS=requirements.txt), then run the command again.", file=sys.stderr)
         return 2
     except OSError as e:  # e.g. a vocabulary file replaced by a folder, a file that cannot be read
         where = f" ({e.filename})" if e.filename else ""
