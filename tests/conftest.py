@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analysis import fetch_assets, load_catalogue
@@ -62,3 +64,18 @@ def fresh_db(tmp_path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ATLAS_DB", str(db))
     clear_app_caches()
     return db
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (Playwright cannot download a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.serve import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash .ci/install-browser` (the README's test command does).")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

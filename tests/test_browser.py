@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from analysis import get_tokenizer
 from tests import serve
-from tests.serve import CHROMIUM, CHROMIUM_ARGS, stop_server
+from tests.serve import stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)  # a busy 2-core CI machine renders slowly; waiting is not asserting a time
@@ -40,18 +40,6 @@ def server(app_db: Path):
     proc, url = start_server(app_db)
     yield url
     stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash .ci/install-browser` (the README's test command does).")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

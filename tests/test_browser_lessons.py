@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.state import DEFAULT_TOKENIZERS
 from tests.serve import stop_server
-from tests.test_browser import ARTIFACTS, browser, page, server, start_server, wait_idle  # noqa: F401  (fixtures)
+from tests.test_browser import ARTIFACTS, page, server, start_server, wait_idle  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def test_lesson_link_steps_next_previous_and_survives_a_reload(server, page) -> 
 
 
 @pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
-def test_dot_plot_is_readable_on_1366x768(six_server, browser, present: bool) -> None:  # noqa: F811
+def test_dot_plot_is_readable_on_1366x768(six_server, browser, present: bool) -> None:
     """60 languages × the six default tokenizers on a 1366×768 screen: no label overlaps, the chart fills its column."""
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     pg = context.new_page()

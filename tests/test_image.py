@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from analysis import get_tokenizer
 from analysis.playground import DEFAULT_TEXT
 from tests import container_image as ci
-from tests.serve import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.serve import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.container, pytest.mark.slow]
 expect.set_options(timeout=60_000)  # a busy 2-core machine renders slowly; waiting is not asserting a time
@@ -83,18 +83,6 @@ def container(image: str):
     say(f"healthy after {time.monotonic() - started:.0f} s at {url}")
     yield name, url
     ci.remove_container(name)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash .ci/install-browser` (the README's test command does).")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from analysis.catalogue import load_catalogue
 from analysis.playground import DEFAULT_TEXT
 from analysis.tokenizers.registry import get_tokenizer, load_file
 from tests import serve
-from tests.test_browser import browser, counts, page, wait_idle  # noqa: F401 (fixtures)
+from tests.test_browser import counts, page, wait_idle  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -80,7 +80,7 @@ def test_upload_each_format_and_read_its_counts(kept_server, page, fmt: str, tmp
     assert mine[0] in urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["tokenizers"][0].split(",")
 
 
-def test_added_tokenizer_premiums_in_the_explorer_and_its_link(kept_server, browser, tmp_path: Path) -> None:  # noqa: F811
+def test_added_tokenizer_premiums_in_the_explorer_and_its_link(kept_server, browser, tmp_path: Path) -> None:
     url, _ = kept_server
     upload = tmp_path / "mini.json"  # MiniLM's tokenizer re-serialized: other bytes (a key of its own), same tokenizer
     upload.write_text(json.dumps(json.loads(asset_path(load_catalogue().files["minilm/tokenizer.json"]).read_text())))
