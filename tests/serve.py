@@ -25,6 +25,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _server_environ() -> dict[str, str]:
+    """This process's environment without the per-process state a real server never inherits: the temporary folder
+    of visitors' tokenizers that an in-process test may have made (each server makes its own)."""
+    return {k: v for k, v in os.environ.items() if k != "ATLAS_USER_TOKENIZERS_TMP"}
+
+
 def start_server(db: Path, *, env: dict[str, str] | None = None, stderr: IO[bytes] | int = subprocess.PIPE,
                  timeout: float = 90) -> tuple[subprocess.Popen, str]:
     """Start the app reading ``db`` in its own process group; (process, URL) once `/_stcore/health` answers.
@@ -37,7 +43,7 @@ def start_server(db: Path, *, env: dict[str, str] | None = None, stderr: IO[byte
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "ATLAS_DB": str(db), **(env or {})}, stdout=subprocess.DEVNULL, stderr=stderr,
+        cwd=ROOT, env={**_server_environ(), "ATLAS_DB": str(db), **(env or {})}, stdout=subprocess.DEVNULL, stderr=stderr,
         start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

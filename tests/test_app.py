@@ -203,7 +203,7 @@ def test_explorer_per_unit_and_fairness(con) -> None:
     assert not at.exception and units
     link = at.get("page_link")[0].proto
     assert (link.page, link.label) == ("", "Open Amharic in the Playground with these tokenizers")  # the root URL
-    assert link.query_string == "tokenizers=o200k_base%2Cllama3%2Cbert-uncased&corpus=udhr&lang=amh&unit=%28all%29"
+    assert link.query_string == "tokenizers=o200k_base%2Cllama3%2Cbert-uncased&corpus=udhr&sample_lang=amh&unit=%28all%29"
     # ... and that link opens the whole Amharic text with those tokenizers.
     at = app(tokenizers="o200k_base,llama3,bert-uncased", corpus="udhr", lang="amh", unit="(all)")
     whole = read.unit_text(con, "udhr", "amh")

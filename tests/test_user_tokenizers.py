@@ -36,6 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TEXT = "Every human being is born free. सभी मनुष्य जन्म से स्वतंत्र हैं। 人人生而自由。"
 
 
+@pytest.fixture(autouse=True)
+def own_temp_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The temporary folder a process makes for tokenizers it does not keep is recorded in os.environ (for its
+    workers); restore the environment after each test, so that later tests and the servers they start make their own."""
+    monkeypatch.delenv("ATLAS_USER_TOKENIZERS_TMP", raising=False)
+
+
 def cached(rel: str) -> Path:
     return asset_path(load_catalogue().files[rel])
 

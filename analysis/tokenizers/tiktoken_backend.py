@@ -23,7 +23,7 @@ def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> di
     local file would load stale) and copies them into a temp folder. Every single byte must have a
     rank, else tiktoken's core would panic on text that needs a missing byte.
 
-    >>> import tempfile, pathlib
+    >>> import base64, tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.tiktoken"
     >>> _ = p.write_text("".join(f"{base64.b64encode(bytes([b])).decode()} {b}\\n" for b in range(256)))
     >>> len(read_tiktoken_ranks(p))
