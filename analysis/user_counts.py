@@ -88,7 +88,7 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     a temporary file and renamed into place. ``progress`` (a file) gets ``{"done": units, "total": units}`` after
     each piece. Returns the seconds spent counting and in all.
     """
-    from .store.build import _bulk_insert, _library_version, compute_premium_ci, count_units
+    from .store.build import bulk_insert, compute_premium_ci, count_units, library_version
     from .store.schema import create_schema, refresh_lang_stats
     from .tokenizers import get_tokenizer
 
@@ -134,15 +134,15 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         con.execute("INSERT INTO meta SELECT * FROM src.meta WHERE key IN ('normalization', 'counting_policy')")
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         con.execute("DETACH src")
-        _bulk_insert(con, "counts", [(corpus, tokenizer_id, lang, unit, w, x, y, z) for (lang, unit, _, _), w, x, y, z
+        bulk_insert(con, "counts", [(corpus, tokenizer_id, lang, unit, w, x, y, z) for (lang, unit, _, _), w, x, y, z
                                      in zip(units, n_tokens, n_unk, n_byte, n_cont, strict=True)])
         con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                     [corpus, tokenizer_id, _sha256_of(tokenizer_id), info[0], datetime.now(UTC), seconds])
         con.execute("INSERT INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [tokenizer_id, tok.name, tok.backend, tok.vocab_size, "added by a visitor", None,
-                     _library_version(tok.backend)])
+                     library_version(tok.backend)])
         rows = compute_premium_ci(con, corpus, tokenizer_id, DEFAULT_REFERENCE)
-        _bulk_insert(con, "premium_ci", rows)
+        bulk_insert(con, "premium_ci", rows)
         refresh_lang_stats(con)
         con.execute("CHECKPOINT")
     except BaseException:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from analysis import get_tokenizer
 from analysis.playground import DEFAULT_TEXT
 from tests import container_image as ci
 from tests.serve import free_port
+from tests.test_browser import counts
+from tests.test_browser import wait_idle as wait_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.container, pytest.mark.slow]
 expect.set_options(timeout=60_000)  # a busy 2-core machine renders slowly; waiting is not asserting a time
@@ -95,20 +96,9 @@ def page(browser, request: pytest.FixtureRequest):
     context.close()
 
 
-def wait_idle(page, timeout: float = 180_000) -> None:
-    page.wait_for_timeout(400)  # an interaction's rerun starts a moment after the event
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-
-
-def counts(page) -> dict[str, int]:
-    """Token counts as the Playground prints them above each tokenizer's view ("**id** · N tokens")."""
-    expect(page.locator(".ta-tokens").first).to_be_visible()
-    out = {}
-    for text in page.locator('[data-testid="stMarkdownContainer"] p').all_inner_texts():
-        m = re.fullmatch(r"(\S+) · ([\d,]+) tokens", text.strip())
-        if m:
-            out[m.group(1)] = int(m.group(2).replace(",", ""))
-    return out
+def wait_idle(page) -> None:
+    """The browser tests' wait, with this module's longer bound (the image's first runs load every tokenizer)."""
+    wait_for_run(page, timeout=180_000)
 
 
 def deploy_buttons(page) -> int:

@@ -144,7 +144,7 @@ def store_indicators(db: Path | None, run: IndicatorRun) -> Path:
     """Write one model's indicators into the store (replacing earlier ones of the model; verdicts are kept)."""
     from ..store.build import _writer
     from ..store.schema import default_db_path
-    from .store import _insert, create_tables
+    from .store import create_tables, insert_frame
 
     path = Path(db) if db else default_db_path()
     m = run.meta
@@ -158,7 +158,7 @@ def store_indicators(db: Path | None, run: IndicatorRun) -> Path:
                      m["embedding"], m["unembedding"], m["indicator"], m["reference"], m["n_reference"],
                      m["percentile"], m["threshold"], m["n_candidates"], m["device"], m["seconds"], datetime.now(UTC)])
         frame = run.frame.rename(columns={"id": "token_id"}).assign(model=run.model)
-        _insert(con, "glitch_indicators", frame)
+        insert_frame(con, "glitch_indicators", frame)
     return path
 
 
@@ -173,7 +173,7 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
     from ..store.build import _writer
     from ..store.schema import default_db_path, has_table, open_readonly
     from .indicators import pick_device
-    from .store import _insert, create_tables
+    from .store import create_tables, insert_frame
     from .verify import DEFAULT_THRESHOLD, PROMPT_TEMPLATE_VERSION, load_causal_lm, verify_candidates
     from .weights import resolve_model
 
@@ -242,7 +242,7 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
                     _mark_schema(con)
                     con.execute("DELETE FROM glitch_verdicts WHERE model = ? AND list_contains(?, token_id)",
                                 [model_id, frame["token_id"].tolist()])
-                    _insert(con, "glitch_verdicts", frame)
+                    insert_frame(con, "glitch_verdicts", frame)
                 pending, last_flush = [], time.perf_counter()
         del model
         if dev.type == "cuda":

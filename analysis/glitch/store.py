@@ -87,7 +87,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TABLES)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table) -> None:
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table) -> None:
     if len(frame):
         con.register("_glitch_rows", frame)
         try:
@@ -170,7 +170,7 @@ def store_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id:
     for table in ("token_lang_counts", "token_count_runs"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ? AND tokenizer = ?", [corpus, tokenizer_id])
     n = len(counted.ids)
-    _insert(con, "token_lang_counts", pa.table({
+    insert_frame(con, "token_lang_counts", pa.table({
         "corpus": pa.array([corpus] * n, pa.string()), "tokenizer": pa.array([tokenizer_id] * n, pa.string()),
         "token_id": pa.array(counted.ids.astype(np.int32)),
         "lang": pa.array(np.asarray(counted.lang_names, dtype=object)[counted.langs], pa.string()),
@@ -392,9 +392,9 @@ def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: s
     for table in ("token_frequency", "glitch_scans") if kept else ("glitch_tokens", "token_frequency", "glitch_scans"):
         con.execute(f"DELETE FROM {table} WHERE tokenizer = ?", [tid])
     if tokens is not None:
-        _insert(con, "glitch_tokens", tokens)
+        insert_frame(con, "glitch_tokens", tokens)
     if frequency is not None:
-        _insert(con, "token_frequency", frequency)
+        insert_frame(con, "token_frequency", frequency)
     ids = n_ids if kept else (0 if tokens is None else len(tokens))
     con.execute("INSERT INTO glitch_scans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [tid, sha, corpora, CHECKS_VERSION, ids, corpus_tokens, seconds, datetime.now(UTC), note])

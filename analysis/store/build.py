@@ -208,7 +208,7 @@ def parts_root(db: Path, parts: str | Path | None = None) -> str:
     return text.rstrip("/") if "://" in text else str(Path(text).expanduser().resolve())
 
 
-def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple],
+def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple],
                  columns: list[str] | None = None) -> None:
     """Insert many rows at once through a DataFrame (``executemany`` goes row by row: ~1000x slower).
 
@@ -256,10 +256,10 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
             spans[lang.code, unit] = words(text) if words_ok else None
             rows.append((corpus.name, lang.code, unit, position.get(unit), text, len(text.encode("utf-8")),
                          len(text), len(spans[lang.code, unit]) if words_ok else None, None if words_ok else why))
-    _bulk_insert(con, "units", rows)
-    _bulk_insert(con, "word_spans", [(corpus.name, lang, unit, pack(s)) for (lang, unit), s in spans.items()
+    bulk_insert(con, "units", rows)
+    bulk_insert(con, "word_spans", [(corpus.name, lang, unit, pack(s)) for (lang, unit), s in spans.items()
                                      if s is not None])
-    _bulk_insert(
+    bulk_insert(
         con, "languages",
         [(corpus.name, lg.code, lg.name, lg.script, lg.bcp47, lg.iso639_3, lg.direction, lg.latitude,
           lg.longitude, lg.complete, lg.stage) for lg in corpus.languages.values()],
@@ -298,7 +298,7 @@ def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[li
 _BACKEND_COST = {"hf": 0, "ai21": 0, "sentencepiece": 1, "mistral": 1, "tiktoken": 2, "baseline": 3}
 
 
-def _library_version(backend: str) -> str:
+def library_version(backend: str) -> str:
     package = {"tiktoken": "tiktoken", "hf": "tokenizers", "mistral": "mistral-common",
                "sentencepiece": "sentencepiece", "ai21": "sentencepiece"}.get(backend)
     return f"{package} {metadata.version(package)}" if package else "built in"
@@ -511,7 +511,7 @@ def _store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str,
                 [corpus, tokenizer, reference])
     rows = compute_premium_ci(con, corpus, tokenizer, reference)
     if rows:
-        _bulk_insert(con, "premium_ci", rows)
+        bulk_insert(con, "premium_ci", rows)
 
 
 def _check_normalization(con: duckdb.DuckDBPyConnection, normalization: Normalization) -> None:
@@ -562,7 +562,7 @@ def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, repor
     entry = load_catalogue().describe(tid)
     con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
-                 _library_version(entry.backend)])
+                 library_version(entry.backend)])
     report.pairs_counted.append((name, tid))
 
 

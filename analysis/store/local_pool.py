@@ -314,7 +314,7 @@ class PairPool:
         it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
         from ..glitch.frequency import LangIdCounts
         from ..glitch.scan_cache import cached_scan, store_scan
-        from .build import _bulk_insert
+        from .build import bulk_insert
 
         inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
         queues = self.plan(inputs)
@@ -362,7 +362,7 @@ class PairPool:
                 self.lang_counts.setdefault(tid, {})[job.corpus] = LangIdCounts.merge(counted)
             name = job.corpus
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            _bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
+            bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
                                          in zip(inputs[name].keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
             record(name, tid, seconds[key])
             done_pairs += 1

@@ -130,9 +130,9 @@ def import_mono(con: duckdb.DuckDBPyConnection, corpus: MonoCorpus, *, normaliza
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    from .build import _bulk_insert
+    from .build import bulk_insert
 
-    _bulk_insert(con, table, rows, columns)
+    bulk_insert(con, table, rows, columns)
 
 
 # ------------------------------------------------------------------ what is left to count
