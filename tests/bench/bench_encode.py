@@ -54,6 +54,11 @@ def bare_calls(tok: Tokenizer) -> tuple[Call, Call]:
     if tok.backend == "sentencepiece":
         sp = tok.sp  # type: ignore[attr-defined]
         return (lambda t: len(sp.encode(t))), sp.encode
+    if tok.backend == "ai21":  # the package's own encoder (ai21-tokenizer 1.0.0, requirements-dev.txt)
+        from tests.reference_encoders import ai21_jurassic
+
+        j2 = ai21_jurassic()
+        return (lambda t: len(j2.encode(t))), j2.encode
     # Baselines have no library: the bare call is the plain Python builtin.
     return {
         "utf8-bytes": ((lambda t: len(t.encode())), (lambda t: list(t.encode()))),
