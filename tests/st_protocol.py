@@ -108,7 +108,8 @@ class Run:
         for w in self.widgets:
             if w.label == label and (kind is None or w.kind == kind):
                 return w
-        raise ProtocolError(f"no widget labelled {label!r} in this run; drawn: {[w.label for w in self.widgets]}")
+        shown = f"; the page showed: {' | '.join(e[:300] for e in self.errors)}" if self.errors else ""
+        raise ProtocolError(f"no widget labelled {label!r} in this run; drawn: {[w.label for w in self.widgets]}{shown}")
 
 
 def _shown_value(kind: str, msg: Any) -> Any:
