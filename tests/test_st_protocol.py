@@ -99,3 +99,46 @@ def test_a_long_text_survives_a_reconnect_to_a_process_that_does_not_know_the_se
     assert before == {"utf8-bytes": 1200}
     assert after.counts == {"utf8-bytes": 1200}
     assert after.widget("Text", "text_area").value == long_text
+
+
+def test_a_change_the_dead_replica_never_answered_survives_the_reconnect(server):
+    """The replica died while the browser sent a change (a new text, another tokenizer): the browser reconnects to a
+    process without its session and sends its widgets' values, while its URL still holds the permalink of the page
+    before the change. The new session must show the change, not the URL's older page (the fault run of
+    docs/scaling.md lost 7 of 8 such changes before app/reconnect.py)."""
+    from tests.st_protocol import Session, string_state, strings_state
+
+    async def go():
+        s = Session(server, timeout_s=120)
+        await s.connect()
+        run = await s.rerun(query_string="tokenizers=utf8-bytes")
+        text_id, tok_id = run.widget("Text", "text_area").id, run.widget("Tokenizers", "multiselect").id
+        before = await s.rerun(widgets=[string_state(text_id, "héllo")])
+        link = s.query_string  # the permalink of the page before the change
+        await s.close()
+        s.session_id = "a-session-this-process-never-had"
+        await s.connect(resume=True)
+        after = await s.rerun(widgets=[string_state(text_id, "hello, world"),
+                                       strings_state(tok_id, ["utf8-bytes", "codepoints"])])
+        await s.close()
+        return before, link, after
+
+    before, link, after = asyncio.run(go())
+    assert before.counts == {"utf8-bytes": 6}  # h, é (2 bytes), l, l, o
+    assert urllib.parse.parse_qs(link)["text"] == ["héllo"]
+    assert after.counts == {"utf8-bytes": 12, "codepoints": 12}
+    assert after.widget("Text", "text_area").value == "hello, world"
+
+
+def test_a_fresh_page_load_still_takes_the_permalink(server):
+    """The other side of the reconnect rule: a new tab opening a permalink sends no widget values, so the URL wins."""
+    from tests.st_protocol import Session
+
+    async def go():
+        s = Session(server, timeout_s=120)
+        await s.connect()
+        run = await s.rerun(query_string="tokenizers=codepoints&text=h%C3%A9llo")
+        await s.close()
+        return run
+
+    assert asyncio.run(go()).counts == {"codepoints": 5}

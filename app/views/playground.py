@@ -29,6 +29,7 @@ from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
 from app.add_tokenizer import add_tokenizer_panel, added_ids, linkable
 from app.language import page_params, with_language
 from app.lesson import lesson_mode
+from app.reconnect import client_sent
 from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
 
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
@@ -55,21 +56,27 @@ ss = st.session_state
 # On a session's first run, and whenever the URL holds parameters this page did not write itself (a permalink
 # opened in a running session, the explorer's "open in the Playground" link).
 params = page_params()  # the interface language (lang=fr) is the app's, not this page's state
+# A browser reconnecting after its replica died sends its widgets' values, including a change the dead replica never
+# answered, while its URL holds the page before that change: what the browser sent wins (app/reconnect.py).
+sent = client_sent(("pg_text", "pg_tokenizers", "pg_ws", "pg_view")) if "pg_init" not in ss else set()
 if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
     first_run = "pg_init" not in ss
     ss.pg_init = True
     url_state, warnings = state_from_query(params, known)
     ss.pg_link_warnings = warnings
-    ss.pg_tokenizers = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
-    if url_state.text is not None:
+    if "pg_tokenizers" not in sent:
+        ss.pg_tokenizers = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
+    if url_state.text is not None and "pg_text" not in sent:
         ss.pg_text = url_state.text
-    elif not first_run:  # a link without a text, opened in a running session: back to the sample text
+    elif url_state.text is None and not first_run:  # a link without a text, opened in a running session: back to the sample text
         ss.pg_text = DEFAULT_TEXT
     # A session's first run with no text in its URL leaves the text area to its own value: DEFAULT_TEXT on a page
     # load, or the text the browser still holds when it reconnects to another replica after one died
     # (docs/scaling.md). A text over MAX_URL_TEXT characters is in no URL, so setting it here would lose it.
-    ss.pg_ws = url_state.show_whitespace
-    ss.pg_view = url_state.view
+    if "pg_ws" not in sent:
+        ss.pg_ws = url_state.show_whitespace
+    if "pg_view" not in sent:
+        ss.pg_view = url_state.view
     if url_state.compare is not None:
         ss.pg_translate, ss.pg_compare = True, url_state.compare
     if url_state.sample:
