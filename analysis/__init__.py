@@ -7,6 +7,7 @@ Example:
     [24912, 2375]
 """
 
+from . import glitch  # noqa: F401  (registers the token checks with every build: see analysis.extensions)
 from .assets import fetch_assets
 from .catalogue import CatalogueEntry, load_catalogue
 from .errors import AnalysisError, AssetError, AssetIntegrityError, InputTextError, UnknownTokenizerError

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -32,9 +31,10 @@ from analysis.i18n import N_
 from .catalogue import AssetFile, Package, load_catalogue
 from .config import cache_dir
 from .errors import AssetError, AssetIntegrityError
+from .fsio import atomic_write
 from .llama_js import llama_js_to_tokenizer_json
+from .progress import Progress
 
-Progress = Callable[[str], None]
 #: A catalogue ``member`` that keeps the package archive itself (e.g. a corpus read straight from the .tgz).
 WHOLE_ARCHIVE = "*"
 #: Downloads one package into a folder and returns the archive's path.
@@ -54,25 +54,9 @@ def sha256_file(path: Path) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; cached files are for every local user
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Write ``data`` to ``path`` atomically and flushed to the disk (the cache's files must survive a power cut):
+    :func:`analysis.fsio.atomic_write` with ``fsync``."""
+    atomic_write(path, data, fsync=True)
 
 
 def asset_path(asset: AssetFile, cache: Path | None = None) -> Path:

@@ -36,10 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from analysis.i18n import N_
-
 from .catalogue import load_catalogue
-from .errors import AnalysisError
+from .errors import ChatTemplateError, NoChatTemplateError
 from .tokenizers import Tokenizer, TokenKind, get_tokenizer
 
 Role = Literal["system", "user", "assistant"]
@@ -52,18 +50,6 @@ MAX_RANGE = 10_000
 _WIDE_FORMAT = re.compile(r"%[-+ #0]*(\d{5,}|\*)|\{[^{}]*\d{5,}[^{}]*\}")
 #: Tokenizers whose chat format is Harmony (the gpt-oss models), by catalogue id.
 HARMONY_IDS = frozenset({"gpt-oss"})
-
-
-class ChatTemplateError(AnalysisError):
-    """A conversation the tokenizer's chat template refuses or cannot render."""
-
-    title = N_("Chat template failed")
-
-
-class NoChatTemplateError(ChatTemplateError):
-    """The tokenizer has no known chat template."""
-
-    title = N_("No known chat template")
 
 
 @dataclass(frozen=True)

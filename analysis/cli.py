@@ -89,7 +89,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_corpus_import(args: argparse.Namespace) -> int:
     from .config import imports_enabled
     from .corpus.imports import read_corpus
-    from .store.build import import_into_store
+    from .store.corpora import import_into_store
 
     if not imports_enabled():  # the same question the Import page asks (a public demo's image sets ATLAS_IMPORT=0)
         raise AnalysisError("Importing is switched off here (ATLAS_IMPORT is off). To import on purpose, run the "
@@ -100,7 +100,7 @@ def _cmd_corpus_import(args: argparse.Namespace) -> int:
                             "corpus.", title=N_("Corpus cannot be imported"))
     if args.kind == "monolingual":
         from .corpus.monolingual import scan_monolingual
-        from .store.build import import_mono_into_store
+        from .store.corpora import import_mono_into_store
 
         mono = scan_monolingual(args.path, name=args.name, sample=args.sample, seed=args.seed,
                                 shard_bytes=int(args.shard_mb * 1024 * 1024))

@@ -16,9 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.i18n import N_
-
-from .errors import AnalysisError
+from .errors import SettingError
 
 #: The checkout's root (the folder holding analysis/, app/, assets/).
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +30,6 @@ _FALSE = frozenset({"0", "false", "no", "off", "n", "f", ""})
 _SIZE = re.compile(r"(\d[\d_]*)\s*([kmg]i?b?|b)?", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
           "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30}
-
-
-class SettingError(AnalysisError, ValueError):
-    """An environment variable whose value cannot be read."""
-
-    title = N_("Bad setting")
 
 
 def cache_dir() -> Path:

@@ -38,17 +38,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.i18n import N_
-
-from .errors import AnalysisError
+from .errors import PriceError
 
 PRESETS_PATH = Path(__file__).resolve().parent.parent / "assets" / "prices" / "presets.toml"
-
-
-class PriceError(AnalysisError, ValueError):
-    """Prices, a context window or a preset file that cannot be used as given."""
-
-    title = N_("Prices cannot be used")
 
 
 @dataclass(frozen=True)

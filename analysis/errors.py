@@ -67,3 +67,111 @@ class CorpusFormatError(AnalysisError, ValueError):
 
     def __reduce__(self) -> tuple[object, tuple[str]]:  # picklable across processes despite keyword-only fields
         return partial(type(self), path=self.path, line=self.line, title=self.title), (self.message,)
+
+
+# Every other error class of the library, defined here (and imported by the module that raises it, so that
+# ``from analysis.<module> import <Error>`` keeps working): one place to see the whole hierarchy and its titles.
+
+
+class SettingError(AnalysisError, ValueError):
+    """An environment variable whose value cannot be read."""
+
+    title = N_("Bad setting")
+
+
+class UploadError(InputTextError):
+    title = N_("File cannot be read")
+
+
+class MetricInputError(AnalysisError, ValueError):
+    """Counts that a metric cannot be computed from (mismatched units, empty input, zero reference)."""
+
+    title = N_("Metric cannot be computed")
+
+
+class StoreError(AnalysisError):
+    """The statistics database is missing, unreadable, or from another schema version."""
+
+    title = N_("Statistics database problem")
+
+
+class GlitchError(AnalysisError):
+    """Glitch-token probing cannot go on as asked (a model without embeddings, a vocabulary without ids, ...)."""
+
+    title = N_("Glitch-token probing")
+
+
+class VocabularyError(AnalysisError):
+    """A tokenizer without a fixed vocabulary, or a comparison that cannot be made as asked."""
+
+    title = N_("Vocabulary not available")
+
+
+class SqlConsoleError(AnalysisError):
+    """A query the console cannot run; the message says why and what to do."""
+
+    title = N_("Query not run")
+
+
+class SqlRefusedError(SqlConsoleError):
+    """A statement that is not allowed here (writes, settings, files, extensions, several statements)."""
+
+    title = N_("Not allowed in this console")
+
+
+class SqlTimeoutError(SqlConsoleError):
+    """The query ran past the time limit and was interrupted."""
+
+    title = N_("Query stopped: time limit")
+
+
+class PriceError(AnalysisError, ValueError):
+    """Prices, a context window or a preset file that cannot be used as given."""
+
+    title = N_("Prices cannot be used")
+
+
+class UserTokenizerError(AnalysisError, ValueError):
+    """A tokenizer a visitor tried to add that cannot be used; the message names what is wrong and what to do."""
+
+    title = "Tokenizer cannot be added"
+
+
+class TokenPageError(AnalysisError, ValueError):
+    """A token page asked for with a tokenizer or id that has none."""
+
+    title = N_("No such token")
+
+
+class LabError(AnalysisError, ValueError):
+    """Lab input that cannot be trained on or compared (unknown language, bad split, bad vocabulary size...)."""
+
+    title = N_("Tokenizer lab cannot run this")
+
+
+class ChatTemplateError(AnalysisError):
+    """A conversation the tokenizer's chat template refuses or cannot render."""
+
+    title = N_("Chat template failed")
+
+
+class NoChatTemplateError(ChatTemplateError):
+    """The tokenizer has no known chat template."""
+
+    title = N_("No known chat template")
+
+
+class PublishedTableError(AnalysisError):
+    """A shipped copy of the published table is missing or differs from the file it was copied from."""
+
+    title = N_("Published table problem")
+
+
+class MethodsError(AnalysisError):
+    """A documentation file the Methods page reads is missing or malformed."""
+
+    title = N_("Methods documentation problem")
+
+
+class WorkshopError(AnalysisError):
+    title = "Workshop preset problem"

@@ -14,10 +14,10 @@ from __future__ import annotations
 import io
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.fsio import atomic_write
 from analysis.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, catalog_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,17 +65,7 @@ def write_catalog(lang: str, catalog) -> Path:
 
     buf = io.BytesIO()
     write_po(buf, catalog, width=116, sort_output=False, include_previous=False)
-    path = catalog_path(lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".atlas-", suffix=".po.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(catalog_path(lang), buf.getvalue())
 
 
 def _new_catalog(lang: str):

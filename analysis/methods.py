@@ -26,7 +26,7 @@ from analysis.i18n import N_
 
 from .catalogue import load_catalogue
 from .config import ROOT
-from .errors import AnalysisError
+from .errors import MethodsError
 
 DOCS_DIR = ROOT / "assets" / "docs"
 METRICS_PATH = DOCS_DIR / "METRICS.md"
@@ -58,12 +58,6 @@ SECTION_PAPERS = {
     "Under-trained tokens": ("Fishing for Magikarp: Automatically Detecting Under-trained Tokens in Large Language Models",
                              "Problematic Tokens: Tokenizer Bias in Large Language Models"),
 }
-
-
-class MethodsError(AnalysisError):
-    """A documentation file the Methods page reads is missing or malformed."""
-
-    title = N_("Methods documentation problem")
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,11 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from analysis.i18n import N_
-
-from .errors import AnalysisError
+from .errors import MetricInputError
 
 __all__ = [
-    "UNK_FLAG_THRESHOLD", "FairnessSummary", "MetricInputError", "bootstrap_ci", "bootstrap_ci_many",
+    "BOOTSTRAP_B", "BOOTSTRAP_SEED", "DEFAULT_REFERENCE", "UNK_FLAG_THRESHOLD",
+    "FairnessSummary", "MetricInputError", "bootstrap_ci", "bootstrap_ci_many",
     "byte_fallback_rate", "bytes_per_token", "chars_per_token", "continued_word_share", "fairness_summary",
     "fertility", "gini", "nsl", "per_unit_ratios", "premium", "tokens_per_kb", "unk_flag", "unk_rate",
 ]
@@ -40,12 +39,11 @@ Counts: TypeAlias = int | float | Sequence[int] | Sequence[float] | npt.NDArray[
 
 #: A premium is flagged (not meaningful) where more than this share of the language's tokens are UNK.
 UNK_FLAG_THRESHOLD = 0.10
-
-
-class MetricInputError(AnalysisError, ValueError):
-    """Counts that a metric cannot be computed from (mismatched units, empty input, zero reference)."""
-
-    title = N_("Metric cannot be computed")
+#: Resamples and seed of every bootstrap CI the store and the lab compute (stored with each interval).
+BOOTSTRAP_B = 1000
+BOOTSTRAP_SEED = 0
+#: The language premiums are measured against unless a page or command names another.
+DEFAULT_REFERENCE = "eng"
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -151,7 +149,7 @@ def _check_b(b: int) -> None:
 
 
 def bootstrap_ci(
-    n_lang: Counts, n_ref: Counts, *, b: int = 1000, seed: int = 0, level: float = 0.95
+    n_lang: Counts, n_ref: Counts, *, b: int = BOOTSTRAP_B, seed: int = BOOTSTRAP_SEED, level: float = 0.95
 ) -> tuple[float, float]:
     """Bootstrap confidence interval of :func:`premium` over units.
 
@@ -194,8 +192,8 @@ def bootstrap_ci_many(
     n_ref: npt.ArrayLike,
     *,
     mask: npt.ArrayLike | None = None,
-    b: int = 1000,
-    seed: int = 0,
+    b: int = BOOTSTRAP_B,
+    seed: int = BOOTSTRAP_SEED,
     level: float = 0.95,
 ) -> np.ndarray:
     """:func:`bootstrap_ci` for many languages at once; row i equals ``bootstrap_ci`` on row i's own units.

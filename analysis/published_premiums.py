@@ -23,10 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.i18n import N_
-
 from .config import ASSETS_DIR
-from .errors import AnalysisError
+from .errors import PublishedTableError
 
 PUBLISHED_DIR = ASSETS_DIR / "published" / "petrov2023"
 #: The shipped files and their sha256 (the copies of the repository's files at commit 365c3f8).
@@ -47,12 +45,6 @@ COLUMNS = {"r50k_base": "r50k_base", "p50k_base": "p50k_base", "cl100k_base": "c
 #: The columns of :func:`compare`'s result.
 COMPARISON_COLUMNS = ["column", "tokenizer", "lang", "language", "published_tokens", "our_tokens",
                       "published_premium", "our_premium", "difference", "same_tokens", "same_to_4_decimals"]
-
-
-class PublishedTableError(AnalysisError):
-    """A shipped copy of the published table is missing or differs from the file it was copied from."""
-
-    title = N_("Published table problem")
 
 
 def published_file(name: str) -> Path:

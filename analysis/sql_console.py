@@ -40,7 +40,7 @@ import pyarrow as pa
 from analysis.i18n import N_
 
 from . import config
-from .errors import AnalysisError
+from .errors import SqlConsoleError, SqlRefusedError, SqlTimeoutError
 from .redact import redact_message, redact_paths
 from .store.schema import SCHEMA_VERSION, StoreError, default_db_path, version_message
 
@@ -55,29 +55,14 @@ _BATCH_ROWS = 64
 _STORE = "store"
 
 
-class SqlConsoleError(AnalysisError):
-    """A query the console cannot run; the message says why and what to do."""
-
-    title = N_("Query not run")
-
-
-class SqlRefusedError(SqlConsoleError):
-    """A statement that is not allowed here (writes, settings, files, extensions, several statements)."""
-
-    title = N_("Not allowed in this console")
-
-
-class SqlTimeoutError(SqlConsoleError):
-    """The query ran past the time limit and was interrupted."""
-
-    title = N_("Query stopped: time limit")
-
-
 # ------------------------------------------------------------------ the connection
 
 
 def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads: int = 1) -> duckdb.DuckDBPyConnection:
     """A connection for the console: the store attached read-only, external access off, configuration locked.
+
+    The caller owns it: the console page keeps one per database version for the life of the process
+    (``st.cache_resource``); anything else should use it in a ``with`` block.
 
     Raises:
         StoreError: no database at ``path`` (default ``$ATLAS_DB``), or not a Token Atlas database.
@@ -163,7 +148,7 @@ def check_sql(sql: str) -> str:
     >>> check_sql("SELECT 1; DROP TABLE counts")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.sql_console.SqlRefusedError: One statement at a time: this input has 2 (SELECT, DROP). Only reading ...
+    analysis.errors.SqlRefusedError: One statement at a time: this input has 2 (SELECT, DROP). Only reading ...
     """
     if len(sql) > MAX_SQL_CHARS:
         raise SqlRefusedError(f"The query is {len(sql):,} characters long; the limit is {MAX_SQL_CHARS:,}.")

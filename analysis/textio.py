@@ -21,7 +21,7 @@ from typing import Literal
 
 from analysis.i18n import N_
 
-from .errors import InputTextError
+from .errors import UploadError
 
 #: Largest upload the library accepts (the server's `maxUploadSize` in .streamlit/config.toml is the same 5 MB).
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -35,10 +35,6 @@ _BOMS = (
     (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
     (b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
 )
-
-
-class UploadError(InputTextError):
-    title = N_("File cannot be read")
 
 
 @dataclass(frozen=True)

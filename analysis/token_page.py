@@ -24,22 +24,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.i18n import N_
-
 from .catalogue import load_catalogue
-from .errors import AnalysisError
+from .errors import TokenPageError
 from .scripts import script_share
-from .store.schema import has_table
+from .store.writer import has_table
 from .tokenizers import Tokenizer, get_tokenizer
 from .tokenizers.base import TokenTables
 
 _KINDS = {0: "normal", 1: "special", 2: "unknown", 3: "byte_fallback"}
-
-
-class TokenPageError(AnalysisError, ValueError):
-    """A token page asked for with a tokenizer or id that has none."""
-
-    title = N_("No such token")
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ import pandas as pd
 
 from .config import USER_COUNT_WORKERS
 from .errors import AnalysisError
-from .store.schema import DEFAULT_REFERENCE, SCHEMA_VERSION, StoreError
+from .metrics import DEFAULT_REFERENCE
+from .store.schema import SCHEMA_VERSION, StoreError
 
 State = Literal["queued", "running", "done", "failed"]
 CORPUS = "udhr"
@@ -88,8 +89,10 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     a temporary file and renamed into place. ``progress`` (a file) gets ``{"done": units, "total": units}`` after
     each piece. Returns the seconds spent counting and in all.
     """
-    from .store.build import bulk_insert, compute_premium_ci, count_units, library_version
+    from .store.counting import count_units, library_version
+    from .store.premiums import compute_premium_ci
     from .store.schema import create_schema, refresh_lang_stats
+    from .store.writer import bulk_insert
     from .tokenizers import get_tokenizer
 
     t0 = time.perf_counter()
@@ -300,8 +303,5 @@ def premiums(out: Path, tokenizer_id: str, *, corpus: str = CORPUS, reference: s
     """A finished job's premiums against ``reference``, in the store's read format (``analysis.store.read.premiums``)."""
     from .store import read
 
-    con = duckdb.connect(str(out), read_only=True, config={"enable_external_access": False})
-    try:
+    with duckdb.connect(str(out), read_only=True, config={"enable_external_access": False}) as con:
         return read.premiums(con, corpus, reference, [tokenizer_id])
-    finally:
-        con.close()

@@ -44,7 +44,7 @@ from .config import (
     env_bool,
     imports_enabled,
 )
-from .errors import AnalysisError
+from .errors import AnalysisError, UserTokenizerError
 
 Format = Literal["tokenizer.json", "sentencepiece", "tiktoken"]
 PREFIX = "yours:"
@@ -65,12 +65,6 @@ _PROBES = ("Hello, world! It's 2026: 12.5% of 3,000 tokens.\n\tTabs  and   space
            "नमस्ते दुनिया · 你好，世界 · ሰላም ዓለም · Здравствуй, мир · مرحبا بالعالم · 😀👍🏽",
            "a" * 3000 + "!", " " * 3000 + "x", "1" * 3000 + "a", "ab" * 1500 + "\n")
 _PATTERN_SECONDS = 1.0
-
-
-class UserTokenizerError(AnalysisError, ValueError):
-    """A tokenizer a visitor tried to add that cannot be used; the message names what is wrong and what to do."""
-
-    title = "Tokenizer cannot be added"
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from analysis.i18n import N_
-
-from .errors import AnalysisError
+from .errors import VocabularyError
 from .scripts import BYTES_OTHER, MIXED, PARTIAL_UTF8, script_classes
 from .tokenizers import Tokenizer, get_tokenizer
 
@@ -39,12 +37,6 @@ MAX_COMPARED = 64
 #: Labels of :func:`script_classes` that are not ISO 15924 codes, in the order charts show them.
 NON_SCRIPT_LABELS = (MIXED, PARTIAL_UTF8, BYTES_OTHER)
 SortKey = Literal["id", "length", "token"]
-
-
-class VocabularyError(AnalysisError):
-    """A tokenizer without a fixed vocabulary, or a comparison that cannot be made as asked."""
-
-    title = N_("Vocabulary not available")
 
 
 # ------------------------------------------------------------------ per-id tables

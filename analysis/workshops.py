@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .catalogue import load_catalogue
 from .config import ASSETS_DIR
-from .errors import AnalysisError
+from .errors import AnalysisError, WorkshopError
 from .i18n import LANGUAGES, current_language
 
 WORKSHOPS_DIR = ASSETS_DIR / "workshops"
@@ -49,10 +49,6 @@ LINK_PAGES: dict[str, tuple[str, ...]] = {
     "playground": ("tokenizers", "text", "corpus", "lang", "unit"),
 }
 MAX_STEPS = 50
-
-
-class WorkshopError(AnalysisError):
-    title = "Workshop preset problem"
 
 
 def pick(value: Mapping[str, str], language: str | None = None) -> str:

@@ -13,7 +13,7 @@ from analysis import get_tokenizer
 from analysis.cli import main
 from analysis.corpus.imports import read_corpus
 from analysis.lab.data import load_lab_data
-from analysis.store.build import import_into_store
+from analysis.store.corpora import import_into_store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -48,7 +48,8 @@ from analysis.corpus.monolingual import (
     text_stats,
 )
 from analysis.errors import CorpusFormatError
-from analysis.store.build import build, import_into_store, import_mono_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store, import_mono_into_store
 from analysis.store.mono import mono_stats
 from analysis.store.schema import StoreError, open_readonly
 

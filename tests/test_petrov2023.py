@@ -39,7 +39,8 @@ from analysis.assets import require_asset
 from analysis.corpus.imports import PETROV2023_UNIT, petrov2023_text, read_corpus, read_flores200_petrov2023
 from analysis.errors import CorpusFormatError
 from analysis.store import read
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store
 from analysis.store.schema import open_readonly
 from analysis.tokenizers.tiktoken_backend import read_tiktoken_ranks
 

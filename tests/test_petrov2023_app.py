@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 from analysis.corpus.imports import read_corpus, read_flores200_petrov2023
 from analysis.published_premiums import COMPARISON_COLUMNS
 from analysis.store import read
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store
 from analysis.store.schema import open_readonly
 from tests.app_harness import APP, clear_app_caches
 from tests.test_petrov2023 import BYTES, CODEPOINTS, FILES, TEXT, flores_folder, published_csv

@@ -18,7 +18,8 @@ import pytest
 from analysis.corpus.imports import read_corpus
 from analysis.published_premiums import shared_columns
 from analysis.store import read
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store
 from analysis.store.schema import open_readonly
 
 FLORES = os.environ.get("ATLAS_FLORES200")

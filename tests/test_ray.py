@@ -29,7 +29,8 @@ from analysis.corpus.model import ParallelCorpus
 from analysis.corpus.monolingual import scan_monolingual
 from analysis.corpus.udhr import load_udhr
 from analysis.store import parquet_counts as pc
-from analysis.store.build import build, import_into_store, import_mono_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store, import_mono_into_store
 
 ray = pytest.importorskip("ray")
 

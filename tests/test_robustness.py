@@ -451,7 +451,7 @@ def test_names_compare_ignoring_case() -> None:
 
 def test_store_refuses_a_name_that_differs_only_in_case(tmp_path: Path) -> None:
     from analysis.corpus.model import Language, ParallelCorpus, Unit
-    from analysis.store.build import import_into_store
+    from analysis.store.corpora import import_into_store
     from analysis.store.schema import StoreError, open_readonly
 
     def corpus(name: str, text: str) -> ParallelCorpus:

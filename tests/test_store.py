@@ -33,7 +33,8 @@ from analysis.corpus.imports import read_corpus
 from analysis.corpus.model import Language, ParallelCorpus, Unit
 from analysis.errors import CorpusFormatError
 from analysis.store import read
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store
 from analysis.store.schema import COUNTING_POLICY, StoreError, default_db_path, open_readonly
 
 # ------------------------------------------------------------------ the tiny corpus, counted by hand

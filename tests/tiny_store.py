@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.corpus.imports import read_corpus
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store
 
 TEXTS = {"eng": ["Hello world.", "Be kind."], "ell": ["Γειά σου.", "Καλό."]}
 TOKENIZERS = ["utf8-bytes", "codepoints", "bert-uncased"]

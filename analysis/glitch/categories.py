@@ -17,13 +17,7 @@ from collections.abc import Iterable
 
 from analysis.i18n import N_
 
-from ..errors import AnalysisError
-
-
-class GlitchError(AnalysisError):
-    """Glitch-token probing cannot go on as asked (a model without embeddings, a vocabulary without ids, ...)."""
-
-    title = N_("Glitch-token probing")
+from ..errors import GlitchError
 
 
 class Category(enum.IntFlag):

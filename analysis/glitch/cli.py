@@ -52,21 +52,19 @@ def _live_scan(tokenizer: str):
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from ..store.schema import default_db_path, has_table, open_readonly
+    from ..store.schema import default_db_path, open_readonly
+    from ..store.writer import has_table
     from .categories import from_names
 
     db = Path(args.db) if args.db else default_db_path()
     df = None
     if db.is_file() and not args.live:
-        con = open_readonly(db)
-        try:
+        with open_readonly(db) as con:
             if has_table(con, "glitch_scans") and con.execute(
                     "SELECT count(*) FROM glitch_scans WHERE tokenizer = ? AND note IS NULL", [args.tokenizer]).fetchone()[0]:
                 from .store import token_table
 
                 df = token_table(con, args.tokenizer, categories=args.category or ())
-        finally:
-            con.close()
     if df is None:
         if not args.live:
             _say(f"# {args.tokenizer} is not in the token checks of {db}: checking it now; frequency columns need a "
@@ -80,17 +78,18 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
-    from ..store.build import _writer
     from ..store.schema import default_db_path
+    from ..store.writer import open_writer
+    from .extension import TokenChecks
     from .store import refresh_token_checks
 
     db = Path(args.db) if args.db else default_db_path()
     if not db.is_file():
-        from ..store.schema import StoreError
+        from ..errors import StoreError
 
         raise StoreError(f"No statistics database at {db}; build it with `python -m analysis build --db {db}` (which "
                          "runs the token checks too).")
-    with _writer(db) as con:
+    with open_writer(db, extensions=[TokenChecks()]) as con:
         ids = args.tokenizers or [r[0] for r in con.execute("SELECT tokenizer FROM tokenizers ORDER BY 1").fetchall()]
         done = refresh_token_checks(con, ids, workers=args.workers, progress=_say)
     _say(f"token checks: {len(done)} tokenizer(s) scanned into {db}")

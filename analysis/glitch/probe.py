@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +21,8 @@ import pandas as pd
 
 from analysis.i18n import N_
 
+from ..progress import Progress
 from .categories import Category, GlitchError
-
-Progress = Callable[[str], None]
 
 #: Known-unused token patterns, tried in order; the first that matches any piece is the default reference set.
 REFERENCE_PATTERNS = (
@@ -142,14 +141,14 @@ def run_indicators(spec: str, *, device: str | None = "cpu", reference_ids: Sequ
 
 def store_indicators(db: Path | None, run: IndicatorRun) -> Path:
     """Write one model's indicators into the store (replacing earlier ones of the model; verdicts are kept)."""
-    from ..store.build import _writer
     from ..store.schema import default_db_path
-    from .store import create_tables, insert_frame
+    from ..store.writer import open_writer
+    from .extension import TokenChecks
+    from .store import insert_frame
 
     path = Path(db) if db else default_db_path()
     m = run.meta
-    with _writer(path) as con:
-        create_tables(con)
+    with open_writer(path, extensions=[TokenChecks()]) as con:
         _mark_schema(con)
         con.execute("DELETE FROM glitch_models WHERE model = ?", [run.model])
         con.execute("DELETE FROM glitch_indicators WHERE model = ?", [run.model])
@@ -170,10 +169,11 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
     the store has none for the model. Returns the verdicts of the candidates asked for."""
     import torch
 
-    from ..store.build import _writer
-    from ..store.schema import default_db_path, has_table, open_readonly
+    from ..store.schema import default_db_path, open_readonly
+    from ..store.writer import has_table, open_writer
+    from .extension import TokenChecks
     from .indicators import pick_device
-    from .store import create_tables, insert_frame
+    from .store import insert_frame
     from .verify import DEFAULT_THRESHOLD, PROMPT_TEMPLATE_VERSION, load_causal_lm, verify_candidates
     from .weights import resolve_model
 
@@ -187,8 +187,7 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
     def stored() -> tuple[pd.DataFrame, set[int]]:
         if not path.is_file():
             return pd.DataFrame(), set()
-        con = open_readonly(path)
-        try:
+        with open_readonly(path) as con:
             if not has_table(con, "glitch_indicators"):
                 return pd.DataFrame(), set()
             cands = con.execute("SELECT token_id, score FROM glitch_indicators WHERE model = ? AND candidate "
@@ -196,8 +195,6 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
             done = {r[0] for r in con.execute("SELECT token_id FROM glitch_verdicts WHERE model = ? AND "
                                               "template_version = ?", [model_id, PROMPT_TEMPLATE_VERSION]).fetchall()}
             return cands, done
-        finally:
-            con.close()
 
     cands, done = stored()
     if cands.empty:
@@ -237,8 +234,7 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
                                        "best_prompt": v.best_prompt, "threshold": threshold,
                                        "under_trained": v.under_trained, "template_version": PROMPT_TEMPLATE_VERSION,
                                        "verified_at": datetime.now(UTC)} for v in pending])
-                with _writer(path) as con:
-                    create_tables(con)
+                with open_writer(path, extensions=[TokenChecks()]) as con:
                     _mark_schema(con)
                     con.execute("DELETE FROM glitch_verdicts WHERE model = ? AND list_contains(?, token_id)",
                                 [model_id, frame["token_id"].tolist()])
@@ -247,15 +243,12 @@ def run_verification(spec: str, *, db: Path | None = None, device: str | None = 
         del model
         if dev.type == "cuda":
             torch.cuda.empty_cache()
-    con = open_readonly(path)
-    try:
+    with open_readonly(path) as con:
         return con.execute(
             """SELECT v.token_id AS id, i.token, i.score, v.max_prob, v.best_prompt, v.under_trained, v.template_version
                FROM glitch_verdicts v JOIN glitch_indicators i USING (model, token_id)
                WHERE v.model = ? AND list_contains(?, v.token_id) ORDER BY i.score, v.token_id""",
             [model_id, wanted]).df()
-    finally:
-        con.close()
 
 
 def _mark_schema(con) -> None:

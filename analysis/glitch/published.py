@@ -45,7 +45,7 @@ import pyarrow as pa
 from analysis.i18n import N_
 
 from ..config import ROOT
-from ..store.schema import has_table
+from ..store.writer import has_table
 from .categories import GlitchError
 
 #: Where the published tables are shipped.

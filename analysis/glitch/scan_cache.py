@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..assets import atomic_write_bytes
 from ..config import cache_dir
 from ..errors import UnknownTokenizerError
+from ..fsio import atomic_write
 from .checks import CHECKS_VERSION, VocabularyScan
 
 _COLUMNS = ("token_bytes", "display", "script", "flags")
@@ -101,5 +101,5 @@ def store_scan(tokenizer_id: str, scan: VocabularyScan, seconds: float) -> Path 
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     path = cache_path(vocab[0])
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    atomic_write(path, sink.getvalue().to_pybytes(), fsync=True)
     return path

@@ -27,7 +27,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -40,15 +40,14 @@ import pyarrow as pa
 from analysis.i18n import N_
 
 from ..lifecycle import die_with_parent
-from ..store.schema import has_table
+from ..progress import Progress
+from ..store.writer import has_table
 from .categories import CATEGORY_NAMES, UNDER_TRAINED_VERIFIED, Category, GlitchError, from_names, names
 from .checks import CHECKS_VERSION
 
 if TYPE_CHECKING:
     from .checks import VocabularyScan
     from .frequency import Frequency, LangIdCounts
-
-Progress = Callable[[str], None]
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS glitch_scans (
@@ -84,6 +83,7 @@ CREATE TABLE IF NOT EXISTS glitch_verdicts (
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The glitch tables, where missing (run by the store's writer through :class:`.extension.TokenChecks`)."""
     con.execute(TABLES)
 
 
@@ -166,7 +166,6 @@ def _frequency_rows(tokenizer_id: str, freq: Frequency, lang_names: list[str]) -
 
 def store_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id: str, counted: LangIdCounts) -> None:
     """Keep one counted pair's (token id, language) counts, replacing any earlier ones of that pair."""
-    create_tables(con)
     for table in ("token_lang_counts", "token_count_runs"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ? AND tokenizer = ?", [corpus, tokenizer_id])
     n = len(counted.ids)
@@ -255,7 +254,8 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
 
     A scan is current while the vocabulary's sha256, the corpora in the store (name and content hash) and
     :data:`~analysis.glitch.checks.CHECKS_VERSION` are unchanged, so a build that adds nothing rescans nothing.
-    Call it on a writable connection (the builder's private copy); it adds its tables if they are missing.
+    Call it on a writer's connection that has the glitch tables (:func:`analysis.store.writer.open_writer` with the
+    :class:`~analysis.glitch.extension.TokenChecks` extension creates them, as every build does).
 
     A build hands over what its counting workers already computed: ``counted[tokenizer][corpus]``, the (token id,
     language) counts of a corpus, and ``scans[tokenizer]``, the vocabulary checks with their seconds. The counts of
@@ -267,7 +267,6 @@ def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable
     from ..catalogue import load_catalogue
 
     say = progress or (lambda _m: None)
-    create_tables(con)
     catalogue = load_catalogue()
     ids = list(tokenizer_ids) if tokenizer_ids is not None else catalogue.ids
     corpora = _corpora_key(con)
@@ -324,7 +323,6 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
     parts = [counted[c] if c in counted else _stored_lang_counts(con, c, tokenizer_id) for c in in_store]
     if any(p is None for p in parts):
         return False
-    create_tables(con)
     lang_names = [r[0] for r in con.execute("SELECT DISTINCT lang FROM units ORDER BY 1").fetchall()]
     sha = _vocabulary_sha(tokenizer_id)
     if current:

@@ -23,6 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..metrics import (
+    BOOTSTRAP_B,
+    BOOTSTRAP_SEED,
+    DEFAULT_REFERENCE,
     FairnessSummary,
     bootstrap_ci,
     bytes_per_token,
@@ -36,10 +39,6 @@ from ..tokenizers import Tokenizer, get_tokenizer
 from ..tokenizers.hf_backend import _BYTE_DECODER
 from ..tokenizers.registry import load_file
 from .data import LabData, LabError
-
-BOOTSTRAP_B = 1000
-BOOTSTRAP_SEED = 0
-DEFAULT_REFERENCE = "eng"
 
 
 @dataclass(frozen=True)

@@ -21,21 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.i18n import N_
-
-from ..errors import AnalysisError
+from ..errors import LabError
 
 DEFAULT_CORPUS = "udhr"
 DEFAULT_HELD_OUT = 0.25
 DEFAULT_SEED = 0
 #: Weights are how many times a language's training text counts (an integer, so trainers can repeat text).
 MAX_WEIGHT = 100
-
-
-class LabError(AnalysisError, ValueError):
-    """Lab input that cannot be trained on or compared (unknown language, bad split, bad vocabulary size...)."""
-
-    title = N_("Tokenizer lab cannot run this")
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 
 from tokenizers import Tokenizer, models
 
+from ..progress import FractionProgress
 from .engine import MergeEngine
 from .tokjson import byte_alphabet, finish
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass
@@ -117,13 +116,13 @@ def _check(vocab_size: int, engine: MergeEngine) -> None:
                          "alphabet")
 
 
-def _tick(progress: Progress | None, engine: MergeEngine, start: int, vocab_size: int, label: str) -> None:
+def _tick(progress: FractionProgress | None, engine: MergeEngine, start: int, vocab_size: int, label: str) -> None:
     if progress is not None and engine.vocab_size % 100 == 0:
         progress((engine.vocab_size - start) / max(1, vocab_size - start), label)
 
 
 def run_standard(engine: MergeEngine, vocab_size: int, *, min_frequency: int = 0,
-                 progress: Progress | None = None, label: str = "BPE merges") -> list[tuple[tuple[int, int], int]]:
+                 progress: FractionProgress | None = None, label: str = "BPE merges") -> list[tuple[tuple[int, int], int]]:
     """Merge the globally most frequent pair until the vocabulary has ``vocab_size`` symbols (engine ids)."""
     _check(vocab_size, engine)
     out: list[tuple[tuple[int, int], int]] = []
@@ -140,7 +139,7 @@ def run_standard(engine: MergeEngine, vocab_size: int, *, min_frequency: int = 0
 
 
 def train_standard_bpe(words: WordTable, *, vocab_size: int, min_frequency: int = 0,
-                       progress: Progress | None = None) -> BPEResult:
+                       progress: FractionProgress | None = None) -> BPEResult:
     """Standard BPE over the pooled word counts (the HF trainer's merges, from the same engine)."""
     engine = words.engine(pooled=True)
     start = list(engine.lengths)
@@ -153,7 +152,7 @@ def train_standard_bpe(words: WordTable, *, vocab_size: int, min_frequency: int 
 
 
 def train_parity_bpe(words: WordTable, *, vocab_size: int, min_frequency: int = 0,
-                     weights: Sequence[float] | None = None, progress: Progress | None = None) -> BPEResult:
+                     weights: Sequence[float] | None = None, progress: FractionProgress | None = None) -> BPEResult:
     """Parity-aware BPE: each merge is the most frequent pair of the language that now takes the most tokens.
 
     Args:

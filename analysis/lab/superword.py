@@ -24,8 +24,9 @@ from collections.abc import Sequence
 
 from tokenizers import Tokenizer, models
 
+from ..progress import FractionProgress
 from .engine import MergeEngine
-from .parity_bpe import BPEResult, Progress, WordTable, run_standard
+from .parity_bpe import BPEResult, WordTable, run_standard
 from .tokjson import finish, pre_tokenizer
 
 DEFAULT_TRANSITION = 0.9  # SuperBPE's best setting for a 200k vocabulary: the last 10% of merges cross spaces
@@ -46,7 +47,7 @@ def _lines(text: str) -> list[str]:
 def train_superword_bpe(train: Sequence[Sequence[str]], *, pre: str, vocab_size: int,
                         transition: float = DEFAULT_TRANSITION, min_frequency: int = 0,
                         weights: Sequence[int] | None = None, languages: Sequence[str] | None = None,
-                        progress: Progress | None = None) -> BPEResult:
+                        progress: FractionProgress | None = None) -> BPEResult:
     """Two-stage BPE over ``train[l]`` (each language's training texts).
 
     Args:

@@ -16,8 +16,6 @@ Superword BPE continues past these boundaries; its final pipeline cuts only at n
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -85,19 +83,6 @@ def finish(tok: Tokenizer, *, pre: str, byte_level: bool, wordpiece: bool = Fals
     tok.pre_tokenizer = pre_tokenizer(pre, byte_level=byte_level)
     tok.decoder = decoder(byte_level=byte_level, wordpiece=wordpiece)
     return tok
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
 
 
 def sidecar_path(path: Path) -> Path:

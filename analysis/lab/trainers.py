@@ -29,8 +29,10 @@ from typing import Literal
 
 from tokenizers import Tokenizer, models, trainers
 
+from ..fsio import atomic_write
+from ..progress import FractionProgress
 from .data import LabData, LabError
-from .parity_bpe import BPEResult, Progress, WordTable, train_parity_bpe
+from .parity_bpe import BPEResult, WordTable, train_parity_bpe
 from .superword import DEFAULT_TRANSITION, SUPERWORD_PRE, train_superword_bpe
 from .tokjson import (
     PRE_TOKENIZERS,
@@ -41,7 +43,6 @@ from .tokjson import (
     finish,
     pre_tokenizer,
     sidecar_path,
-    write_atomic,
 )
 
 Algorithm = Literal["bpe", "superword-bpe", "parity-bpe", "unigram", "wordpiece"]
@@ -161,7 +162,7 @@ def _complete_wordpiece(tok: Tokenizer, data: LabData, spec: TrainSpec) -> Token
     return out
 
 
-def _parity(data: LabData, spec: TrainSpec, progress: Progress | None) -> BPEResult:
+def _parity(data: LabData, spec: TrainSpec, progress: FractionProgress | None) -> BPEResult:
     common = data.common_train_units
     if not common:
         raise LabError("No training unit is shared by every chosen language, so Parity-aware BPE has no parallel text "
@@ -176,7 +177,7 @@ def _parity(data: LabData, spec: TrainSpec, progress: Progress | None) -> BPERes
                             weights=[data.weights[lang] for lang in langs], progress=progress)
 
 
-def train(data: LabData, spec: TrainSpec, out: Path, *, progress: Progress | None = None) -> TrainResult:
+def train(data: LabData, spec: TrainSpec, out: Path, *, progress: FractionProgress | None = None) -> TrainResult:
     """Train ``spec`` on the training units of ``data`` and write ``out`` (a ``tokenizer.json``) atomically.
 
     Beside it, ``<stem>.lab.json`` records the algorithm, options, languages, weights, split and seed, the time
@@ -217,8 +218,8 @@ def train(data: LabData, spec: TrainSpec, out: Path, *, progress: Progress | Non
             "tokenizers": metadata.version("tokenizers"), "spec": asdict(spec), "name": spec.name,
             "vocab_size": res.vocab_size, "seconds": round(seconds, 3), "stopped": stopped, "data": data.to_json(),
             "served": served, "lengths_start": res.lengths_start, "lengths_end": res.lengths_end}
-    write_atomic(sidecar_path(out), json.dumps(meta, ensure_ascii=False))
-    write_atomic(out, tok.to_str())
+    atomic_write(sidecar_path(out), json.dumps(meta, ensure_ascii=False))
+    atomic_write(out, tok.to_str())
     if progress is not None:
         progress(1.0, f"trained {spec.name} in {seconds:.1f} s")
     return res

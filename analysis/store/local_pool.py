@@ -31,7 +31,7 @@ import os
 import shutil
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +42,11 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..config import env_size
+from ..fsio import atomic_write
 from ..lifecycle import die_with_parent
+from ..progress import Progress
+from .counting import BACKEND_RATE, count_units
+from .writer import bulk_insert
 
 if TYPE_CHECKING:
     from ..glitch.checks import VocabularyScan
@@ -56,9 +60,6 @@ SINGLE_PROCESS_BYTES = 4_000_000
 #: About how many bytes of text one chunk holds (fewer for a small pair, so that each pair makes a few chunks per
 #: worker): ~0.1-0.3 s of encoding, small against the chunk's own costs (a round trip and its result rows).
 CHUNK_BYTES = 256 * 1024
-#: Relative cost per byte of each backend (tiktoken = 1), measured on the UDHR; only the dealing order and the
-#: first split use it: the queues even out what it gets wrong.
-BACKEND_RATE = {"hf": 1.6, "ai21": 1.6, "sentencepiece": 1.3, "mistral": 1.2, "tiktoken": 1.0, "baseline": 0.3}
 
 
 def single_process_bytes() -> int:
@@ -85,29 +86,31 @@ def publish_inputs(con: duckdb.DuckDBPyConnection, corpora: list[str], path: Pat
     renamed into place when complete; return what the main process needs of each corpus."""
     from .spans import flat
 
-    tmp = Path(f"{path}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     index: dict[str, Any] = {}
     out: dict[str, CorpusInputs] = {}
-    for k, name in enumerate(corpora):
-        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
-                           "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit", [name]).fetchall()
-        encoded = [text.encode("utf-8") for _, _, text, _ in rows]
-        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(rows))
-        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        langs = sorted({lang for lang, _, _, _ in rows})
-        code = {lang: i for i, lang in enumerate(langs)}
-        spans, span_offsets, has_spans = flat([blob for _, _, _, blob in rows])
-        arrays = {"text": np.frombuffer(b"".join(encoded), dtype=np.uint8), "text_offsets": offsets,
-                  "spans": spans, "span_offsets": span_offsets, "has_spans": has_spans,
-                  "lang": np.fromiter((code[lang] for lang, _, _, _ in rows), dtype=np.int32, count=len(rows))}
-        for key, value in arrays.items():
-            np.save(tmp / f"{k}.{key}.npy", value, allow_pickle=False)
-        index[name] = {"file": k, "langs": langs}
-        out[name] = CorpusInputs([(lang, unit) for lang, unit, _, _ in rows], offsets)
-    (tmp / "index.json").write_text(json.dumps(index), encoding="utf-8")
-    os.replace(tmp, path)
+
+    def write(tmp: Path) -> None:
+        tmp.mkdir()
+        for k, name in enumerate(corpora):
+            rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
+                               "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit",
+                               [name]).fetchall()
+            encoded = [text.encode("utf-8") for _, _, text, _ in rows]
+            sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(rows))
+            offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            langs = sorted({lang for lang, _, _, _ in rows})
+            code = {lang: i for i, lang in enumerate(langs)}
+            spans, span_offsets, has_spans = flat([blob for _, _, _, blob in rows])
+            arrays = {"text": np.frombuffer(b"".join(encoded), dtype=np.uint8), "text_offsets": offsets,
+                      "spans": spans, "span_offsets": span_offsets, "has_spans": has_spans,
+                      "lang": np.fromiter((code[lang] for lang, _, _, _ in rows), dtype=np.int32, count=len(rows))}
+            for key, value in arrays.items():
+                np.save(tmp / f"{k}.{key}.npy", value, allow_pickle=False)
+            index[name] = {"file": k, "langs": langs}
+            out[name] = CorpusInputs([(lang, unit) for lang, unit, _, _ in rows], offsets)
+        (tmp / "index.json").write_text(json.dumps(index), encoding="utf-8")
+
+    atomic_write(path, write)  # the folder appears whole, or not at all
     return out
 
 
@@ -189,8 +192,6 @@ def hold_only(tokenizer_id: str) -> None:
 
 def count_chunk(path: str, corpus: str, tokenizer_id: str, lo: int, hi: int, lang_counts: bool) -> tuple:
     """Counts of units ``lo:hi`` of one pair, with their (token id, language) counts if ``lang_counts``."""
-    from .build import count_units
-
     hold_only(tokenizer_id)
     texts, spans, langs = load_chunk(path, corpus, lo, hi)
     return count_units(tokenizer_id, texts, spans, langs if lang_counts else None)
@@ -230,8 +231,9 @@ class PairPool:
     """
 
     def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str,
-                 checks: bool = True, checked: Collection[str] = (), expected_bytes: int | None = None) -> None:
-        from ..glitch.store import scannable
+                 checks: bool = True, con: duckdb.DuckDBPyConnection | None = None,
+                 expected_bytes: int | None = None) -> None:
+        from ..glitch.store import current_checks, scannable
 
         catalogue = load_catalogue()
         self.rate = {tid: BACKEND_RATE.get(catalogue.describe(tid).backend, 1.0) for _, tid in todo}
@@ -252,6 +254,8 @@ class PairPool:
         if checks:
             from ..glitch.scan_cache import cache_path_of
 
+            # Vocabularies whose checks stored in the database (``con``, the writer's copy) are current need no scan.
+            checked = current_checks(con, list(dict.fromkeys(t for _, t in self.todo))) if con is not None else set()
             for tid in dict.fromkeys(t for _, t in self.todo):
                 if not scannable(tid) or tid in checked:
                     continue
@@ -307,14 +311,13 @@ class PairPool:
             queues[0].append(Job("", tid, scan=True))
         return queues
 
-    def count(self, con: duckdb.DuckDBPyConnection, *, say: Callable[[str], None],
+    def count(self, con: duckdb.DuckDBPyConnection, *, say: Progress,
               record: Callable[[str, str, float], None],
               tokenizer_done: Callable[[str], None] | None = None) -> None:
         """Publish the corpora's texts, then store each pair's counts as soon as its last chunk is in and ``record``
         it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
         from ..glitch.frequency import LangIdCounts
         from ..glitch.scan_cache import cached_scan, store_scan
-        from .build import bulk_insert
 
         inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
         queues = self.plan(inputs)
@@ -437,7 +440,6 @@ class PairPool:
         finally:
             _MAPPED.pop(str(self.path), None)  # counted inline: this process's maps of the folder go with it
             shutil.rmtree(self.path, ignore_errors=True)
-            shutil.rmtree(f"{self.path}.tmp", ignore_errors=True)
 
 
 def _run(job: Job, path: str, want_counts: dict[str, bool]) -> Any:

@@ -25,74 +25,18 @@ import duckdb
 
 from ..catalogue import load_catalogue
 from ..corpus.monolingual import MonoCorpus, MonoFile, Shard, check_unchanged, shard_input_bytes
+from ..errors import StoreError
 from . import parquet_counts as pc
-from .engines import Plan, Task
-from .schema import StoreError
+from .counting import BACKEND_COST
+from .engines import Plan
+from .schema import refresh_mono_stats
+from .tasks import Task
+from .writer import bulk_insert
 
 if TYPE_CHECKING:
     import pandas as pd
 
-TABLES = """
-CREATE TABLE IF NOT EXISTS mono_corpora (
-    corpus VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, root VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
-    n_languages INTEGER NOT NULL, n_files INTEGER NOT NULL, n_shards INTEGER NOT NULL, file_bytes BIGINT NOT NULL,
-    sample DOUBLE, seed BIGINT NOT NULL, shard_bytes BIGINT NOT NULL, normalization VARCHAR NOT NULL,
-    imported_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS mono_files (
-    corpus VARCHAR, lang VARCHAR NOT NULL, file VARCHAR, compression VARCHAR NOT NULL, size BIGINT NOT NULL,
-    mtime_ns BIGINT NOT NULL, PRIMARY KEY (corpus, file)
-);
-CREATE TABLE IF NOT EXISTS mono_languages (
-    corpus VARCHAR, lang VARCHAR, name VARCHAR, script VARCHAR, iso639_3 VARCHAR, direction VARCHAR,
-    words_ok BOOLEAN NOT NULL, words_note VARCHAR NOT NULL, PRIMARY KEY (corpus, lang)
-);
-CREATE TABLE IF NOT EXISTS mono_shards (
-    corpus VARCHAR, shard INTEGER, lang VARCHAR NOT NULL, file VARCHAR NOT NULL, compression VARCHAR NOT NULL,
-    start BIGINT NOT NULL, stop BIGINT, lines BIGINT, bytes BIGINT, chars BIGINT, words BIGINT,
-    PRIMARY KEY (corpus, shard)
-);
-CREATE TABLE IF NOT EXISTS mono_counts (
-    corpus VARCHAR, tokenizer VARCHAR, shard INTEGER, lang VARCHAR NOT NULL, lines BIGINT NOT NULL,
-    n_tokens BIGINT NOT NULL, n_unk BIGINT NOT NULL, n_byte_fallback BIGINT NOT NULL,
-    PRIMARY KEY (corpus, tokenizer, shard)
-);
-CREATE TABLE IF NOT EXISTS mono_runs (
-    corpus VARCHAR, tokenizer VARCHAR, tokenizer_sha256 VARCHAR, corpus_sha256 VARCHAR, built_at TIMESTAMP,
-    seconds DOUBLE, PRIMARY KEY (corpus, tokenizer)
-);
-"""
-
-MONO_STATS = """
-CREATE OR REPLACE TABLE mono_stats AS
-SELECT c.corpus, c.tokenizer, c.lang,
-       sum(s.lines)::BIGINT AS lines, sum(c.n_tokens)::BIGINT AS tokens, sum(s.bytes)::BIGINT AS bytes,
-       sum(s.chars)::BIGINT AS chars, CASE WHEN l.words_ok THEN sum(s.words)::BIGINT END AS words,
-       CASE WHEN NOT l.words_ok THEN l.words_note END AS words_note,
-       sum(c.n_unk)::BIGINT AS unk, sum(c.n_byte_fallback)::BIGINT AS byte_fallback,
-       sum(s.bytes)::DOUBLE / nullif(sum(c.n_tokens), 0) AS bytes_per_token,
-       sum(s.chars)::DOUBLE / nullif(sum(c.n_tokens), 0) AS chars_per_token,
-       1000.0 * sum(c.n_tokens) / nullif(sum(s.bytes), 0) AS tokens_per_kb,
-       CASE WHEN l.words_ok THEN sum(c.n_tokens)::DOUBLE / nullif(sum(s.words), 0) END AS fertility,
-       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) AS unk_rate,
-       sum(c.n_byte_fallback)::DOUBLE / nullif(sum(c.n_tokens), 0) AS byte_fallback_rate,
-       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) > 0.10 AS unk_flag
-FROM mono_counts c
-JOIN mono_shards s ON s.corpus = c.corpus AND s.shard = c.shard
-JOIN mono_languages l ON l.corpus = c.corpus AND l.lang = c.lang
-GROUP BY c.corpus, c.tokenizer, c.lang, l.words_ok, l.words_note;
-"""
-
 _MONO_TABLES = ("mono_counts", "mono_runs", "mono_shards", "mono_languages", "mono_files", "mono_corpora")
-
-
-def create_mono_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(TABLES)
-    con.execute(MONO_STATS)
-
-
-def refresh_mono_stats(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(MONO_STATS)
 
 
 def has_mono(con: duckdb.DuckDBPyConnection) -> bool:
@@ -108,7 +52,6 @@ def mono_corpus_names(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def import_mono(con: duckdb.DuckDBPyConnection, corpus: MonoCorpus, *, normalization: str) -> None:
     """(Re)place one monolingual corpus's definition (files, languages, shard plan); its old counts go with it."""
-    create_mono_schema(con)
     if con.execute("SELECT count(*) FROM corpora WHERE corpus = ?", [corpus.name]).fetchone()[0]:
         raise StoreError(f"{corpus.name!r} is already the name of a parallel corpus in this database; import the "
                          "monolingual corpus under another --name.")
@@ -130,8 +73,6 @@ def import_mono(con: duckdb.DuckDBPyConnection, corpus: MonoCorpus, *, normaliza
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    from .build import bulk_insert
-
     bulk_insert(con, table, rows, columns)
 
 
@@ -166,8 +107,6 @@ def pairs_todo(con: duckdb.DuckDBPyConnection, name: str, tokenizer_ids: Sequenc
 def plan_mono(con: duckdb.DuckDBPyConnection, name: str, tokenizer_ids: Sequence[str], *, root: str,
               normalization: str, record: Callable[[str, str, float], None]) -> Plan:
     """Tasks for one monolingual corpus: its shards' text totals (once) and every missing (shard x tokenizer)."""
-    from .build import _BACKEND_COST
-
     folder, corpus_sha, sample, seed = _corpus_row(con, name)
     from pathlib import Path
 
@@ -196,7 +135,7 @@ def plan_mono(con: duckdb.DuckDBPyConnection, name: str, tokenizer_ids: Sequence
     for tid in pairs_todo(con, name, tokenizer_ids)[0]:
         entry = catalogue.describe(tid)
         version = pc.version_key("mono_counts", corpus_sha, entry.sha256 or "built in", normalization)
-        plan.tasks += tasks("mono_counts", tid, version, _BACKEND_COST.get(entry.backend, 0))
+        plan.tasks += tasks("mono_counts", tid, version, BACKEND_COST.get(entry.backend, 0))
         plan.loaders["mono_counts", name, tid] = _counts_loader(con, root, name, tid, version, corpus_sha,
                                                                 len(shards), record)
     return plan

@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import uuid
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+from ..fsio import atomic_write
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -101,16 +102,12 @@ def write_partition(table: pa.Table, path: str) -> None:
     if is_url(path):  # an object store: one PUT, visible whole or not at all
         pq.write_table(table, p, filesystem=filesystem)
         return
-    folder = os.path.dirname(p)
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{folder}/.{os.path.basename(p)}.{uuid.uuid4().hex}.tmp"
-    try:
-        pq.write_table(table, tmp)
+
+    def write(tmp: Path) -> None:
+        pq.write_table(table, str(tmp))
         _maybe_die()
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(p, write)  # a hidden .part-NNNNN.parquet.<hex>.tmp first (see remove_temporaries)
 
 
 def _maybe_die() -> None:

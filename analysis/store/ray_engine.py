@@ -1,6 +1,6 @@
 """The Ray engine: counting tasks on a Ray cluster (``RAY_ADDRESS``), or on a Ray instance it starts here.
 
-Every task runs :func:`.engines.execute` with one CPU and writes its own Parquet partition; a task whose worker
+Every task runs :func:`.tasks.execute` with one CPU and writes its own Parquet partition; a task whose worker
 dies (killed, out of memory, node lost) is retried by Ray up to :data:`MAX_RETRIES` times and rewrites the same
 partition, so no row is ever counted twice. Shared inputs (a parallel corpus shard's texts) go into Ray's object
 store once and are read by every tokenizer's task from there.
@@ -20,8 +20,8 @@ from typing import Any
 
 from analysis.i18n import N_
 
-from .engines import Task, TaskResult, execute
-from .schema import StoreError
+from ..errors import StoreError
+from .tasks import Task, TaskResult, execute
 
 MAX_RETRIES = 3
 _remote = None

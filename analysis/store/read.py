@@ -9,7 +9,10 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from .schema import DEFAULT_REFERENCE, StoreError
+from ..errors import StoreError
+from ..fsio import atomic_write
+from ..metrics import DEFAULT_REFERENCE, UNK_FLAG_THRESHOLD
+from .premiums import compute_premium_ci
 
 EXPORTABLE = ("meta", "tokenizers", "corpora", "languages", "units", "counts", "runs", "premium_ci",
               "lang_stats", "premiums")
@@ -124,14 +127,12 @@ def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
             """SELECT tokenizer, lang, name, script, premium, ci_low, ci_high, units, unk_flag
                FROM premiums WHERE corpus = ? AND reference = ? AND list_contains(?, tokenizer)
                ORDER BY tokenizer, premium""", [corpus, reference, tids]).df()
-    from .build import compute_premium_ci
-
     rows = [r for t in tids for r in compute_premium_ci(con, corpus, t, reference)]
     df = pd.DataFrame(rows, columns=["corpus", "tokenizer", "lang", "reference", "premium", "ci_low", "ci_high",
                                      "units", "b", "seed"])
     info = con.execute(
-        "SELECT tokenizer, lang, name, script, unk_rate > 0.10 AS unk_flag FROM lang_stats JOIN languages "
-        "USING (corpus, lang) WHERE corpus = ?", [corpus]).df()
+        f"SELECT tokenizer, lang, name, script, unk_rate > {UNK_FLAG_THRESHOLD} AS unk_flag FROM lang_stats JOIN "
+        "languages USING (corpus, lang) WHERE corpus = ?", [corpus]).df()
     df = df.merge(info, on=["tokenizer", "lang"], how="left")
     cols = ["tokenizer", "lang", "name", "script", "premium", "ci_low", "ci_high", "units", "unk_flag"]
     return df[cols].sort_values(["tokenizer", "premium"]).reset_index(drop=True)
@@ -239,24 +240,16 @@ def unit_ratios(con: duckdb.DuckDBPyConnection, corpus: str, lang: str, referenc
 
 def export(con: duckdb.DuckDBPyConnection, table: str, out: Path, fmt: Literal["csv", "parquet"]) -> Path:
     """Write one table or view to CSV or Parquet (atomically: a temp file renamed into place)."""
-    import os
-    import tempfile
-
     if table not in EXPORTABLE:
         raise StoreError(f"Cannot export {table!r}; choose one of: {', '.join(EXPORTABLE)}.")
     df = con.execute(f"SELECT * FROM {table}").df()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         if fmt == "csv":
             df.to_csv(tmp, index=False)
         else:
-            mem = duckdb.connect()
-            mem.register("df", df)
-            mem.execute(f"COPY df TO '{tmp}' (FORMAT parquet)")
-            mem.close()
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return out
+            with duckdb.connect() as mem:
+                mem.register("df", df)
+                mem.execute(f"COPY df TO '{tmp}' (FORMAT parquet)")
+
+    return atomic_write(out, write)

@@ -8,14 +8,20 @@ follows the exact definitions of the metrics table in docs/metrics.md.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from analysis.i18n import N_
 
 from ..config import cache_dir
-from ..errors import AnalysisError
+from ..errors import StoreError
+from ..metrics import UNK_FLAG_THRESHOLD
+
+if TYPE_CHECKING:
+    from .extensions import BuildExtension
 
 #: 3: table ``word_spans`` (each unit's ICU word spans, computed once at import; see :mod:`.spans`).
 SCHEMA_VERSION = 3
@@ -26,13 +32,6 @@ COUNTING_POLICY = (
     "no BOS/EOS or other added special tokens; text that looks like a special token is plain text; "
     "each unit encoded on its own (UDHR: its paragraphs joined by one newline)"
 )
-DEFAULT_REFERENCE = "eng"
-
-
-class StoreError(AnalysisError):
-    """The statistics database is missing, unreadable, or from another schema version."""
-
-    title = N_("Statistics database problem")
 
 
 def default_db_path() -> Path:
@@ -84,7 +83,7 @@ CREATE TABLE IF NOT EXISTS premium_ci (
 
 #: Per (corpus, tokenizer, language) totals and every metric over them; a table the builder refreshes after
 #: counting (aggregating 300k counts on every read would cost each query tens of milliseconds).
-LANG_STATS = """
+LANG_STATS = f"""
 CREATE OR REPLACE TABLE lang_stats AS
 SELECT c.corpus, c.tokenizer, c.lang,
        count(*) AS units,
@@ -101,15 +100,15 @@ SELECT c.corpus, c.tokenizer, c.lang,
             THEN sum(c.n_continued)::DOUBLE / nullif(sum(u.n_words), 0) END AS continued_share,
        sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) AS unk_rate,
        sum(c.n_byte_fallback)::DOUBLE / nullif(sum(c.n_tokens), 0) AS byte_fallback_rate,
-       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) > 0.10 AS unk_flag
+       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) > {UNK_FLAG_THRESHOLD} AS unk_flag
 FROM counts c JOIN units u USING (corpus, lang, unit)
 GROUP BY c.corpus, c.tokenizer, c.lang;
 """
 
-VIEWS = """
+VIEWS = f"""
 CREATE OR REPLACE VIEW premiums AS
 SELECT p.corpus, p.tokenizer, p.lang, l.name, l.script, p.reference, p.premium, p.ci_low, p.ci_high, p.units,
-       s.unk_rate > 0.10 AS unk_flag, p.b, p.seed
+       s.unk_rate > {UNK_FLAG_THRESHOLD} AS unk_flag, p.b, p.seed
 FROM premium_ci p
 JOIN languages l USING (corpus, lang)
 JOIN lang_stats s USING (corpus, tokenizer, lang);
@@ -121,18 +120,79 @@ FROM counts c JOIN counts r ON r.corpus = c.corpus AND r.tokenizer = c.tokenizer
 """
 
 
-def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the database has a table (or view) named ``table``."""
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
+#: The tables of monolingual corpora (see :mod:`.mono`): their definition, shard plan and per-shard counts.
+MONO_TABLES = """
+CREATE TABLE IF NOT EXISTS mono_corpora (
+    corpus VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, root VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+    n_languages INTEGER NOT NULL, n_files INTEGER NOT NULL, n_shards INTEGER NOT NULL, file_bytes BIGINT NOT NULL,
+    sample DOUBLE, seed BIGINT NOT NULL, shard_bytes BIGINT NOT NULL, normalization VARCHAR NOT NULL,
+    imported_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mono_files (
+    corpus VARCHAR, lang VARCHAR NOT NULL, file VARCHAR, compression VARCHAR NOT NULL, size BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL, PRIMARY KEY (corpus, file)
+);
+CREATE TABLE IF NOT EXISTS mono_languages (
+    corpus VARCHAR, lang VARCHAR, name VARCHAR, script VARCHAR, iso639_3 VARCHAR, direction VARCHAR,
+    words_ok BOOLEAN NOT NULL, words_note VARCHAR NOT NULL, PRIMARY KEY (corpus, lang)
+);
+CREATE TABLE IF NOT EXISTS mono_shards (
+    corpus VARCHAR, shard INTEGER, lang VARCHAR NOT NULL, file VARCHAR NOT NULL, compression VARCHAR NOT NULL,
+    start BIGINT NOT NULL, stop BIGINT, lines BIGINT, bytes BIGINT, chars BIGINT, words BIGINT,
+    PRIMARY KEY (corpus, shard)
+);
+CREATE TABLE IF NOT EXISTS mono_counts (
+    corpus VARCHAR, tokenizer VARCHAR, shard INTEGER, lang VARCHAR NOT NULL, lines BIGINT NOT NULL,
+    n_tokens BIGINT NOT NULL, n_unk BIGINT NOT NULL, n_byte_fallback BIGINT NOT NULL,
+    PRIMARY KEY (corpus, tokenizer, shard)
+);
+CREATE TABLE IF NOT EXISTS mono_runs (
+    corpus VARCHAR, tokenizer VARCHAR, tokenizer_sha256 VARCHAR, corpus_sha256 VARCHAR, built_at TIMESTAMP,
+    seconds DOUBLE, PRIMARY KEY (corpus, tokenizer)
+);
+"""
 
+#: Per (corpus, tokenizer, language) totals of the monolingual corpora, refreshed by every build that counts one.
+MONO_STATS = f"""
+CREATE OR REPLACE TABLE mono_stats AS
+SELECT c.corpus, c.tokenizer, c.lang,
+       sum(s.lines)::BIGINT AS lines, sum(c.n_tokens)::BIGINT AS tokens, sum(s.bytes)::BIGINT AS bytes,
+       sum(s.chars)::BIGINT AS chars, CASE WHEN l.words_ok THEN sum(s.words)::BIGINT END AS words,
+       CASE WHEN NOT l.words_ok THEN l.words_note END AS words_note,
+       sum(c.n_unk)::BIGINT AS unk, sum(c.n_byte_fallback)::BIGINT AS byte_fallback,
+       sum(s.bytes)::DOUBLE / nullif(sum(c.n_tokens), 0) AS bytes_per_token,
+       sum(s.chars)::DOUBLE / nullif(sum(c.n_tokens), 0) AS chars_per_token,
+       1000.0 * sum(c.n_tokens) / nullif(sum(s.bytes), 0) AS tokens_per_kb,
+       CASE WHEN l.words_ok THEN sum(c.n_tokens)::DOUBLE / nullif(sum(s.words), 0) END AS fertility,
+       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) AS unk_rate,
+       sum(c.n_byte_fallback)::DOUBLE / nullif(sum(c.n_tokens), 0) AS byte_fallback_rate,
+       sum(c.n_unk)::DOUBLE / nullif(sum(c.n_tokens), 0) > {UNK_FLAG_THRESHOLD} AS unk_flag
+FROM mono_counts c
+JOIN mono_shards s ON s.corpus = c.corpus AND s.shard = c.shard
+JOIN mono_languages l ON l.corpus = c.corpus AND l.lang = c.lang
+GROUP BY c.corpus, c.tokenizer, c.lang, l.words_ok, l.words_note;
+"""
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The parallel corpora's tables, ``lang_stats`` and the views (all that a small database of counts needs:
+    the result files of the visitors' tokenizers have only these)."""
     con.execute(TABLES)
     # Added after schema version 2 shipped: a database written before has no such column until its next write
     # (readers treat it as NULL, the ``units`` protocol; see read.corpus_protocol).
     con.execute("ALTER TABLE corpora ADD COLUMN IF NOT EXISTS protocol VARCHAR")
     refresh_lang_stats(con)
     con.execute(VIEWS)
+
+
+def create_store(con: duckdb.DuckDBPyConnection, *, extensions: Sequence[BuildExtension] = ()) -> None:
+    """Every table of a store database, in one place: :func:`create_schema`, the monolingual corpora's tables, and
+    the tables of each of ``extensions`` (see :mod:`.extensions`). Idempotent: the writer runs it on every copy it
+    opens (:func:`.writer.open_writer`)."""
+    create_schema(con)
+    con.execute(MONO_TABLES)
+    con.execute(MONO_STATS)
+    for extension in extensions:
+        extension.create_tables(con)
 
 
 def upgrade(con: duckdb.DuckDBPyConnection, version: str) -> None:
@@ -177,8 +237,16 @@ def refresh_lang_stats(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LANG_STATS)
 
 
+def refresh_mono_stats(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the ``mono_stats`` table from the monolingual corpora's counts."""
+    con.execute(MONO_STATS)
+
+
 def open_readonly(path: Path | None = None, *, private: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store read-only, with file and network access from SQL switched off.
+
+    The caller owns the connection: use it in a ``with`` block (or close it), except the app's one connection per
+    database version, which lives as long as the process (``st.cache_resource``; see :mod:`analysis.store.snapshots`).
 
     Args:
         private: attach the file to a private in-memory DuckDB instance (``USE``-d as the default catalog, its

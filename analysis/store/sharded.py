@@ -15,9 +15,13 @@ from typing import Any
 import duckdb
 
 from ..catalogue import load_catalogue
+from ..errors import StoreError
+from . import mono
 from . import parquet_counts as pc
-from .engines import Plan, Task
-from .schema import StoreError
+from .counting import BACKEND_COST
+from .engines import Plan, get_engine, run_plan
+from .schema import refresh_mono_stats
+from .tasks import Task
 
 DEFAULT_SHARD_UNITS = 2000
 
@@ -28,7 +32,6 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, r
 
     ``record(corpus, tokenizer, seconds)`` is called after a pair's counts are in the database (runs, premiums).
     """
-    from .build import _BACKEND_COST
     from .spans import unpack
 
     if shard_units < 1:
@@ -51,7 +54,7 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], *, r
             version = pc.version_key("counts", corpus_sha, entry.sha256 or "built in", normalization, shard_units,
                                      len(rows))
             folder = pc.partition_dir(root, "counts", corpus=name, tokenizer=tid, version=version)
-            cost = _BACKEND_COST.get(entry.backend, 0)
+            cost = BACKEND_COST.get(entry.backend, 0)
             plan.tasks += [Task("counts", name, tid, k, pc.partition_path(folder, k), nbytes, payload=key, cost=cost)
                            for k, key, nbytes in shards]
             plan.loaders["counts", name, tid] = _loader(con, root, name, tid, version, len(rows), record)
@@ -75,9 +78,6 @@ def count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], m
                   record_pair: Callable[[str, str, float], None], record_tokenizer: Callable[[str, str], None]) -> None:
     """Count parallel pairs (ray engine) and monolingual corpora (either engine) as shard tasks writing Parquet
     partitions under ``root``; each pair is loaded into the database as soon as its last shard is in."""
-    from . import mono
-    from .engines import get_engine, run_plan
-
     plan = Plan()
     if todo:
         plan.extend(plan_pairs(con, todo, root=root, shard_units=shard_units or DEFAULT_SHARD_UNITS,
@@ -91,7 +91,7 @@ def count_sharded(con: duckdb.DuckDBPyConnection, todo: list[tuple[str, str]], m
     for name in monolingual:
         mono.check_lines(con, name)
     if monolingual:
-        mono.refresh_mono_stats(con)
+        refresh_mono_stats(con)
 
 
 def load_counts(con: duckdb.DuckDBPyConnection, folder: str, corpus: str, tokenizer: str, expected: int) -> None:

@@ -12,7 +12,8 @@ from analysis.corpus.uploads import FILE_KINDS, MAX_UPLOAD_BYTES, check_name, co
 from analysis.i18n import N_, format_number
 from analysis.i18n import gettext as _
 from analysis.lifecycle import private_prefix
-from analysis.store.build import build, import_into_store
+from analysis.store.build import build
+from analysis.store.corpora import import_into_store
 from app.state import DEFAULT_TOKENIZERS, db_path, query, show_error, show_unexpected
 
 KINDS = {

@@ -278,7 +278,7 @@ def compare(name: str, got: dict, want: dict) -> list[str]:
 
 BARE_UDHR = r"""
 import json, sys
-from analysis.store.build import corpus_by_name
+from analysis.store.corpora import corpus_by_name
 from analysis import get_tokenizer
 from tests.bench.bench_encode import bare_calls
 udhr = corpus_by_name("udhr")

@@ -39,7 +39,8 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"  # single-core references are sin
 from analysis import get_tokenizer, load_catalogue  # noqa: E402
 from analysis.corpus.monolingual import batch_totals, read_shard, scan_monolingual  # noqa: E402
 from analysis.corpus.udhr import load_udhr  # noqa: E402
-from analysis.store.build import build, import_mono_into_store  # noqa: E402
+from analysis.store.build import build  # noqa: E402
+from analysis.store.corpora import import_mono_into_store  # noqa: E402
 from tests.bench.bench_encode import bare_calls, loadavg, machine  # noqa: E402
 from tests.bench.bench_store import code_version, machine_busy_seconds  # noqa: E402
 
@@ -226,7 +227,7 @@ def driver_costs() -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from analysis.store.build import compute_premium_ci
+    from analysis.store.premiums import compute_premium_ci
     from analysis.store.schema import create_schema
 
     langs, units = 222, 2009

@@ -1,0 +1,66 @@
+"""Token premiums with their bootstrap confidence intervals: computed from the stored counts, and stored.
+
+The premium of language L against a reference R is the ratio of their token sums over the units both have
+(docs/metrics.md); its 95% interval is a percentile bootstrap over those units (:data:`~analysis.metrics.BOOTSTRAP_B`
+resamples, seed :data:`~analysis.metrics.BOOTSTRAP_SEED`, the same for every language, so the stored intervals
+are reproducible bit for bit).
+
+Example:
+    >>> rows = compute_premium_ci(con, "udhr", "o200k_base", "eng")   # doctest: +SKIP
+    >>> store_premiums(con, "udhr", "o200k_base", "eng")               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, bootstrap_ci_many
+from .writer import bulk_insert
+
+
+def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str, *,
+                       b: int = BOOTSTRAP_B, seed: int = BOOTSTRAP_SEED) -> list[tuple]:
+    """Premium of every language against ``reference`` with its bootstrap CI (rows for ``premium_ci``).
+
+    Each language uses the units present in both it and the reference, in document order. A language that shares
+    fewer than two units with the reference gets no interval (NULL ``ci_low``/``ci_high``): a bootstrap over one
+    unit would only repeat the premium, an interval of width zero that claims a certainty it does not have (a corpus
+    imported with the petrov2023 protocol has one unit per language).
+    """
+    frame = con.execute(
+        """SELECT c.lang, u.position, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
+           WHERE c.corpus = ? AND c.tokenizer = ? ORDER BY c.lang, u.position, c.unit""",
+        [corpus, tokenizer]).df()
+    is_ref = (frame["lang"] == reference).to_numpy()
+    if not is_ref.any():
+        return []
+    ref = frame[is_ref].set_index("unit")["n_tokens"]
+    ref = ref[ref > 0]
+    matrix = frame.pivot(index="lang", columns="unit", values="n_tokens").reindex(columns=list(ref.index))
+    n_lang = matrix.to_numpy(dtype=np.float64)
+    n_ref = ref.to_numpy(dtype=np.float64)
+    bounds = bootstrap_ci_many(n_lang, n_ref, b=b, seed=seed)
+    present = ~np.isnan(n_lang)
+    units = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.nansum(n_lang, axis=1) / (present * n_ref).sum(axis=1)
+    bounds[units < 2] = np.nan  # stored as NULL
+    return [(corpus, tokenizer, lang, reference, float(v), float(lo), float(hi), int(k), b, seed)
+            for lang, v, lo, hi, k in zip(matrix.index.tolist(), values.tolist(), bounds[:, 0].tolist(),
+                                          bounds[:, 1].tolist(), units.tolist(), strict=True) if k]
+
+
+def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> None:
+    """Replace the stored premiums of one (corpus x tokenizer) pair against ``reference`` (table ``premium_ci``)."""
+    con.execute("DELETE FROM premium_ci WHERE corpus = ? AND tokenizer = ? AND reference = ?",
+                [corpus, tokenizer, reference])
+    rows = compute_premium_ci(con, corpus, tokenizer, reference)
+    if rows:
+        bulk_insert(con, "premium_ci", rows)
+
+
+def has_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> bool:
+    """Whether premiums of the pair against ``reference`` are stored."""
+    return con.execute("SELECT count(*) FROM premium_ci WHERE corpus = ? AND tokenizer = ? AND reference = ?",
+                       [corpus, tokenizer, reference]).fetchone()[0] > 0
