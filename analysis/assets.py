@@ -29,6 +29,7 @@ from pathlib import Path
 from analysis.i18n import N_
 
 from .catalogue import AssetFile, Package, load_catalogue
+from .checksums import sha256_file
 from .config import cache_dir
 from .errors import AssetError, AssetIntegrityError
 from .fsio import atomic_write
@@ -42,15 +43,6 @@ Downloader = Callable[[Package, Path], Path]
 
 _verified: dict[tuple[str, int, int], str] = {}
 _verified_lock = threading.Lock()
-
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

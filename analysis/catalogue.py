@@ -14,12 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from .checksums import sha256_file
 from .config import CATALOGUE_PATH
 from .errors import AssetError, UnknownTokenizerError
 
+#: The backends' names (one :class:`analysis.tokenizers.backends.Backend` each; a test checks they agree).
 Backend = Literal["tiktoken", "hf", "mistral", "sentencepiece", "ai21", "baseline"]
 Manager = Literal["npm", "pip"]
-_BACKENDS = ("tiktoken", "hf", "mistral", "sentencepiece", "ai21", "baseline")
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,14 @@ class Catalogue:
         """
         if not tokenizer_id.startswith("file:") or tokenizer_id in self.entries:
             return self.tokenizer(tokenizer_id)
-        from .assets import sha256_file
+        from .tokenizers.backends import backend_for_file
 
         path = Path(tokenizer_id[len("file:"):]).expanduser()
         if not path.is_file():
             raise UnknownTokenizerError(f"{tokenizer_id}: no such file. Give the path of a tokenizer.json, .tiktoken "
                                         "or SentencePiece .model file.")
-        backend = {".json": "hf", ".tiktoken": "tiktoken", ".model": "sentencepiece"}.get(path.suffix, "hf")
+        reader = backend_for_file(path.name)
+        backend = reader.name if reader is not None else "hf"
         return CatalogueEntry(id=tokenizer_id, name=path.parent.name + "/" + path.name, vendor="local file",
                               family="local", models=(), backend=backend, licence="",  # type: ignore[arg-type]
                               local_sha256=sha256_file(path))
@@ -156,6 +158,8 @@ def parse_catalogue(path: Path) -> Catalogue:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise AssetError(f"Cannot read the catalogue {path}: {e}. Restore it from git.") from e
+    from .tokenizers.backends import BACKENDS  # each backend's descriptor (the package imports this module)
+
     try:
         packages = {
             name: Package(name=name, manager=p["manager"], version=p["version"], licence=p.get("licence", ""),
@@ -178,7 +182,7 @@ def parse_catalogue(path: Path) -> Catalogue:
             )
         entries: dict[str, CatalogueEntry] = {}
         for t in raw.get("tokenizer", []):
-            if t["backend"] not in _BACKENDS:
+            if t["backend"] not in BACKENDS:
                 raise ValueError(f"tokenizer {t['id']} has unknown backend {t['backend']}")
             if t["id"] in entries:
                 raise ValueError(f"tokenizer {t['id']} is listed twice")

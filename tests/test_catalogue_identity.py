@@ -25,7 +25,7 @@ import tiktoken_ext.openai_public
 
 from analysis import TokenKind, get_tokenizer, load_catalogue
 from analysis.assets import asset_path
-from analysis.tokenizers.hf_backend import _BYTE_DECODER
+from analysis.tokenizers.hf_backend import BYTE_DECODER
 
 CATALOGUE = load_catalogue()
 TIKTOKEN_NAMES = ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]
@@ -79,7 +79,7 @@ def test_gpt_oss_pieces_are_o200k_ranks() -> None:
     data = _json("lenml/gpt-oss/tokenizer.json")
     vocab = data["model"]["vocab"]
     assert len(vocab) == 199_998
-    ranks = {bytes(_BYTE_DECODER[c] for c in piece): i for piece, i in vocab.items()}
+    ranks = {bytes(BYTE_DECODER[c] for c in piece): i for piece, i in vocab.items()}
     o200k = get_tokenizer("o200k_base").encoding
     assert ranks == o200k._mergeable_ranks
     added = {t["id"]: t["content"] for t in data["added_tokens"]}

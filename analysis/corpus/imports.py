@@ -46,7 +46,9 @@ from .model import PROTOCOLS, Language, ParallelCorpus, Protocol, Unit, mark_com
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "PETROV2023_UNIT",
+    "RTL_SCRIPTS",
     "CorpusKind",
+    "detect_script",
     "petrov2023_text",
     "read_corpus",
     "read_flores200",
@@ -54,6 +56,7 @@ __all__ = [
     "read_jsonl",
     "read_lines",
     "read_tsv",
+    "script_from_code",
 ]
 
 CorpusKind = Literal["flores200", "lines", "tsv", "jsonl"]
@@ -65,8 +68,8 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 _SCRIPT_SUBTAG = re.compile(r"[A-Za-z]{4}")
 _ISO639_3 = re.compile(r"[a-z]{3}")
-# Scripts written right to left (ISO 15924); a language in one of them gets direction "rtl".
-_RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Aran", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa"})
+#: Scripts written right to left (ISO 15924); a language in one of them gets direction "rtl".
+RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Aran", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa"})
 _JSON_TYPES = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
 _MAX_LISTED = 10
 #: [bytes, lines] read so far by the import under way in this context (``read_corpus`` starts a tally; a reader
@@ -583,10 +586,10 @@ def _check_aligned(files: dict[Path, list[str]]) -> None:
             )
 
 
-def _script_from_code(code: str) -> str | None:
+def script_from_code(code: str) -> str | None:
     """The ISO 15924 subtag of a language code, title-cased, if it has one.
 
-    >>> [_script_from_code(c) for c in ("eng_Latn", "sr-cyrl", "eng", "en-US")]
+    >>> [script_from_code(c) for c in ("eng_Latn", "sr-cyrl", "eng", "en-US")]
     ['Latn', 'Cyrl', None, None]
     """
     parts = re.split(r"[_-]", code)
@@ -595,7 +598,7 @@ def _script_from_code(code: str) -> str | None:
     return None
 
 
-def _detect_script(text: str) -> str | None:
+def detect_script(text: str) -> str | None:
     """The dominant script of ``text`` via :mod:`analysis.scripts`, or None where that module is absent."""
     try:
         from ..scripts import dominant_script
@@ -624,14 +627,14 @@ def _build(
         texts[u.lang].append(u.text)
     languages = []
     for code in codes:
-        script = _script_from_code(code) or _detect_script("\n".join(texts[code]))
+        script = script_from_code(code) or detect_script("\n".join(texts[code]))
         iso = code.split("_")[0] if flores else None
         languages.append(Language(
             code=code,
             name=code,
             script=script,
             iso639_3=iso if iso and _ISO639_3.fullmatch(iso) else None,
-            direction="rtl" if script in _RTL_SCRIPTS else "ltr",
+            direction="rtl" if script in RTL_SCRIPTS else "ltr",
         ))
     return ParallelCorpus(name=name, source=source, languages=mark_complete(languages, units, unit_order),
                           units=units, unit_order=unit_order)

@@ -34,9 +34,12 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ..errors import CorpusFormatError
+
+if TYPE_CHECKING:
+    from ..tokenizers.base import Tokenizer
 
 __all__ = [
     "DEFAULT_SHARD_BYTES", "MonoCorpus", "MonoFile", "MonoLanguage", "Shard", "ShardText", "ShardTokens",
@@ -306,7 +309,7 @@ def scan_monolingual(path: Path | str, *, name: str, sample: float | None = None
             ``shard_bytes``.
     """
     from ..words import segmenter_coverage
-    from .imports import _RTL_SCRIPTS, _detect_script, _script_from_code
+    from .imports import RTL_SCRIPTS, detect_script, script_from_code
 
     root = Path(path).expanduser().resolve()
     if not name.strip():
@@ -335,11 +338,11 @@ def scan_monolingual(path: Path | str, *, name: str, sample: float | None = None
             raise _fail(root / lang_files[0].path, f"starts with {PROBE_BYTES // 1024} KiB of blank lines (or has "
                         f"only those): language {code!r} has no text to detect its script from.",
                         "Remove the blank lines at its start, or remove the language.")
-        script = _script_from_code(code) or _detect_script(probe)
+        script = script_from_code(code) or detect_script(probe)
         iso = code.replace("-", "_").split("_")[0]
         iso = iso if _ISO639_3.fullmatch(iso) else None
         words_ok, why = segmenter_coverage(probe, script, lang=iso or code)
-        languages[code] = MonoLanguage(code, code, script, iso, "rtl" if script in _RTL_SCRIPTS else "ltr",
+        languages[code] = MonoLanguage(code, code, script, iso, "rtl" if script in RTL_SCRIPTS else "ltr",
                                        words_ok, why)
         files += lang_files
         probes[code] = probe
@@ -456,47 +459,16 @@ def token_stats(root: Path, shard: Shard, tokenizer_id: str, *, sample: float | 
     return ShardTokens(lines, tokens, unk, byte_fallback)
 
 
-def batch_totals(tok) -> Callable[[list[str]], tuple[int, int, int]]:
+def batch_totals(tok: Tokenizer) -> Callable[[list[str]], tuple[int, int, int]]:
     """A function: texts -> (tokens, UNK tokens, byte-fallback tokens) over all of them, each text encoded on its own.
 
     Totals need token ids and their kinds, not the character spans that :meth:`Tokenizer.unit_stats` works out for
-    the continued-words share, so for the library backends this takes the ids from the backend's own call and the
-    kinds from the tokenizer's id class table (about twice as fast for tiktoken). Other tokenizers (the baselines)
-    go through ``unit_stats``. tests/test_monolingual.py checks both give equal totals for every catalogue tokenizer.
+    the continued-words share: :meth:`Tokenizer.token_totals` takes the ids from the backend's own batch call
+    (:meth:`~Tokenizer.ids_batch`) and the kinds from its id class table (:meth:`~Tokenizer.token_classes`), about
+    twice as fast for tiktoken; the baselines go through ``unit_stats``. tests/test_monolingual.py checks both give
+    equal totals for every catalogue tokenizer.
     """
-    import numpy as np
-
-    from ..tokenizers.base import _BYTE, _UNKNOWN
-
-    ids_of: Callable[[list[str]], list[list[int]]] | None = None
-    if tok.backend == "tiktoken":
-        encode = tok.encoding.encode_ordinary
-        ids_of, classes = (lambda texts: [encode(t) for t in texts]), tok.token_tables().classes
-    elif tok.backend == "hf":
-        hf = tok.hf
-        ids_of = lambda texts: [e.ids for e in hf.encode_batch_fast(texts, add_special_tokens=False)]  # noqa: E731
-        classes = tok._classes  # the classes alone: token_tables() would also build the bytes of every id
-    elif tok.backend == "sentencepiece":
-        ids_of, classes = tok.sp.encode, tok._classes
-    elif tok.backend == "mistral":
-        raw = tok.raw
-        ids_of = lambda texts: [raw.encode(t, bos=False, eos=False) for t in texts]  # noqa: E731
-        classes = tok.token_tables().classes
-    elif tok.backend == "ai21":  # AI21's rules around SentencePiece: ids without the spans unit_stats works out
-        ids_of, classes = (lambda texts: [tok.ids_of(t) for t in texts]), tok._classes
-    if ids_of is None:
-        def via_unit_stats(texts: list[str]) -> tuple[int, int, int]:
-            s = tok.unit_stats(texts, [None] * len(texts))
-            return sum(s.n_tokens), sum(s.n_unk), sum(s.n_byte_fallback)
-        return via_unit_stats
-
-    def from_ids(texts: list[str]) -> tuple[int, int, int]:
-        ids = ids_of(texts)
-        total = sum(len(x) for x in ids)
-        flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=total)
-        kinds = np.bincount(classes[flat], minlength=max(_UNKNOWN, _BYTE) + 1)
-        return total, int(kinds[_UNKNOWN]), int(kinds[_BYTE])
-    return from_ids
+    return tok.token_totals
 
 
 def shard_input_bytes(shard: Shard, files: dict[str, MonoFile]) -> int:

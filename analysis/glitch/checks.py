@@ -28,14 +28,14 @@ import numpy as np
 from analysis.i18n import N_
 
 from ..scripts import decode_each, script_classes
-from ..tokenizers.base import Tokenizer, TokenTables
+from ..tokenizers.base import Tokenizer
+from ..tokenizers.tables import TokenClass, TokenTables
 from .categories import Category, GlitchError, names
 
 #: Bumped whenever a check changes meaning; stored with every scan so old scans are redone.
 CHECKS_VERSION = "2"  # 2: no frequency bits in the flags (never-seen, rare)
 #: One-character prefixes tried before a token's text (as in cohere-ai/magikarp).
 PREFIXES = ("«", "»")
-_SPECIAL_CODE, _UNK_CODE, _BYTE_CODE = 1, 2, 3  # TokenKind codes of analysis.tokenizers.base
 
 
 def _hex_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
@@ -79,9 +79,7 @@ class VocabularyScan:
 
 def token_tables(tok: Tokenizer) -> TokenTables:
     """The tokenizer's per-id bytes and kind classes, as its backend builds them for encoding."""
-    from ..tokenizers.baselines import CodepointTokenizer
-
-    tables = None if isinstance(tok, CodepointTokenizer) else tok.token_tables()
+    tables = tok.token_tables() if tok.has_vocabulary else None
     if tables is None:
         raise GlitchError(
             f"{tok.id!r} has no finite vocabulary of token ids to check (the code-point and word baselines give every "
@@ -92,83 +90,20 @@ def token_tables(tok: Tokenizer) -> TokenTables:
 
 
 def encode_plain(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
-    """Ids of many texts under the counting policy (no BOS/EOS; special-looking text is plain), fast paths first."""
-    from ..tokenizers.baselines import Utf8BytesTokenizer
-    from ..tokenizers.hf_backend import HFTokenizersTokenizer
-    from ..tokenizers.sentencepiece_backend import MistralTokenizer
-    from ..tokenizers.tiktoken_backend import TiktokenTokenizer
-
-    texts = list(texts)
-    if isinstance(tok, TiktokenTokenizer):  # a plain loop: the batch call's thread pool costs more on short texts
-        enc = tok.encoding.encode_ordinary
-        return [enc(t) for t in texts]
-    if isinstance(tok, HFTokenizersTokenizer):
-        return [e.ids for e in tok.hf.encode_batch_fast(texts, add_special_tokens=False)]
-    if isinstance(tok, MistralTokenizer) and tok.is_tekken:
-        core, n = tok._core.encode_ordinary, tok._n_special
-        return [[i + n for i in core(t)] for t in texts]
-    if hasattr(tok, "sp"):
-        return tok.sp.encode(texts)
-    if isinstance(tok, Utf8BytesTokenizer):
-        return [[b + tok.OFFSET for b in t.encode("utf-8")] for t in texts]
-    return [tok.encode(t).ids for t in texts]
+    """Ids of many texts under the counting policy (no BOS/EOS; special-looking text is plain), from the vocabulary's
+    own model, through each backend's fast path (:meth:`~analysis.tokenizers.base.Tokenizer.model_ids_batch`)."""
+    return tok.model_ids_batch(list(texts))
 
 
 def encode_flat(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`encode_plain` of many texts as one flat id array and the number of ids of each text (for HF
-    tokenizers the encodings are merged in Rust, not turned into one Python list each)."""
-    from ..tokenizers.hf_backend import HFTokenizersTokenizer
-    from ..tokenizers.unit_stats import flat_ids
-
-    if isinstance(tok, HFTokenizersTokenizer) and texts:
-        from tokenizers import Encoding
-
-        encs = tok.hf.encode_batch_fast(list(texts), add_special_tokens=False)
-        counts = np.fromiter(map(len, encs), dtype=np.int64, count=len(encs))
-        return np.asarray(Encoding.merge(encs, growing_offsets=False).ids, dtype=np.int64), counts
-    return flat_ids(encode_plain(tok, texts))
+    """:func:`encode_plain` of many texts as one flat id array and the number of ids of each text
+    (:meth:`~analysis.tokenizers.base.Tokenizer.model_ids_flat`)."""
+    return tok.model_ids_flat(texts)
 
 
 def _canon(text: str) -> str:
     """Text with whitespace and SentencePiece's ``▁`` dropped: normalizers that only escape or add spaces do not count."""
     return "".join(text.replace("\u2581", " ").split())
-
-
-def _only_spaces(state: object) -> bool:
-    """Whether a serialized HF normalizer only turns spaces into ``▁`` or prepends ``▁`` (``_canon`` ignores both)."""
-    if not isinstance(state, dict):
-        return False
-    kind = state.get("type")
-    if kind == "Sequence":
-        return all(_only_spaces(part) for part in state.get("normalizers", []))
-    if kind == "Replace":
-        return state.get("pattern") == {"String": " "} and state.get("content") == "\u2581"
-    return kind == "Prepend" and state.get("prepend") == "\u2581"
-
-
-def _normalizer(tok: Tokenizer):
-    """The tokenizer's own normalizer as a ``str -> str`` function, or None if it has none or one that can change
-    nothing ``_canon`` keeps."""
-    from ..tokenizers.hf_backend import HFTokenizersTokenizer, _state
-
-    if isinstance(tok, HFTokenizersTokenizer):
-        norm = tok.hf.normalizer
-        if norm is None or _only_spaces(_state(norm)):
-            return None
-        return norm.normalize_str
-    sp = getattr(tok, "sp", None)
-    if sp is not None and hasattr(sp, "normalize"):
-        return sp.normalize
-    return None
-
-
-def _wordpiece_prefix(tok: Tokenizer) -> str | None:
-    """WordPiece's continuation prefix (``##``) if the tokenizer is a WordPiece model."""
-    from ..tokenizers.hf_backend import HFTokenizersTokenizer
-
-    if isinstance(tok, HFTokenizersTokenizer) and type(tok.hf.model).__name__ == "WordPiece":
-        return tok.hf.model.continuing_subword_prefix
-    return None
 
 
 def _bare_letter(tok: Tokenizer, pieces: list[str], prefix: str) -> tuple[str, int] | None:
@@ -182,7 +117,7 @@ def _bare_letter(tok: Tokenizer, pieces: list[str], prefix: str) -> tuple[str, i
     for p in pieces:
         if p and not p.startswith(prefix):
             starts[p[0]] = starts.get(p[0], 0) + 1
-    norm = _normalizer(tok)
+    norm = tok.normalizer()
     for i, p in enumerate(pieces):
         if (len(p) == 1 and p.isalpha() and starts.get(p) == 1 and not (0x2E80 <= ord(p) <= 0x9FFF)
                 and (norm is None or norm(p) == p) and encode_plain(tok, [p]) == [[i]]):
@@ -201,7 +136,7 @@ def _reachable(tok: Tokenizer, tables: TokenTables, testable: np.ndarray, texts:
             break
         head = encode_plain(tok, [prefix])[0]
         reach[todo] = _encodes_to(tok, [prefix + texts[i] for i in todo.tolist()], head, todo)
-    wp = _wordpiece_prefix(tok)
+    wp = tok.continuation_prefix()
     if wp:
         pieces = [tok.piece(i) for i in range(len(reach))]
         todo = np.array([i for i in ids[~reach[ids]].tolist() if pieces[i].startswith(wp)], dtype=np.int64)
@@ -228,7 +163,7 @@ def _encodes_to(tok: Tokenizer, texts: list[str], head: list[int], want: np.ndar
 
 def _normalization_changed(tok: Tokenizer, texts: Sequence[str | None], ids: np.ndarray) -> np.ndarray:
     """Per id in ``ids``: True where the tokenizer's normalizer changes the text beyond whitespace and ``▁``."""
-    norm = _normalizer(tok)
+    norm = tok.normalizer()
     if norm is None:
         return np.zeros(len(ids), dtype=bool)
     out = []
@@ -251,9 +186,9 @@ def scan_vocabulary(tok: Tokenizer) -> VocabularyScan:
     n = len(classes)
     token_bytes = tables.token_bytes
     flags = np.zeros(n, dtype=np.uint16)
-    special = (classes == _SPECIAL_CODE) | (classes == _UNK_CODE)
+    special = (classes == TokenClass.SPECIAL) | (classes == TokenClass.UNKNOWN)
     flags[special] |= np.uint16(Category.SPECIAL)
-    flags[classes == _BYTE_CODE] |= np.uint16(Category.BYTE_FALLBACK)
+    flags[classes == TokenClass.BYTE_FALLBACK] |= np.uint16(Category.BYTE_FALLBACK)
     bytes_list = token_bytes.tolist()
     texts = decode_each(bytes_list)  # None: not valid UTF-8 on its own
     valid = np.fromiter((t is not None for t in texts), dtype=bool, count=n)

@@ -36,7 +36,7 @@ from ..metrics import (
 )
 from ..scripts import script_share
 from ..tokenizers import Tokenizer, get_tokenizer
-from ..tokenizers.hf_backend import _BYTE_DECODER
+from ..tokenizers.hf_backend import byte_level_bytes
 from ..tokenizers.registry import load_file
 from .data import LabData, LabError
 
@@ -134,8 +134,9 @@ def vocab_bytes(tok: Tokenizer) -> list[bytes]:
         if piece in special:
             continue
         p = piece[len(prefix):] if prefix and piece.startswith(prefix) else piece
-        if byte_level and all(c in _BYTE_DECODER for c in p):
-            out.append(bytes(_BYTE_DECODER[c] for c in p))
+        raw = byte_level_bytes(p) if byte_level else None
+        if raw is not None:
+            out.append(raw)
         else:
             out.append(p.replace("\u2581", " ").encode())
     return out

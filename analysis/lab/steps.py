@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..tokenizers.hf_backend import _BYTE_DECODER
+from ..tokenizers.hf_backend import byte_level_bytes
 from .compare import load_tokenizer
 from .data import LabError
 from .tokjson import read_sidecar
@@ -49,9 +49,10 @@ def show(piece: str) -> str:
     >>> show("Ġthe"), show("à¤"), show("Ċ")
     (' the', '\\\\xe0\\\\xa4', '\\n')
     """
-    if not all(c in _BYTE_DECODER for c in piece):
+    raw = byte_level_bytes(piece)
+    if raw is None:
         return piece
-    return bytes(_BYTE_DECODER[c] for c in piece).decode("utf-8", errors="backslashreplace")
+    return raw.decode("utf-8", errors="backslashreplace")
 
 
 def _apply(words: list[list[str]], left: str, right: str) -> bool:

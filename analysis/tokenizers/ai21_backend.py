@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AssetError
-from .base import Encoding, check_text, id_classes, kinds_of, overlap_flags, spans_from_byte_offsets
+from .base import Encoding, check_text, overlap_flags, spans_from_byte_offsets
 from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
-from .unit_stats import UnitStats
+from .tables import id_classes, kinds_of
+from .unit_stats import UnitStats, stats_from_flat
 
 _SPACE_RUN = re.compile("( {2,})")
 _DIGITS = frozenset("0123456789")
@@ -191,6 +192,13 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         """AI21's ids for ``text`` (no BOS)."""
         return [t[0] for t in self._tokens(text, spans=False)]
 
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.ids_of(t) for t in texts]  # ids without the spans unit_stats works out
+
+    def _model_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        # The SentencePiece model alone, without AI21's rules (what the glitch checks have always asked of it).
+        return self.sp.encode(list(texts))
+
     def _byte_spans(self, text: str) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Ids and each token's byte range in ``text``'s UTF-8."""
         toks = self._tokens(text)
@@ -218,8 +226,6 @@ class Jurassic2Tokenizer(SentencePieceTokenizer):
         """From the byte ranges of :meth:`_byte_spans` (one pass per text, no Encoding built): the shared
         spelled-or-not split would encode about half the UDHR twice (each line of a multi-line text has its own
         dummy-prefix space, so those texts are never spelled)."""
-        from .unit_stats import stats_from_flat
-
         for t in texts:
             check_text(t)
         per_text = [self._byte_spans(t) for t in texts]

@@ -14,32 +14,21 @@ import abc
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputTextError
+from .tables import TokenClass, TokenKind, TokenTables, kinds_of
+from .unit_stats import UnitStats, flat_ids, stats_from_encodings
 
-if TYPE_CHECKING:
-    from .unit_stats import UnitStats
+_UNKNOWN, _BYTE = int(TokenClass.UNKNOWN), int(TokenClass.BYTE_FALLBACK)
+_N_CLASSES = len(TokenClass)
 
-
-class TokenKind(str, Enum):
-    """What a token is, for display and for the UNK / byte-fallback rates.
-
-    Precedence when several apply: unknown > special > byte_fallback > split > normal
-    (BERT's ``[UNK]`` is also an added special token; it counts as unknown).
-    """
-
-    NORMAL = "normal"
-    SPECIAL = "special"  # control / added special token (BOS, <|endoftext|>, ...)
-    UNKNOWN = "unknown"  # the tokenizer's UNK token
-    BYTE_FALLBACK = "byte_fallback"  # a raw-byte token such as <0xE4>
-    SPLIT = "split"  # shares a character with a neighbouring token (part of a split character)
+__all__ = ["ROUNDTRIP_PROBES", "Encoding", "Token", "TokenClass", "TokenKind", "TokenTables", "Tokenizer",
+           "check_batch", "check_text", "encoding_from_tables", "overlap_flags", "spans_from_byte_offsets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +111,25 @@ def check_text(text: str) -> bytes:
         ) from None
 
 
-def spelling_skip(joined: bytes, utf8: bytes) -> int | None:
-    """How many leading bytes the tokenizer added if the pieces' bytes spell the text: 0, or 1 for the
-    dummy-prefix space; None if they do not spell it (normalization, a typed U+2581).
+def check_batch(texts: Sequence[str], method: str) -> None:
+    """Raise a clear error unless ``texts`` is a sequence of valid Unicode texts (one UTF-8 encode of all of them
+    in the common case; text by text only to name the bad one).
 
-    >>> spelling_skip(b" ab", b"ab"), spelling_skip(b"ab", b"ab"), spelling_skip(b" a b", b"a_b")
-    (1, 0, None)
+    >>> check_batch(["ok", "fine"], "ids_batch")
     """
-    if joined == utf8:
-        return 0
-    if len(joined) == len(utf8) + 1 and joined[:1] == b" " and joined[1:] == utf8:
-        return 1
-    return None
+    if isinstance(texts, str):
+        raise InputTextError(f"{method} takes a list of texts, not one text (which it would count character by "
+                             f"character); for one text use {'count' if method == 'count_batch' else 'encode'}(text).")
+    try:
+        "".join(texts).encode("utf-8")
+        return
+    except (TypeError, UnicodeEncodeError):
+        pass
+    for n, t in enumerate(texts):
+        try:
+            check_text(t)
+        except InputTextError as e:
+            raise InputTextError(f"Text #{n} of the batch (counting from 0): {e.message}") from None
 
 
 def spans_from_byte_offsets(
@@ -192,64 +188,18 @@ def overlap_flags(starts: Sequence[int], ends: Sequence[int]) -> np.ndarray:
     return flags
 
 
-#: TokenKind by numeric code (the enum's order): 0 normal, 1 special, 2 unknown, 3 byte_fallback, 4 split.
-_KIND_BY_CODE = np.array(list(TokenKind), dtype=object)
-_SPECIAL, _UNKNOWN, _BYTE, _SPLIT = 1, 2, 3, 4
-
-
-def id_classes(size: int, *, special: Sequence[int] = (), unk: int | None = None,
-               byte_ids: Sequence[int] = ()) -> np.ndarray:
-    """A per-id table of kind codes, built once per tokenizer (precedence unknown > special > byte_fallback).
-
-    >>> id_classes(5, special=[0, 4], unk=4, byte_ids=[1, 2]).tolist()
-    [1, 3, 3, 0, 2]
+def encoding_from_tables(tables: TokenTables, tokenizer: Tokenizer, text: str, utf8: bytes, ids: list[int], *,
+                         token_bytes: list[bytes] | None = None, skip: int = 0) -> Encoding:
+    """The encoding of tokens whose bytes, concatenated, are ``utf8`` (after ``skip`` leading bytes the tokenizer
+    added itself, e.g. SentencePiece's dummy-prefix space): spans follow from the byte lengths in ``tables``.
     """
-    table = np.zeros(size, dtype=np.uint8)
-    table[np.asarray(list(byte_ids), dtype=np.int64)] = _BYTE
-    table[np.asarray(list(special), dtype=np.int64)] = _SPECIAL
-    if unk is not None:
-        table[unk] = _UNKNOWN
-    return table
-
-
-def kinds_of(ids: np.ndarray, cut: np.ndarray, classes: np.ndarray | None = None) -> list[TokenKind]:
-    """Kinds of a whole encoding at once: the id's class, else split where ``cut``, else normal.
-
-    >>> [k.value for k in kinds_of(np.array([0, 3, 1]), np.array([True, True, False]), np.array([1, 0, 0, 0]))]
-    ['special', 'split', 'normal']
-    """
-    codes = classes[ids] if classes is not None else np.zeros(len(ids), dtype=np.uint8)
-    codes = np.where((codes == 0) & cut, _SPLIT, codes)
-    return _KIND_BY_CODE[codes].tolist()
-
-
-@dataclass(frozen=True)
-class TokenTables:
-    """Per-id lookup tables of a vocabulary: bytes (object array), byte lengths, kind classes."""
-
-    token_bytes: np.ndarray
-    lengths: np.ndarray
-    classes: np.ndarray
-
-    @classmethod
-    def from_bytes(cls, table: Sequence[bytes], classes: np.ndarray) -> TokenTables:
-        arr = np.empty(len(table), dtype=object)
-        arr[:] = list(table)
-        lengths = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
-        return cls(arr, lengths, classes)
-
-    def encoding(self, tokenizer: Tokenizer, text: str, utf8: bytes, ids: list[int], *,
-                 token_bytes: list[bytes] | None = None, skip: int = 0) -> Encoding:
-        """The encoding of tokens whose bytes, concatenated, are ``utf8`` (after ``skip`` leading bytes
-        the tokenizer added itself, e.g. SentencePiece's dummy-prefix space): spans follow from byte lengths.
-        """
-        ids_arr = np.array(ids, dtype=np.int64)
-        lengths = self.lengths[ids_arr]
-        ends = np.cumsum(lengths) - skip
-        starts, ends_c, cut = spans_from_byte_offsets(utf8, np.maximum(ends - lengths, 0), np.maximum(ends, 0))
-        if token_bytes is None:
-            token_bytes = self.token_bytes[ids_arr].tolist()
-        return Encoding(tokenizer, text, ids, starts, ends_c, token_bytes, kinds_of(ids_arr, cut, self.classes))
+    ids_arr = np.array(ids, dtype=np.int64)
+    lengths = tables.lengths[ids_arr]
+    ends = np.cumsum(lengths) - skip
+    starts, ends_c, cut = spans_from_byte_offsets(utf8, np.maximum(ends - lengths, 0), np.maximum(ends, 0))
+    if token_bytes is None:
+        token_bytes = tables.token_bytes[ids_arr].tolist()
+    return Encoding(tokenizer, text, ids, starts, ends_c, token_bytes, kinds_of(ids_arr, cut, tables.classes))
 
 
 #: Strings that expose normalizers, lowercasing, whitespace handling and byte-level gaps.
@@ -307,14 +257,7 @@ class Tokenizer(abc.ABC):
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         """Counts for many texts, through the backend's fast batch path where it has one."""
-        if isinstance(texts, str):
-            raise InputTextError("count_batch takes a list of texts, not one text (which it would count character by "
-                                 "character); for one text use count(text).")
-        for n, t in enumerate(texts):
-            try:
-                check_text(t)
-            except InputTextError as e:
-                raise InputTextError(f"Text #{n} of the batch (counting from 0): {e.message}") from None
+        check_batch(texts, "count_batch")
         return self._count_batch(texts)
 
     @abc.abstractmethod
@@ -323,11 +266,83 @@ class Tokenizer(abc.ABC):
     def _count_batch(self, texts: Sequence[str]) -> list[int]:
         return [self._count(t) for t in texts]
 
+    def ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """Ids of each text under the counting policy (no BOS/EOS; special-looking text is plain), through the
+        backend's fast path: equal to ``[encode(t).ids for t in texts]``.
+
+        >>> from analysis.tokenizers import get_tokenizer
+        >>> get_tokenizer("utf8-bytes").ids_batch(["hi", "é"])
+        [[107, 108], [198, 172]]
+
+        Raises:
+            InputTextError: ``texts`` is one string, or one of them is not valid Unicode (the message numbers it).
+        """
+        check_batch(texts, "ids_batch")
+        return self._ids_batch(texts)
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self._encode(t, t.encode("utf-8"), add_special_tokens=False, allow_special=False).ids for t in texts]
+
+    def model_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """Ids of each text from the vocabulary's own model, as the glitch checks encode a token's text (is the token
+        reachable?) and prompt verification encodes a prompt. Equal to :meth:`ids_batch` except for a backend that
+        wraps its model in rules of its own, which this leaves out (AI21's line, space and number rules)."""
+        check_batch(texts, "model_ids_batch")
+        return self._model_ids_batch(texts)
+
+    def _model_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._ids_batch(texts)
+
+    def model_ids_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`model_ids_batch` as one flat int64 array of every id, text after text, and the number of ids of
+        each text (for HF tokenizers the encodings are merged in Rust, not turned into a Python list each)."""
+        check_batch(texts, "model_ids_flat")
+        return self._model_ids_flat(texts)
+
+    def _model_ids_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return flat_ids(self._model_ids_batch(texts))
+
+    def token_classes(self) -> np.ndarray | None:
+        """Per id (the index), its :class:`TokenClass` code as ``uint8``: what the id alone says of its kind
+        (special, unknown, byte fallback, else normal). None for a tokenizer with no fixed vocabulary (the
+        whitespace-words baseline)."""
+        tables = self.token_tables()
+        return None if tables is None else tables.classes
+
+    def token_totals(self, texts: Sequence[str]) -> tuple[int, int, int]:
+        """(tokens, unknown tokens, byte-fallback tokens) over many texts, each encoded on its own: what a
+        monolingual corpus count stores. Equal to the sums of :meth:`unit_stats`; backends with a vocabulary
+        override it with :meth:`_totals_from_ids`, which works out no spans."""
+        stats = self.unit_stats(texts, [None] * len(texts))
+        return sum(stats.n_tokens), sum(stats.n_unk), sum(stats.n_byte_fallback)
+
+    def _totals_from_ids(self, texts: Sequence[str]) -> tuple[int, int, int]:
+        """:meth:`token_totals` from :meth:`ids_batch` and :meth:`token_classes` (about twice as fast as
+        ``unit_stats`` for tiktoken)."""
+        check_batch(texts, "token_totals")
+        classes = self.token_classes()
+        ids = self._ids_batch(texts)
+        total = sum(len(x) for x in ids)
+        flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=total)
+        kinds = np.bincount(classes[flat], minlength=_N_CLASSES)
+        return total, int(kinds[_UNKNOWN]), int(kinds[_BYTE])
+
+    #: Whether the ids index a vocabulary that can be checked id by id (the glitch checks): False for the code-point
+    #: and word baselines, whose ids are code points and word hashes.
+    has_vocabulary: bool = True
+
+    def normalizer(self) -> Callable[[str], str] | None:
+        """The tokenizer's own text normalizer as a function, or None if it has none, or one that only turns spaces
+        into ``▁`` or puts one before the text."""
+        return None
+
+    def continuation_prefix(self) -> str | None:
+        """The prefix that marks a word-continuation piece (WordPiece's ``##``) for a WordPiece model, else None."""
+        return None
+
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
         """Per text: tokens, UNK, byte-fallback, words split over several tokens (``word_spans[i]`` None: not
         counted) — what a corpus build stores. Backends override this with batch paths; results are equal."""
-        from .unit_stats import stats_from_encodings
-
         return stats_from_encodings(texts, word_spans, [self.encode(t) for t in texts])
 
     @abc.abstractmethod

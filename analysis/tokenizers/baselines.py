@@ -9,7 +9,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .base import Encoding, Tokenizer, TokenKind, TokenTables, check_text, id_classes, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, check_text, spans_from_byte_offsets
+from .tables import TokenKind, TokenTables, id_classes
 from .unit_stats import UnitStats, WordSpanList, char_bases, stats_from_flat
 
 _WORD = re.compile(r"\S+")
@@ -52,6 +53,10 @@ class Utf8BytesTokenizer(Tokenizer):
         continued = [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]
         zeros = [0] * len(texts)
         return UnitStats(n.tolist(), zeros, list(zeros), continued, ids)
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        offset = self.OFFSET
+        return [[b + offset for b in t.encode("utf-8")] for t in texts]
 
     def _count(self, text: str) -> int:
         return len(text.encode("utf-8"))
@@ -97,6 +102,11 @@ class CodepointTokenizer(Tokenizer):
         return stats_from_flat(texts, word_spans, token_text, np.zeros(len(starts), dtype=np.uint8), starts, starts + 1,
                                ids)
 
+    has_vocabulary = False  # the id is the code point: every character its own id, no table to check
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [[ord(c) for c in t] for t in texts]
+
     def _count(self, text: str) -> int:
         return len(text)
 
@@ -125,6 +135,7 @@ class WhitespaceWordTokenizer(Tokenizer):
     """
 
     backend = "baseline"
+    has_vocabulary = False  # an id is a word's CRC-32
     MAX_REMEMBERED = 200_000  # words remembered for decode()/piece()
 
     def __init__(self, tokenizer_id: str = "words", *, name: str | None = None) -> None:
@@ -169,3 +180,8 @@ class WhitespaceWordTokenizer(Tokenizer):
 
     def piece(self, token_id: int) -> str:
         return self._seen.get(token_id, f"<crc32 {token_id:08x}>")
+
+
+#: The baselines by catalogue id.
+BASELINES: dict[str, type[Tokenizer]] = {"utf8-bytes": Utf8BytesTokenizer, "codepoints": CodepointTokenizer,
+                                         "words": WhitespaceWordTokenizer}

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Encoding as HFEncoding
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes, kinds_of, overlap_flags
-from .unit_stats import UnitStats
+from .base import Encoding, Tokenizer, check_text, overlap_flags
+from .tables import TokenTables, id_classes, kinds_of
+from .unit_stats import UnitStats, char_bases, spelled_split, stats_from_flat, stats_spelled_or
 
 #: Texts per ``encode_batch`` call in :meth:`HFTokenizersTokenizer.unit_stats`: big enough that the call's own cost vanishes,
 #: small enough that its ``Encoding`` objects (a few KB each) stay a few MB.
@@ -36,11 +38,25 @@ def _gpt2_byte_decoder() -> dict[str, int]:
     return {chr(c): b for b, c in zip(printable, chars)}
 
 
-_BYTE_DECODER = _gpt2_byte_decoder()
+#: GPT-2's byte-level alphabet read backwards: the printable stand-in character of each byte -> that byte
+#: (``"Ġ"`` -> 0x20). Byte-level BPE vocabularies (GPT-2, Llama 3, the lab's) write their pieces in it.
+BYTE_DECODER: dict[str, int] = _gpt2_byte_decoder()
 #: ``str.translate`` table taking each stand-in character to the character of its byte (U+0000-U+00FF), and every
 #: other character below U+0100 to U+FFFF, so that ``piece.translate(_TO_BYTES).encode("latin-1")`` gives the bytes
 #: exactly when every character of the piece is a stand-in, and fails otherwise.
-_TO_BYTES = {i: "\uffff" for i in range(256)} | {ord(c): chr(b) for c, b in _BYTE_DECODER.items()}
+_TO_BYTES = {i: "\uffff" for i in range(256)} | {ord(c): chr(b) for c, b in BYTE_DECODER.items()}
+
+
+def byte_level_bytes(piece: str) -> bytes | None:
+    """The bytes a byte-level piece stands for, or None if a character of it is not a byte stand-in.
+
+    >>> byte_level_bytes("Ġthe"), byte_level_bytes("à¤"), byte_level_bytes("▁the")
+    (b' the', b'\\xe0\\xa4', None)
+    """
+    try:
+        return piece.translate(_TO_BYTES).encode("latin-1")
+    except UnicodeEncodeError:
+        return None
 
 
 def _component_types(state: object) -> set[str]:
@@ -55,6 +71,23 @@ def _component_types(state: object) -> set[str]:
         for v in state:
             found |= _component_types(v)
     return found
+
+
+def _only_spaces(state: object) -> bool:
+    """Whether a serialized normalizer only turns spaces into ``▁`` or prepends ``▁`` (which the glitch checks'
+    comparison ignores).
+
+    >>> _only_spaces({"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}]})
+    True
+    """
+    if not isinstance(state, dict):
+        return False
+    kind = state.get("type")
+    if kind == "Sequence":
+        return all(_only_spaces(part) for part in state.get("normalizers", []))
+    if kind == "Replace":
+        return state.get("pattern") == {"String": " "} and state.get("content") == "\u2581"
+    return kind == "Prepend" and state.get("prepend") == "\u2581"
 
 
 def _state(component: object) -> object:
@@ -186,12 +219,11 @@ class HFTokenizersTokenizer(Tokenizer):
             elif i in byte_ids:
                 table.append(bytes([int(p[3:5], 16)]))
             else:
-                if byte_level:
-                    try:  # every character a byte stand-in: those bytes
-                        table.append(p.translate(_TO_BYTES).encode("latin-1"))
+                if byte_level:  # every character a byte stand-in: those bytes
+                    b = byte_level_bytes(p)
+                    if b is not None:
+                        table.append(b)
                         continue
-                    except UnicodeEncodeError:
-                        pass
                 if metaspace:
                     p = p.replace("\u2581", " ")
                 table.append(p.encode())
@@ -240,24 +272,22 @@ class HFTokenizersTokenizer(Tokenizer):
         tiktoken; from offsets (:meth:`_offset_stats`) for the other texts (normalized, UNK, ...). Both over bounded
         batches of :data:`UNIT_BATCH` texts: each batch's ``Encoding`` objects are read into flat arrays and dropped,
         so no corpus-wide list of them is ever alive (they cost ~20x the ids they hold)."""
-        from .unit_stats import spelled_split, stats_spelled_or
-
         for t in texts:
             check_text(t)
         if self._spells is None and texts:  # decided on the first texts seen: does this vocabulary spell its input?
             sample = list(texts[:64])
-            counts, ids = self._ids_batch(sample)
+            counts, ids = self._counts_and_ids(sample)
             self._spells = len(spelled_split(sample, ids, counts, self._tables)[2]) * 2 <= len(sample)
         if self._spells is False:  # it normalizes (lowercases, ...): ids first would only encode twice
             return self._offset_stats(texts, word_spans)
-        pieces = [self._ids_batch(texts[lo:lo + UNIT_BATCH]) for lo in range(0, len(texts), UNIT_BATCH)]
+        pieces = [self._counts_and_ids(texts[lo:lo + UNIT_BATCH]) for lo in range(0, len(texts), UNIT_BATCH)]
         counts = np.concatenate([c for c, _ in pieces]) if pieces else np.empty(0, dtype=np.int64)
         ids = np.concatenate([i for _, i in pieces]) if pieces else np.empty(0, dtype=np.int64)
         return stats_spelled_or(texts, word_spans, ids, counts, self._tables,
                                 lambda rest: self._offset_stats([texts[i] for i in rest],
                                                                 [word_spans[i] for i in rest]))
 
-    def _ids_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _counts_and_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(tokens per text, every id) of one batch."""
         id_lists = [e.ids for e in self.hf.encode_batch_fast(list(texts), add_special_tokens=False)]
         counts = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
@@ -265,8 +295,6 @@ class HFTokenizersTokenizer(Tokenizer):
 
     def _offset_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
         """From ``encode_batch``'s ids and offsets, with the same span fix-ups as ``encode``."""
-        from .unit_stats import char_bases, stats_from_flat
-
         pieces = [self._flat_batch(texts[lo:lo + UNIT_BATCH]) for lo in range(0, len(texts), UNIT_BATCH)]
         if pieces:
             counts, ids, starts, ends = (np.concatenate([p[k] for p in pieces]) for k in range(4))
@@ -298,6 +326,33 @@ class HFTokenizersTokenizer(Tokenizer):
                 _cover_composed(texts[i], s, e)
                 starts[f:f + counts[i]], ends[f:f + counts[i]] = s, e
         return counts, ids, starts, ends
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self.hf.encode_batch_fast(list(texts), add_special_tokens=False)]
+
+    def _model_ids_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        if not texts:
+            return super()._model_ids_flat(texts)
+        encs = self.hf.encode_batch_fast(list(texts), add_special_tokens=False)
+        counts = np.fromiter(map(len, encs), dtype=np.int64, count=len(encs))
+        return np.asarray(HFEncoding.merge(encs, growing_offsets=False).ids, dtype=np.int64), counts
+
+    def token_classes(self) -> np.ndarray:
+        return self._classes  # the classes alone: token_tables() would also build the bytes of every id
+
+    def token_totals(self, texts: Sequence[str]) -> tuple[int, int, int]:
+        return self._totals_from_ids(texts)
+
+    def normalizer(self) -> Callable[[str], str] | None:
+        norm = self.hf.normalizer
+        if norm is None or _only_spaces(_state(norm)):
+            return None
+        return norm.normalize_str
+
+    def continuation_prefix(self) -> str | None:
+        if type(self.hf.model).__name__ == "WordPiece":
+            return self.hf.model.continuing_subword_prefix
+        return None
 
     def _count(self, text: str) -> int:
         return len(self.hf.encode_batch_fast([text], add_special_tokens=False)[0].ids)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from pathlib import Path
 
 from ..assets import require_asset
 from ..catalogue import CatalogueEntry, load_catalogue
 from ..config import env_bool
 from ..errors import AssetError, UnknownTokenizerError
+from ..user_tokenizer_store import resolve as resolve_added
+from .backends import backend_for_file, get_backend
 from .base import Tokenizer
 
 _cache: dict[str, Tokenizer] = {}
@@ -26,42 +28,14 @@ _loading: dict[str, threading.Lock] = {}
 
 
 def _from_entry(entry: CatalogueEntry) -> Tokenizer:
-    from .baselines import CodepointTokenizer, Utf8BytesTokenizer, WhitespaceWordTokenizer
-
     files = {role: require_asset(f) for role, f in entry.files.items()}
-    if entry.backend == "tiktoken":
-        from .tiktoken_backend import TiktokenTokenizer, load_encoding
-
-        enc = load_encoding(entry.id, files["ranks"], ranks_sha256=entry.files["ranks"].sha256)
-        return TiktokenTokenizer(entry.id, enc, name=entry.name)
-    if entry.backend == "hf":
-        from .hf_backend import HFTokenizersTokenizer, load_hf_file
-
-        return HFTokenizersTokenizer(entry.id, load_hf_file(files["tokenizer"]), name=entry.name,
-                                     add_bos=entry.add_bos, add_eos=entry.add_eos)
-    if entry.backend == "mistral":
-        from .sentencepiece_backend import MistralTokenizer
-
-        return MistralTokenizer(entry.id, files["model"], name=entry.name)
-    if entry.backend == "sentencepiece":
-        from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
-
-        return SentencePieceTokenizer(entry.id, load_sentencepiece_file(files["model"]), name=entry.name)
-    if entry.backend == "ai21":
-        from .ai21_backend import Jurassic2Tokenizer
-
-        return Jurassic2Tokenizer(entry.id, files["model"], files["config"], name=entry.name)
-    baselines: dict[str, Callable[..., Tokenizer]] = {
-        "utf8-bytes": Utf8BytesTokenizer, "codepoints": CodepointTokenizer, "words": WhitespaceWordTokenizer,
-    }
-    if entry.id not in baselines:
-        raise AssetError(f"No baseline named {entry.id!r}; known: {', '.join(baselines)}.")
-    return baselines[entry.id](entry.id, name=entry.name)
+    return get_backend(entry.backend).load_entry(entry, files)
 
 
 def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encoding: str = "cl100k_base",
               pattern: str | None = None, name: str | None = None) -> Tokenizer:
-    """Load a local ``tokenizer.json``, ``.tiktoken`` or SentencePiece ``.model`` file.
+    """Load a local ``tokenizer.json``, ``.tiktoken`` or SentencePiece ``.model`` file (the backend that reads it
+    is told by the name's ending: :func:`~.backends.backend_for_file`).
 
     A ``.tiktoken`` file holds only ranks; its split pattern is ``pattern`` (a regex) if given, else that of the
     catalogue encoding ``base_encoding``, and it has no special tokens. ``name`` is the name shown (default: the
@@ -71,32 +45,15 @@ def load_file(path: str | Path, *, tokenizer_id: str | None = None, base_encodin
     tid = tokenizer_id or f"file:{p}"
     if not p.is_file():
         raise AssetError(f"No such file: {p}. Give the path of a tokenizer.json, .tiktoken or SentencePiece .model file.")
-    shown, name = name or p.name, p.name
-    if name.endswith(".json"):
-        from .hf_backend import HFTokenizersTokenizer, load_hf_file
-
-        return HFTokenizersTokenizer(tid, load_hf_file(p), name=shown)
-    if name.endswith(".tiktoken"):
-        import tiktoken
-
-        from .tiktoken_backend import TiktokenTokenizer, read_tiktoken_ranks
-
+    backend = backend_for_file(p.name)
+    if backend is None or backend.load_file is None:
+        raise AssetError(f"Cannot tell the format of {p}: expected a name ending in .json, .tiktoken or .model.")
+    if backend.needs_pattern and pattern is None:
+        base = get_tokenizer(base_encoding)
+        pattern = getattr(base, "split_pattern", None)
         if pattern is None:
-            base = get_tokenizer(base_encoding)
-            if not isinstance(base, TiktokenTokenizer):
-                raise AssetError(f"base_encoding {base_encoding!r} is not a tiktoken encoding; use e.g. 'cl100k_base'.")
-            pattern = base.encoding._pat_str
-        ranks = read_tiktoken_ranks(p)
-        try:
-            enc = tiktoken.Encoding(name=tid, pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
-        except ValueError as e:
-            raise AssetError(f"{p} does not form a tiktoken encoding: {e}.") from e
-        return TiktokenTokenizer(tid, enc, name=shown)
-    if name.endswith(".model") or ".model." in name:
-        from .sentencepiece_backend import SentencePieceTokenizer, load_sentencepiece_file
-
-        return SentencePieceTokenizer(tid, load_sentencepiece_file(p), name=shown)
-    raise AssetError(f"Cannot tell the format of {p}: expected a name ending in .json, .tiktoken or .model.")
+            raise AssetError(f"base_encoding {base_encoding!r} is not a tiktoken encoding; use e.g. 'cl100k_base'.")
+    return backend.load_file(p, tokenizer_id=tid, name=name or p.name, pattern=pattern)
 
 
 def load_hub(repo: str, *, revision: str | None = None, tokenizer_id: str | None = None) -> Tokenizer:
@@ -154,9 +111,7 @@ def get_tokenizer(spec: str) -> Tokenizer:
         if spec.startswith("file:"):
             tok = load_file(spec[len("file:"):], tokenizer_id=spec)
         elif spec.startswith("yours:"):
-            from ..user_tokenizers import resolve  # a tokenizer a visitor added (stored by content)
-
-            added = resolve(spec)
+            added = resolve_added(spec)  # a tokenizer a visitor added (stored by content)
             tok = load_file(added.path, tokenizer_id=spec, pattern=added.pattern, name=added.name)
         elif spec.startswith("hf:"):
             repo, _, rev = spec[len("hf:"):].partition("@")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -10,18 +10,9 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import (
-    Encoding,
-    Tokenizer,
-    TokenTables,
-    check_text,
-    id_classes,
-    kinds_of,
-    overlap_flags,
-    spans_from_byte_offsets,
-    spelling_skip,
-)
-from .unit_stats import UnitStats
+from .base import Encoding, Tokenizer, check_text, encoding_from_tables, overlap_flags, spans_from_byte_offsets
+from .tables import TokenTables, id_classes, kinds_of, spelling_skip
+from .unit_stats import UnitStats, flat_ids, stats_from_token_lengths, stats_spelled_or
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -71,12 +62,22 @@ class _SentencePieceSpans:
     def token_tables(self) -> TokenTables:
         return self._tables
 
+    def token_classes(self) -> np.ndarray:
+        return self._classes  # the classes alone: token_tables() would also build the bytes of every id
+
+    def token_totals(self, texts: Sequence[str]) -> tuple[int, int, int]:
+        return self._totals_from_ids(texts)  # type: ignore[attr-defined]
+
+    def normalizer(self) -> Callable[[str], str] | None:
+        sp = getattr(self, "sp", None)  # Tekken files (MistralTokenizer) have no SentencePiece model
+        if sp is not None and hasattr(sp, "normalize"):
+            return sp.normalize
+        return None
+
     def _sp_unit_stats(self, tokenizer: Tokenizer, texts: Sequence[str], word_spans: Sequence,
                        ids: list[list[int]]) -> UnitStats:
         """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
         space); the others (a typed U+2581, a normalizing model) through the full encoding."""
-        from .unit_stats import flat_ids, stats_spelled_or
-
         flat, counts = flat_ids(ids)
         return stats_spelled_or(texts, word_spans, flat, counts, self._tables, lambda slow: Tokenizer.unit_stats(
             tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow]))
@@ -91,7 +92,7 @@ class _SentencePieceSpans:
             joined = b"".join(token_bytes)
             skip = spelling_skip(joined, utf8)
             if skip is not None:
-                enc = tables.encoding(tokenizer, text, utf8, ids, token_bytes=token_bytes, skip=skip)
+                enc = encoding_from_tables(tables, tokenizer, text, utf8, ids, token_bytes=token_bytes, skip=skip)
                 table = self._bytes_table
                 return enc.with_added(None if bos is None else (bos, table[bos]),
                                       None if eos is None else (eos, table[eos]))
@@ -138,6 +139,9 @@ class SentencePieceTokenizer(_SentencePieceSpans, Tokenizer):
         for t in texts:
             check_text(t)
         return self._sp_unit_stats(self, texts, word_spans, self.sp.encode(list(texts)))
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.sp.encode(list(texts))
 
     def _count(self, text: str) -> int:
         return len(self.sp.encode(text))
@@ -188,11 +192,26 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         ids = raw.encode(text, bos=False, eos=False)
         if not self.is_tekken:
             return self._spans_encoding(self, text, utf8, bos=bos, eos=None, ids=ids)
-        enc = self._tekken_tables.encoding(self, text, utf8, ids)
+        enc = encoding_from_tables(self._tekken_tables, self, text, utf8, ids)
         return enc.with_added(None if bos is None else (bos, raw.id_to_piece(bos).encode()), None)
 
     def token_tables(self) -> TokenTables:
         return self._tekken_tables if self.is_tekken else self._tables
+
+    def token_classes(self) -> np.ndarray:
+        return self.token_tables().classes
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        # mistral-common's own encode, text by text: its SentencePiece model's, or Tekken's tiktoken core's ids plus
+        # num_special_tokens.
+        encode = self.raw.encode
+        return [encode(t, bos=False, eos=False) for t in texts]
+
+    def _model_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        if self.is_tekken:  # the tiktoken core's ids, shifted past the control ids, as Tekken's encode does
+            core, n = self._core.encode_ordinary, self._n_special
+            return [[i + n for i in core(t)] for t in texts]
+        return self.sp.encode(list(texts))  # the same ids as raw.encode, in one batch call
 
     @cached_property
     def _tekken_tables(self) -> TokenTables:
@@ -206,8 +225,6 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         return TokenTables.from_bytes(table, classes)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
-        from .unit_stats import flat_ids, stats_from_token_lengths
-
         for t in texts:
             check_text(t)
         if not self.is_tekken:

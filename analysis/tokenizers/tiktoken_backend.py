@@ -12,8 +12,9 @@ from pathlib import Path
 import tiktoken
 
 from ..errors import AssetError, AssetIntegrityError
-from .base import Encoding, Tokenizer, TokenTables, check_text, id_classes
-from .unit_stats import UnitStats
+from .base import Encoding, Tokenizer, check_text, encoding_from_tables
+from .tables import TokenTables, id_classes
+from .unit_stats import UnitStats, stats_from_token_lengths
 
 
 def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
@@ -135,11 +136,9 @@ class TiktokenTokenizer(Tokenizer):
         # tiktoken has no BOS/EOS of its own, so add_special_tokens adds nothing.
         enc = self.encoding
         ids = enc.encode(text, allowed_special="all") if allow_special else enc.encode_ordinary(text)
-        return self._tables.encoding(self, text, utf8, ids)
+        return encoding_from_tables(self._tables, self, text, utf8, ids)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
-        from .unit_stats import stats_from_token_lengths
-
         for t in texts:
             check_text(t)
         tables = self._tables
@@ -148,6 +147,19 @@ class TiktokenTokenizer(Tokenizer):
         encode = self.encoding.encode_ordinary
         ids = [encode(t) for t in texts]
         return stats_from_token_lengths(texts, word_spans, ids, tables.lengths, tables.classes)
+
+    def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        # A plain loop, as in unit_stats: the batch call's thread pool costs more than it saves on short texts.
+        encode = self.encoding.encode_ordinary
+        return [encode(t) for t in texts]
+
+    def token_totals(self, texts: Sequence[str]) -> tuple[int, int, int]:
+        return self._totals_from_ids(texts)
+
+    @property
+    def split_pattern(self) -> str:
+        """The regex that cuts text into pieces before the byte-pair merges."""
+        return self.encoding._pat_str
 
     def _count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))

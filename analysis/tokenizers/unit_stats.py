@@ -17,7 +17,10 @@ from functools import cached_property
 
 import numpy as np
 
-from .base import _BYTE, _UNKNOWN, TokenTables
+from .tables import TokenClass, TokenKind, TokenTables, spelling_skip
+
+# Plain ints of the codes, for numpy expressions on hot paths.
+_UNKNOWN, _BYTE = int(TokenClass.UNKNOWN), int(TokenClass.BYTE_FALLBACK)
 
 WordSpans = Sequence[Sequence[tuple[int, int]] | None]
 
@@ -109,7 +112,7 @@ def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.
 
     Args:
         token_text: for each token, the index of its text (tokens grouped by text, in order).
-        codes: each token's kind class code (see ``base.id_classes``).
+        codes: each token's :class:`~.tables.TokenClass` code.
         starts, ends: each token's span, as offsets into the concatenation of all texts: in characters, or with
             ``unit="byte"`` in UTF-8 bytes (a token overlaps a word's bytes exactly when its characters overlap the
             word's, since a word is whole characters).
@@ -163,13 +166,10 @@ def spelled_split(texts: Sequence[str], flat: np.ndarray, counts: np.ndarray, ta
     """Which texts the tokens' bytes spell exactly (after 0 or 1 leading space the tokenizer added, e.g. a dummy
     prefix): (those texts, how many bytes were added to each, the other texts: normalized, a typed ``▁``, UNK).
 
-    >>> from analysis.tokenizers.base import TokenTables
     >>> t = TokenTables.from_bytes([b" a", b"b", b"c"], np.zeros(3, dtype=np.uint8))
     >>> spelled_split(["ab", "ab", "x"], np.array([0, 1, 1, 1, 2]), np.array([2, 2, 1]), t)
     ([0], [1], [1, 2])
     """
-    from .base import spelling_skip
-
     # Every text's tokens spelled out in one buffer; text i's are spelled[bounds[i]:bounds[i + 1]].
     spelled = b"".join(tables.token_bytes[flat].tolist())
     per_text = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=tables.lengths[flat],
@@ -204,8 +204,6 @@ def stats_spelled_or(texts: Sequence[str], word_spans: WordSpans, flat: np.ndarr
 
 def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings: Sequence) -> UnitStats:
     """The generic path: from full encodings of each text (any backend)."""
-    from .base import TokenKind
-
     code = {TokenKind.UNKNOWN: _UNKNOWN, TokenKind.BYTE_FALLBACK: _BYTE}
     counts = np.fromiter((e.count for e in encodings), dtype=np.int64, count=len(encodings))
     token_text = np.repeat(np.arange(len(texts)), counts)
