@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from importlib import metadata
 from typing import TYPE_CHECKING
+
+from ..tokenizers.backends import BACKENDS
+from ..tokenizers.backends import library_version as library_version  # stored with every count
 
 if TYPE_CHECKING:
     from ..glitch.frequency import LangIdCounts
 
-#: Rough relative cost of counting with each backend: the slow ones are started first, so that the
-#: last tasks to finish are short ones and neither core idles long at the end.
-BACKEND_COST = {"hf": 0, "ai21": 0, "sentencepiece": 1, "mistral": 1, "tiktoken": 2, "baseline": 3}
-#: Relative cost per byte of each backend (tiktoken = 1), measured on the UDHR; the local pool's dealing order and
-#: first split use it (the queues even out what it gets wrong).
-BACKEND_RATE = {"hf": 1.6, "ai21": 1.6, "sentencepiece": 1.3, "mistral": 1.2, "tiktoken": 1.0, "baseline": 0.3}
-#: The Python package whose version each backend's counts depend on (stored with each tokenizer's counts).
-BACKEND_PACKAGE = {"tiktoken": "tiktoken", "hf": "tokenizers", "mistral": "mistral-common",
-                   "sentencepiece": "sentencepiece", "ai21": "sentencepiece"}
+#: Each backend's start order (dearest, 0, first, so that neither core idles long at the end) and its counting time
+#: per byte relative to tiktoken's (the local pool's first split): read from the backends' descriptors.
+BACKEND_COST = {name: b.cost for name, b in BACKENDS.items()}
+BACKEND_RATE = {name: b.rate for name, b in BACKENDS.items()}
 
 
 def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[list[tuple[int, int]] | None],
@@ -47,11 +44,3 @@ def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[li
             counted)
 
 
-def library_version(backend: str) -> str:
-    """The counting library and its version for a backend, as stored in the ``tokenizers`` table.
-
-    >>> library_version("baseline")
-    'built in'
-    """
-    package = BACKEND_PACKAGE.get(backend)
-    return f"{package} {metadata.version(package)}" if package else "built in"
