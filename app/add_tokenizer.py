@@ -13,20 +13,15 @@ from analysis import AnalysisError
 from analysis.config import USER_TOKENIZER_MAX_BYTES, USER_TOKENIZER_MAX_VOCAB
 from analysis.i18n import gettext as _
 from analysis.user_counts import CORPUS, CountJob, counting_pool
-from analysis.user_counts import premiums as counted_premiums
 from analysis.user_tokenizers import CUSTOM, PATTERNS, Added, add_hub, add_upload, format_of, is_yours, kept, resolve
-from app.state import db_path, query
-
-#: Session-state key: the ids of the tokenizers this visitor added, in the order added.
-USER_TOKENIZERS = "user_tokenizers"
-_MESSAGE = "yours_message"
-_SHOWN_DONE = "yours_done"
+from app import keys, state
+from app.state import db_path
 
 
 def added_ids() -> list[str]:
     """This session's added tokenizers; ones named in the page's link are restored where this server holds them."""
     ss = st.session_state
-    mine: list[str] = ss.setdefault(USER_TOKENIZERS, [])
+    mine: list[str] = ss.setdefault(keys.USER_TOKENIZERS, [])
     for tid in st.query_params.get("tokenizers", "").split(","):
         if not is_yours(tid) or tid in mine:
             continue
@@ -56,7 +51,7 @@ def linkable(tokenizer_ids: list[str]) -> list[str]:
 
 def _corpus_sha() -> str | None:
     try:
-        return str(query("corpus_info", CORPUS)["sha256"])
+        return str(state.corpus_info(CORPUS)["sha256"])
     except AnalysisError:
         return None  # no statistics database, or no UDHR in it: the tokenizer works, without premiums
 
@@ -73,14 +68,14 @@ def _start(tid: str) -> CountJob | None:
 
 def _register(added: Added, select_key: str | None) -> None:
     ss = st.session_state
-    mine = ss.setdefault(USER_TOKENIZERS, [])
+    mine = ss.setdefault(keys.USER_TOKENIZERS, [])
     if added.id not in mine:
         mine.append(added.id)
     if select_key is not None and added.id not in ss.get(select_key, []):
         ss[select_key] = [*ss.get(select_key, []), added.id]
     _start(added.id)
-    ss[_MESSAGE] = ("success", _("Added **{id}** ({n} tokens). Its premiums over the UDHR are being counted below; "
-                                 "the page stays usable.").format(id=added.id, n=f"{added.vocab_size:,}"))
+    ss[keys.YOURS_MESSAGE] = ("success", _("Added **{id}** ({n} tokens). Its premiums over the UDHR are being counted "
+                                           "below; the page stays usable.").format(id=added.id, n=f"{added.vocab_size:,}"))
 
 
 def _add_from_hub(p: str, select_key: str | None) -> None:
@@ -88,7 +83,7 @@ def _add_from_hub(p: str, select_key: str | None) -> None:
     try:
         _register(add_hub(ss.get(f"{p}_repo", ""), revision=ss.get(f"{p}_rev") or None), select_key)
     except AnalysisError as e:
-        ss[_MESSAGE] = ("error", f"**{e.title}**\n\n{e.message}")
+        ss[keys.YOURS_MESSAGE] = ("error", f"**{e.title}**\n\n{e.message}")
 
 
 def _add_from_file(p: str, select_key: str | None) -> None:
@@ -97,7 +92,7 @@ def _add_from_file(p: str, select_key: str | None) -> None:
     ss = st.session_state
     upload = ss.get(f"{p}_file")
     if upload is None:
-        ss[_MESSAGE] = ("error", _("Choose a tokenizer file first."))
+        ss[keys.YOURS_MESSAGE] = ("error", _("Choose a tokenizer file first."))
         return
     try:
         pattern = None
@@ -105,7 +100,7 @@ def _add_from_file(p: str, select_key: str | None) -> None:
             pattern = pattern_for(ss.get(f"{p}_pattern", next(iter(PATTERNS))), ss.get(f"{p}_regex"))
         _register(add_upload(upload.name, upload.getvalue(), pattern=pattern), select_key)
     except AnalysisError as e:
-        ss[_MESSAGE] = ("error", f"**{e.title}**\n\n{e.message}")
+        ss[keys.YOURS_MESSAGE] = ("error", f"**{e.title}**\n\n{e.message}")
 
 
 def add_tokenizer_panel(*, select_key: str | None = None, prefix: str = "yours") -> None:
@@ -116,7 +111,7 @@ def add_tokenizer_panel(*, select_key: str | None = None, prefix: str = "yours")
         prefix: widget keys' prefix.
     """
     ss = st.session_state
-    message = ss.pop(_MESSAGE, None)
+    message = ss.pop(keys.YOURS_MESSAGE, None)
     with st.expander(_("Add a tokenizer"), expanded=message is not None, key=f"{prefix}_panel"):
         how = st.radio(_("From"), ("hub", "file"), horizontal=True, key=f"{prefix}_how",
                        format_func=lambda v: _("a Hugging Face repo") if v == "hub" else _("a file"))
@@ -165,7 +160,7 @@ def _job_line(job: CountJob | None, tid: str) -> tuple[float, str]:
 
 def _progress(prefix: str) -> None:
     ss = st.session_state
-    ids = ss.get(USER_TOKENIZERS, [])
+    ids = ss.get(keys.USER_TOKENIZERS, [])
     if not ids:
         return
     jobs = {tid: _start(tid) for tid in ids}
@@ -173,7 +168,7 @@ def _progress(prefix: str) -> None:
 
     @st.fragment(run_every=1.0 if pending else None)
     def show() -> None:
-        done_before = ss.setdefault(_SHOWN_DONE, set())
+        done_before = ss.setdefault(keys.YOURS_DONE, set())
         finished = False
         for tid in ids:
             job = jobs[tid]
@@ -204,20 +199,14 @@ def counted_ids() -> list[str]:
 def premiums_with_yours(corpus: str, reference: str, tokenizers: tuple[str, ...]) -> pd.DataFrame:
     """The store's premiums of the catalogue tokenizers, and this session's added ones beside them (UDHR only)."""
     theirs = tuple(t for t in tokenizers if not is_yours(t))
-    frames = [query("premiums", corpus, reference, theirs)] if theirs else []
+    frames = [state.premiums(corpus, reference, theirs)] if theirs else []
     if corpus == CORPUS:
         for tid in tokenizers:
             job = _start(tid) if is_yours(tid) else None
             if job is not None and job.state == "done":
-                frames.append(_yours_premiums(str(job.out), tid, reference))
+                frames.append(state.yours_premiums(str(job.out), tid, reference))
     if not frames:
         return pd.DataFrame(columns=["tokenizer", "lang", "name", "script", "premium", "ci_low", "ci_high", "units",
                                      "unk_flag"])
     return pd.concat(frames, ignore_index=True)
 
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _yours_premiums(out: str, tid: str, reference: str) -> pd.DataFrame:
-    from pathlib import Path
-
-    return counted_premiums(Path(out), tid, reference=reference)

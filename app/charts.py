@@ -14,9 +14,10 @@ import streamlit as st
 
 from analysis import charts
 from analysis.i18n import gettext as _
+from app import keys
 
 #: Session-state key of the presentation switch (a widget key, so the toggle and the state are one).
-PRESENTATION_KEY = "presentation"
+PRESENTATION_KEY = keys.PRESENTATION
 #: The query parameter that turns presentation on when a link is opened.
 PRESENTATION_PARAM = "present"
 

@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
-from analysis.chat import ROLES, Message, chat_format, render_chat
+from analysis.chat import ROLES
 from analysis.chat_render import CSS, chat_html
 from analysis.i18n import N_, format_number
 from analysis.i18n import gettext as _
+from app import keys, state
 from app.language import headers
 
 MAX_MESSAGE_CHARS = 20_000
@@ -27,52 +28,41 @@ START = [("system", "You are a helpful assistant."), ("user", "What is the capit
          ("assistant", "Nairobi."), ("user", "And of Peru?")]
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _render(tokenizer_id: str, messages: tuple[tuple[str, str], ...], add_generation_prompt: bool):
-    return render_chat(tokenizer_id, [Message(r, c) for r, c in messages],  # type: ignore[arg-type]
-                       add_generation_prompt=add_generation_prompt)
-
-
-@st.cache_data(show_spinner=False)
-def _format_name(tokenizer_id: str) -> str:
-    found = chat_format(tokenizer_id)
-    return found[1] if found else "no known chat template"
-
-
 def conversation_mode() -> None:
     """Message editors, then per tokenizer: template and content tokens, counts per message and in total."""
     ss = st.session_state
     ids = load_catalogue().ids
-    if "cv_n" not in ss:
-        ss.cv_n = len(START)
+    if keys.CV_N not in ss:
+        ss[keys.CV_N] = len(START)
         for i, (role, content) in enumerate(START):
-            ss[f"cv_role_{i}"], ss[f"cv_text_{i}"] = role, content
+            ss[keys.cv_role(i)], ss[keys.cv_text(i)] = role, content
     chosen = st.multiselect(_("Tokenizers"), ids, default=[t for t in DEFAULT if t in ids], key="cv_tokenizers",
                             placeholder=_("Choose options"),
-                            format_func=lambda t: f"{t} · {_format_name(t)}")
-    for i in range(ss.cv_n):
+                            format_func=lambda t: f"{t} · {state.chat_format_name(t)}")
+    for i in range(ss[keys.CV_N]):
         c = st.columns([1, 5])
-        c[0].selectbox(_("Role of message {n}").format(n=format_number(i + 1)), ROLES, key=f"cv_role_{i}")
-        c[1].text_area(_("Message {n}").format(n=format_number(i + 1)), key=f"cv_text_{i}", height=68,
+        c[0].selectbox(_("Role of message {n}").format(n=format_number(i + 1)), ROLES, key=keys.cv_role(i))
+        c[1].text_area(_("Message {n}").format(n=format_number(i + 1)), key=keys.cv_text(i), height=68,
                        max_chars=MAX_MESSAGE_CHARS)
     b = st.columns([1, 1, 2])
     if b[0].button(_("Add a message"), key="cv_add"):
-        last = ss.get(f"cv_role_{ss.cv_n - 1}", "assistant")
-        ss[f"cv_role_{ss.cv_n}"] = "assistant" if last == "user" else "user"
-        ss[f"cv_text_{ss.cv_n}"] = ""
-        ss.cv_n += 1
+        n = ss[keys.CV_N]
+        last = ss.get(keys.cv_role(n - 1), "assistant")
+        ss[keys.cv_role(n)] = "assistant" if last == "user" else "user"
+        ss[keys.cv_text(n)] = ""
+        ss[keys.CV_N] = n + 1
         st.rerun()
-    if b[1].button(_("Remove the last"), key="cv_remove", disabled=ss.cv_n <= 1):
-        ss.cv_n -= 1
+    if b[1].button(_("Remove the last"), key="cv_remove", disabled=ss[keys.CV_N] <= 1):
+        ss[keys.CV_N] -= 1
         st.rerun()
     gen = b[2].toggle(_("Add the generation prompt (the assistant's header after the last message)"), value=True,
                       key="cv_gen")
-    messages = tuple((ss[f"cv_role_{i}"], ss[f"cv_text_{i}"]) for i in range(ss.cv_n))
+    messages = tuple((ss[keys.cv_role(i)], ss[keys.cv_text(i)]) for i in range(ss[keys.CV_N]))
 
     renders, rows, per_message = [], [], []
     for tid in chosen:
         try:
-            r = _render(tid, messages, gen)
+            r = state.chat_render(tid, messages, gen)
         except AnalysisError as e:
             st.warning(f"**{tid}: {_(e.title)}.** {e.message}")
             continue

@@ -14,8 +14,9 @@ from analysis import AnalysisError, load_catalogue
 from analysis.costs import Prices, language_costs, load_presets
 from analysis.i18n import N_, language_name
 from analysis.i18n import gettext as _
+from app import keys, state
 from app.language import headers
-from app.state import query, show_error
+from app.state import show_error
 
 #: The cost table's column headers (msgids; the frame keeps the English names).
 COST_HEADERS = {"tokenizer": N_("tokenizer"), "language": N_("language"), "count": N_("count"),
@@ -26,9 +27,10 @@ COST_HEADERS = {"tokenizer": N_("tokenizer"), "language": N_("language"), "count
 
 def _apply_preset() -> None:
     ss = st.session_state
-    preset = next(p for p in load_presets() if p.name == ss.px_cost_preset)
-    ss.px_cost_in, ss.px_cost_out = preset.prices.input_per_million, preset.prices.output_per_million
-    ss.px_cost_ctx, ss.px_cost_tok, ss.px_cost_exact = preset.prices.context_window, preset.tokenizer, preset.exact
+    preset = next(p for p in load_presets() if p.name == ss[keys.PX_COST_PRESET])
+    ss[keys.PX_COST_IN], ss[keys.PX_COST_OUT] = preset.prices.input_per_million, preset.prices.output_per_million
+    ss[keys.PX_COST_CTX], ss[keys.PX_COST_TOK] = preset.prices.context_window, preset.tokenizer
+    ss[keys.PX_COST_EXACT] = preset.exact
 
 
 def _range(low: float, high: float, fmt: str) -> str:
@@ -43,47 +45,47 @@ def tab_cost(v) -> None:  # v: the explorer's View (corpus, reference, tokenizer
         show_error(e)
         return
     names = [p.name for p in presets]
-    if ss.get("px_cost_preset") not in names:
-        ss.px_cost_preset = names[0]
+    if ss.get(keys.PX_COST_PRESET) not in names:
+        ss[keys.PX_COST_PRESET] = names[0]
         _apply_preset()
     st.caption(_("Prices are editable inputs. The presets are public list prices as the vendors announced them (source "
                "and month below), written down as examples and not re-checked here: check the current price list."))
     a = st.columns([2, 1, 1, 1])
-    a[0].selectbox(_("Price preset"), names, key="px_cost_preset", on_change=_apply_preset)
-    a[1].number_input(_("Input, $ per million tokens"), min_value=0.0, step=0.05, format="%.4f", key="px_cost_in")
-    a[2].number_input(_("Output, $ per million tokens"), min_value=0.0, step=0.05, format="%.4f", key="px_cost_out")
-    a[3].number_input(_("Context window, tokens"), min_value=1, step=1000, key="px_cost_ctx")
-    preset = next(p for p in presets if p.name == ss.px_cost_preset)
+    a[0].selectbox(_("Price preset"), names, key=keys.PX_COST_PRESET, on_change=_apply_preset)
+    a[1].number_input(_("Input, $ per million tokens"), min_value=0.0, step=0.05, format="%.4f", key=keys.PX_COST_IN)
+    a[2].number_input(_("Output, $ per million tokens"), min_value=0.0, step=0.05, format="%.4f", key=keys.PX_COST_OUT)
+    a[3].number_input(_("Context window, tokens"), min_value=1, step=1000, key=keys.PX_COST_CTX)
+    preset = next(p for p in presets if p.name == ss[keys.PX_COST_PRESET])
     st.caption(_("Preset source: {source}").format(source=preset.source)
                + (f" ({preset.as_of})" if preset.as_of else "") + ".")
     b = st.columns([2, 1, 1, 1, 1])
     ids = load_catalogue().ids
-    if ss.get("px_cost_tok") not in ids:
-        ss.px_cost_tok = ids[0]
-    b[0].selectbox(_("The priced model's tokenizer (or its stand-in)"), ids, key="px_cost_tok")
-    b[1].checkbox(_("It is the model's own"), key="px_cost_exact",
+    if ss.get(keys.PX_COST_TOK) not in ids:
+        ss[keys.PX_COST_TOK] = ids[0]
+    b[0].selectbox(_("The priced model's tokenizer (or its stand-in)"), ids, key=keys.PX_COST_TOK)
+    b[1].checkbox(_("It is the model's own"), key=keys.PX_COST_EXACT,
                   help=_("Off where the model's tokenizer is not public (Claude 3 and later): counts are proxies."))
     b[2].number_input(_("Input, characters of {language}").format(language=v.ref_name), min_value=0, step=500, value=2000,
-                      key="px_cost_chars_in")
+                      key=keys.PX_COST_CHARS_IN)
     b[3].number_input(_("Output, characters of {language}").format(language=v.ref_name), min_value=0, step=500, value=1000,
-                      key="px_cost_chars_out")
-    b[4].number_input(_("Requests"), min_value=1, step=100, value=1000, key="px_cost_requests")
+                      key=keys.PX_COST_CHARS_OUT)
+    b[4].number_input(_("Requests"), min_value=1, step=100, value=1000, key=keys.PX_COST_REQUESTS)
 
     try:
-        stats = query("lang_stats", v.corpus, v.tokenizers)
+        stats = state.lang_stats(v.corpus, v.tokenizers)
         ref = stats[stats["lang"] == v.reference]
         cpt = dict(zip(ref["tokenizer"], ref["chars_per_token"]))
-        prices = Prices(float(ss.px_cost_in), float(ss.px_cost_out), int(ss.px_cost_ctx))
-        exact = ss.px_cost_tok if ss.px_cost_exact else None
-        out = language_costs(v.shown, cpt, prices, input_chars=int(ss.px_cost_chars_in),
-                             output_chars=int(ss.px_cost_chars_out), requests=int(ss.px_cost_requests),
+        prices = Prices(float(ss[keys.PX_COST_IN]), float(ss[keys.PX_COST_OUT]), int(ss[keys.PX_COST_CTX]))
+        exact = ss[keys.PX_COST_TOK] if ss[keys.PX_COST_EXACT] else None
+        out = language_costs(v.shown, cpt, prices, input_chars=int(ss[keys.PX_COST_CHARS_IN]),
+                             output_chars=int(ss[keys.PX_COST_CHARS_OUT]), requests=int(ss[keys.PX_COST_REQUESTS]),
                              exact_tokenizer=exact)
     except AnalysisError as e:
         show_error(e)
         return
     if exact is None:
         st.warning(_("{tokenizer} is marked as a stand-in for the priced model: every count below is a proxy.").format(
-            tokenizer=ss.px_cost_tok))
+            tokenizer=ss[keys.PX_COST_TOK]))
     elif exact not in v.tokenizers:
         st.info(_("The priced model's tokenizer ({tokenizer}) is not among the tokenizers picked above: every count "
                   "below is a proxy. Add it to see exact counts.").format(tokenizer=exact))

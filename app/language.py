@@ -24,9 +24,10 @@ from analysis.i18n import (
     set_language,
 )
 from analysis.i18n import gettext as _
+from app import keys
 
-KEY = "ui_lang"  # the picker's session-state key
-_SEEN = "ui_lang_seen_in_url"  # the last interface language read from the URL
+KEY = keys.UI_LANG  # the picker's session-state key
+_SEEN = keys.UI_LANG_SEEN  # the last interface language read from the URL
 
 #: Right to left: the main block and the sidebar flow from the right; code, token views and tables of tokens keep
 #: their own direction (``dir="auto"`` in the token HTML), and Plotly charts are mirrored by :func:`mirror`.

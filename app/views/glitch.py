@@ -3,93 +3,29 @@
 from __future__ import annotations
 
 import html
-import os
 
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
 from analysis.glitch import CATEGORY_NAMES, LEGEND
 from analysis.glitch import published as gpub
-from analysis.glitch import store as gstore
 from analysis.glitch.charts import indicator_histogram
 from analysis.i18n import format_number
 from analysis.i18n import gettext as _
+from app import state
 from app.charts import show_chart
-from app.state import db_path, show_error, store
+from app.state import show_error
 
 MAX_ROWS = 5000
-
-
-def _version() -> tuple[str, int, int]:
-    """Cache key of the database file now in place (a rebuild swaps in a new file)."""
-    path = db_path()
-    try:
-        s = os.stat(path)
-        return str(path), s.st_mtime_ns, s.st_size
-    except FileNotFoundError:
-        return str(path), 0, 0
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _counts(version: tuple) -> object:
-    return gstore.category_counts(store())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _notes(version: tuple) -> object:
-    return gstore.scanned_tokenizers(store())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _scripts(version: tuple, tokenizer: str) -> list:
-    return gstore.scripts_of(store(), tokenizer)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _table(version: tuple, tokenizer: str, categories: tuple, script: str | None, search: str, max_total: int | None):
-    return gstore.token_table(store(), tokenizer, categories=categories, script=script, search=search or None,
-                              max_total=max_total)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _published_models(version: tuple) -> object:
-    return gpub.published_models(store())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _published_tokens(version: tuple, model: str, search: str, verified_only: bool) -> object:
-    return gpub.published_tokens(store(), model, search=search or None, verified_only=verified_only)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _published_summary(version: tuple, model: str) -> dict:
-    return gpub.category_summary(store(), model)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _agreement(version: tuple, published_model: str, our_model: str) -> object:
-    return gpub.agreement(store(), published_model, our_model)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _models(version: tuple) -> object:
-    return gstore.models(store())
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _model(version: tuple, model: str) -> tuple:
-    con = store()
-    return gstore.model_scores(con, model), gstore.model_candidates(con, model)
 
 
 st.title(_("Glitch tokens"))
 st.caption(_("Under-trained (\"glitch\") tokens, found as in Land & Bartolo, *Fishing for Magikarp*: tokenizer checks "
            "for every vocabulary, the published verifications of 13 open models, and weight indicators and prompt "
            "verification for models scanned with `python -m analysis glitch indicators` / `verify`."))
-version = _version()
 try:
-    counts = _counts(version)
-    notes = _notes(version)
+    counts = state.glitch_counts()
+    notes = state.glitch_scans()
 except AnalysisError as e:
     show_error(e)
     st.stop()
@@ -111,7 +47,7 @@ default = tokenizers.index("o200k_base") if "o200k_base" in tokenizers else 0
 tid = st.selectbox(_("Tokenizer"), tokenizers, index=default, key="gl_tokenizer")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories", placeholder=_("Choose options"))
-scripts = _scripts(version, tid)
+scripts = state.glitch_scripts(tid)
 script_label = {f"{s} ({n:,})": s for s, n in scripts}
 script_choice = c2.selectbox(_("Script"), ["any", *script_label], key="gl_script",
                              format_func=lambda s: _("any") if s == "any" else s)
@@ -120,8 +56,8 @@ max_total = c4.number_input(_("Occurrences in this database's corpora, at most")
                             key="gl_max_total", help=_("How often the token occurs when the database's corpora are "
                             "tokenized: information about these corpora (a few MB), not evidence of a glitch token."))
 try:
-    table = _table(version, tid, tuple(categories), script_label.get(script_choice), search,
-                   None if max_total is None else int(max_total))
+    table = state.glitch_tokens(tid, categories=tuple(categories), script=script_label.get(script_choice), search=search,
+                               max_total=None if max_total is None else int(max_total))
 except AnalysisError as e:
     show_error(e)
     st.stop()
@@ -134,7 +70,7 @@ st.dataframe(table.drop(columns=["flags"]).head(MAX_ROWS), hide_index=True, key=
                                                                     "on their own are written <0xNN>"))})
 
 st.subheader(_("Published verifications"))
-pub_models = _published_models(version)
+pub_models = state.published_models()
 if pub_models.empty:
     st.info(_("This database has no published verifications yet; `python -m analysis build` loads them."))
 else:
@@ -169,11 +105,12 @@ else:
         tested=format_number(int(prow["tested"])), below=format_number(int(prow["below_p001"])),
         rows=format_number(int(prow["n_rows"])), soft=f"{prow['soft_threshold']:g}"))
     if int(prow["below_p001"]) == 0:
-        listed = ", ".join(sorted({f"{x:g}" for x in _published_tokens(version, pmodel, "", False)["max_prob"]}))
+        every = state.published_tokens(pmodel, search="", verified_only=False)
+        listed = ", ".join(sorted({f"{x:g}" for x in every["max_prob"]}))
         st.warning(_("This report's verification found no token below p = 0.01 (every listed max_prob is {values}): its "
                      "rows are candidates ranked by the indicator, not verified under-trained tokens, and flag "
                      "nothing.").format(values=listed))
-    summary = _published_summary(version, pmodel)
+    summary = state.published_summary(pmodel)
     st.dataframe([summary], hide_index=True, key="gl_pub_summary")
     st.caption(_("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
                "tokens the checks alone would have found (most are ordinary, reachable tokens), and how many occur "
@@ -181,7 +118,8 @@ else:
     p1, p2 = st.columns([3, 1])
     psearch = p1.text_input(_("Token or id contains"), key="gl_pub_search", max_chars=200)
     verified_only = p2.toggle(_("Verified only"), key="gl_pub_verified")
-    st.dataframe(_published_tokens(version, pmodel, psearch, verified_only), hide_index=True, key="gl_pub_tokens",
+    pub_rows = state.published_tokens(pmodel, search=psearch, verified_only=verified_only)
+    st.dataframe(pub_rows, hide_index=True, key="gl_pub_tokens",
                  column_config={"token": st.column_config.TextColumn(_("token (as printed)"), help=_("▁ is a space; "
                                 "escapes as the report prints them")),
                                 "vocab_entry": st.column_config.TextColumn(_("our entry")),
@@ -190,7 +128,7 @@ else:
                                     "max_prob", format="scientific")})
 
 st.subheader(_("Models"))
-model_rows = _models(version)
+model_rows = state.scanned_models()
 if model_rows.empty:
     st.info(_("No model has been scanned into this database. Weight indicators: `python -m analysis glitch indicators "
             "--model PATH_OR_ID`; verification of the candidates: `python -m analysis glitch verify --model ...`."))
@@ -198,7 +136,7 @@ if model_rows.empty:
 st.dataframe(model_rows, hide_index=True, key="gl_models")
 model = st.selectbox(_("Model"), model_rows["model"].tolist(), key="gl_model")
 info = model_rows.set_index("model").loc[model]
-scores, cands = _model(version, model)
+scores, cands = state.model_indicators(model)
 show_chart(indicator_histogram(scores, threshold=float(info["threshold"]),
                                title=_("{indicator} — candidates at or below the {p}th percentile of reachable "
                                        "tokens").format(indicator=info["indicator"],
@@ -215,7 +153,7 @@ if not same.empty:
     st.markdown(_("**Agreement with the published reports of models with the same vocabulary**"))
     rows = []
     for r in same.itertuples():
-        a = _agreement(version, r.model, model)
+        a = state.published_agreement(r.model, model)
         rows.append({_("published"): r.name, _("published verified"): a.published_verified,
                      _("ours verified"): a.ours_verified, _("both"): a.both_verified, "Jaccard": a.jaccard,
                      _("ids ranked by both"): a.common_ranked, _("Spearman (indicator vs our score)"): a.spearman})

@@ -14,7 +14,8 @@ from analysis.i18n import gettext as _
 from analysis.lifecycle import private_prefix
 from analysis.store.build import build
 from analysis.store.corpora import import_into_store
-from app.state import DEFAULT_TOKENIZERS, db_path, query, show_error, show_unexpected
+from app import state
+from app.state import DEFAULT_TOKENIZERS, db_path, show_error, show_unexpected
 
 KINDS = {
     "tsv": N_("TSV: one column per language, a header row of language codes"),
@@ -59,14 +60,14 @@ tokenizers = st.multiselect(_("Count it with"), ids, default=[t for t in DEFAULT
                             key="im_tokenizers", placeholder=_("Choose options"))
 
 try:
-    present = list(query("corpora"))
+    present = list(state.corpora())
 except AnalysisError:
     present = []  # no database yet: the import creates it
 existing = existing_name(name, present) if name else None
 replace = False
 if existing is not None and existing == name:
     try:
-        counted = list(query("counted_tokenizers", existing))
+        counted = list(state.counted_tokenizers(existing))
     except AnalysisError:
         counted = []
     st.warning(_("A corpus named {name} is already in the database, counted with {n} tokenizer(s). Importing under "

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -14,95 +10,28 @@ from analysis import AnalysisError
 from analysis.i18n import N_, format_number, language_name
 from analysis.i18n import gettext as _
 from analysis.lab.charts import compression_chart, premium_chart, script_chart
-from analysis.lab.compare import compare_specs, comparison_rows, script_rows, summary_rows
-from analysis.lab.data import corpus_languages, load_lab_data
+from analysis.lab.compare import comparison_rows, script_rows, summary_rows
+from analysis.lab.data import load_lab_data
 from analysis.lab.steps import initial_tokens, merge_steps, steps_html
 from analysis.lab.tokjson import PRE_TOKENIZERS
-from analysis.lab.trainers import ALGORITHM_NAMES, ALGORITHMS, BYTE_LEVEL_ONLY, MIN_VOCAB_SIZE, TrainSpec, train
+from analysis.lab.trainers import ALGORITHM_NAMES, ALGORITHMS, BYTE_LEVEL_ONLY, MIN_VOCAB_SIZE, TrainSpec
+from analysis.lab.workspace import MAX_CONCURRENT, MAX_KEPT, MAX_LANGS, MAX_VOCAB, MAX_WEIGHT, Workspace, capped_languages
 from analysis.render import CSS
+from app import keys, state
 from app.charts import show_chart
-from app.state import LAB_TOKENIZERS, db_path, show_error, store
+from app.state import db_path, show_error
 
-# Caps for a hosted demo that a room of laptops may hit at once.
-MAX_LANGS = 12
-MAX_VOCAB = 16_000
-MAX_WEIGHT = 5
-MAX_CONCURRENT = 2  # trainings at once per server process (the others wait for a slot)
-MAX_KEPT = 6  # trained files kept per session; older ones are deleted
-STALE_HOURS = 12  # session folders older than this are removed by the next training
-SESSION_PREFIX = "atlas-lab-session-"
 DEFAULT_LANGS = ["eng", "fra", "hin", "arb", "cmn_hans", "amh", "rus", "tha"]
 PRE_LABELS = {"gpt2": N_("GPT-2 regex (marks split from letters)"), "o200k": N_("GPT-4o regex (marks kept with letters)"),
               "whitespace": N_("spaces only (punctuation attached)")}
 BPE_FAMILY = ("bpe", "superword-bpe", "parity-bpe")
 
 
-@st.cache_resource
-def _slots() -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(MAX_CONCURRENT)
-
-
-@st.cache_data(show_spinner=False)
-def _languages(corpus: str, db: str) -> list:
-    return corpus_languages(corpus, db=Path(db))
-
-
 def _corpora() -> list[str]:
     try:
-        from analysis.store.read import corpora
-
-        return list(dict.fromkeys(["udhr", *corpora(store())]))
+        return list(dict.fromkeys(["udhr", *state.corpora()]))
     except AnalysisError:
         return ["udhr"]
-
-
-def _session_dir() -> Path:
-    folder = st.session_state.get("lab_dir")
-    if folder is None or not Path(folder).is_dir():
-        root = Path(tempfile.gettempdir())
-        for old in root.glob(f"{SESSION_PREFIX}*"):
-            try:
-                if time.time() - old.stat().st_mtime > STALE_HOURS * 3600:
-                    shutil.rmtree(old, ignore_errors=True)
-            except OSError:
-                pass
-        folder = tempfile.mkdtemp(prefix=SESSION_PREFIX)
-        st.session_state["lab_dir"] = folder
-    return Path(folder)
-
-
-def _register(label: str, spec: str, run_dir: Path) -> None:
-    registry: dict[str, str] = st.session_state.setdefault(LAB_TOKENIZERS, {})
-    runs: list[tuple[str, str]] = st.session_state.setdefault("lab_runs", [])
-    registry[label] = spec
-    runs.append((label, str(run_dir)))
-    while len(registry) > MAX_KEPT and runs:
-        old_label, old_dir = runs.pop(0)
-        registry.pop(old_label, None)
-        if all(d != old_dir for _label, d in runs):
-            shutil.rmtree(old_dir, ignore_errors=True)
-
-
-def _train_all(data, spec: TrainSpec, bar) -> list[dict]:
-    algorithms = list(dict.fromkeys([spec.algorithm, "bpe"]))
-    n = st.session_state.get("lab_run_count", 0) + 1
-    st.session_state["lab_run_count"] = n
-    run_dir = _session_dir() / f"run-{n}"
-    out = []
-    for k, alg in enumerate(algorithms):
-        s = TrainSpec(alg, spec.vocab_size, pre_tokenizer=spec.pre_tokenizer, byte_level=spec.byte_level,
-                      superword_transition=spec.superword_transition)
-
-        def progress(fraction: float, message: str, k: int = k) -> None:
-            bar.progress(min(1.0, (k + fraction) / len(algorithms)), text=message)
-
-        result = train(data, s, run_dir / alg / "tokenizer.json", progress=progress)
-        langs = "+".join(data.langs[:4]) + ("…" if len(data.langs) > 4 else "")
-        label = f"lab {n}: {s.name} · {langs}"
-        _register(label, result.spec, run_dir)
-        out.append({"label": label, "short": ALGORITHM_NAMES[alg], "algorithm": alg, "spec": result.spec,
-                    "path": str(result.path), "seconds": result.seconds, "vocab_size": result.vocab_size})
-    return out
 
 
 st.title(_("Tokenizer lab"))
@@ -114,22 +43,24 @@ st.caption(_("Train a tokenizer on parallel text in the languages you choose, th
     langs=format_number(MAX_LANGS), vocab=format_number(MAX_VOCAB), weight=format_number(MAX_WEIGHT),
     concurrent=format_number(MAX_CONCURRENT), kept=format_number(MAX_KEPT)))
 
+workspace = Workspace(st.session_state)
 corpus = st.selectbox(_("Corpus"), _corpora(), key="lab_corpus")
 try:
-    languages = _languages(corpus, str(db_path()))
+    languages = state.lab_languages(corpus)
 except AnalysisError as e:
     show_error(e)
     st.stop()
 names = {lang.code: f"{language_name(lang.code, english=lang.name)} ({lang.code})" for lang in languages}
 default = [c for c in DEFAULT_LANGS if c in names] or list(names)[:4]
 # The browser enforces the cap; a forged message may not: keep the first MAX_LANGS and say so.
-sent = st.session_state.get("lab_langs")
-if isinstance(sent, list) and len(sent) > MAX_LANGS:
+sent = st.session_state.get(keys.LAB_LANGS)
+kept = capped_languages(sent)
+if kept is not None:
     st.warning(_("{n} training languages were chosen; the lab takes at most {cap}, so the first {cap} are kept. Remove "
                  "some to choose others.").format(n=format_number(len(sent)), cap=format_number(MAX_LANGS)))
-    st.session_state["lab_langs"] = sent[:MAX_LANGS]
+    st.session_state[keys.LAB_LANGS] = kept
 langs = st.multiselect(_("Training languages (type to search by name)"), list(names), default=default,
-                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key="lab_langs",
+                       format_func=lambda c: names.get(c, c), max_selections=MAX_LANGS, key=keys.LAB_LANGS,
                        placeholder=_("Choose options"))
 c1, c2, c3 = st.columns(3)
 algorithm = c1.selectbox(_("Algorithm"), ALGORITHMS, index=ALGORITHMS.index("parity-bpe"),
@@ -161,40 +92,37 @@ if st.button(_("Train"), type="primary", key="lab_train"):
         spec = TrainSpec(algorithm, int(vocab_size), pre_tokenizer=pre,
                          byte_level=bool(byte_level) or algorithm in BYTE_LEVEL_ONLY, superword_transition=transition)
         spec.check()
-        slots = _slots()
+        slots = state.lab_training_slots()
         if not slots.acquire(timeout=120):
             st.error(_("**The server is busy**\n\nOther people are training right now; try again in a minute."))
             st.stop()
         try:
-            trained = _train_all(data, spec, bar)
+            trained = workspace.train(data, spec, progress=lambda done, message: bar.progress(done, text=message))
         finally:
             slots.release()
         bar.progress(1.0, text=_("comparing on the held-out units…"))
-        cmp = compare_specs({t["short"]: t["spec"] for t in trained}, data)
-        st.session_state["lab_last"] = {"trained": trained, "cmp": cmp, "describe": data.describe(),
-                                        "langs": data.langs, "texts": {c: data.texts[c] for c in data.langs},
-                                        "requested": spec.vocab_size}
+        workspace.compare(trained, data, requested=spec.vocab_size)
         bar.empty()
     except AnalysisError as e:
         bar.empty()
         show_error(e)
 
-last = st.session_state.get("lab_last")
+last = workspace.last
 if last:
-    cmp = last["cmp"]
+    cmp = last.comparison
     st.subheader(_("Held-out comparison"))
     st.caption(_("{described}; held-out units: {units}. Premium = tokens of the language / tokens of {reference} on the "
                  "same held-out units (a ratio of sums). Fairness over {languages}. Training took {times}.").format(
-        described=last["describe"], units=", ".join(cmp.held_out_units), reference=cmp.reference,
-        languages=cmp.language_set, times=", ".join(f"{format_number(t['seconds'], decimals=2)} s ({t['short']})"
-                                                    for t in last["trained"])))
+        described=last.describe, units=", ".join(cmp.held_out_units), reference=cmp.reference,
+        languages=cmp.language_set, times=", ".join(f"{format_number(t.seconds, decimals=2)} s ({t.short})"
+                                                    for t in last.trained)))
     st.dataframe(summary_rows(cmp), hide_index=True, key="lab_summary")
-    off = [t for t in last["trained"] if t["vocab_size"] != last["requested"]]
+    off = last.off_size
     if off:
         st.info(_("Asked for {n} entries; {got}. A trainer stops early when the training text offers nothing more to "
                   "merge, and a character-level alphabet (with WordPiece's ## copies) can exceed the budget by "
-                  "itself.").format(n=format_number(last["requested"]), got="; ".join(
-            _("{tokenizer} has {n}").format(tokenizer=t["short"], n=format_number(t["vocab_size"])) for t in off)))
+                  "itself.").format(n=format_number(last.requested), got="; ".join(
+            _("{tokenizer} has {n}").format(tokenizer=t.short, n=format_number(t.vocab_size)) for t in off)))
     if any(r.flagged for rep in cmp.reports for r in rep.langs):
         st.warning(_("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
                    "not meaningful. Use a byte-level tokenizer to avoid unknown tokens."))
@@ -208,38 +136,38 @@ if last:
 
     st.subheader(_("Step through the first merges"))
     worst = cmp.reports[-1].fairness.argmax
-    sample_lang = st.selectbox(_("Sample language"), last["langs"], index=last["langs"].index(worst),
+    sample_lang = st.selectbox(_("Sample language"), last.langs, index=last.langs.index(worst),
                                format_func=lambda c: names.get(c, c), key="lab_sample_lang")
-    texts = last["texts"][sample_lang]
+    texts = last.texts[sample_lang]
     first = texts.get("1") or next(iter(texts.values()), "")
     sample = st.text_area(_("Sample sentence"), value=first.split("\n")[0][:300], key=f"lab_sample_{sample_lang}",
                           max_chars=2000)
     n_steps = st.slider(_("Merges to show"), 5, 200, 25, key="lab_steps_n")
     only_changes = st.toggle(_("Only merges that change the sentence"), value=True, key="lab_steps_changes")
     st.html(f"<style>{CSS}</style>")
-    bpe_runs = [t for t in last["trained"] if t["algorithm"] in BPE_FAMILY]
+    bpe_runs = [t for t in last.trained if t.algorithm in BPE_FAMILY]
     for col, t in zip(st.columns(max(1, len(bpe_runs))), bpe_runs):
         with col:
             try:
-                steps = merge_steps(t["spec"], sample, limit=int(n_steps), only_changes=only_changes)
-                start = initial_tokens(t["spec"], sample)
+                steps = merge_steps(t.spec, sample, limit=int(n_steps), only_changes=only_changes)
+                start = initial_tokens(t.spec, sample)
             except AnalysisError as e:
                 show_error(e)
                 continue
-            st.markdown(_("**{tokenizer}** — {n} byte tokens at the start").format(tokenizer=t["short"],
+            st.markdown(_("**{tokenizer}** — {n} byte tokens at the start").format(tokenizer=t.short,
                                                                                   n=format_number(len(start))))
             st.dataframe([{"merge #": s.rank, "merge": s.merge, "for": s.served or "all", "tokens": s.n_tokens}
-                          for s in steps], hide_index=True, key=f"lab_steps_{t['algorithm']}")
+                          for s in steps], hide_index=True, key=f"lab_steps_{t.algorithm}")
             if steps:
                 st.caption(_("after merge {n} (new token outlined):").format(n=format_number(steps[-1].rank)))
                 st.html(steps_html(steps[-1].tokens, changed=steps[-1].token))
 
     st.subheader(_("Download"))
-    for k, t in enumerate(last["trained"]):
-        path = Path(t["path"])
+    for k, t in enumerate(last.trained):
+        path = Path(t.path)
         if path.is_file():
             st.download_button(_("{label} — tokenizer.json ({n} entries)").format(
-                                   label=t["label"], n=format_number(t["vocab_size"])), data=path.read_bytes(),
+                                   label=t.label, n=format_number(t.vocab_size)), data=path.read_bytes(),
                                file_name="tokenizer.json", mime="application/json", key=f"lab_download_{k}")
     st.caption(_("The files load with `analysis.get_tokenizer('file:/path/tokenizer.json')` or `tokenizers.Tokenizer."
                "from_file`; the Playground lists them for this session."))

@@ -26,11 +26,12 @@ from analysis.playground import (
 )
 from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
+from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, added_ids, linkable
 from app.language import page_params, with_language
 from app.lesson import lesson_mode
 from app.reconnect import client_sent
-from app.state import DEFAULT_TOKENIZERS, LAB_TOKENIZERS, query, show_error, store, tokenizer, workshop
+from app.state import DEFAULT_TOKENIZERS, show_error, store, tokenizer, workshop
 
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
@@ -48,7 +49,7 @@ SUMMARY_HEADERS = {"tokenizer": N_("tokenizer"), "tokens": N_("tokens"), "chars/
 ALL_UNITS = "(all)"
 
 catalogue = load_catalogue()
-lab: dict[str, str] = st.session_state.get(LAB_TOKENIZERS, {})
+lab: dict[str, str] = st.session_state.get(keys.LAB_TOKENIZERS, {})
 known = catalogue.ids + list(lab) + added_ids()  # added_ids: this visitor's own tokenizers
 ss = st.session_state
 
@@ -58,32 +59,33 @@ ss = st.session_state
 params = page_params()  # the interface language (lang=fr) is the app's, not this page's state
 # A browser reconnecting after its replica died sends its widgets' values, including a change the dead replica never
 # answered, while its URL holds the page before that change: what the browser sent wins (app/reconnect.py).
-sent = client_sent(("pg_text", "pg_tokenizers", "pg_ws", "pg_view")) if "pg_init" not in ss else set()
-if "pg_init" not in ss or (params and params != ss.get("pg_last_query")):
-    first_run = "pg_init" not in ss
-    ss.pg_init = True
+sent = (client_sent((keys.PG_TEXT, keys.PG_TOKENIZERS, keys.PG_WS, keys.PG_VIEW)) if keys.PG_INIT not in ss
+        else set())
+if keys.PG_INIT not in ss or (params and params != ss.get(keys.PG_LAST_QUERY)):
+    first_run = keys.PG_INIT not in ss
+    ss[keys.PG_INIT] = True
     url_state, warnings = state_from_query(params, known)
-    ss.pg_link_warnings = warnings
-    if "pg_tokenizers" not in sent:
-        ss.pg_tokenizers = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
-    if url_state.text is not None and "pg_text" not in sent:
-        ss.pg_text = url_state.text
-    elif url_state.text is None and not first_run:  # a link without a text, opened in a running session: back to the sample text
-        ss.pg_text = DEFAULT_TEXT
+    ss[keys.PG_LINK_WARNINGS] = warnings
+    if keys.PG_TOKENIZERS not in sent:
+        ss[keys.PG_TOKENIZERS] = url_state.tokenizers or [t for t in DEFAULT_TOKENIZERS if t in known]
+    if url_state.text is not None and keys.PG_TEXT not in sent:
+        ss[keys.PG_TEXT] = url_state.text
+    elif url_state.text is None and not first_run:  # a link without a text, opened in a running session: the sample
+        ss[keys.PG_TEXT] = DEFAULT_TEXT
     # A session's first run with no text in its URL leaves the text area to its own value: DEFAULT_TEXT on a page
     # load, or the text the browser still holds when it reconnects to another replica after one died
     # (docs/scaling.md). A text over MAX_URL_TEXT characters is in no URL, so setting it here would lose it.
-    if "pg_ws" not in sent:
-        ss.pg_ws = url_state.show_whitespace
-    if "pg_view" not in sent:
-        ss.pg_view = url_state.view
+    if keys.PG_WS not in sent:
+        ss[keys.PG_WS] = url_state.show_whitespace
+    if keys.PG_VIEW not in sent:
+        ss[keys.PG_VIEW] = url_state.view
     if url_state.compare is not None:
-        ss.pg_translate, ss.pg_compare = True, url_state.compare
+        ss[keys.PG_TRANSLATE], ss[keys.PG_COMPARE] = True, url_state.compare
     if url_state.sample:
-        ss.pg_source = SOURCES[2]
-        ss.pg_corpus, ss.pg_sample_lang, ss.pg_sample_unit = url_state.sample
-        ss.pg_link_sample = url_state.sample  # checked against the database below, with a warning if replaced
-for w in ss.pop("pg_link_warnings", []):
+        ss[keys.PG_SOURCE] = SOURCES[2]
+        ss[keys.PG_CORPUS], ss[keys.PG_SAMPLE_LANG], ss[keys.PG_SAMPLE_UNIT] = url_state.sample
+        ss[keys.PG_LINK_SAMPLE] = url_state.sample  # checked against the database below, with a warning if replaced
+for w in ss.pop(keys.PG_LINK_WARNINGS, []):
     st.warning(w)
 lesson_mode()  # a workshop preset that holds a lesson draws it here, one step at a time, and stops (app/lesson.py)
 
@@ -101,22 +103,22 @@ if workshop_name:
     try:
         preset, preset_texts = workshop(workshop_name)
         st.info(_("**Workshop: {title}**").format(title=preset.title) + f"\n\n{preset.description}")
-        ss.pg_tokenizers = list(preset.tokenizers)
-        if "pg_workshop_init" not in ss:
-            ss.pg_workshop_init, ss.pg_source = True, WORKSHOP_SOURCE
+        ss[keys.PG_TOKENIZERS] = list(preset.tokenizers)
+        if keys.PG_WORKSHOP_INIT not in ss:
+            ss[keys.PG_WORKSHOP_INIT], ss[keys.PG_SOURCE] = True, WORKSHOP_SOURCE
     except AnalysisError as e:
         show_error(e)
 sources = ((WORKSHOP_SOURCE,) if preset else ()) + SOURCES
-source = st.radio(_("Source of the text"), sources, horizontal=True, key="pg_source", label_visibility="collapsed",
+source = st.radio(_("Source of the text"), sources, horizontal=True, key=keys.PG_SOURCE, label_visibility="collapsed",
                   format_func=_)
 text, sample = "", None
 if source == WORKSHOP_SOURCE:
     label = st.selectbox(_("Workshop text"), list(preset_texts), key="pg_workshop_text")
-    text = ss.pg_workshop_view = preset_texts[label]  # shown read-only (a keyed widget shows its state, so set it)
-    st.text_area(_("Selected text"), height=140, disabled=True, key="pg_workshop_view")
+    text = ss[keys.PG_WORKSHOP_VIEW] = preset_texts[label]  # shown read-only (a keyed widget shows its state, so set it)
+    st.text_area(_("Selected text"), height=140, disabled=True, key=keys.PG_WORKSHOP_VIEW)
 elif source == SOURCES[0]:
     # No max_chars: the browser would drop a longer paste without a word; the warning below says what is cut.
-    text = st.text_area(_("Text"), value=DEFAULT_TEXT, height=140, key="pg_text",
+    text = st.text_area(_("Text"), value=DEFAULT_TEXT, height=140, key=keys.PG_TEXT,
                         help=_("Up to {n} characters; upload a file for more structure.").format(
                             n=format_number(MAX_CHARS)))
 elif source == SOURCES[1]:
@@ -140,38 +142,38 @@ elif source == SOURCES[1]:
         except AnalysisError as e:
             show_error(e)
 else:
-    asked = ss.pop("pg_link_sample", None)  # (corpus, lang, unit) from a link: say so if one is not there
+    asked = ss.pop(keys.PG_LINK_SAMPLE, None)  # (corpus, lang, unit) from a link: say so if one is not there
     try:
-        corpora = query("corpora")
-        if ss.get("pg_corpus") not in corpora:
+        corpora = state.corpora()
+        if ss.get(keys.PG_CORPUS) not in corpora:
             if asked:
                 st.warning(_("The link's corpus {asked} is not in this database; showing {shown} instead. Pick "
                              "another corpus below.").format(asked=repr(str(asked[0])[:60]), shown=repr(corpora[0])))
-            ss.pg_corpus = "udhr" if "udhr" in corpora else corpora[0]
-        corpus = st.selectbox(_("Corpus"), corpora, key="pg_corpus")
-        langs = query("languages", corpus)
+            ss[keys.PG_CORPUS] = "udhr" if "udhr" in corpora else corpora[0]
+        corpus = st.selectbox(_("Corpus"), corpora, key=keys.PG_CORPUS)
+        langs = state.languages(corpus)
         names = {code: f"{language_name(code, english=name)} ({code})" for code, name in zip(langs["lang"], langs["name"])}
-        if ss.get("pg_sample_lang") not in names:
-            ss.pg_sample_lang = "hin" if "hin" in names else next(iter(names))
+        if ss.get(keys.PG_SAMPLE_LANG) not in names:
+            ss[keys.PG_SAMPLE_LANG] = "hin" if "hin" in names else next(iter(names))
             if asked:
                 st.warning(_("The link's language {asked} is not in the corpus {corpus}; showing {shown} instead. "
                              "Pick another language below.").format(asked=repr(str(asked[1])[:60]), corpus=repr(corpus),
-                                                                     shown=repr(ss.pg_sample_lang)))
-        lang = st.selectbox(_("Language (type to search by name or code)"), list(names), key="pg_sample_lang",
+                                                                     shown=repr(ss[keys.PG_SAMPLE_LANG])))
+        lang = st.selectbox(_("Language (type to search by name or code)"), list(names), key=keys.PG_SAMPLE_LANG,
                             format_func=names.get)
-        units = [ALL_UNITS, *query("unit_names", corpus)]
-        if ss.get("pg_sample_unit") not in units:
-            ss.pg_sample_unit = units[1] if len(units) > 1 else units[0]
+        units = [ALL_UNITS, *state.unit_names(corpus)]
+        if ss.get(keys.PG_SAMPLE_UNIT) not in units:
+            ss[keys.PG_SAMPLE_UNIT] = units[1] if len(units) > 1 else units[0]
             if asked:
                 st.warning(_("The link's unit {asked} is not in the corpus {corpus}; showing {shown} instead. Pick "
                              "another unit below.").format(asked=repr(str(asked[2])[:60]), corpus=repr(corpus),
-                                                            shown=repr(ss.pg_sample_unit)))
-        unit = st.selectbox(_("Unit"), units, key="pg_sample_unit",
+                                                            shown=repr(ss[keys.PG_SAMPLE_UNIT])))
+        unit = st.selectbox(_("Unit"), units, key=keys.PG_SAMPLE_UNIT,
                             format_func=lambda u: _("(all)") if u == ALL_UNITS else u)
-        text = query("unit_text", corpus, lang, None if unit == ALL_UNITS else unit)
+        text = state.unit_text(corpus, lang, None if unit == ALL_UNITS else unit)
         sample = (corpus, lang, unit)
-        ss.pg_sample_view = text  # shown read-only (a keyed widget shows its state, so set it)
-        st.text_area(_("Sample text"), height=140, disabled=True, key="pg_sample_view")
+        ss[keys.PG_SAMPLE_VIEW] = text  # shown read-only (a keyed widget shows its state, so set it)
+        st.text_area(_("Sample text"), height=140, disabled=True, key=keys.PG_SAMPLE_VIEW)
     except AnalysisError as e:
         show_error(e)
 
@@ -186,25 +188,25 @@ if "\ufffd" in text and source == SOURCES[0]:
                  "text again from its source to tokenize the original characters."))
 
 cols = st.columns([3, 1, 1, 1])
-chosen = cols[0].multiselect(_("Tokenizers"), known, key="pg_tokenizers", disabled=preset is not None,
+chosen = cols[0].multiselect(_("Tokenizers"), known, key=keys.PG_TOKENIZERS, disabled=preset is not None,
                              placeholder=_("Choose options"),
                              format_func=lambda t: _("{id} (trained in the lab)").format(id=t) if t in lab else t,
                              help=_("Pinned by the workshop preset") if preset else None)
-view = cols[1].radio(_("View"), ("tokens", "ids"), key="pg_view", horizontal=True,
+view = cols[1].radio(_("View"), ("tokens", "ids"), key=keys.PG_VIEW, horizontal=True,
                      format_func=lambda v: _("tokens") if v == "tokens" else _("ids"))
-show_ws = cols[2].toggle(_("Show whitespace"), key="pg_ws", help=_("Draw spaces as ·, tabs as →, newlines as ↵"))
-translate = cols[3].toggle(_("Translation mode"), key="pg_translate",
+show_ws = cols[2].toggle(_("Show whitespace"), key=keys.PG_WS, help=_("Draw spaces as ·, tabs as →, newlines as ↵"))
+translate = cols[3].toggle(_("Translation mode"), key=keys.PG_TRANSLATE,
                            help=_("Compare with the same text in another language"))
-add_tokenizer_panel(select_key="pg_tokenizers")
+add_tokenizer_panel(select_key=keys.PG_TOKENIZERS)
 
 # Keep the URL in step with what is shown: it is the permalink.
 link = PlaygroundState(linkable(chosen), text if source != WORKSHOP_SOURCE else None, show_ws, view,
-                       sample if source == SOURCES[2] else None, ss.get("pg_compare") if translate else None,
+                       sample if source == SOURCES[2] else None, ss.get(keys.PG_COMPARE) if translate else None,
                        workshop_name if preset else None).to_query()
 link = with_language(link)  # the interface language stays in the permalink
 if params != link:
     st.query_params.from_dict(link)
-ss.pg_last_query = link
+ss[keys.PG_LAST_QUERY] = link
 
 
 def encode_all(value: str) -> list:
@@ -234,11 +236,11 @@ if text:
         line = _("Detected language: **{code}** ({p}) · script **{script}**").format(
             code=found.code, p=format_percent(found.probability), script=found.script)
         try:
-            match = match_language(found, query("languages", "udhr").to_dict("records"))
+            match = match_language(found, state.languages("udhr").to_dict("records"))
             if match is not None and match["lang"] != "eng":
-                counted = [e.tokenizer.id for e in encodings if e.tokenizer.id in query("counted_tokenizers", "udhr")]
+                counted = [e.tokenizer.id for e in encodings if e.tokenizer.id in state.counted_tokenizers("udhr")]
                 if counted:
-                    prem = query("premiums", "udhr", "eng", tuple(counted))
+                    prem = state.premiums("udhr", "eng", tuple(counted))
                     prem = prem[prem["lang"] == match["lang"]]
                     facts = [_("{x}× with {tokenizer}").format(x=format_number(r.premium, decimals=2),
                                                                  tokenizer=r.tokenizer)
@@ -289,7 +291,7 @@ if encodings:
     shown = summary.rename(columns=lambda c: _(SUMMARY_HEADERS.get(c, c)))
     st.table(shown.style.format({_(SUMMARY_HEADERS[c]): fmt.get(c, format_number) for c in summary.columns
                                  if c != "tokenizer"}, na_rep="—"), hide_index=True)
-    cap = ss.setdefault("pg_cap", DRAW_STEP)
+    cap = ss.setdefault(keys.PG_CAP, DRAW_STEP)
     st.html(f"<style>{CSS}</style>")
     grid = st.columns(2) if len(encodings) > 1 else [st.container()]
     for k, enc in enumerate(encodings):
@@ -303,7 +305,7 @@ if encodings:
         st.info(_("Drawing the first {n} tokens of each tokenizer; counts above are for the whole text.").format(
             n=format_number(cap)))
         if st.button(_("Draw {n} more tokens").format(n=format_number(DRAW_STEP)), key="pg_more"):
-            ss.pg_cap = cap + DRAW_STEP
+            ss[keys.PG_CAP] = cap + DRAW_STEP
             st.rerun()
     st.caption(_("Boundary mark: left edge of each token. Dashed outline ×n: one character split over n tokens. "
                  "Badges: special, UNK, byte (byte fallback); ⚠ with a pink underline: evidence of a glitch token (see "
@@ -334,7 +336,7 @@ if encodings:
 
 # ---------------------------------------------------------------- translation mode
 if translate:
-    other = st.text_area(_("The same text in another language"), height=120, key="pg_compare")
+    other = st.text_area(_("The same text in another language"), height=120, key=keys.PG_COMPARE)
     if len(other) > MAX_CHARS:
         st.warning(_("The second text has {n} characters; the first {cap} are compared.").format(
             n=format_number(len(other)), cap=format_number(MAX_CHARS)))

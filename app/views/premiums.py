@@ -12,10 +12,11 @@ from analysis import AnalysisError, charts
 from analysis.i18n import gettext as _
 from analysis.premium_view import filter_languages, policy_line
 from analysis.published_premiums import CITATION, shared_columns
+from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, counted_ids, premiums_with_yours
 from app.charts import show_chart
 from app.cost_tab import tab_cost
-from app.state import DEFAULT_TOKENIZERS, query, show_error
+from app.state import DEFAULT_TOKENIZERS, show_error
 
 ss = st.session_state
 
@@ -25,8 +26,8 @@ ss = st.session_state
 # page's (the Playground's ``tokenizers``) and are left alone.
 LINK_PARAMS = ("tab", "search", "tokenizers")
 _link = {k: v for k, v in st.query_params.to_dict().items() if k in LINK_PARAMS}
-if "tab" in _link and _link != ss.get("px_last_link"):
-    ss.px_last_link = ss.px_link = _link
+if "tab" in _link and _link != ss.get(keys.PX_LAST_LINK):
+    ss[keys.PX_LAST_LINK] = ss[keys.PX_LINK] = _link
 
 st.title(_("Premium explorer"))
 st.caption(_("Token premium of a language = its tokens on the parallel units it shares with the reference, divided "
@@ -116,10 +117,10 @@ def tab_scripts(v: View) -> None:
 
 def tab_units(v: View) -> None:
     options = sorted(v.shown["lang"].unique(), key=lambda c: v.names.get(c, c))
-    if ss.get("px_unit_lang") not in options:
-        ss.px_unit_lang = "hin" if "hin" in options else options[0]
-    one = st.selectbox(_("Language"), options, key="px_unit_lang", format_func=lambda c: f"{v.names[c]} ({c})")
-    units = query("unit_ratios", v.corpus, one, v.reference, v.tokenizers)
+    if ss.get(keys.PX_UNIT_LANG) not in options:
+        ss[keys.PX_UNIT_LANG] = "hin" if "hin" in options else options[0]
+    one = st.selectbox(_("Language"), options, key=keys.PX_UNIT_LANG, format_func=lambda c: f"{v.names[c]} ({c})")
+    units = state.unit_ratios(v.corpus, one, v.reference, v.tokenizers)
     chart(charts.unit_distribution(units, language_name=v.names[one], reference_name=v.ref_name), "px_units")
     downloads(units, f"unit-premiums-{v.corpus}-{one}", "px_dl_units")
     st.page_link("views/playground.py",
@@ -129,7 +130,7 @@ def tab_units(v: View) -> None:
 
 
 def tab_fairness(v: View) -> None:
-    fair = query("fairness", v.corpus, v.reference, v.tokenizers, complete_only=v.complete)
+    fair = state.fairness(v.corpus, v.reference, v.tokenizers, complete_only=v.complete)
     chart(charts.fairness_chart(fair), "px_fairness")
     st.dataframe(fair, hide_index=True, key="px_fair_table")
     downloads(fair, f"fairness-{v.corpus}-{v.reference}", "px_dl_fair")
@@ -147,14 +148,14 @@ def tab_published(v: View) -> None:
     shared = set(shared_columns().values())
     chosen = tuple(t for t in v.tokenizers if t in shared)
     if not chosen:
-        counted = sorted(shared & set(query("counted_tokenizers", v.corpus)))
+        counted = sorted(shared & set(state.counted_tokenizers(v.corpus)))
         st.info(_("None of the tokenizers picked is in the published table.") + " "
                 + (_("Pick {tokenizers}.").format(tokenizers=", ".join(counted)) if counted else
                    _("Count the corpus with {tokenizers} first: {command}.").format(
                        tokenizers=", ".join(sorted(shared)),
                        command=f"`python -m analysis build --corpus {v.corpus} --tokenizers {' '.join(sorted(shared))}`")))
         return
-    both = query("published_vs_ours", v.corpus, chosen)
+    both = state.published_vs_ours(v.corpus, chosen)
     both = both[both["lang"].isin(set(v.shown["lang"]))].reset_index(drop=True)
     agree = int(both["same_to_4_decimals"].sum())
     st.caption(_("Published premiums of Petrov et al. (2023) and ours on this corpus, both against English (eng_Latn) "
@@ -176,31 +177,31 @@ TABS = {"Dots": tab_dots, "Bars": tab_bars, "Heatmap": tab_heatmap, "Map": tab_m
 
 add_tokenizer_panel(select_key=None)
 try:
-    corpora = query("corpora")
+    corpora = state.corpora()
     if not corpora:
         raise AnalysisError(_("The statistics database has no corpus yet. Run `python -m analysis build`."))
     top = st.columns([1, 2, 3])
-    corpus = top[0].selectbox(_("Corpus"), corpora, key="px_corpus")
-    langs = query("languages", corpus)
+    corpus = top[0].selectbox(_("Corpus"), corpora, key=keys.PX_CORPUS)
+    langs = state.languages(corpus)
     names = dict(zip(langs["lang"], langs["name"].fillna(langs["lang"])))
-    if ss.get("px_reference") not in names:
-        ss.px_reference = next((c for c in ("eng", "eng_Latn") if c in names), next(iter(names)))
-    reference = top[1].selectbox(_("Reference language"), list(names), key="px_reference",
+    if ss.get(keys.PX_REFERENCE) not in names:
+        ss[keys.PX_REFERENCE] = next((c for c in ("eng", "eng_Latn") if c in names), next(iter(names)))
+    reference = top[1].selectbox(_("Reference language"), list(names), key=keys.PX_REFERENCE,
                                  format_func=lambda c: f"{names[c]} ({c})")
-    counted = query("counted_tokenizers", corpus) + (counted_ids() if corpus == "udhr" else [])  # + the visitor's
-    link = ss.pop("px_link", {})
+    counted = state.counted_tokenizers(corpus) + (counted_ids() if corpus == "udhr" else [])  # + the visitor's
+    link = ss.pop(keys.PX_LINK, {})
     if "tokenizers" in link:
-        ss.px_tokenizers = [t for t in dict.fromkeys(link["tokenizers"].split(",")) if t in counted]
+        ss[keys.PX_TOKENIZERS] = [t for t in dict.fromkeys(link["tokenizers"].split(",")) if t in counted]
     if "search" in link:
-        ss.px_search = link["search"][:200]
+        ss[keys.PX_SEARCH] = link["search"][:200]
     if link.get("tab") in TABS:
-        ss.px_tab = _(link["tab"])
-    if "px_tokenizers" not in ss or not ss.px_tokenizers or not set(ss.px_tokenizers) <= set(counted):
-        ss.px_tokenizers = [t for t in DEFAULT_TOKENIZERS if t in counted] or counted[:6]
-    tokenizers = top[2].multiselect(_("Tokenizers"), counted, key="px_tokenizers")
+        ss[keys.PX_TAB] = _(link["tab"])
+    if keys.PX_TOKENIZERS not in ss or not ss[keys.PX_TOKENIZERS] or not set(ss[keys.PX_TOKENIZERS]) <= set(counted):
+        ss[keys.PX_TOKENIZERS] = [t for t in DEFAULT_TOKENIZERS if t in counted] or counted[:6]
+    tokenizers = top[2].multiselect(_("Tokenizers"), counted, key=keys.PX_TOKENIZERS)
 
     f = st.columns([2, 2, 1])
-    search = f[0].text_input(_("Search languages by name or code"), key="px_search",
+    search = f[0].text_input(_("Search languages by name or code"), key=keys.PX_SEARCH,
                              placeholder=_("e.g. Hindi, amh, Cyrl"))
     scripts = f[1].multiselect(_("Scripts"), sorted(langs["script"].dropna().unique()), key="px_scripts")
     complete = f[2].checkbox(_("Complete variants only"), value=False, key="px_complete",
@@ -211,15 +212,14 @@ try:
 
     prem = premiums_with_yours(corpus, reference, tuple(tokenizers))
     shown = filter_languages(prem, langs, search=search, scripts=tuple(scripts), complete_only=complete)
-    meta = query("meta")
-    policy = policy_line(meta, query("corpus_info", corpus))
+    policy = policy_line(state.meta(), state.corpus_info(corpus))
     ref_name = names[reference]
     # The chart is what a room reads: the counting policy and the caveats' details fold into one expander, so the
     # dot plot starts within a 1366×768 screen; the UNK caveat stays visible as one line.
     flagged = shown[shown["unk_flag"].fillna(False)]
     st.caption(_("{shown:,} of {total:,} variants shown").format(shown=shown["lang"].nunique(),
                                                                 total=langs["lang"].nunique()))
-    protocol = query("corpus_protocol", corpus)
+    protocol = state.corpus_protocol(corpus)
     if len(flagged):
         st.warning(_("{n} (tokenizer, language) cells map more than 10% of the text to UNK; their premiums are not "
                      "meaningful (listed under 'How these numbers were counted', marked in the table).").format(
@@ -246,7 +246,7 @@ try:
                 tuple(tokenizers), shown, langs, names, policy, complete)
     pages = {**TABS, "Published vs ours": tab_published} if protocol == "petrov2023" else TABS
     # Lazy tabs: only the open tab is computed and sent (switching tabs reruns the page).
-    tabs = st.tabs([_(name) for name in pages], key="px_tab", on_change="rerun")
+    tabs = st.tabs([_(name) for name in pages], key=keys.PX_TAB, on_change="rerun")
     for tab, draw in zip(tabs, pages.values(), strict=True):
         if tab.open:
             with tab:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import duckdb
-import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError
@@ -18,63 +13,27 @@ from analysis.sql_console import (
     DEFAULT_TIMEOUT_S,
     EXAMPLES,
     MAX_ROWS,
-    QueryResult,
     display_frame,
-    open_console,
-    run_query,
-    schema_columns,
-    schema_tables,
 )
-from app.state import db_path, show_error
+from app import keys, state
+from app.state import show_error
 
 EXAMPLE_SQL = dict(EXAMPLES)
 CHOOSE = N_("— choose an example —")
 
 
-def _db_version(path: Path) -> tuple[int, int, int]:
-    try:
-        s = os.stat(path)
-    except FileNotFoundError:
-        return 0, 0, 0
-    return s.st_ino, s.st_mtime_ns, s.st_size
-
-
-@st.cache_resource(show_spinner="Opening the statistics database…", max_entries=2)
-def console(path: str, version: tuple[int, int, int]) -> duckdb.DuckDBPyConnection:
-    """The console's own locked, read-only connection, one per database file version (a rebuild is a new one)."""
-    return open_console(Path(path))
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def schema(path: str, version: tuple[int, int, int]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    cur = console(path, version).cursor()
-    try:
-        tables = schema_tables(cur)
-        return tables, {name: schema_columns(cur, name) for name in tables["name"]}
-    finally:
-        cur.close()
-
-
-@st.cache_data(show_spinner="Running the query…", max_entries=64, ttl=600)
-def run(path: str, version: tuple[int, int, int], sql: str, max_rows: int) -> QueryResult:
-    """Results are cached per database version, query and row cap; errors are not cached."""
-    return run_query(console(path, version), sql, max_rows=max_rows, timeout_s=DEFAULT_TIMEOUT_S)
-
-
 def use_example() -> None:
-    chosen = st.session_state.get("sql_example")
+    chosen = st.session_state.get(keys.SQL_EXAMPLE)
     if chosen in EXAMPLE_SQL:
-        st.session_state["sql_text"] = EXAMPLE_SQL[chosen]
+        st.session_state[keys.SQL_TEXT] = EXAMPLE_SQL[chosen]
 
 
 st.title(_("SQL console"))
 st.caption(_("Read-only SQL (DuckDB) over the statistics database. One SELECT at a time; no writes, no settings, no "
              "file or network access. At most {rows} rows come back; a query stops after {seconds} s.").format(
     rows=format_number(MAX_ROWS), seconds=format_number(DEFAULT_TIMEOUT_S)))
-path = db_path()
-version = _db_version(path)
 try:
-    tables, columns = schema(str(path), version)
+    tables, columns = state.console_schema()
 except AnalysisError as e:
     show_error(e)
     st.stop()
@@ -92,23 +51,23 @@ with left:
             st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}")
 
 with right:
-    st.selectbox(_("Example queries"), [CHOOSE, *EXAMPLE_SQL], key="sql_example", on_change=use_example,
+    st.selectbox(_("Example queries"), [CHOOSE, *EXAMPLE_SQL], key=keys.SQL_EXAMPLE, on_change=use_example,
                  format_func=_)  # the example names are msgids (N_ in analysis.sql_console)
-    if "sql_text" not in st.session_state:
-        st.session_state["sql_text"] = EXAMPLES[0][1]
-    sql = st.text_area(_("SQL"), height=200, key="sql_text")
+    if keys.SQL_TEXT not in st.session_state:
+        st.session_state[keys.SQL_TEXT] = EXAMPLES[0][1]
+    sql = st.text_area(_("SQL"), height=200, key=keys.SQL_TEXT)
     c1, c2 = st.columns([1, 3])
     max_rows = int(c1.number_input(_("Row cap"), min_value=1, max_value=MAX_ROWS, value=DEFAULT_ROWS, step=100,
                                    key="sql_max_rows"))
     c2.write("")
     if c2.button(_("Run"), type="primary", key="sql_run"):
-        st.session_state["sql_submitted"] = sql
+        st.session_state[keys.SQL_SUBMITTED] = sql
 
-submitted = st.session_state.get("sql_submitted")
+submitted = st.session_state.get(keys.SQL_SUBMITTED)
 if submitted:
     st.subheader(_("Result"))
     try:
-        result = run(str(path), version, submitted, max_rows)
+        result = state.console_run(submitted, max_rows=max_rows)
     except AnalysisError as e:
         show_error(e)
         st.stop()

@@ -13,39 +13,40 @@ from analysis import AnalysisError, load_catalogue
 from analysis.i18n import format_number
 from analysis.i18n import gettext as _
 from analysis.token_page import same_bytes_in, token_facts
+from app import keys, state
 from app.language import page_params, with_language
-from app.state import DEFAULT_TOKENIZERS, query, show_error, token_query
+from app.state import DEFAULT_TOKENIZERS, show_error
 
 catalogue = load_catalogue()
 ids = catalogue.ids
 ss = st.session_state
 
 params = page_params()  # without the interface language (lang=fr), which the app keeps in the URL
-if "tk_init" not in ss or (params and params != ss.get("tk_last_query")):
-    ss.tk_init = True
+if keys.TK_INIT not in ss or (params and params != ss.get(keys.TK_LAST_QUERY)):
+    ss[keys.TK_INIT] = True
     tid = params.get("tokenizer", "o200k_base")
     if tid not in ids:
         st.warning(_("The link names tokenizer {id}, which is not in the catalogue; showing o200k_base. Token pages "
                      "exist for catalogue tokenizers only.").format(id=repr(tid)))
         tid = "o200k_base"
-    ss.tk_tokenizer = tid
+    ss[keys.TK_TOKENIZER] = tid
     try:
-        ss.tk_id = int(params.get("id", "290"))
+        ss[keys.TK_ID] = int(params.get("id", "290"))
     except ValueError:
-        ss.tk_id = -1
-    if ss.tk_id < 0:
+        ss[keys.TK_ID] = -1
+    if ss[keys.TK_ID] < 0:
         st.warning(_("The link's id {id} is not a whole number 0 or above; showing id 0.").format(
             id=repr(params.get("id"))))
-        ss.tk_id = 0
+        ss[keys.TK_ID] = 0
 
 st.title(_("Token"))
 c = st.columns([2, 1])
-tid = c[0].selectbox(_("Tokenizer"), ids, key="tk_tokenizer")
-token_id = int(c[1].number_input(_("Token id"), min_value=0, step=1, key="tk_id"))
+tid = c[0].selectbox(_("Tokenizer"), ids, key=keys.TK_TOKENIZER)
+token_id = int(c[1].number_input(_("Token id"), min_value=0, step=1, key=keys.TK_ID))
 link = with_language({"tokenizer": tid, "id": str(token_id)})
 if params != link:
     st.query_params.from_dict(link)
-ss.tk_last_query = link
+ss[keys.TK_LAST_QUERY] = link
 
 try:
     facts = token_facts(tid, token_id)
@@ -60,7 +61,7 @@ st.table(pd.DataFrame([{_("bytes (hex)"): facts.token_bytes.hex(" ") or "—", _
          hide_index=True)
 
 try:
-    query("meta")
+    state.meta()
     have_store = True
 except AnalysisError as e:
     have_store = False
@@ -69,7 +70,7 @@ except AnalysisError as e:
 
 if have_store:
     st.markdown(_("#### Glitch-token evidence"))
-    evidence = token_query("glitch_evidence", tid, token_id)
+    evidence = state.glitch_evidence(tid, token_id)
     if not evidence.scanned:
         st.caption(_("This database has no glitch-token checks of {tokenizer} (build it with token checks).").format(
             tokenizer=tid))
@@ -80,7 +81,7 @@ if have_store:
         st.caption(_("No glitch category and no verification."))
 
     st.markdown(_("#### Frequency by language in this database's corpora"))
-    freq = token_query("frequency_by_language", tid, token_id)
+    freq = state.frequency_by_language(tid, token_id)
     if len(freq):
         st.caption(_("{n} occurrences in {pairs} (corpus, language) pairs.").format(
             n=format_number(int(freq["n"].sum())), pairs=format_number(len(freq))))
@@ -91,7 +92,7 @@ if have_store:
         st.caption(_("Never occurs in the counted corpora (or this tokenizer's frequencies were not counted)."))
 
     st.markdown(_("#### Where it occurs (UDHR)"))
-    examples = token_query("example_units", tid, token_id)
+    examples = state.example_units(tid, token_id)
     for ex in examples:
         st.html(f'<p dir="auto"><b>{escape(str(ex.name))}</b> ({escape(str(ex.lang))}, {escape(str(ex.unit))}): '
                 f'{ex.html()}</p>')

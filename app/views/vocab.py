@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 
@@ -14,21 +13,11 @@ from analysis.charts import vocab_jaccard_figure, vocab_length_figure, vocab_scr
 from analysis.downloads import to_csv_bytes
 from analysis.i18n import N_, format_number, script_display_name
 from analysis.i18n import gettext as _
-from analysis.vocab import (
-    CHIPS_CSS,
-    Comparison,
-    Vocabulary,
-    has_vocabulary,
-    length_histogram,
-    load_vocabulary,
-    script_name,
-    script_shares,
-    size_table,
-    token_chips_html,
-)
+from analysis.vocab import CHIPS_CSS, has_vocabulary, script_name, token_chips_html
+from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, added_ids
 from app.charts import show_chart
-from app.state import LAB_TOKENIZERS, catalogue_ids, show_error, tokenizer
+from app.state import Chosen, catalogue_ids, show_error
 
 DEFAULT_TOKENIZERS = ["o200k_base", "cl100k_base", "llama3", "gemma3", "qwen3", "mistral-tekken"]
 PAGE_SIZES = (50, 100, 250, 500)
@@ -37,35 +26,9 @@ ALL_SCRIPTS = N_("all scripts")
 SORTS = {N_("vocabulary order (id)"): "id", N_("longest first"): "length", N_("alphabetical"): "token"}
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
-def vocabulary(label: str, spec: str) -> Vocabulary:
-    """One vocabulary per tokenizer and server process, shared by every session; ``label`` names it on the page
-    (a catalogue id, or the name of a tokenizer trained in the lab, whose ``spec`` is ``file:PATH``)."""
-    return dataclasses.replace(load_vocabulary(tokenizer(spec)), tokenizer=label)
-
-
-Chosen = tuple[tuple[str, str], ...]  # (label, spec) per chosen tokenizer
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def comparison(chosen: Chosen) -> Comparison:
-    return Comparison([vocabulary(*c) for c in chosen])
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def sizes_and_scripts(chosen: Chosen) -> tuple[pd.DataFrame, pd.DataFrame]:
-    vocabs = [vocabulary(*c) for c in chosen]
-    return size_table(vocabs), script_shares(vocabs)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def histogram(chosen: Chosen, cap: int) -> pd.DataFrame:
-    return length_histogram([vocabulary(*c) for c in chosen], cap=cap)
-
-
 def first_page() -> None:
     """A new filter starts the listing on its first page."""
-    st.session_state["vc_unique_page"] = 1
+    st.session_state[keys.VC_UNIQUE_PAGE] = 1
 
 
 def download(label: str, frame: Callable[[], pd.DataFrame], name: str, key: str) -> None:
@@ -79,7 +42,7 @@ st.caption(_("A vocabulary is the set of byte strings its ids stand for when dec
            "left out); SentencePiece's ▁ counts as a space, so vocabularies of every family compare. Token lengths "
            "are in UTF-8 bytes."))
 specs = {i: i for i in catalogue_ids() if has_vocabulary(i)}
-specs.update({label: spec for label, spec in st.session_state.get(LAB_TOKENIZERS, {}).items() if label not in specs})
+specs.update({label: spec for label, spec in st.session_state.get(keys.LAB_TOKENIZERS, {}).items() if label not in specs})
 specs.update({i: i for i in added_ids()})  # this visitor's added tokenizers
 add_tokenizer_panel(select_key=None)
 ids = list(specs)
@@ -94,8 +57,8 @@ if not chosen:
 selection: Chosen = tuple((label, specs[label]) for label in chosen)
 try:
     with st.spinner(_("Reading and comparing the vocabularies…")):
-        cmp = comparison(selection)
-    sizes, shares = sizes_and_scripts(selection)
+        cmp = state.vocab_comparison(selection)
+    sizes, shares = state.vocab_sizes_and_scripts(selection)
 except AnalysisError as e:
     show_error(e)
     st.stop()
@@ -116,7 +79,7 @@ value = c1.radio(_("Show"), ["share", "count"], horizontal=True, key="vc_len_val
                  format_func=lambda v: _("% of the vocabulary") if v == "share" else _("number of tokens"))
 cap = int(c2.number_input(_("Longest length shown (longer ones are one bucket)"), min_value=2, max_value=1024,
                           value=24, step=1, key="vc_len_cap"))
-hist = histogram(selection, cap)
+hist = state.vocab_lengths(selection, cap)
 show_chart(vocab_length_figure(hist, value=value), key="vc_len_chart", mirrored=True)
 download(_("Length distribution as CSV"), lambda: hist, "vocabulary_lengths.csv", "vc_len_csv")
 
@@ -151,15 +114,15 @@ sort = st.radio(_("Order"), list(SORTS), horizontal=True, key="vc_unique_sort", 
 filters = {"search": search, "script": None if script == ALL_SCRIPTS else script, "sort": SORTS[sort]}
 who = None if owner == ANY else owner
 page_slot = st.empty()  # the page number input goes above the table, once the number of pages is known
-if "vc_unique_page" not in st.session_state:
-    st.session_state["vc_unique_page"] = 1
-page_no = int(st.session_state["vc_unique_page"])
+if keys.VC_UNIQUE_PAGE not in st.session_state:
+    st.session_state[keys.VC_UNIQUE_PAGE] = 1
+page_no = int(st.session_state[keys.VC_UNIQUE_PAGE])
 page = cmp.unique_tokens(who, offset=(page_no - 1) * page_size, limit=page_size, **filters)
 pages = max(1, math.ceil(page.total / page_size))
 if page_no > pages:  # filters narrowed the list: show its last page
     page_no = pages
     page = cmp.unique_tokens(who, offset=(page_no - 1) * page_size, limit=page_size, **filters)
-page_slot.number_input(_("Page (of {n})").format(n=format_number(pages)), min_value=1, step=1, key="vc_unique_page")
+page_slot.number_input(_("Page (of {n})").format(n=format_number(pages)), min_value=1, step=1, key=keys.VC_UNIQUE_PAGE)
 st.caption(_("{n} matching tokens; showing {first}–{last}.").format(
     n=format_number(page.total), first=format_number(page.offset + 1 if page.total else 0),
     last=format_number(page.offset + len(page.rows))))
