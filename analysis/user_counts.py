@@ -80,12 +80,13 @@ class HeldCorpus:
     version: tuple  # the store file's (path, inode, size, mtime_ns): a build replaces the file, so a new version
     sha256: str  # the corpus's sha256 in that store
     pieces: list[tuple[list[str], Any]]  # (texts, WordSpanList) per piece of ``step`` units
-    keys: Any  # pyarrow Table (lang, unit) of every unit, in order
+    langs: list[str]  # each unit's language, in order
+    units: list[str]  # each unit's id, in order
     template: bytes
 
     @property
     def n_units(self) -> int:
-        return self.keys.num_rows
+        return len(self.units)
 
 
 _HELD: dict[str, HeldCorpus] = {}  # corpus -> the one version held (a worker holds no stale copy)
@@ -124,8 +125,6 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
     Raises:
         StoreError: the store has no such corpus.
     """
-    import pyarrow as pa
-
     from .store.schema import create_schema
 
     db = Path(db)
@@ -160,8 +159,8 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
             con.close()
         template = path.read_bytes()
     step = max(1, -(-len(rows) // CHUNKS))
-    keys = pa.table({"lang": [r[0] for r in rows], "unit": [r[1] for r in rows]})
-    held = HeldCorpus(version, info[0], _pieces([r[2] for r in rows], [r[3] for r in rows], step), keys, template)
+    held = HeldCorpus(version, info[0], _pieces([r[2] for r in rows], [r[3] for r in rows], step),
+                      [r[0] for r in rows], [r[1] for r in rows], template)
     _HELD[corpus] = held
     return held
 
@@ -189,7 +188,8 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     """
     import pyarrow as pa
 
-    from .store.build import bulk_insert, compute_premium_ci, count_units, library_version
+    from .premium_arrays import premium_ci_rows
+    from .store.build import bulk_insert, count_units, library_version
     from .store.schema import refresh_lang_stats
     from .tokenizers import get_tokenizer
 
@@ -213,9 +213,9 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         n_cont += d
         _note(progress_path, len(n_tokens), total)
     seconds = time.perf_counter() - t_count
-    counts = held.keys.append_column("n_tokens", pa.array(n_tokens, pa.int32())).append_column(
-        "n_unk", pa.array(n_unk, pa.int32())).append_column("n_byte_fallback", pa.array(n_byte, pa.int32())
-                                                            ).append_column("n_continued", pa.array(n_cont, pa.int32()))
+    counts = pa.table({"lang": held.langs, "unit": held.units, "n_tokens": pa.array(n_tokens, pa.int32()),
+                       "n_unk": pa.array(n_unk, pa.int32()), "n_byte_fallback": pa.array(n_byte, pa.int32()),
+                       "n_continued": pa.array(n_cont, pa.int32())})
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
     tmp.unlink(missing_ok=True)
     tmp.write_bytes(held.template)  # the schema, the corpus, its languages and units: the same for every job
@@ -233,7 +233,9 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         con.execute("INSERT INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [tokenizer_id, tok.name, tok.backend, tok.vocab_size, "added by a visitor", None,
                      library_version(tok.backend)])
-        bulk_insert(con, "premium_ci", compute_premium_ci(con, corpus, tokenizer_id, DEFAULT_REFERENCE))
+        # compute_premium_ci's rows, bit for bit, from the counts in hand (the units are in the store's order).
+        bulk_insert(con, "premium_ci", premium_ci_rows(corpus, tokenizer_id, DEFAULT_REFERENCE, held.langs, held.units,
+                                                       n_tokens))
         refresh_lang_stats(con)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")

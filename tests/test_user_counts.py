@@ -38,8 +38,7 @@ def test_held_corpus_is_the_builders_input_read_once(app_db: Path, tmp_path: Pat
                            ).fetchall()
         sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = 'udhr'").fetchone()[0]
     assert held.sha256 == sha
-    assert held.keys.column("lang").to_pylist() == [r[0] for r in rows]
-    assert held.keys.column("unit").to_pylist() == [r[1] for r in rows]
+    assert held.langs == [r[0] for r in rows] and held.units == [r[1] for r in rows]
     assert [t for texts, _ in held.pieces for t in texts] == [r[2] for r in rows]
     assert len(held.pieces) == 20 and [len(t) for t, _ in held.pieces] == [812] * 19 + [UNITS - 19 * 812]
     assert [s for _, spans in held.pieces for s in spans] == [unpack(r[3]) for r in rows]
@@ -126,8 +125,7 @@ def test_a_failed_write_leaves_nothing(app_db: Path, tmp_path: Path, fresh_worke
     def broken(*_a, **_k):
         raise RuntimeError("disk full")
 
-    # The module (``analysis.store.build`` the attribute is the build function, re-exported by the package).
-    monkeypatch.setattr(importlib.import_module("analysis.store.build"), "compute_premium_ci", broken)
+    monkeypatch.setattr(importlib.import_module("analysis.premium_arrays"), "premium_ci_rows", broken)
     out = tmp_path / "out" / "premiums.duckdb"
     out.parent.mkdir()
     with pytest.raises(RuntimeError, match="disk full"):
