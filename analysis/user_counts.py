@@ -93,7 +93,11 @@ _HELD: dict[str, HeldCorpus] = {}  # corpus -> the one version held (a worker ho
 
 
 def _version(db: Path) -> tuple:
-    st = db.stat()
+    try:
+        st = db.stat()
+    except OSError as e:
+        raise StoreError(f"No statistics database at {db} to count added tokenizers on ({e.strerror}). Build it with "
+                         f"`python -m analysis build --db {db}`.") from e
     return (str(db.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
 
 
@@ -218,9 +222,10 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
                        "n_continued": pa.array(n_cont, pa.int32())})
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
     tmp.unlink(missing_ok=True)
-    tmp.write_bytes(held.template)  # the schema, the corpus, its languages and units: the same for every job
-    con = duckdb.connect(str(tmp))
+    con = None
     try:
+        tmp.write_bytes(held.template)  # the schema, the corpus, its languages and units: the same for every job
+        con = duckdb.connect(str(tmp))
         con.execute("BEGIN TRANSACTION")  # one commit for the whole job, not one per statement
         con.register("_counted", counts)
         try:  # one Arrow insert for all the counts
@@ -240,7 +245,8 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     except BaseException:
-        con.close()
+        if con is not None:
+            con.close()
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         raise

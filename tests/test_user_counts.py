@@ -143,3 +143,8 @@ def test_a_store_without_the_corpus(tmp_path: Path, fresh_worker: None) -> None:
                                                    f"with `python -m analysis build --db {db} --corpus udhr`.")):
         count_into("utf8-bytes", db, tmp_path / "out.duckdb")
     assert not (tmp_path / "out.duckdb").exists() and _HELD == {}
+    missing = tmp_path / "none.duckdb"
+    with pytest.raises(StoreError, match=re.escape(f"No statistics database at {missing} to count added tokenizers on "
+                                                   f"(No such file or directory). Build it with `python -m analysis "
+                                                   f"build --db {missing}`.")):
+        count_into("utf8-bytes", missing, tmp_path / "out.duckdb")
