@@ -20,15 +20,17 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .config import USER_COUNT_WORKERS
@@ -61,16 +63,114 @@ def corpus_sha256(db: Path, corpus: str = CORPUS) -> str:
     return row[0]
 
 
-# ------------------------------------------------------------------ one job (runs in a worker process)
+# ------------------------------------------------------------------ the corpus a worker keeps between jobs
 
 
-def _spans(blobs: list[bytes | None], step: int) -> list:
-    """The units' stored word spans (table ``word_spans``, segmented once at import; None where words are withheld)
-    in pieces of ``step`` units, each a :class:`WordSpanList`, exactly as the builder's workers receive them."""
+@dataclass
+class HeldCorpus:
+    """One corpus of one store as a counting worker keeps it between jobs: its units in the builder's order, cut into
+    the pieces a job counts (texts and word spans, the spans' flat arrays made), and the start of every result
+    database (``template``: the bytes of a DuckDB file with the store's schema, the corpus's row, its languages, its
+    units without their text and the ``meta`` rows), which a job writes out and completes.
+
+    A job only reads it: the tokenizer's statistics cache each piece's word offsets on the piece's
+    :class:`~analysis.tokenizers.unit_stats.WordSpanList` (keyed by the piece's texts, which never change), so the
+    next job of the same backend finds them made.
+    """
+
+    version: tuple  # the store file's (path, inode, size, mtime_ns): a build replaces the file, so a new version
+    sha256: str  # the corpus's sha256 in that store
+    pieces: list[tuple[list[str], Any]]  # (texts, WordSpanList) per piece of ``step`` units
+    langs: list[str]  # each unit's language, in order
+    units: list[str]  # each unit's id, in order
+    template: bytes
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+
+_HELD: dict[str, HeldCorpus] = {}  # corpus -> the one version held (a worker holds no stale copy)
+
+
+def _version(db: Path) -> tuple:
+    try:
+        st = db.stat()
+    except OSError as e:
+        raise StoreError(f"No statistics database at {db} to count added tokenizers on ({e.strerror}). Build it with "
+                         f"`python -m analysis build --db {db}`.") from e
+    return (str(db.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _pieces(texts: list[str], blobs: list[bytes | None], step: int) -> list[tuple[list[str], Any]]:
+    """The units' texts and stored word spans (table ``word_spans``; None where words are withheld) in pieces of
+    ``step`` units, each piece's spans a :class:`WordSpanList` with its flat arrays already made, exactly as the
+    builder's workers receive them (:func:`analysis.store.local_pool.load_chunk`)."""
     from .store.spans import flat, span_lists
     from .tokenizers.unit_stats import WordSpanList
 
-    return [WordSpanList(span_lists(*flat(blobs[start:start + step]))) for start in range(0, len(blobs), step)]
+    flat_spans, offsets, ok = flat(blobs)
+    pairs_all = flat_spans.astype(np.int64)
+    out = []
+    for lo in range(0, len(texts), step):
+        hi = min(len(texts), lo + step)
+        span_off = offsets[lo:hi + 1]
+        pairs = pairs_all[2 * span_off[0]:2 * span_off[-1]]
+        spans = WordSpanList(span_lists(pairs, span_off - span_off[0], ok[lo:hi]))
+        spans.__dict__["arrays"] = (np.repeat(np.arange(hi - lo, dtype=np.int64), np.diff(span_off)),
+                                    pairs[0::2].copy(), pairs[1::2].copy())  # what WordSpanList.arrays would make
+        out.append((texts[lo:hi], spans))
+    return out
+
+
+def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
+    """``corpus`` of the store at ``db``, read once per store version and kept in this process (see
+    :class:`HeldCorpus`).
+
+    Raises:
+        StoreError: the store has no such corpus.
+    """
+    from .store.schema import create_schema
+
+    db = Path(db)
+    version = _version(db)
+    held = _HELD.get(corpus)
+    if held is not None and held.version == version:
+        return held
+    _HELD.pop(corpus, None)  # the old version goes before the new one is read: one copy at a time
+    with tempfile.TemporaryDirectory(prefix="atlas-counting-") as folder:
+        path = Path(folder) / "template.duckdb"
+        con = duckdb.connect(str(path))
+        try:
+            con.execute("ATTACH ? AS src (READ_ONLY)", [str(db)])
+            info = con.execute("SELECT sha256 FROM src.corpora WHERE corpus = ?", [corpus]).fetchone()
+            if info is None:
+                raise StoreError(f"The statistics database {db} has no corpus {corpus!r} to count added tokenizers "
+                                 f"on. Build it with `python -m analysis build --db {db} --corpus {corpus}`.")
+            # The builder's order and inputs (PairPool.count): the same texts, the same word spans.
+            rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM src.units u LEFT JOIN src.word_spans w "
+                               "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit",
+                               [corpus]).fetchall()
+            create_schema(con)
+            for table in ("corpora", "languages"):
+                con.execute(f"INSERT INTO {table} SELECT * FROM src.{table} WHERE corpus = ?", [corpus])
+            con.execute("INSERT INTO units SELECT corpus, lang, unit, position, NULL, n_bytes, n_chars, n_words, "
+                        "words_note FROM src.units WHERE corpus = ?", [corpus])
+            con.execute("INSERT INTO meta SELECT * FROM src.meta WHERE key IN ('normalization', 'counting_policy')")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            con.execute("DETACH src")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        template = path.read_bytes()
+    step = max(1, -(-len(rows) // CHUNKS))
+    held = HeldCorpus(version, info[0], _pieces([r[2] for r in rows], [r[3] for r in rows], step),
+                      [r[0] for r in rows], [r[1] for r in rows], template)
+    _HELD[corpus] = held
+    return held
+
+
+# ------------------------------------------------------------------ one job (runs in a worker process)
 
 
 def _note(progress: Path | None, done: int, total: int) -> None:
@@ -87,75 +187,77 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     ``out`` gets the store's schema with the corpus's languages and units (their text left out), the counts, the
     ``runs`` and ``tokenizers`` rows, the premiums against the default reference and ``lang_stats``; it is written to
     a temporary file and renamed into place. ``progress`` (a file) gets ``{"done": units, "total": units}`` after
-    each piece. Returns the seconds spent counting and in all.
+    each piece. The corpus is read from the store once per process and store version (:func:`held_corpus`).
+    Returns the seconds spent in all and in each step (reading the corpus, loading the tokenizer, counting,
+    writing the result) and the units counted.
     """
+    import pyarrow as pa
+
+    from .premium_arrays import premium_ci_rows
     from .store.counting import count_units, library_version
-    from .store.premiums import compute_premium_ci
-    from .store.schema import create_schema, refresh_lang_stats
+    from .store.schema import refresh_lang_stats
     from .store.writer import bulk_insert
     from .tokenizers import get_tokenizer
 
     t0 = time.perf_counter()
     out, progress_path = Path(out), Path(progress) if progress else None
+    held = held_corpus(db, corpus)
+    t_read = time.perf_counter()
+    tok = get_tokenizer(tokenizer_id)
+    total = held.n_units
+    _note(progress_path, 0, total)
+    t_count = time.perf_counter()
+    n_tokens: list[int] = []
+    n_unk: list[int] = []
+    n_byte: list[int] = []
+    n_cont: list[int | None] = []
+    for texts, spans in held.pieces:
+        a, b, c, d, _, _ = count_units(tokenizer_id, texts, spans)
+        n_tokens += a
+        n_unk += b
+        n_byte += c
+        n_cont += d
+        _note(progress_path, len(n_tokens), total)
+    seconds = time.perf_counter() - t_count
+    counts = pa.table({"lang": held.langs, "unit": held.units, "n_tokens": pa.array(n_tokens, pa.int32()),
+                       "n_unk": pa.array(n_unk, pa.int32()), "n_byte_fallback": pa.array(n_byte, pa.int32()),
+                       "n_continued": pa.array(n_cont, pa.int32())})
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    con = None
     try:
-        con.execute("ATTACH ? AS src (READ_ONLY)", [str(db)])
-        info = con.execute("SELECT sha256 FROM src.corpora WHERE corpus = ?", [corpus]).fetchone()
-        if info is None:
-            raise StoreError(f"The statistics database has no corpus {corpus!r}; build it first.")
-        # The builder's order and inputs (PairPool.count): the same texts, the same word spans.
-        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM src.units u LEFT JOIN src.word_spans w "
-                           "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit",
-                           [corpus]).fetchall()
-        units = [(lang, unit, text, None) for lang, unit, text, _ in rows]
-        step = max(1, -(-len(units) // CHUNKS))
-        spans = _spans([blob for *_, blob in rows], step)
-        del rows
-        tok = get_tokenizer(tokenizer_id)
-        _note(progress_path, 0, len(units))
-        t_count = time.perf_counter()
-        n_tokens: list[int] = []
-        n_unk: list[int] = []
-        n_byte: list[int] = []
-        n_cont: list[int | None] = []
-        for start, piece_spans in zip(range(0, len(units), step), spans, strict=True):
-            piece = units[start:start + step]
-            a, b, c, d, _, _ = count_units(tokenizer_id, [t for _, _, t, _ in piece], piece_spans)
-            n_tokens += a
-            n_unk += b
-            n_byte += c
-            n_cont += d
-            _note(progress_path, start + len(piece), len(units))
-        seconds = time.perf_counter() - t_count
-        create_schema(con)
-        for table in ("corpora", "languages"):
-            con.execute(f"INSERT INTO {table} SELECT * FROM src.{table} WHERE corpus = ?", [corpus])
-        con.execute("INSERT INTO units SELECT corpus, lang, unit, position, NULL, n_bytes, n_chars, n_words, words_note "
-                    "FROM src.units WHERE corpus = ?", [corpus])
-        con.execute("INSERT INTO meta SELECT * FROM src.meta WHERE key IN ('normalization', 'counting_policy')")
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        con.execute("DETACH src")
-        bulk_insert(con, "counts", [(corpus, tokenizer_id, lang, unit, w, x, y, z) for (lang, unit, _, _), w, x, y, z
-                                     in zip(units, n_tokens, n_unk, n_byte, n_cont, strict=True)])
+        tmp.write_bytes(held.template)  # the schema, the corpus, its languages and units: the same for every job
+        con = duckdb.connect(str(tmp))
+        con.execute("BEGIN TRANSACTION")  # one commit for the whole job, not one per statement
+        con.register("_counted", counts)
+        try:  # one Arrow insert for all the counts
+            con.execute("INSERT INTO counts SELECT ?, ?, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued "
+                        "FROM _counted", [corpus, tokenizer_id])
+        finally:
+            con.unregister("_counted")
         con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                    [corpus, tokenizer_id, _sha256_of(tokenizer_id), info[0], datetime.now(UTC), seconds])
+                    [corpus, tokenizer_id, _sha256_of(tokenizer_id), held.sha256, datetime.now(UTC), seconds])
         con.execute("INSERT INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [tokenizer_id, tok.name, tok.backend, tok.vocab_size, "added by a visitor", None,
                      library_version(tok.backend)])
-        rows = compute_premium_ci(con, corpus, tokenizer_id, DEFAULT_REFERENCE)
-        bulk_insert(con, "premium_ci", rows)
+        # compute_premium_ci's rows, bit for bit, from the counts in hand (the units are in the store's order).
+        bulk_insert(con, "premium_ci", premium_ci_rows(corpus, tokenizer_id, DEFAULT_REFERENCE, held.langs, held.units,
+                                                       n_tokens))
         refresh_lang_stats(con)
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
     except BaseException:
-        con.close()
+        if con is not None:
+            con.close()
         tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         raise
     con.close()
     os.chmod(tmp, 0o644)
     os.replace(tmp, out)
-    return {"count_seconds": seconds, "seconds": time.perf_counter() - t0, "units": len(units)}
+    t_end = time.perf_counter()
+    return {"seconds": t_end - t0, "read_seconds": t_read - t0, "load_seconds": t_count - t_read,
+            "count_seconds": seconds, "write_seconds": t_end - t_count - seconds, "units": total}
 
 
 def _sha256_of(tokenizer_id: str) -> str:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..progress import FractionProgress
 from .compare import Comparison, compare_specs
 from .data import LabData
 from .trainers import ALGORITHM_NAMES, TrainSpec, train
@@ -53,7 +54,6 @@ FOLDER = "lab_dir"  #: this session's folder (``atlas-lab-session-*`` in the tem
 LAST = "lab_last"  #: the last run's :class:`LabResult`
 KEYS = (TOKENIZERS, RUNS, RUN_COUNT, FOLDER, LAST)
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class Workspace:
         if all(d != run_dir for _label, d in self.state.get(RUNS, [])):
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def train(self, data: LabData, spec: TrainSpec, *, progress: Progress | None = None) -> list[Trained]:
+    def train(self, data: LabData, spec: TrainSpec, *, progress: FractionProgress | None = None) -> list[Trained]:
         """Train ``spec`` and the standard-BPE baseline of the same size on ``data`` into a new run's folder, and
         keep both (see :meth:`register`).
 

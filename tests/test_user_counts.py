@@ -1,0 +1,150 @@
+"""The counting job's fast path (analysis.user_counts): the corpus a worker holds between jobs, and the result database
+written in one transaction with one Arrow insert. Every value must stay what the builder stores: these tests count
+catalogue tokenizers that the session's store (``app_db``) was built with and compare row for row."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analysis.store.spans import unpack
+from analysis.tokenizers.unit_stats import WordSpanList
+from analysis.user_counts import _HELD, count_into, held_corpus
+
+UNITS, LANGUAGES = 16_235, 532  # the UDHR as imported: units and languages (docs/your-tokenizers.md)
+
+
+@pytest.fixture
+def fresh_worker() -> None:
+    """A worker that holds no corpus yet (the module-level cache is per process)."""
+    _HELD.clear()
+    yield
+    _HELD.clear()
+
+
+def test_held_corpus_is_the_builders_input_read_once(app_db: Path, tmp_path: Path, fresh_worker: None) -> None:
+    held = held_corpus(app_db)
+    assert held_corpus(app_db) is held  # the same store version: nothing read again
+    assert held.n_units == UNITS
+    with duckdb.connect(str(app_db), read_only=True) as con:
+        rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
+                           "USING (corpus, lang, unit) WHERE u.corpus = 'udhr' ORDER BY u.lang, u.position, u.unit"
+                           ).fetchall()
+        sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = 'udhr'").fetchone()[0]
+    assert held.sha256 == sha
+    assert held.langs == [r[0] for r in rows] and held.units == [r[1] for r in rows]
+    assert [t for texts, _ in held.pieces for t in texts] == [r[2] for r in rows]
+    assert len(held.pieces) == 20 and [len(t) for t, _ in held.pieces] == [812] * 19 + [UNITS - 19 * 812]
+    assert [s for _, spans in held.pieces for s in spans] == [unpack(r[3]) for r in rows]
+    for _, spans in held.pieces:  # the arrays made from the flat BLOBs equal those WordSpanList makes from the lists
+        made = WordSpanList(list(spans)).arrays
+        for mine, theirs in zip(spans.arrays, made, strict=True):
+            assert mine.dtype == theirs.dtype and mine.tolist() == theirs.tolist()
+    # The start of every result: the corpus, its languages and its units without their text, nothing counted.
+    (tmp_path / "template.duckdb").write_bytes(held.template)
+    with duckdb.connect(str(tmp_path / "template.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(text), count(DISTINCT lang) FROM units").fetchone() == \
+            (UNITS, 0, LANGUAGES)
+        assert [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in
+                ("corpora", "languages", "counts", "runs", "premium_ci", "lang_stats")] == [1, LANGUAGES, 0, 0, 0, 0]
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+
+
+def test_a_new_store_file_is_read_again(app_db: Path, tmp_path: Path, fresh_worker: None) -> None:
+    db = tmp_path / "atlas.duckdb"
+    shutil.copyfile(app_db, db)
+    first = held_corpus(db)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(app_db, copy)
+    os.replace(copy, db)  # what a build does: the new file renamed over the old one
+    second = held_corpus(db)
+    assert second is not first and second.version != first.version
+    assert held_corpus(db) is second and list(_HELD) == ["udhr"]  # one version held, not two
+
+
+@pytest.mark.parametrize("tokenizer", ["utf8-bytes", "o200k_base", "bert-uncased"])
+def test_cold_and_warm_jobs_store_what_the_build_stored(app_db: Path, tmp_path: Path, fresh_worker: None,
+                                                        tokenizer: str) -> None:
+    """A job in a fresh worker and one in a worker that holds the corpus (and the word offsets the first job's
+    statistics cached on it) write the same rows, and those are the rows the CLI build stored for the pair."""
+    cold = count_into(tokenizer, app_db, tmp_path / "cold.duckdb")
+    held = _HELD["udhr"]
+    warm = count_into(tokenizer, app_db, tmp_path / "warm.duckdb")
+    assert _HELD["udhr"] is held  # the second job counted the corpus the first one read
+    assert cold["units"] == warm["units"] == UNITS
+    queries = {
+        "counts": "SELECT lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts WHERE tokenizer = ? "
+                  "ORDER BY lang, unit",
+        "premium_ci": "SELECT lang, reference, premium, ci_low, ci_high, units, b, seed FROM premium_ci "
+                      "WHERE tokenizer = ? ORDER BY lang",
+        "lang_stats": "SELECT * EXCLUDE (tokenizer) FROM lang_stats WHERE tokenizer = ? ORDER BY lang",
+        "languages": "SELECT * FROM languages WHERE ? IS NOT NULL ORDER BY lang",
+        "units": "SELECT * EXCLUDE (text) FROM units WHERE ? IS NOT NULL ORDER BY lang, unit",
+        "corpora": "SELECT * FROM corpora WHERE ? IS NOT NULL",
+    }
+    dbs = [duckdb.connect(str(p), read_only=True) for p in (tmp_path / "cold.duckdb", tmp_path / "warm.duckdb", app_db)]
+    try:
+        for name, sql in queries.items():
+            got = [con.execute(sql, [tokenizer]).fetchall() for con in dbs]
+            assert len(got[2]) == {"corpora": 1, "counts": UNITS, "units": UNITS}.get(name, LANGUAGES), name
+            assert got[0] == got[1] == got[2], name  # exact, every row
+        assert dbs[0].execute("SELECT count(*) FROM units WHERE text IS NOT NULL").fetchone()[0] == 0
+        assert dbs[0].execute("SELECT key, value FROM meta ORDER BY key").fetchall() == \
+            dbs[2].execute("SELECT key, value FROM meta WHERE key IN ('normalization', 'counting_policy', "
+                           "'schema_version') ORDER BY key").fetchall()
+        assert dbs[0].execute("SELECT corpus, tokenizer, corpus_sha256 FROM runs").fetchall() == \
+            dbs[2].execute("SELECT corpus, tokenizer, corpus_sha256 FROM runs WHERE tokenizer = ?",
+                           [tokenizer]).fetchall()
+    finally:
+        for con in dbs:
+            con.close()
+
+
+def test_byte_counts_by_hand(app_db: Path, tmp_path: Path, fresh_worker: None) -> None:
+    """utf8-bytes: every unit's tokens are its UTF-8 bytes, and a premium is the ratio of the byte totals over the
+    units a language shares with English."""
+    count_into("utf8-bytes", app_db, tmp_path / "bytes.duckdb")
+    with duckdb.connect(str(tmp_path / "bytes.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*), sum(n_tokens), count(*) FILTER (n_tokens = n_bytes AND n_unk = 0 AND "
+                           "n_byte_fallback = 0) FROM counts JOIN units USING (corpus, lang, unit)").fetchone() \
+            == (UNITS, *con.execute("SELECT sum(n_bytes) FROM units").fetchone(), UNITS)
+        premium, units = con.execute("SELECT premium, units FROM premium_ci WHERE lang = 'fra'").fetchone()
+        by_hand = con.execute("SELECT sum(d.n_bytes)::DOUBLE / sum(e.n_bytes), count(*) FROM units d JOIN units e "
+                              "ON e.unit = d.unit AND e.lang = 'eng' WHERE d.lang = 'fra'").fetchone()
+    assert (premium, units) == by_hand and premium > 1  # French spells the same articles in more bytes
+
+
+def test_a_failed_write_leaves_nothing(app_db: Path, tmp_path: Path, fresh_worker: None,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importlib.import_module("analysis.premium_arrays"), "premium_ci_rows", broken)
+    out = tmp_path / "out" / "premiums.duckdb"
+    out.parent.mkdir()
+    with pytest.raises(RuntimeError, match="disk full"):
+        count_into("utf8-bytes", app_db, out)
+    assert list(out.parent.iterdir()) == []  # no result, no temporary file, no WAL
+
+
+def test_a_store_without_the_corpus(tmp_path: Path, fresh_worker: None) -> None:
+    from analysis.store.schema import StoreError, create_schema
+
+    db = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(db)) as con:
+        create_schema(con)
+    with pytest.raises(StoreError, match=re.escape(f"has no corpus 'udhr' to count added tokenizers on. Build it "
+                                                   f"with `python -m analysis build --db {db} --corpus udhr`.")):
+        count_into("utf8-bytes", db, tmp_path / "out.duckdb")
+    assert not (tmp_path / "out.duckdb").exists() and _HELD == {}
+    missing = tmp_path / "none.duckdb"
+    with pytest.raises(StoreError, match=re.escape(f"No statistics database at {missing} to count added tokenizers on "
+                                                   f"(No such file or directory). Build it with `python -m analysis "
+                                                   f"build --db {missing}`.")):
+        count_into("utf8-bytes", missing, tmp_path / "out.duckdb")
