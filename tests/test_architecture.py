@@ -1,9 +1,13 @@
-"""The library stays free of the UI: importing analysis pulls in neither streamlit nor torch."""
+"""The architecture, kept true: the library stays free of the UI (importing analysis pulls in neither streamlit nor
+torch), no import cycle between modules, and no private name used across modules."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.import_graph import ImportGraph
 
 
 def test_analysis_imports_without_streamlit_or_torch():
@@ -15,3 +19,67 @@ def test_analysis_imports_without_streamlit_or_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# ---------------------------------------------------------------- the import graph (issue 18, part 6)
+
+ROOT = Path(__file__).resolve().parents[1]
+GRAPH = ImportGraph.read(ROOT, ["analysis", "app"])
+
+
+def test_the_graph_sees_the_project():
+    """A guard for the two tests below: they pass vacuously if the reader finds no module or no import."""
+    assert {"analysis", "analysis.store.build", "analysis.tokenizers.base", "app.state"} <= set(GRAPH.files)
+    assert len(GRAPH.imports) > 500
+    assert "analysis.tokenizers.base" in GRAPH.edges()["analysis.tokenizers.registry"]
+
+
+def test_no_import_cycle():
+    """No two modules import each other, directly or through others, imports inside functions included."""
+    found = [" -> ".join(GRAPH.cycle_path(group)) + f"  (members: {', '.join(group)})" for group in GRAPH.cycles()]
+    assert found == [], "import cycles:\n" + "\n".join(found)
+
+
+def test_no_private_name_crosses_a_module():
+    """A leading underscore means "only this module": no other module imports it or reads it through the module."""
+    found = [f"{i.importer} (line {i.line}) uses {i.module}.{i.name}"
+             for i in [*GRAPH.private_imports(), *GRAPH.private_uses]]
+    assert found == [], "private names used from another module:\n" + "\n".join(found)
+
+
+def _package(tmp_path: Path, files: dict[str, str]) -> ImportGraph:
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return ImportGraph.read(tmp_path, ["pkg"])
+
+
+def test_the_checks_fail_on_what_they_forbid(tmp_path):
+    g = _package(tmp_path, {
+        "pkg/__init__.py": "from .tools import api\n",
+        "pkg/tools.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .late import Late\n"
+                        "def api():\n    from . import store\n    return store._cache\n",
+        "pkg/store.py": "import pkg.tools as t\nfrom .sub.deep import _hidden\nx = t._state\n",
+        "pkg/late.py": "from .tools import api\n",
+        "pkg/sub/__init__.py": "",
+        "pkg/sub/deep.py": "from .. import store\n",
+    })
+    # a cycle through a function-level import (tools -> store -> tools) and another through two levels
+    # (store -> sub.deep -> store); late -> tools is not one: tools imports late only for type checking
+    assert g.cycles() == [["pkg.store", "pkg.sub.deep", "pkg.tools"]]
+    assert g.cycle_path(["pkg.store", "pkg.sub.deep", "pkg.tools"]) == ["pkg.store", "pkg.sub.deep", "pkg.store"]
+    assert [(i.importer, i.module, i.name, i.line) for i in g.private_imports()] == [
+        ("pkg.store", "pkg.sub.deep", "_hidden", 2)]
+    assert sorted((i.importer, i.module, i.name, i.line) for i in g.private_uses) == [
+        ("pkg.store", "pkg.tools", "_state", 3), ("pkg.tools", "pkg.store", "_cache", 6)]
+
+
+def test_a_clean_package_passes(tmp_path):
+    g = _package(tmp_path, {
+        "pkg/__init__.py": "from .a import run\n",
+        "pkg/a.py": "from .b import helper\ndef run():\n    return helper()\n",
+        "pkg/b.py": "def helper():\n    return _own()\ndef _own():\n    return 1\n",
+    })
+    assert g.cycles() == [] and g.private_imports() == [] and g.private_uses == []
+    assert g.edges() == {"pkg": {"pkg.a"}, "pkg.a": {"pkg.b"}, "pkg.b": set()}
