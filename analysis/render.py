@@ -93,10 +93,15 @@ def token_href(tokenizer_id: str, token_id: int) -> str:
     >>> token_href("o200k_base", 290)
     'token?tokenizer=o200k_base&id=290'
     """
-    query: dict[str, object] = {"tokenizer": tokenizer_id, "id": int(token_id)}
-    if current_language() != DEFAULT_LANGUAGE:
-        query["lang"] = current_language()
-    return "token?" + urlencode(query)
+    prefix, suffix = _href_parts(tokenizer_id)
+    return f"{prefix}{int(token_id)}{suffix}"
+
+
+def _href_parts(tokenizer_id: str) -> tuple[str, str]:
+    """What :func:`token_href` puts before and after the id: built once per drawing, not once per token."""
+    lang = current_language()
+    return ("token?" + urlencode({"tokenizer": tokenizer_id}) + "&id=",
+            "&" + urlencode({"lang": lang}) if lang != DEFAULT_LANGUAGE else "")
 
 
 def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int = 2000,
@@ -117,6 +122,7 @@ def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int
     """
     flags = flags or {}
     text = enc.text
+    href_prefix, href_suffix = _href_parts(enc.tokenizer.id) if link else ("", "")
     parts = ['<div class="ta-tokens" dir="auto">']
     pos = 0
     for n, g in enumerate(_groups(enc, max_tokens)):
@@ -138,7 +144,7 @@ def tokens_html(enc: Encoding, *, show_whitespace: bool = False, max_tokens: int
         badge = f' data-badge="{" ".join(badges)}"' if badges else ""
         span = f'<span class="{cls}" style="background:{colour}" title="{escape(titles)}"{badge}>{body}</span>'
         if link:
-            href = escape(token_href(enc.tokenizer.id, enc.ids[g.first]))
+            href = escape(f"{href_prefix}{int(enc.ids[g.first])}{href_suffix}")  # token_href's address
             span = f'<a class="ta-link" href="{href}">{span}</a>'
         parts.append(span)
         pos = max(pos, g.end)

@@ -13,8 +13,11 @@ read-only connections, vocabularies, the SQL console's connection, the lab's tra
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from array import array
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -612,3 +615,28 @@ def show_unexpected(e: BaseException) -> None:
     st.error(_("**Something went wrong: {error}**\n\n{what}. Nothing was saved. Check what you entered (a smaller "
                "input, another file), reload the page and try again; if it happens again, report it with the steps "
                "that led here.").format(error=type(e).__name__, what=what or _("no details")))
+
+
+# ================================================================== the Playground's glitch flags
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _token_flags(db: DbVersion, tokenizer_id: str, ids_key: str, categories: tuple[str, ...],
+                 _ids: tuple[int, ...]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    from analysis.glitch import UNDER_TRAINED_VERIFIED, flags_for, verifications_for
+
+    con = _cursor(db)
+    found = flags_for(con, tokenizer_id, _ids, categories=categories)
+    verified = verifications_for(con, tokenizer_id, list(found)) if UNDER_TRAINED_VERIFIED in categories else {}
+    return found, verified
+
+
+def token_flags(tokenizer_id: str, ids: Iterable[int], categories: Sequence[str]
+                ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The glitch-check categories of these token ids (``flags_for``) and who verified the flagged ones as
+    under-trained (``verifications_for``): cached per database version, tokenizer, set of ids and categories, so a
+    rerun of the same text (every other widget of the Playground) reads nothing. The ids are keyed by a digest
+    (hashing a long tuple element by element would cost what the cache saves)."""
+    distinct = tuple(sorted({int(i) for i in ids}))
+    key = hashlib.blake2b(array("q", distinct).tobytes(), digest_size=16).hexdigest()
+    return _token_flags(db_version(), tokenizer_id, key, tuple(categories), distinct)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, load_catalogue
-from analysis.glitch import EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED, flags_for, verifications_for
+from analysis.glitch import EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED
 from analysis.i18n import N_, format_number, format_percent, language_name
 from analysis.i18n import gettext as _
 from analysis.lab.compare import load_tokenizer as load_lab_tokenizer
@@ -31,7 +31,7 @@ from app.add_tokenizer import add_tokenizer_panel, added_ids, linkable
 from app.language import page_params, with_language
 from app.lesson import lesson_mode
 from app.reconnect import client_sent
-from app.state import DEFAULT_TOKENIZERS, show_error, store, tokenizer, workshop
+from app.state import DEFAULT_TOKENIZERS, show_error, tokenizer, workshop
 
 MAX_CHARS = 200_000  # what the Playground tokenizes; counts are for all of it, drawing is capped below
 DRAW_STEP = 1000  # tokens drawn per tokenizer, more on request
@@ -268,9 +268,7 @@ def glitch_flags(enc) -> dict[int, list[str]]:
     if not flag_cats or enc.tokenizer.id not in catalogue.entries:
         return {}
     try:
-        con = store()
-        found = flags_for(con, enc.tokenizer.id, set(enc.ids), categories=tuple(flag_cats))
-        verified = verifications_for(con, enc.tokenizer.id, list(found)) if UNDER_TRAINED_VERIFIED in flag_cats else {}
+        found, verified = state.token_flags(enc.tokenizer.id, enc.ids, flag_cats)
     except AnalysisError:
         return {}  # no statistics database: the Playground works without flags
     meaning = {n: _(m) for n, m in LEGEND}
