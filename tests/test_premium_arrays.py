@@ -1,5 +1,5 @@
 """analysis.premium_arrays: the premium rows of counts held in memory equal, bit for bit, those the builder computes
-from the database (analysis.store.build.compute_premium_ci), for real counts of the UDHR and for hand-made ones."""
+from the database (analysis.store.premiums.compute_premium_ci), for real counts of the UDHR and for hand-made ones."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analysis.premium_arrays import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_rows
-from analysis.store.build import compute_premium_ci
+from analysis.store.premiums import compute_premium_ci
 from analysis.store.schema import create_schema
 
 
@@ -24,10 +24,15 @@ def same(a: list[tuple], b: list[tuple]) -> bool:
 
 
 def test_settings_are_the_builders() -> None:
-    import importlib
+    """Both paths draw the same resamples: the same defaults, from the one definition in analysis.metrics."""
+    import inspect
 
-    build = importlib.import_module("analysis.store.build")
-    assert (BOOTSTRAP_B, BOOTSTRAP_SEED) == (build.BOOTSTRAP_B, build.BOOTSTRAP_SEED) == (1000, 0)
+    from analysis import metrics
+
+    builder = inspect.signature(compute_premium_ci).parameters
+    ours = inspect.signature(premium_ci_rows).parameters
+    assert (builder["b"].default, builder["seed"].default) == (ours["b"].default, ours["seed"].default) == (
+        metrics.BOOTSTRAP_B, metrics.BOOTSTRAP_SEED) == (BOOTSTRAP_B, BOOTSTRAP_SEED) == (1000, 0)
 
 
 @pytest.mark.parametrize("tokenizer", ["o200k_base", "llama3", "bert-uncased", "utf8-bytes"])
