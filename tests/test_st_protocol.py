@@ -142,3 +142,26 @@ def test_a_fresh_page_load_still_takes_the_permalink(server):
         return run
 
     assert asyncio.run(go()).counts == {"codepoints": 5}
+
+
+def test_the_explorers_reference_survives_a_reconnect(server):
+    """The fault run's other lost change: a reference language picked while the replica died came back as English."""
+    from tests.st_protocol import Session, string_state
+
+    async def go():
+        s = Session(server, timeout_s=120)
+        await s.connect()
+        await s.rerun()
+        run = await s.rerun(page="premiums", query_string="")
+        box = run.widget("Reference language", "selectbox")
+        hindi = box.option("(hin)")
+        await s.close()
+        s.session_id = "a-session-this-process-never-had"
+        await s.connect(resume=True)
+        after = await s.rerun(widgets=[string_state(box.id, hindi)])
+        await s.close()
+        return hindi, after
+
+    hindi, after = asyncio.run(go())
+    assert hindi == "Hindi (hin)"
+    assert after.widget("Reference language", "selectbox").value == hindi

@@ -16,6 +16,7 @@ from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, counted_ids, premiums_with_yours
 from app.charts import show_chart
 from app.cost_tab import tab_cost
+from app.reconnect import client_sent
 from app.state import DEFAULT_TOKENIZERS, show_error
 
 ss = st.session_state
@@ -184,7 +185,9 @@ try:
     corpus = top[0].selectbox(_("Corpus"), corpora, key=keys.PX_CORPUS)
     langs = state.languages(corpus)
     names = dict(zip(langs["lang"], langs["name"].fillna(langs["lang"])))
-    if ss.get(keys.PX_REFERENCE) not in names:
+    # A browser reconnecting after its replica died sends the reference it shows (app/reconnect.py): keep it.
+    reconnected = keys.PX_REFERENCE not in ss and client_sent((keys.PX_REFERENCE,))
+    if not reconnected and ss.get(keys.PX_REFERENCE) not in names:
         ss[keys.PX_REFERENCE] = next((c for c in ("eng", "eng_Latn") if c in names), next(iter(names)))
     reference = top[1].selectbox(_("Reference language"), list(names), key=keys.PX_REFERENCE,
                                  format_func=lambda c: f"{names[c]} ({c})")
