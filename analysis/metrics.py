@@ -413,3 +413,21 @@ def fairness_summary(premiums: Mapping[str, float]) -> FairnessSummary:
     return FairnessSummary(
         n=len(langs), mean=float(values.mean()), max=float(values[top]), argmax=langs[top], gini=gini(values)
     )
+
+
+def premium_ci_table(corpus: str, tokenizer: str, reference: str, langs: Sequence[str], n_lang: np.ndarray,
+                     n_ref: np.ndarray, *, b: int = BOOTSTRAP_B, seed: int = BOOTSTRAP_SEED) -> list[tuple]:
+    """Rows of ``premium_ci`` from a matrix of token counts: ``n_lang[i, j]`` for language ``langs[i]`` on the
+    reference's unit ``j`` (NaN where the language lacks it), ``n_ref[j]`` the reference's. The premium is a ratio of
+    totals over the shared units; the CI is :func:`bootstrap_ci_many`'s, NULL (NaN) under two shared units; languages
+    sharing no unit get no row. The builder (from the database) and the visitor's counting jobs (from counts in
+    memory) both end here, so their rows agree bit for bit."""
+    bounds = bootstrap_ci_many(n_lang, n_ref, b=b, seed=seed)
+    present = ~np.isnan(n_lang)
+    n_units = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.nansum(n_lang, axis=1) / (present * n_ref).sum(axis=1)
+    bounds[n_units < 2] = np.nan  # stored as NULL
+    return [(corpus, tokenizer, lang, reference, float(v), float(lo), float(hi), int(k), b, seed)
+            for lang, v, lo, hi, k in zip(langs, values.tolist(), bounds[:, 0].tolist(), bounds[:, 1].tolist(),
+                                          n_units.tolist(), strict=True) if k]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from .metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, bootstrap_ci_many
+from .metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_table
 
 
 def premium_ci_rows(corpus: str, tokenizer: str, reference: str, langs: Sequence[str], units: Sequence[str],
@@ -55,12 +55,4 @@ def premium_ci_rows(corpus: str, tokenizer: str, reference: str, langs: Sequence
     rows = np.fromiter((row[lang] for lang in langs_arr.tolist()), dtype=np.int64, count=len(langs_arr))
     shared = cols >= 0
     n_lang[rows[shared], cols[shared]] = counts[shared]
-    bounds = bootstrap_ci_many(n_lang, n_ref, b=b, seed=seed)
-    present = ~np.isnan(n_lang)
-    n_units = present.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.nansum(n_lang, axis=1) / (present * n_ref).sum(axis=1)
-    bounds[n_units < 2] = np.nan  # stored as NULL
-    return [(corpus, tokenizer, lang, reference, float(v), float(lo), float(hi), int(k), b, seed)
-            for lang, v, lo, hi, k in zip(names, values.tolist(), bounds[:, 0].tolist(), bounds[:, 1].tolist(),
-                                          n_units.tolist(), strict=True) if k]
+    return premium_ci_table(corpus, tokenizer, reference, names, n_lang, n_ref, b=b, seed=seed)

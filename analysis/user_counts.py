@@ -90,7 +90,8 @@ class HeldCorpus:
         return len(self.units)
 
 
-_HELD: dict[str, HeldCorpus] = {}  # corpus -> the one version held (a worker holds no stale copy)
+#: corpus -> the one version this process holds (a worker holds no stale copy); public for the tests that check it.
+HELD: dict[str, HeldCorpus] = {}
 
 
 def _version(db: Path) -> tuple:
@@ -134,10 +135,10 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
 
     db = Path(db)
     version = _version(db)
-    held = _HELD.get(corpus)
+    held = HELD.get(corpus)
     if held is not None and held.version == version:
         return held
-    _HELD.pop(corpus, None)  # the old version goes before the new one is read: one copy at a time
+    HELD.pop(corpus, None)  # the old version goes before the new one is read: one copy at a time
     with tempfile.TemporaryDirectory(prefix="atlas-counting-") as folder:
         path = Path(folder) / "template.duckdb"
         con = duckdb.connect(str(path))
@@ -166,7 +167,7 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
     step = max(1, -(-len(rows) // CHUNKS))
     held = HeldCorpus(version, info[0], _pieces([r[2] for r in rows], [r[3] for r in rows], step),
                       [r[0] for r in rows], [r[1] for r in rows], template)
-    _HELD[corpus] = held
+    HELD[corpus] = held
     return held
 
 

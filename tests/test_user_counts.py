@@ -15,7 +15,7 @@ import pytest
 
 from analysis.store.spans import unpack
 from analysis.tokenizers.unit_stats import WordSpanList
-from analysis.user_counts import _HELD, count_into, held_corpus
+from analysis.user_counts import HELD, count_into, held_corpus
 
 UNITS, LANGUAGES = 16_235, 532  # the UDHR as imported: units and languages (docs/your-tokenizers.md)
 
@@ -23,9 +23,9 @@ UNITS, LANGUAGES = 16_235, 532  # the UDHR as imported: units and languages (doc
 @pytest.fixture
 def fresh_worker() -> None:
     """A worker that holds no corpus yet (the module-level cache is per process)."""
-    _HELD.clear()
+    HELD.clear()
     yield
-    _HELD.clear()
+    HELD.clear()
 
 
 def test_held_corpus_is_the_builders_input_read_once(app_db: Path, tmp_path: Path, fresh_worker: None) -> None:
@@ -65,7 +65,7 @@ def test_a_new_store_file_is_read_again(app_db: Path, tmp_path: Path, fresh_work
     os.replace(copy, db)  # what a build does: the new file renamed over the old one
     second = held_corpus(db)
     assert second is not first and second.version != first.version
-    assert held_corpus(db) is second and list(_HELD) == ["udhr"]  # one version held, not two
+    assert held_corpus(db) is second and list(HELD) == ["udhr"]  # one version held, not two
 
 
 @pytest.mark.parametrize("tokenizer", ["utf8-bytes", "o200k_base", "bert-uncased"])
@@ -74,9 +74,9 @@ def test_cold_and_warm_jobs_store_what_the_build_stored(app_db: Path, tmp_path: 
     """A job in a fresh worker and one in a worker that holds the corpus (and the word offsets the first job's
     statistics cached on it) write the same rows, and those are the rows the CLI build stored for the pair."""
     cold = count_into(tokenizer, app_db, tmp_path / "cold.duckdb")
-    held = _HELD["udhr"]
+    held = HELD["udhr"]
     warm = count_into(tokenizer, app_db, tmp_path / "warm.duckdb")
-    assert _HELD["udhr"] is held  # the second job counted the corpus the first one read
+    assert HELD["udhr"] is held  # the second job counted the corpus the first one read
     assert cold["units"] == warm["units"] == UNITS
     queries = {
         "counts": "SELECT lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts WHERE tokenizer = ? "
@@ -142,7 +142,7 @@ def test_a_store_without_the_corpus(tmp_path: Path, fresh_worker: None) -> None:
     with pytest.raises(StoreError, match=re.escape(f"has no corpus 'udhr' to count added tokenizers on. Build it "
                                                    f"with `python -m analysis build --db {db} --corpus udhr`.")):
         count_into("utf8-bytes", db, tmp_path / "out.duckdb")
-    assert not (tmp_path / "out.duckdb").exists() and _HELD == {}
+    assert not (tmp_path / "out.duckdb").exists() and HELD == {}
     missing = tmp_path / "none.duckdb"
     with pytest.raises(StoreError, match=re.escape(f"No statistics database at {missing} to count added tokenizers on "
                                                    f"(No such file or directory). Build it with `python -m analysis "

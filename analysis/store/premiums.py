@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, bootstrap_ci_many
+from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_table
 from .writer import bulk_insert
 
 
@@ -40,15 +40,7 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
     matrix = frame.pivot(index="lang", columns="unit", values="n_tokens").reindex(columns=list(ref.index))
     n_lang = matrix.to_numpy(dtype=np.float64)
     n_ref = ref.to_numpy(dtype=np.float64)
-    bounds = bootstrap_ci_many(n_lang, n_ref, b=b, seed=seed)
-    present = ~np.isnan(n_lang)
-    units = present.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.nansum(n_lang, axis=1) / (present * n_ref).sum(axis=1)
-    bounds[units < 2] = np.nan  # stored as NULL
-    return [(corpus, tokenizer, lang, reference, float(v), float(lo), float(hi), int(k), b, seed)
-            for lang, v, lo, hi, k in zip(matrix.index.tolist(), values.tolist(), bounds[:, 0].tolist(),
-                                          bounds[:, 1].tolist(), units.tolist(), strict=True) if k]
+    return premium_ci_table(corpus, tokenizer, reference, matrix.index.tolist(), n_lang, n_ref, b=b, seed=seed)
 
 
 def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> None:
