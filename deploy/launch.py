@@ -87,7 +87,8 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal a process started in its own session and its whole group; SIGKILL if it does not exit within 10 s."""
     try:
         os.killpg(proc.pid, sig)
         proc.wait(10)
@@ -257,7 +258,7 @@ class Deployment:
             r.failed_checks += 1
             if r.failed_checks >= self.unhealthy_after:
                 self.event(f"replica {r.index} failed {r.failed_checks} health checks; killing it")
-                _stop_group(r.proc, signal.SIGKILL)  # the next check restarts it
+                stop_group(r.proc, signal.SIGKILL)  # the next check restarts it
 
     def stop(self) -> None:
         """Stop the supervisor, nginx and every replica (their whole process groups)."""
@@ -265,10 +266,10 @@ class Deployment:
         if self._thread is not None:
             self._thread.join(30)
         if self.nginx is not None:
-            _stop_group(self.nginx, signal.SIGQUIT)
+            stop_group(self.nginx, signal.SIGQUIT)
         for r in self.replicas:
             if r.proc is not None:
-                _stop_group(r.proc)
+                stop_group(r.proc)
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

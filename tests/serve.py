@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from deploy.launch import stop_group
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Debian's Chromium and the flags it needs here (Playwright must not download a browser of its own).
 CHROMIUM = "/usr/bin/chromium"
@@ -63,11 +65,4 @@ def start_server(db: Path, *, env: dict[str, str] | None = None, stderr: IO[byte
 
 def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     """Stop the server's whole process group (SIGKILL if it does not exit within 10 s)."""
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(10)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc, sig)
