@@ -215,3 +215,32 @@ def test_the_library_registers_the_token_checks_and_the_builder_does_not_name_th
     for module in ("build.py", "corpora.py", "writer.py", "schema.py", "premiums.py", "local_pool.py",
                    "counting.py"):
         assert "glitch" not in (source / module).read_text(encoding="utf-8"), module
+
+
+def test_the_token_checks_plan_what_the_workers_compute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library's extension asks for the id counts of every tokenizer with a vocabulary (not the code-point
+    baseline), a scan of each vocabulary neither current in the store nor in the asset cache, and the cached ones'
+    checks; a vocabulary whose checks a build stored needs neither."""
+    from analysis import load_catalogue
+    from analysis.glitch import scan_cache
+    from analysis.glitch.extension import TokenChecks
+
+    monkeypatch.setenv("ATLAS_CHECKS_CACHE", str(tmp_path / "checks"))
+    ids = ["bert-uncased", "utf8-bytes", "codepoints"]
+    plan = TokenChecks().plan_workers(None, ids)
+    assert plan == WorkerPlan(lang_counts=frozenset({"bert-uncased", "utf8-bytes"}),
+                              job="analysis.glitch.extension:scan_job", run=("bert-uncased", "utf8-bytes"))
+    cached = scan_cache.cache_path(load_catalogue().describe("bert-uncased").sha256)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"")  # there (whether it reads is load_cached's business)
+    plan = TokenChecks().plan_workers(None, ids)
+    assert (plan.run, plan.cached) == (("utf8-bytes",), ("bert-uncased",))
+    assert plan.note == "vocabulary checks of bert-uncased taken from the cache (see analysis.glitch.scan_cache)"
+    assert TokenChecks().load_cached("bert-uncased") is None  # an empty file is a miss
+
+    db = import_lines(tmp_path, TEXTS)
+    build(db, corpora=["tiny"], tokenizers=["utf8-bytes", "codepoints"], workers=1)
+    with open_readonly(db) as con:
+        plan = TokenChecks().plan_workers(con, ids)
+    assert (plan.lang_counts, plan.run, plan.cached) == (frozenset({"bert-uncased", "utf8-bytes"}), (),
+                                                         ("bert-uncased",))
