@@ -244,3 +244,26 @@ def test_the_token_checks_plan_what_the_workers_compute(tmp_path: Path, monkeypa
         plan = TokenChecks().plan_workers(con, ids)
     assert (plan.lang_counts, plan.run, plan.cached) == (frozenset({"bert-uncased", "utf8-bytes"}), (),
                                                          ("bert-uncased",))
+
+
+def test_the_writer_creates_every_table_of_the_token_checks_in_one_place(tmp_path: Path) -> None:
+    """The published verifications' tables too come from the extension's create_tables (schema.create_store); the
+    loader creates none, and says how to open a database that lacks them."""
+    from analysis.errors import GlitchError
+    from analysis.glitch.extension import TokenChecks
+    from analysis.glitch.published import load_published
+    from analysis.store.schema import create_store
+
+    bare = duckdb.connect(str(tmp_path / "bare.duckdb"))
+    create_store(bare)  # the store's own tables, no extension
+    with pytest.raises(GlitchError) as caught:
+        load_published(bare)
+    assert "open_writer(db, extensions=[TokenChecks()])" in caught.value.message
+    assert not bare.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'published%'"
+                            ).fetchone()[0]  # nothing was created on the way
+    create_store(bare, extensions=[TokenChecks()])
+    assert [r[0] for r in bare.execute("SELECT table_name FROM information_schema.tables WHERE table_name LIKE "
+                                       "'published%' OR table_name LIKE 'glitch%' ORDER BY 1").fetchall()] == [
+        "glitch_indicators", "glitch_models", "glitch_scans", "glitch_tokens", "glitch_verdicts", "published_models",
+        "published_tokens"]
+    bare.close()
