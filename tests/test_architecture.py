@@ -3,6 +3,7 @@ torch), no import cycle between modules, and no private name used across modules
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,38 @@ def test_the_store_knows_no_glitch_and_the_tokenizers_know_neither():
     assert {"analysis.store.local_pool", "analysis.store.counting", "analysis.tokenizers.registry"} <= set(GRAPH.files)
     assert {(i.importer, i.name) for i in GRAPH.imports_into("analysis.glitch", ["analysis.store"])} >= {
         ("analysis.glitch.store", "has_table"), ("analysis.glitch.frequency", "LangIdCounts")}
+
+
+def _backend_switches(path: Path) -> list[int]:
+    """Lines comparing something named ``backend`` (a variable, ``entry.backend``) with ``==``, ``!=``, ``in`` or
+    ``not in``: a switch on backend names."""
+    def named_backend(node: ast.expr) -> bool:
+        return (isinstance(node, ast.Name) and node.id == "backend") or (
+            isinstance(node, ast.Attribute) and node.attr == "backend")
+
+    return sorted(node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                  if isinstance(node, ast.Compare) and any(isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn)
+                                                           for op in node.ops)
+                  and any(named_backend(side) for side in [node.left, *node.comparators]))
+
+
+def test_no_backend_name_switch_outside_the_tokenizers():
+    """What a backend can do is said by its descriptor (analysis/tokenizers/backends.py), e.g. ``chat_format``."""
+    found = [f"{mod} (line {line})" for mod, path in GRAPH.files.items() if not mod.startswith("analysis.tokenizers")
+             for line in _backend_switches(path)]
+    assert found == [], "switches on a backend's name:\n" + "\n".join(found)
+    from analysis.chat import chat_format
+    from analysis.tokenizers.backends import BACKENDS
+
+    # The one backend whose library encodes conversations itself, as the chat module asks its descriptor.
+    assert {name: b.chat_format for name, b in BACKENDS.items() if b.chat_format} == {"mistral": "mistral"}
+    assert chat_format("mistral-v3") == ("mistral", "mistral-common InstructTokenizerV3")
+
+
+def test_the_backend_switch_check_finds_one(tmp_path):
+    (tmp_path / "m.py").write_text("def f(entry, backend):\n    if entry.backend == 'mistral':\n        return 1\n"
+                                   "    return backend in ('hf', 'tiktoken') or entry.kind == 'x'\n")
+    assert _backend_switches(tmp_path / "m.py") == [2, 4]
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> ImportGraph:
