@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 from pathlib import Path
@@ -118,9 +119,9 @@ def _cached_functions(path: Path) -> int:
 
 def test_the_data_layer_holds_every_cache() -> None:
     """Every cached function of the app, by module: the split of app/state.py moved them and dropped none (the
-    single module had 44)."""
+    single module had 44; the explorer's dot plot is the 45th)."""
     assert {p.stem: _cached_functions(p) for p in sorted(STATE_DIR.glob("*.py"))} == {
-        "__init__": 0, "database": 1, "errors": 0, "reads": 28, "resources": 15}
+        "__init__": 0, "database": 1, "errors": 0, "figures": 1, "reads": 28, "resources": 15}
     assert not (APP_DIR / "state.py").exists()  # a module beside the package would shadow nothing, and confuse all
 
 
@@ -181,3 +182,32 @@ def test_a_missing_database_raises_a_store_error_every_time(tmp_path: Path, monk
     for _attempt in range(2):  # errors are not cached
         with pytest.raises(AnalysisError):
             state.corpora()
+
+
+def _spec(fig) -> dict:
+    """What Streamlit sends the browser of a figure, as a value (JSON objects are unordered)."""
+    return json.loads(fig.to_json())
+
+
+def test_the_dot_plot_is_cached_per_rows_and_interface_language(tiny_db: Path) -> None:
+    """The cached figure is the library's figure (the same JSON), built once per rows, names and language."""
+    from analysis import charts
+    from analysis.i18n import set_language
+
+    rows = state.premiums("tiny", "eng", ("utf8-bytes", "codepoints"))
+    built = charts.premium_dots(rows, reference_name="English", policy="p")
+    first = state.premium_dots(rows, reference_name="English", policy="p")
+    again = state.premium_dots(rows.copy(), reference_name="English", policy="p")
+    # the same figure (a copy comes back with its layout's keys in another order, which Plotly does not read)
+    assert _spec(first) == _spec(built) == _spec(again) and first is not again  # a fresh copy per call
+    assert first.layout.title.text == "Token premium vs English"
+    one = state.premium_dots(rows[rows["tokenizer"] == "codepoints"], reference_name="English", policy="p")
+    # rows dearest first: English, the reference (1), then Greek (14 / 20 characters)
+    assert [t.name for t in one.data] == ["codepoints"] and list(one.data[0].x) == [1.0, pytest.approx(14 / 20)]
+    try:
+        set_language("fr")
+        french = state.premium_dots(rows, reference_name="English", policy="p")
+        assert _spec(french) == _spec(charts.premium_dots(rows, reference_name="English", policy="p"))
+        assert french.layout.title.text != first.layout.title.text  # the key holds the language
+    finally:
+        set_language("en")

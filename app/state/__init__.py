@@ -17,6 +17,7 @@ The package's modules, each a part of the one data layer (pages import this pack
   the lab's languages, the Playground's glitch flags);
 - :mod:`.resources`: tokenizers, workshops, files served, the SQL console, vocabularies, the lab's training slots,
   visitors' counting jobs and chat templates;
+- :mod:`.figures`: charts built from the rows a page shows (the explorer's dot plot), cached;
 - :mod:`.errors`: what a visitor sees of an exception.
 """
 
@@ -35,6 +36,7 @@ from .errors import (
     show_error,
     show_unexpected,
 )
+from .figures import premium_dots
 from .reads import (
     corpora,
     corpus_info,
@@ -120,6 +122,7 @@ __all__ = [
     "languages",
     "meta",
     "model_indicators",
+    "premium_dots",
     "premiums",
     "provide_static_files",
     "published_agreement",
