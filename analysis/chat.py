@@ -39,6 +39,7 @@ from typing import Literal
 from .catalogue import load_catalogue
 from .errors import ChatTemplateError, NoChatTemplateError
 from .tokenizers import Tokenizer, TokenKind, get_tokenizer
+from .tokenizers.backends import get_backend
 
 Role = Literal["system", "user", "assistant"]
 ROLES: tuple[Role, ...] = ("system", "user", "assistant")
@@ -138,7 +139,7 @@ def chat_format(tokenizer_id: str) -> tuple[ChatFormat, str] | None:
     entry = catalogue.tokenizer(tokenizer_id)
     if tokenizer_id in HARMONY_IDS:
         return "harmony", "Harmony (openai-harmony, HARMONY_GPT_OSS)"
-    if entry.backend == "mistral":
+    if get_backend(entry.backend).chat_format == "mistral":  # the backend's own library encodes its conversations
         return "mistral", f"mistral-common {_mistral_version(tokenizer_id)}"
     if "config" in entry.files and _jinja_source(tokenizer_id) is not None:
         return "jinja", f"chat_template of {entry.files['config'].path}"

@@ -7,9 +7,12 @@ extension's hooks, in this order:
 1. :meth:`BuildExtension.create_tables` on the writer's private copy, before anything else (the store creates every
    table in one place, :func:`analysis.store.schema.create_store`);
 2. :meth:`BuildExtension.forget_corpus` when a corpus is imported again (its old rows must go);
-3. :meth:`BuildExtension.after_pair` after each (corpus x tokenizer) pair's counts are stored, and
-   :meth:`BuildExtension.after_tokenizer` once every pair of a tokenizer is in, with what the counting workers
-   computed besides the counts (:class:`WorkerResults`; the local engine only);
+3. :meth:`BuildExtension.plan_workers` before the local engine's workers count (what they should compute besides
+   the counts: a :class:`WorkerPlan`); :meth:`BuildExtension.after_pair` after each (corpus x tokenizer) pair's
+   counts are stored; :meth:`BuildExtension.job_done` in the build's process as each of the extension's worker jobs
+   returns; :meth:`BuildExtension.load_cached` for each tokenizer its plan takes from its own cache, once the
+   tokenizer's pairs and jobs are done; and :meth:`BuildExtension.after_tokenizer` then, with what the counting
+   workers computed besides the counts (:class:`WorkerResults`; the local engine only);
 4. :meth:`BuildExtension.is_current`, asked before a build writes anything (a build with nothing to do writes
    nothing) and again at its end;
 5. :meth:`BuildExtension.after_build` at the end of a build, when the extension is not current.
@@ -36,22 +39,59 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import StoreError
 
 if TYPE_CHECKING:
     import duckdb
 
     from .progress import Progress
+    from .store.lang_counts import LangIdCounts
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What an extension wants the local engine's counting workers to compute besides the counts (its answer to
+    :meth:`BuildExtension.plan_workers`); the results reach :meth:`BuildExtension.after_tokenizer` and
+    :meth:`BuildExtension.after_build` as :class:`WorkerResults`.
+
+    Example (the (token id, language) counts of ``o200k_base``, and ``mypkg.jobs:profile(tokenizer_id)`` run in the
+    worker that holds ``o200k_base``):
+        >>> plan = WorkerPlan(lang_counts=frozenset({"o200k_base"}), job="mypkg.jobs:profile", run=("o200k_base",))
+        >>> plan.wants("o200k_base"), plan.wants("words")
+        (True, False)
+    """
+
+    #: The tokenizers whose pairs' (token id, language) counts the workers hand back
+    #: (:class:`analysis.store.lang_counts.LangIdCounts`, made from the ids they count anyway).
+    lang_counts: frozenset[str] = frozenset()
+    #: ``"module:function"``: ``function(tokenizer_id)`` runs in a worker process that holds that tokenizer (loaded
+    #: already, or loaded for it) and returns a picklable result; it must import nothing the workers do not need.
+    job: str | None = None
+    #: The tokenizers to run :attr:`job` for (each once, in the worker that counts the tokenizer's first pair).
+    run: tuple[str, ...] = ()
+    #: The tokenizers whose result :meth:`BuildExtension.load_cached` gives instead (asked when the tokenizer's pairs
+    #: are counted: the result is held no longer than that).
+    cached: tuple[str, ...] = ()
+    #: A line for the build's progress when the counting starts (e.g. what comes from the cache), or None.
+    note: str | None = None
+
+    def wants(self, tokenizer_id: str) -> bool:
+        """Whether the workers compute anything for ``tokenizer_id`` for this plan."""
+        return tokenizer_id in self.lang_counts or tokenizer_id in self.run or tokenizer_id in self.cached
 
 
 class WorkerResults(Protocol):
     """What the local engine's counting workers computed besides the counts, per tokenizer, for extensions to reuse
     instead of encoding every unit again; an extension may ``pop`` what it has stored."""
 
-    #: tokenizer -> corpus -> the (token id, language) counts of that pair (:class:`analysis.glitch.frequency.LangIdCounts`)
-    lang_counts: dict[str, dict[str, Any]]
-    #: tokenizer -> (its vocabulary checks, seconds) (:class:`analysis.glitch.checks.VocabularyScan`)
-    scans: dict[str, tuple[Any, float]]
+    #: tokenizer -> corpus -> the (token id, language) counts of that pair, for the tokenizers some extension's plan
+    #: listed (:class:`analysis.store.lang_counts.LangIdCounts`)
+    lang_counts: dict[str, dict[str, LangIdCounts]]
+    #: extension name -> tokenizer -> the result of that extension's worker job (or of its cache)
+    jobs: dict[str, dict[str, Any]]
 
 
 class BuildExtension:
@@ -72,6 +112,20 @@ class BuildExtension:
 
     def after_pair(self, con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str) -> None:
         """One (corpus x tokenizer) pair's counts, ``runs`` row and premiums are stored."""
+
+    def plan_workers(self, con: duckdb.DuckDBPyConnection | None, tokenizer_ids: Sequence[str]) -> WorkerPlan:
+        """What the counting workers should compute for this extension besides the counts of ``tokenizer_ids``
+        (local engine; ``con``: the writer's copy, or None). Called once per build, before the counting starts."""
+        return WorkerPlan()
+
+    def job_done(self, tokenizer: str, result: Any) -> None:
+        """This extension's worker job for ``tokenizer`` returned ``result`` (in the build's process; e.g. to keep it
+        in a cache). The result is then in :attr:`WorkerResults.jobs` too."""
+
+    def load_cached(self, tokenizer: str) -> Any | None:
+        """The result of this extension's worker job for ``tokenizer``, from its own cache (a tokenizer its plan
+        listed as ``cached``), or None if it is not there after all (then nothing is stored for it)."""
+        return None
 
     def after_tokenizer(self, con: duckdb.DuckDBPyConnection, tokenizer: str, results: WorkerResults,
                         progress: Progress) -> None:
@@ -112,7 +166,19 @@ def registered() -> list[BuildExtension]:
     with _LOCK:
         for name, ext in list(_REGISTRY.items()):
             if isinstance(ext, str):
-                module, _, attribute = ext.partition(":")
-                loaded = getattr(importlib.import_module(module), attribute)
+                loaded = resolve(ext)
                 _REGISTRY[name] = loaded() if isinstance(loaded, type) else loaded
         return [ext for ext in _REGISTRY.values() if isinstance(ext, BuildExtension)]
+
+
+def resolve(reference: str) -> Any:
+    """The attribute a ``"module:attribute"`` reference names (the module imported if it is not yet).
+
+    >>> resolve("analysis.extensions:WorkerPlan") is WorkerPlan
+    True
+    """
+    module, sep, attribute = reference.partition(":")
+    if not sep or not module or not attribute:
+        raise StoreError(f"{reference!r} is not a \"module:attribute\" reference: register a build extension (or "
+                         "name its worker job) as \"package.module:name\".")
+    return getattr(importlib.import_module(module), attribute)

@@ -44,6 +44,8 @@ class ImportGraph:
     files: dict[str, Path] = field(default_factory=dict)
     packages: set[str] = field(default_factory=set)
     imports: list[Import] = field(default_factory=list)
+    #: the imports under ``if TYPE_CHECKING:`` (not in :attr:`imports`: they never run)
+    type_imports: list[Import] = field(default_factory=list)
     private_uses: list[Import] = field(default_factory=list)  # ``module._name`` read through an imported module
 
     @classmethod
@@ -60,7 +62,10 @@ class ImportGraph:
         trees = {mod: ast.parse(path.read_text(encoding="utf-8")) for mod, path in g.files.items()}
         for mod, tree in trees.items():
             g.imports.extend(_imports_of(mod, mod in g.packages, tree))
-        g.imports = [i for i in g.imports if i.module in g.files or i.module.split(".")[0] in packages]
+            g.type_imports.extend(_imports_of(mod, mod in g.packages, tree, nodes=_type_checking_nodes(tree)))
+        ours = [i for i in g.imports if i.module in g.files or i.module.split(".")[0] in packages]
+        g.imports, g.type_imports = ours, [i for i in g.type_imports
+                                           if i.module in g.files or i.module.split(".")[0] in packages]
         for mod, tree in trees.items():
             g.private_uses.extend(g._private_attributes(mod, tree))
         return g
@@ -144,6 +149,12 @@ class ImportGraph:
                 return path
             seen.add(fresh[0])
 
+    def imports_into(self, importers: str, targets: Iterable[str]) -> list[Import]:
+        """Every import, type-checking ones included, by a module of the package ``importers`` (or that module) of a
+        module in one of the packages ``targets``: where a layer reaches into another it must not know."""
+        return [i for i in [*self.imports, *self.type_imports]
+                if _within(i.importer, importers) and any(_within(self.target(i), t) for t in targets)]
+
     def private_imports(self) -> list[Import]:
         """Imports of a leading-underscore name (not a dunder) from another module of the project."""
         return [i for i in self.imports
@@ -151,9 +162,14 @@ class ImportGraph:
                 and i.module in self.files]
 
 
-def _imports_of(mod: str, is_package: bool, tree: ast.Module) -> list[Import]:
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _imports_of(mod: str, is_package: bool, tree: ast.Module, *, nodes: Iterable[ast.AST] | None = None) -> list[Import]:
+    """The imports of ``tree`` that run (or those of ``nodes``)."""
     out: list[Import] = []
-    for node in _runtime_nodes(tree):
+    for node in _runtime_nodes(tree) if nodes is None else nodes:
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = mod.split(".") if is_package else mod.split(".")[:-1]
@@ -178,6 +194,14 @@ def _runtime_nodes(tree: ast.AST) -> Iterable[ast.AST]:
                 todo.extend(child.orelse)
                 continue
             todo.append(child)
+
+
+def _type_checking_nodes(tree: ast.AST) -> Iterable[ast.AST]:
+    """Every node inside the bodies of ``if TYPE_CHECKING:`` blocks."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for stmt in node.body:
+                yield from ast.walk(stmt)
 
 
 def _is_type_checking(test: ast.expr) -> bool:

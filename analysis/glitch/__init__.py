@@ -3,8 +3,8 @@
 The package registers its build extension (:mod:`.extension`: the token checks' tables, kept current by every
 build) when it is imported, as ``import analysis`` does. The tokenizer checks and the store functions import no
 torch; :mod:`.indicators`, :mod:`.verify` and :mod:`.probe` do (the only place in ``analysis`` that may). The store
-functions (DuckDB, pandas, Arrow) load on first use: a build's counting workers import :mod:`.frequency` through
-this package and need none of them.
+functions (DuckDB, pandas, Arrow) load on first use: a build's counting workers run only the extension's vocabulary
+scan (:func:`.extension.scan_job`, with :mod:`.checks`) and need none of them.
 
 Example:
     >>> from analysis.glitch import LEGEND, flags_for

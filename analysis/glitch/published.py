@@ -2,7 +2,8 @@ r"""Published under-trained token verifications (the Magikarp reports), loaded i
 
 ``assets/published/magikarp/`` holds, for 13 open models, the token tables of Land & Bartolo's reports (token id,
 token as the report prints it, indicator, verification max_prob) with each report's source path and commit (see its
-``SOURCE.md`` and ``README.md``). A build loads them into two tables:
+``SOURCE.md`` and ``README.md``). A build loads them into two tables (created with the other glitch tables, by the
+token checks' extension: :data:`analysis.glitch.store.TABLES`):
 
 - ``published_models``: one row per report: model, the model's name, our tokenizer id, source path and commit,
   indicator name, thresholds, the report's counts, and how many of its rows matched our vocabulary.
@@ -83,20 +84,6 @@ MODEL_NAMES = {
 MATCH, MISMATCH, NO_ID = "match", "mismatch", "id not in vocabulary"
 NOT_SCANNED, NOT_IN_CATALOGUE = "tokenizer not in this database", "tokenizer not in the catalogue"
 CHECKS = (MATCH, MISMATCH, NO_ID, NOT_SCANNED, NOT_IN_CATALOGUE)
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS published_models (
-    source VARCHAR, model VARCHAR, name VARCHAR, tokenizer VARCHAR, source_path VARCHAR, commit VARCHAR,
-    indicator_name VARCHAR, verification_threshold DOUBLE, soft_threshold DOUBLE, vocab_size INTEGER,
-    embedding_shape VARCHAR, tested INTEGER, below_p001 INTEGER, below_soft INTEGER, n_rows INTEGER,
-    n_verified INTEGER, n_match INTEGER, n_mismatch INTEGER, n_unchecked INTEGER, files_sha256 VARCHAR,
-    checked_against VARCHAR, PRIMARY KEY (source, model)
-);
-CREATE TABLE IF NOT EXISTS published_tokens (
-    source VARCHAR, model VARCHAR, tokenizer VARCHAR, rank INTEGER, token_id INTEGER, token VARCHAR,
-    indicator DOUBLE, max_prob DOUBLE, verified BOOLEAN, vocab_entry VARCHAR, "check" VARCHAR
-);
-"""
 
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr|])")
 _SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "|": "|"}
@@ -187,14 +174,23 @@ def published_stale(con: duckdb.DuckDBPyConnection) -> bool:
 def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] | None = None) -> dict[str, int]:
     """(Re)load the published tables into the store and check every row against the stored vocabulary entries.
 
-    Call it on a writable connection after the token checks (their ``glitch_tokens.display`` is our entry for
-    each id). Returns how many rows got each check.
+    Call it on a writer's connection after the token checks (their ``glitch_tokens.display`` is our entry for
+    each id); the writer created the tables (:func:`analysis.store.writer.open_writer` with the
+    :class:`~analysis.glitch.extension.TokenChecks` extension, as every build and ``glitch refresh`` open it: the
+    store creates every table in one place). Returns how many rows got each check.
+
+    Raises:
+        GlitchError: the connection has no published tables (it was not opened that way).
     """
     from ..catalogue import load_catalogue
 
+    if not has_table(con, "published_models") or not has_table(con, "published_tokens"):
+        raise GlitchError("This database connection has no tables for the published verifications. Open the database "
+                          "with analysis.store.writer.open_writer(db, extensions=[TokenChecks()]) (from "
+                          "analysis.glitch.extension), which creates them, as the build and "
+                          "`python -m analysis glitch refresh` do.")
     tables = read_published()
     known = set(catalogue_ids if catalogue_ids is not None else load_catalogue().ids)
-    con.execute(TABLES)
     con.execute("DELETE FROM published_tokens WHERE source = ?", [SOURCE])
     con.execute("DELETE FROM published_models WHERE source = ?", [SOURCE])
     tok = tables.tokens

@@ -79,6 +79,17 @@ CREATE TABLE IF NOT EXISTS glitch_verdicts (
     model VARCHAR, token_id INTEGER, max_prob DOUBLE, best_prompt VARCHAR, threshold DOUBLE,
     under_trained BOOLEAN, template_version VARCHAR, verified_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS published_models (
+    source VARCHAR, model VARCHAR, name VARCHAR, tokenizer VARCHAR, source_path VARCHAR, commit VARCHAR,
+    indicator_name VARCHAR, verification_threshold DOUBLE, soft_threshold DOUBLE, vocab_size INTEGER,
+    embedding_shape VARCHAR, tested INTEGER, below_p001 INTEGER, below_soft INTEGER, n_rows INTEGER,
+    n_verified INTEGER, n_match INTEGER, n_mismatch INTEGER, n_unchecked INTEGER, files_sha256 VARCHAR,
+    checked_against VARCHAR, PRIMARY KEY (source, model)
+);
+CREATE TABLE IF NOT EXISTS published_tokens (
+    source VARCHAR, model VARCHAR, tokenizer VARCHAR, rank INTEGER, token_id INTEGER, token VARCHAR,
+    indicator DOUBLE, max_prob DOUBLE, verified BOOLEAN, vocab_entry VARCHAR, "check" VARCHAR
+);
 """
 
 

@@ -156,7 +156,7 @@ def build(
 
         with contextlib.ExitStack() as stack:
             pool = (stack.enter_context(PairPool(db, todo, workers=workers, tmp_prefix=TMP_PREFIX,
-                                                 checks=bool(extensions), con=con,
+                                                 extensions=extensions, con=con,
                                                  expected_bytes=_expected_bytes(con, todo, missing)))
                     if todo and engine == "local" else None)
             for name in missing:

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..tokenizers.backends import BACKENDS
 from ..tokenizers.backends import library_version as library_version  # stored with every count
-
-if TYPE_CHECKING:
-    from ..glitch.frequency import LangIdCounts
+from .lang_counts import LangIdCounts
 
 #: Each backend's start order (dearest, 0, first, so that neither core idles long at the end) and its counting time
 #: per byte relative to tiktoken's (the local pool's first split): read from the backends' descriptors.
@@ -31,8 +28,7 @@ def count_units(tokenizer_id: str, texts: Sequence[str], word_spans: Sequence[li
                 lang_of_text: Sequence[str] | None = None
                 ) -> tuple[list[int], list[int], list[int], list[int | None], float, LangIdCounts | None]:
     """Per text: tokens, UNK tokens, byte-fallback tokens, words split over several tokens; seconds taken; and, given
-    each text's language, the (token id, language) counts that token frequencies are made of (None otherwise)."""
-    from ..glitch.frequency import LangIdCounts
+    each text's language, the (token id, language) counts of those texts (None otherwise)."""
     from ..tokenizers import get_tokenizer
 
     tok = get_tokenizer(tokenizer_id)

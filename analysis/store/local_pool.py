@@ -31,7 +31,7 @@ import os
 import shutil
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +42,16 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..config import env_size
+from ..extensions import resolve
 from ..fsio import atomic_write
 from ..lifecycle import die_with_parent
 from ..progress import Progress
 from .counting import BACKEND_RATE, count_units
+from .lang_counts import LangIdCounts
 from .writer import bulk_insert
 
 if TYPE_CHECKING:
-    from ..glitch.checks import VocabularyScan
-    from ..glitch.frequency import LangIdCounts
+    from ..extensions import BuildExtension, WorkerPlan
 
 #: Below this many bytes of text to count (each pair's corpus bytes, summed over the pairs), the build counts in its
 #: own process. Measured on 2 cores: a spawned worker costs ~0.3 s to start and import the library, plus a second
@@ -197,27 +198,25 @@ def count_chunk(path: str, corpus: str, tokenizer_id: str, lo: int, hi: int, lan
     return count_units(tokenizer_id, texts, spans, langs if lang_counts else None)
 
 
-def scan_chunk(tokenizer_id: str) -> tuple[VocabularyScan, float]:
-    """A tokenizer's vocabulary checks, with their seconds."""
-    from ..glitch.checks import scan_vocabulary
-    from ..tokenizers import get_tokenizer
-
+def extension_job(task: str, tokenizer_id: str) -> Any:
+    """An extension's worker job (``task``: ``"module:function"``, see :class:`analysis.extensions.WorkerPlan`) for
+    one tokenizer, in the process that holds it."""
     hold_only(tokenizer_id)
-    tok = get_tokenizer(tokenizer_id)
-    t0 = time.perf_counter()
-    return scan_vocabulary(tok), time.perf_counter() - t0
+    return resolve(task)(tokenizer_id)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One item of a worker's queue: a chunk of a pair (``lo:hi``) or, with ``scan``, a vocabulary's checks."""
+    """One item of a worker's queue: a chunk of a pair (``lo:hi``) or, with ``extension``, that extension's worker job
+    (``task``) for the tokenizer."""
 
     corpus: str
     tokenizer: str
     lo: int = 0
     hi: int = 0
     cost: float = 0.0
-    scan: bool = False
+    extension: str = ""
+    task: str = ""
 
 
 # ------------------------------------------------------------------ the pool
@@ -231,10 +230,8 @@ class PairPool:
     """
 
     def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str,
-                 checks: bool = True, con: duckdb.DuckDBPyConnection | None = None,
+                 extensions: Sequence[BuildExtension] = (), con: duckdb.DuckDBPyConnection | None = None,
                  expected_bytes: int | None = None) -> None:
-        from ..glitch.store import current_checks, scannable
-
         catalogue = load_catalogue()
         self.rate = {tid: BACKEND_RATE.get(catalogue.describe(tid).backend, 1.0) for _, tid in todo}
         self.todo = sorted(todo, key=lambda pair: -self.rate[pair[1]])
@@ -242,27 +239,19 @@ class PairPool:
         self.inline = self.workers == 1 or (expected_bytes is not None and expected_bytes < single_process_bytes())
         # Unique per pool (a worker, or this process counting inline, keeps the folder it mapped by its path).
         self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs-{next(_POOLS)}")
-        #: What the glitch-token checks reuse (see :func:`analysis.glitch.store.refresh_token_checks`): per tokenizer,
-        #: the (token id, language) counts of each corpus counted here, and the vocabulary checks with their seconds.
+        #: What the build's extensions asked the workers for besides the counts (:class:`analysis.extensions.WorkerPlan`),
+        #: by extension name; and what they computed (:class:`analysis.extensions.WorkerResults`): per tokenizer, the
+        #: (token id, language) counts of each corpus counted here, and per extension its jobs' results by tokenizer.
+        self.extensions = {ext.name: ext for ext in extensions}
+        self.plans: dict[str, WorkerPlan] = {
+            name: ext.plan_workers(con, list(dict.fromkeys(t for _, t in self.todo)))
+            for name, ext in self.extensions.items()}
         self.lang_counts: dict[str, dict[str, LangIdCounts]] = {}
-        self.scans: dict[str, tuple[VocabularyScan, float]] = {}
-        # Whether each pair's (token id, language) counts are wanted (no: no checks, or no vocabulary to check).
-        self.want_counts = {tid: checks and scannable(tid) for _, tid in todo}
-        # The vocabularies to scan: not current in the store, and not in the asset cache's checks either.
-        self.to_scan: list[str] = []
-        self.cached: list[str] = []  # the vocabularies whose checks came from the asset cache
-        if checks:
-            from ..glitch.scan_cache import cache_path_of
-
-            # Vocabularies whose checks stored in the database (``con``, the writer's copy) are current need no scan.
-            checked = current_checks(con, list(dict.fromkeys(t for _, t in self.todo))) if con is not None else set()
-            for tid in dict.fromkeys(t for _, t in self.todo):
-                if not scannable(tid) or tid in checked:
-                    continue
-                if cache_path_of(tid) is not None:  # read when its tokenizer is done (held no longer than that)
-                    self.cached.append(tid)
-                else:
-                    self.to_scan.append(tid)
+        self.jobs: dict[str, dict[str, Any]] = {name: {} for name in self.plans}
+        # Whether each pair's (token id, language) counts are wanted (by some extension).
+        self.want_counts = {tid: any(tid in plan.lang_counts for plan in self.plans.values()) for _, tid in todo}
+        # The extensions' worker jobs still to deal into the queues: (extension, tokenizer).
+        self.to_run: list[tuple[str, str]] = [(name, tid) for name, plan in self.plans.items() for tid in plan.run]
         self.executors: list[ProcessPoolExecutor] = []
         self.preloads: dict[str, Future] = {}  # each returns the seconds its tokenizer took to load
         self.loaded: list[set[str]] = [set() for _ in range(self.workers)]
@@ -282,7 +271,7 @@ class PairPool:
         self.close()
 
     def plan(self, inputs: dict[str, CorpusInputs]) -> list[deque[Job]]:
-        """Every pair's chunks (and the scans) dealt into one queue per worker."""
+        """Every pair's chunks (and the extensions' worker jobs) dealt into one queue per worker."""
         queues: list[deque[Job]] = [deque() for _ in range(self.workers)]
         load = [0.0] * self.workers
         pairs = []
@@ -299,16 +288,16 @@ class PairPool:
                 w = least
             target = min(CHUNK_BYTES, max(16 * 1024, int(inputs[name].offsets[-1]) // (4 * self.workers) or 1))
             pieces = inputs[name].chunks(target)
-            if tid in self.to_scan:
-                queues[w].append(Job(name, tid, scan=True, cost=0.0))
-                self.to_scan.remove(tid)
+            for ext, _ in [j for j in self.to_run if j[1] == tid]:
+                queues[w].append(Job(name, tid, extension=ext, task=self.plans[ext].job or ""))
+                self.to_run.remove((ext, tid))
             for lo, hi in pieces:
                 share = (int(inputs[name].offsets[hi]) - int(inputs[name].offsets[lo])) * self.rate[tid]
                 queues[w].append(Job(name, tid, lo, hi, share))
             load[w] += cost
             self.loaded[w].add(tid)
-        for tid in self.to_scan:  # a vocabulary with no pair here (cannot happen in a build; kept safe)
-            queues[0].append(Job("", tid, scan=True))
+        for ext, tid in self.to_run:  # a tokenizer with no pair here (cannot happen in a build; kept safe)
+            queues[0].append(Job("", tid, extension=ext, task=self.plans[ext].job or ""))
         return queues
 
     def count(self, con: duckdb.DuckDBPyConnection, *, say: Progress,
@@ -316,40 +305,39 @@ class PairPool:
               tokenizer_done: Callable[[str], None] | None = None) -> None:
         """Publish the corpora's texts, then store each pair's counts as soon as its last chunk is in and ``record``
         it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
-        from ..glitch.frequency import LangIdCounts
-        from ..glitch.scan_cache import cached_scan, store_scan
-
         inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
         queues = self.plan(inputs)
-        chunks_left = Counter((j.corpus, j.tokenizer) for q in queues for j in q if not j.scan)
+        chunks_left = Counter((j.corpus, j.tokenizer) for q in queues for j in q if not j.extension)
         parts: dict[tuple[str, str], list[tuple[int, tuple]]] = {}
         pairs_left = Counter(tid for _, tid in self.todo)
         seconds: Counter[tuple[str, str]] = Counter()
         say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {1 if self.inline else self.workers} "
             f"worker(s), in {sum(chunks_left.values())} chunk(s)" + (" (in this process: a small job)"
                                                                      if self.inline and self.workers > 1 else ""))
-        if self.cached:
-            say(f"vocabulary checks of {', '.join(self.cached)} taken from the cache (see analysis.glitch.scan_cache)")
+        for plan in self.plans.values():
+            if plan.note:
+                say(plan.note)
         done_pairs = 0
 
-        scans_pending = {j.tokenizer for q in queues for j in q if j.scan}
+        jobs_pending = {(j.extension, j.tokenizer) for q in queues for j in q if j.extension}
 
         def done_with(tid: str) -> None:
-            if tid in self.cached and tid not in self.scans:
-                hit = cached_scan(tid)
-                if hit is not None:  # else (removed since): the token checks scan it after the counting
-                    self.scans[tid] = hit
+            for ext, plan in self.plans.items():
+                if tid in plan.cached and tid not in self.jobs[ext]:
+                    hit = self.extensions[ext].load_cached(tid)
+                    if hit is not None:  # else (gone since): the extension does without it
+                        self.jobs[ext][tid] = hit
             if tokenizer_done is not None:
                 tokenizer_done(tid)
 
         def finished(job: Job, result: Any) -> None:
             nonlocal done_pairs
             tid = job.tokenizer
-            if job.scan:
-                self.scans[tid] = result
-                store_scan(tid, *result)
-                scans_pending.discard(tid)
-                if not pairs_left[tid]:
+            if job.extension:
+                self.jobs[job.extension][tid] = result
+                self.extensions[job.extension].job_done(tid, result)
+                jobs_pending.discard((job.extension, tid))
+                if not pairs_left[tid] and not any(t == tid for _, t in jobs_pending):
                     done_with(tid)
                 return
             key = (job.corpus, tid)
@@ -371,7 +359,7 @@ class PairPool:
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
             pairs_left[tid] -= 1
-            if not pairs_left[tid] and tid not in scans_pending:
+            if not pairs_left[tid] and not any(t == tid for _, t in jobs_pending):
                 done_with(tid)
 
         if self.inline:
@@ -427,7 +415,7 @@ class PairPool:
                 w, job = running.pop(future)
                 in_flight[w] -= 1
                 result = future.result()
-                if not job.scan:
+                if not job.extension:
                     spent[0] += result[4]
                     spent[1] += job.cost
                 finished(job, result)
@@ -444,6 +432,6 @@ class PairPool:
 
 def _run(job: Job, path: str, want_counts: dict[str, bool]) -> Any:
     """One job, in a worker or inline."""
-    if job.scan:
-        return scan_chunk(job.tokenizer)
+    if job.extension:
+        return extension_job(job.task, job.tokenizer)
     return count_chunk(path, job.corpus, job.tokenizer, job.lo, job.hi, want_counts[job.tokenizer])

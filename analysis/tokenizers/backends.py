@@ -73,6 +73,8 @@ class Backend:
         load_entry: builds the tokenizer of a catalogue entry from its verified files.
         load_file: builds a tokenizer from one local file, or None if this backend reads no single file.
         needs_pattern: a file holds ranks only; the caller supplies the split pattern.
+        chat_format: the chat format whose conversations this backend's own library encodes (``"mistral"``:
+            mistral-common's request encoders), or None: a chat template comes with the files, or none is known.
     """
 
     name: str
@@ -83,6 +85,7 @@ class Backend:
     load_entry: EntryLoader
     load_file: FileLoader | None = None
     needs_pattern: bool = False
+    chat_format: str | None = None
 
     def reads(self, filename: str) -> bool:
         """Whether ``filename`` is one this backend's :attr:`load_file` reads (by its name alone).
@@ -168,7 +171,8 @@ BACKENDS: dict[str, Backend] = {b.name: b for b in (
     Backend("tiktoken", ("tiktoken",), cost=2, rate=1.0, suffixes=(".tiktoken",), load_entry=_tiktoken_entry,
             load_file=_tiktoken_file, needs_pattern=True),
     Backend("hf", ("tokenizers",), cost=0, rate=1.6, suffixes=(".json",), load_entry=_hf_entry, load_file=_hf_file),
-    Backend("mistral", ("mistral-common",), cost=1, rate=1.2, suffixes=(), load_entry=_mistral_entry),
+    Backend("mistral", ("mistral-common",), cost=1, rate=1.2, suffixes=(), load_entry=_mistral_entry,
+            chat_format="mistral"),
     Backend("sentencepiece", ("sentencepiece",), cost=1, rate=1.3, suffixes=(".model", ".model.*"),
             load_entry=_sentencepiece_entry, load_file=_sentencepiece_file),
     Backend("ai21", ("sentencepiece",), cost=0, rate=1.6, suffixes=(), load_entry=_ai21_entry),

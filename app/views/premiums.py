@@ -85,7 +85,7 @@ def pick_languages(v: View, prefix: str) -> pd.DataFrame:
 
 def tab_dots(v: View) -> None:
     dots = pick_languages(v, "px_dot")
-    chart(charts.premium_dots(dots, reference_name=v.ref_name, policy=v.policy), "px_dots")
+    chart(state.premium_dots(dots, reference_name=v.ref_name, policy=v.policy), "px_dots")  # cached: most of a rerun
     st.caption(_("One row per language, dearest at the top; one dot per tokenizer, its line the 95% interval. "
                  "The dotted line is parity with the reference (1×); the axis is logarithmic."))
     downloads(dots, f"premiums-{v.corpus}-{v.reference}", "px_dl_dots")
