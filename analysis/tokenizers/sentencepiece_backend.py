@@ -12,7 +12,7 @@ import sentencepiece as spm
 from ..errors import AssetError
 from .base import Encoding, Tokenizer, check_text, encoding_from_tables, overlap_flags, spans_from_byte_offsets
 from .tables import TokenTables, id_classes, kinds_of, spelling_skip
-from .unit_stats import UnitStats, flat_ids, stats_from_token_lengths, stats_spelled_or
+from .unit_stats import UnitStats, stats_from_token_lengths, stats_spelled_or, streamed_ids
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -235,8 +235,7 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         for t in texts:
             check_text(t)
         # Tekken's encode is its tiktoken core's plus num_special_tokens on every id, added here to all at once.
-        encode = self._core.encode_ordinary
-        flat, counts = flat_ids([encode(t) for t in texts])
+        flat, counts = streamed_ids(self._core.encode_ordinary, texts)
         tables = self._tekken_tables
         return stats_from_token_lengths(texts, word_spans, (flat + self._n_special, counts), tables.lengths,
                                         tables.classes)
