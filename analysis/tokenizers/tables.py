@@ -122,7 +122,7 @@ class TokenTables:
 
     @cached_property
     def _joined(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every id's bytes in one buffer (``uint8``), and where each id's start in it; made on first use."""
+        """Every id's bytes in one buffer (``uint8``), and where each id's bytes start in it; made on first use."""
         starts = np.cumsum(self.lengths) - self.lengths
         return np.frombuffer(b"".join(self.token_bytes.tolist()), dtype=np.uint8), starts
 

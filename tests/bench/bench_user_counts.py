@@ -53,8 +53,12 @@ QUICK = [("minilm/tokenizer.json", "minilm.json", None)]
 
 
 def wait(job) -> None:
+    """Until the job is finished: on its future (polling every 50 ms added 25 ms to a job on average), then the
+    moment its done-callback takes to mark it."""
+    if job.future is not None:
+        job.future.exception()
     while job.state in ("queued", "running"):
-        time.sleep(0.05)
+        time.sleep(0.001)
     if job.state != "done":
         raise SystemExit(f"counting failed: {job.error}")
 
