@@ -60,9 +60,9 @@ def test_every_udhr_unit_as_main_stored_it(app_db: Path, tokenizer: str) -> None
 
 # ------------------------------------------------------------------ by hand
 
-#: ids 0-6: " a", "b", "<unk>" (UNK), "" (an empty token), " " (a dummy prefix alone), "c", "d" (byte fallback)
-TABLES = TokenTables.from_bytes([b" a", b"b", b"<unk>", b"", b" ", b"c", b"d"],
-                                np.array([0, 0, 2, 0, 0, 0, 3], dtype=np.uint8))
+#: ids 0-7: " a", "b", "<unk>" (UNK), "" (an empty token), " " (a dummy prefix alone), "c", "d" (byte fallback), "ab"
+TABLES = TokenTables.from_bytes([b" a", b"b", b"<unk>", b"", b" ", b"c", b"d", b"ab"],
+                                np.array([0, 0, 2, 0, 0, 0, 3, 0], dtype=np.uint8))
 
 
 def test_spelled_texts_by_hand() -> None:
@@ -77,6 +77,14 @@ def test_spelled_texts_by_hand() -> None:
     # One-character words: no token can end strictly inside them.
     assert stats_from_token_lengths(texts, [[(0, 1), (1, 2)], [(0, 1), (1, 2)], []], ids, TABLES.lengths,
                                     TABLES.classes, skips=[1, 1, 0]).n_continued == [0, 0, 0]
+
+
+def test_an_empty_token_before_the_added_space_ends_where_its_text_starts() -> None:
+    """"cd" starts with an empty token, then the added space: both end where "cd" starts, not a byte before it, inside
+    the word "ab" that ends there (one token, not split)."""
+    got = stats_from_token_lengths(["ab", "cd"], [[(0, 2)], [(0, 2)]], [[7], [3, 4, 5, 6]], TABLES.lengths,
+                                   TABLES.classes, skips=[0, 1])
+    assert got == UnitStats([1, 4], [0, 0], [0, 1], [0, 1])
 
 
 def test_a_text_the_tokens_do_not_spell_keeps_its_place() -> None:
