@@ -190,7 +190,7 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     a temporary file and renamed into place. ``progress`` (a file) gets ``{"done": units, "total": units}`` after
     each piece. The corpus is read from the store once per process and store version (:func:`held_corpus`).
     Returns the seconds spent in all and in each step (reading the corpus, loading the tokenizer, counting,
-    writing the result) and the units counted.
+    writing the result), the CPU seconds of the whole job, and the units counted.
     """
     import pyarrow as pa
 
@@ -200,7 +200,7 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     from .store.writer import bulk_insert
     from .tokenizers import get_tokenizer
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     out, progress_path = Path(out), Path(progress) if progress else None
     held = held_corpus(db, corpus)
     t_read = time.perf_counter()
@@ -258,7 +258,8 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     os.replace(tmp, out)
     t_end = time.perf_counter()
     return {"seconds": t_end - t0, "read_seconds": t_read - t0, "load_seconds": t_count - t_read,
-            "count_seconds": seconds, "write_seconds": t_end - t_count - seconds, "units": total}
+            "count_seconds": seconds, "write_seconds": t_end - t_count - seconds,
+            "cpu_seconds": time.process_time() - c0, "units": total}
 
 
 def _sha256_of(tokenizer_id: str) -> str:
@@ -269,14 +270,80 @@ def _sha256_of(tokenizer_id: str) -> str:
         load_catalogue().describe(tokenizer_id).sha256 or "built in")
 
 
-def _job(tokenizer_id: str, db: str, out: str, progress: str) -> dict:
-    """A pool worker's job: count, then forget the tokenizer (a worker serves many visitors' tokenizers)."""
+#: The memory a counting worker may keep the tokenizers of its last jobs loaded in (with the per-id tables their counts
+#: built), so that a later job for one of them does not load it again: each is charged what the worker's resident
+#: memory grew by during its first job, and the most recent are kept while their sum stays within this bound.
+KEEP_BYTES = 512 * 2**20
+#: At most this many tokenizers are kept, whatever their size.
+KEEP_MAX = 4
+#: Tokenizer id -> the bytes it is charged, the most recently used last (one per worker process).
+KEPT: dict[str, int] = {}
+
+
+def _resident_bytes() -> int | None:
+    """This process's resident memory (Linux's /proc), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def keep_tokenizers(tokenizer_id: str, grew: int | None) -> list[str]:
+    """After a job with ``tokenizer_id`` (which grew the worker's memory by ``grew`` bytes, None: unknown), choose the
+    tokenizers the worker keeps loaded (:data:`KEPT`) and release the others from the registry; returns those kept.
+
+    Only a tokenizer whose id names its content is kept: a visitor's (``yours:NAME:KEY``, keyed by the sha256 of its
+    file) or a catalogue entry (its files sha256-checked); never a ``file:`` or ``hf:`` spec, whose file may change.
+
+    >>> KEPT.clear(); keep_tokenizers("yours:a.json:0123456789abcdef", 100), keep_tokenizers("file:/x.json", 5)
+    (['yours:a.json:0123456789abcdef'], ['yours:a.json:0123456789abcdef'])
+    >>> keep_tokenizers("yours:b.json:0123456789abcdee", KEEP_BYTES + 1), KEPT  # too big even alone
+    ([], {})
+    """
+    from .catalogue import load_catalogue
+    from .tokenizers import registry
+    from .user_tokenizer_store import is_yours
+
+    if is_yours(tokenizer_id) or tokenizer_id in load_catalogue().ids:
+        charge = KEPT.pop(tokenizer_id, None)
+        if grew is None and charge is None:
+            charge = KEEP_BYTES  # unmeasured: kept alone at most
+        KEPT[tokenizer_id] = max(charge or 0, grew or 0)
+    while KEPT and (len(KEPT) > KEEP_MAX or sum(KEPT.values()) > KEEP_BYTES):
+        del KEPT[next(iter(KEPT))]  # the least recently used first
+    registry.release_tokenizers(keep=KEPT)
+    return list(KEPT)
+
+
+def forget_tokenizers() -> list[str]:
+    """Release every tokenizer this worker keeps (tests/bench/bench_user_counts.py runs it in the worker to time a
+    job that loads its tokenizer, as a visitor's first job does); returns the ids released."""
     from .tokenizers import registry
 
+    gone = list(KEPT)
+    KEPT.clear()
+    registry.release_tokenizers()
+    return gone
+
+
+def _job(tokenizer_id: str, db: str, out: str, progress: str) -> dict:
+    """A pool worker's job: count, then keep the tokenizer loaded for a later job only within :data:`KEEP_BYTES`
+    (a worker serves many visitors' tokenizers)."""
+    before = _resident_bytes()
+    counted = False
     try:
-        return count_into(tokenizer_id, db, out, progress=progress)
+        result = count_into(tokenizer_id, db, out, progress=progress)
+        counted = True
+        return result
     finally:
-        registry.clear_cache()
+        after = _resident_bytes()
+        grew = None if before is None or after is None else max(0, after - before)
+        if counted:
+            keep_tokenizers(tokenizer_id, grew)
+        else:  # a failed job keeps nothing of its own
+            KEPT.pop(tokenizer_id, None)
+            keep_tokenizers("", None)
 
 
 # ------------------------------------------------------------------ the pool

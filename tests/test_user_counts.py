@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from analysis.errors import UnknownTokenizerError
 from analysis.store.spans import unpack
 from analysis.tokenizers.unit_stats import WordSpanList
 from analysis.user_counts import HELD, count_into, held_corpus
@@ -148,3 +149,34 @@ def test_a_store_without_the_corpus(tmp_path: Path, fresh_worker: None) -> None:
                                                    f"(No such file or directory). Build it with `python -m analysis "
                                                    f"build --db {missing}`.")):
         count_into("utf8-bytes", missing, tmp_path / "out.duckdb")
+
+
+def test_a_worker_keeps_its_last_tokenizers_within_its_bounds(app_db: Path, tmp_path: Path, fresh_worker: None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a pool worker runs per job (``_job``): the tokenizers of its last jobs stay loaded, at most KEEP_MAX of
+    them and only those whose id names their content; a job with a kept tokenizer stores the same rows."""
+    from analysis.tokenizers import registry
+    from analysis.user_counts import KEPT, _job, forget_tokenizers
+
+    forget_tokenizers()
+    monkeypatch.setattr("analysis.user_counts.KEEP_MAX", 2)
+
+    def job(tokenizer: str, name: str) -> list[tuple]:
+        out = tmp_path / f"{name}.duckdb"
+        assert _job(tokenizer, str(app_db), str(out), str(tmp_path / f"{name}.progress"))["units"] == UNITS
+        with duckdb.connect(str(out), read_only=True) as con:
+            return con.execute("SELECT lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts "
+                               "ORDER BY lang, unit").fetchall()
+
+    first = job("o200k_base", "first")
+    assert list(KEPT) == ["o200k_base"] and registry.loaded_ids() == ["o200k_base"]
+    kept = registry.get_tokenizer("o200k_base")
+    assert job("o200k_base", "again") == first and registry.get_tokenizer("o200k_base") is kept  # not loaded again
+    job("utf8-bytes", "bytes")
+    job("codepoints", "codepoints")
+    assert list(KEPT) == ["utf8-bytes", "codepoints"]  # the least recently used released
+    assert registry.loaded_ids() == ["codepoints", "utf8-bytes"]
+    with pytest.raises(UnknownTokenizerError):
+        job("no-such-tokenizer", "failed")
+    assert list(KEPT) == ["utf8-bytes", "codepoints"]  # a failed job keeps nothing of its own
+    assert forget_tokenizers() == ["utf8-bytes", "codepoints"] and KEPT == {} and registry.loaded_ids() == []

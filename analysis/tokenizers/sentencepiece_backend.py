@@ -12,7 +12,7 @@ import sentencepiece as spm
 from ..errors import AssetError
 from .base import Encoding, Tokenizer, check_text, encoding_from_tables, overlap_flags, spans_from_byte_offsets
 from .tables import TokenTables, id_classes, kinds_of, spelling_skip
-from .unit_stats import UnitStats, flat_ids, stats_from_token_lengths, stats_spelled_or
+from .unit_stats import UnitStats, stats_from_token_lengths, stats_spelled_or, streamed_ids
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -74,11 +74,18 @@ class _SentencePieceSpans:
             return sp.normalize
         return None
 
-    def _sp_unit_stats(self, tokenizer: Tokenizer, texts: Sequence[str], word_spans: Sequence,
-                       ids: list[list[int]]) -> UnitStats:
+    def _sp_unit_stats(self, tokenizer: Tokenizer, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
         """Batch statistics from byte lengths for texts whose pieces spell them (with or without the dummy-prefix
-        space); the others (a typed U+2581, a normalizing model) through the full encoding."""
-        flat, counts = flat_ids(ids)
+        space); the others (a typed U+2581, a normalizing model) through the full encoding.
+
+        The ids come from one batch call of the SentencePiece model on one thread (the counting processes already
+        take a core each; by default it would start a thread per core), as int32 buffers rather than a list per
+        text; they are the ids the model's ``encode(text)`` gives, which mistral-common's ``encode`` also returns."""
+        for t in texts:
+            check_text(t)
+        arrays = self.sp.encode(list(texts), out_type="numpy", num_threads=1)
+        counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        flat = np.concatenate(arrays, dtype=np.int64) if arrays else np.empty(0, dtype=np.int64)
         return stats_spelled_or(texts, word_spans, flat, counts, self._tables, lambda slow: Tokenizer.unit_stats(
             tokenizer, [texts[i] for i in slow], [word_spans[i] for i in slow]))
 
@@ -136,9 +143,7 @@ class SentencePieceTokenizer(_SentencePieceSpans, Tokenizer):
         return self._spans_encoding(self, text, utf8, bos=bos, eos=None, ids=self.sp.encode(text))
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
-        for t in texts:
-            check_text(t)
-        return self._sp_unit_stats(self, texts, word_spans, self.sp.encode(list(texts)))
+        return self._sp_unit_stats(self, texts, word_spans)
 
     def _ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return self.sp.encode(list(texts))
@@ -225,14 +230,12 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
         return TokenTables.from_bytes(table, classes)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
+        if not self.is_tekken:
+            return self._sp_unit_stats(self, texts, word_spans)
         for t in texts:
             check_text(t)
-        if not self.is_tekken:
-            return self._sp_unit_stats(self, texts, word_spans, [self.raw.encode(t, bos=False, eos=False)
-                                                                 for t in texts])
         # Tekken's encode is its tiktoken core's plus num_special_tokens on every id, added here to all at once.
-        encode = self._core.encode_ordinary
-        flat, counts = flat_ids([encode(t) for t in texts])
+        flat, counts = streamed_ids(self._core.encode_ordinary, texts)
         tables = self._tekken_tables
         return stats_from_token_lengths(texts, word_spans, (flat + self._n_special, counts), tables.lengths,
                                         tables.classes)

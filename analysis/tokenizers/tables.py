@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum, IntEnum
+from functools import cached_property
 
 import numpy as np
 
@@ -118,3 +119,22 @@ class TokenTables:
         arr[:] = list(table)
         lengths = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
         return cls(arr, lengths, classes)
+
+    @cached_property
+    def _joined(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every id's bytes in one buffer (``uint8``), and where each id's bytes start in it; made on first use."""
+        starts = np.cumsum(self.lengths) - self.lengths
+        return np.frombuffer(b"".join(self.token_bytes.tolist()), dtype=np.uint8), starts
+
+    def spell(self, ids: np.ndarray) -> bytes:
+        """The bytes of ``ids`` one after another (``b"".join(token_bytes[ids])``), gathered from one buffer with
+        numpy instead of joining a bytes object per token.
+
+        >>> TokenTables.from_bytes([b" a", b"b", b""], np.zeros(3, dtype=np.uint8)).spell(np.array([1, 0, 2, 1]))
+        b'b ab'
+        """
+        buffer, starts = self._joined
+        lengths = self.lengths[ids]
+        before = np.cumsum(lengths) - lengths  # where each token's bytes go in the result
+        at = np.repeat(starts[ids] - before, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+        return buffer[at].tobytes()

@@ -11,7 +11,7 @@ statistics are computed over all of them in one vectorized pass. The results equ
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -23,6 +23,8 @@ from .tables import TokenClass, TokenKind, TokenTables, spelling_skip
 _UNKNOWN, _BYTE = int(TokenClass.UNKNOWN), int(TokenClass.BYTE_FALLBACK)
 
 WordSpans = Sequence[Sequence[tuple[int, int]] | None]
+#: Every id of many texts, text after text, as one int64 array; and the number of ids of each text.
+FlatIds = tuple[np.ndarray, np.ndarray]
 
 
 class WordSpanList(list):
@@ -105,6 +107,24 @@ def flat_ids(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     return flat, counts
 
 
+def streamed_ids(encode: Callable[[str], Sequence[int]], texts: Sequence[str]) -> FlatIds:
+    """``flat_ids([encode(t) for t in texts])``, each text's id list read into the array as soon as it is made: a
+    corpus's worth of Python lists alive at once costs more than making them (tiktoken's lists of the UDHR, ~10%).
+
+    >>> [a.tolist() for a in streamed_ids(lambda t: list(t.encode()), ["hi", "", "é"])]
+    [[104, 105, 195, 169], [2, 0, 2]]
+    """
+    counts = np.empty(len(texts), dtype=np.int64)
+
+    def each() -> Iterator[Sequence[int]]:
+        for k, text in enumerate(texts):
+            ids = encode(text)
+            counts[k] = len(ids)
+            yield ids
+
+    return np.fromiter(itertools.chain.from_iterable(each()), dtype=np.int64), counts
+
+
 def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.ndarray, codes: np.ndarray,
                     starts: np.ndarray, ends: np.ndarray, ids: np.ndarray | None = None, *,
                     unit: str = "char") -> UnitStats:
@@ -138,27 +158,82 @@ def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.
     return UnitStats(n_tokens.tolist(), n_unk.tolist(), n_byte.tolist(), continued, ids)
 
 
-def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: Sequence[Sequence[int]],
+def stats_from_token_lengths(texts: Sequence[str], word_spans: WordSpans, ids: Sequence[Sequence[int]] | FlatIds,
                              lengths_table: np.ndarray, classes: np.ndarray,
                              skips: Sequence[int] | None = None) -> UnitStats:
-    """For tokenizers whose tokens' bytes spell each text (after ``skips[i]`` leading bytes the tokenizer added):
-    spans follow from byte lengths, as byte offsets into the concatenation of every text's UTF-8."""
-    n = len(texts)
-    n_bytes = np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.int64, count=n)
-    byte_base = np.concatenate([[0], np.cumsum(n_bytes)]).astype(np.int64)
-    ids_arr, counts = ids if isinstance(ids, tuple) else flat_ids(ids)
-    token_text = np.repeat(np.arange(n), counts)
-    lengths = lengths_table[ids_arr]
-    total = np.cumsum(lengths)
-    # Bytes of all tokens of earlier texts, per text: subtracting it makes the running total per text; adding the
-    # text's own offset (less the bytes the tokenizer added) places it in the concatenation.
-    before = np.concatenate([[0], np.cumsum(np.bincount(token_text, weights=lengths, minlength=n))])[:-1]
-    skip = np.zeros(n, dtype=np.int64) if skips is None else np.asarray(skips, dtype=np.int64)
-    shift = (byte_base[:-1] - before.astype(np.int64) - skip)[token_text]
-    lo = byte_base[token_text]
-    ends = np.maximum(total + shift, lo)
-    starts = np.maximum(total - lengths + shift, lo)
-    return stats_from_flat(texts, word_spans, token_text, classes[ids_arr], starts, ends, ids_arr, unit="byte")
+    """For tokenizers whose tokens' bytes spell each text (after ``skips[i]`` leading bytes the tokenizer added, e.g. a
+    dummy-prefix space): every statistic from the ids' byte lengths, in a few passes over flat arrays.
+
+    Every text's tokens, one text after another, spell every text's UTF-8, one after another, but for the added bytes.
+    So the running total of the tokens' byte lengths, less the bytes added so far, is where each token ends in the
+    concatenation of the texts' UTF-8 (a token of added bytes only ends where its text starts). The tokens tile the
+    bytes: a word is split over several tokens exactly when a token ends strictly inside it.
+
+    Args:
+        ids: per-text id lists, or (every id, text after text, as int64; the number of ids of each text).
+        lengths_table, classes: per id, its byte length and :class:`~.tables.TokenClass` code.
+        skips: per text, the bytes the tokenizer added before it (default: none).
+
+    Example ("ab" as b" a" + b"b" after an added space, "cd" as b"cd"; the words "ab" and "cd"):
+        >>> s = stats_from_token_lengths(["ab", "cd"], [[(0, 2)], [(0, 2)]], [[0, 1], [2]], np.array([2, 1, 2]),
+        ...                              np.zeros(3, dtype=np.uint8), skips=[1, 0])
+        >>> s.n_tokens, s.n_continued, s.ids.tolist()
+        ([2, 1], [1, 0], [0, 1, 2])
+    """
+    flat, counts = ids if isinstance(ids, tuple) else flat_ids(ids)
+    return _tiled_stats(texts, word_spans, flat, counts, lengths_table[flat], classes,
+                        None if skips is None else np.asarray(skips, dtype=np.int64))
+
+
+def _tiled_stats(texts: Sequence[str], word_spans: WordSpans, flat: np.ndarray, counts: np.ndarray,
+                 lengths: np.ndarray, classes: np.ndarray, shifts: np.ndarray | None) -> UnitStats:
+    """:func:`stats_from_token_lengths` from each token's byte length (``lengths``, int64) and, per text, the bytes
+    its tokens hold beyond the text's own (``shifts``: what the tokenizer added; negative for a text whose tokens were
+    given no bytes, see :func:`stats_spelled_or`)."""
+    ends = np.cumsum(lengths)
+    if shifts is not None and shifts.any():
+        ends -= np.repeat(np.cumsum(shifts), counts)
+        # A token of added bytes alone (and an empty one before it) ended before its text: it ends where the text
+        # starts, which is where the text before it ended (its tokens spell it), hence a running maximum.
+        np.maximum.accumulate(ends, out=ends)
+        np.maximum(ends, 0, out=ends)
+    n_unk, n_byte = class_counts(flat, counts, classes)
+    continued = _continued_tiled(texts, word_spans, ends)
+    return UnitStats(counts.tolist(), n_unk, n_byte, continued, flat)
+
+
+def class_counts(flat: np.ndarray, counts: np.ndarray, classes: np.ndarray) -> tuple[list[int], list[int]]:
+    """Per text, its UNK and its byte-fallback tokens, from every id (text after text) and each text's number of ids.
+
+    >>> class_counts(np.array([0, 2, 2, 1]), np.array([3, 0, 1]), np.array([0, 2, 3], dtype=np.uint8))
+    ([0, 0, 1], [2, 0, 0])
+    """
+    n = len(counts)
+    rare = (classes == _UNKNOWN) | (classes == _BYTE)
+    if not rare.any():  # e.g. every tiktoken vocabulary: nothing to look up per token
+        return [0] * n, [0] * n
+    hits = np.flatnonzero(rare[flat])
+    text_of = np.searchsorted(np.cumsum(counts), hits, side="right")
+    codes = classes[flat[hits]]
+    return (np.bincount(text_of[codes == _UNKNOWN], minlength=n).tolist(),
+            np.bincount(text_of[codes == _BYTE], minlength=n).tolist())
+
+
+def _continued_tiled(texts: Sequence[str], word_spans: WordSpans, ends: np.ndarray) -> list[int | None]:
+    """Per text, its words split over several tokens, for tokens that tile the texts' UTF-8 (``ends``: each token's
+    end in the concatenation, non-decreasing): a word [ws, we) is split when a token ends at ws < end < we."""
+    spans_list = word_spans if isinstance(word_spans, WordSpanList) else WordSpanList(word_spans)
+    word_text, ws, we = spans_list.offsets(texts, "byte")
+    if not len(word_text):
+        return [None if spans is None else 0 for spans in word_spans]
+    # How many tokens end at or before each byte offset; a word's count rises strictly inside it when split.
+    size = max(int(ends[-1]) if len(ends) else 0, int(we.max())) + 1
+    ended = np.zeros(size, dtype=np.int32)
+    ended[ends] = 1
+    np.cumsum(ended, out=ended)
+    split = ended[np.maximum(we - 1, ws)] > ended[ws]
+    per_text = np.bincount(word_text[split], minlength=len(texts)).tolist()
+    return [None if spans is None else per_text[i] for i, spans in enumerate(word_spans)]
 
 
 def spelled_split(texts: Sequence[str], flat: np.ndarray, counts: np.ndarray, tables: TokenTables
@@ -171,13 +246,20 @@ def spelled_split(texts: Sequence[str], flat: np.ndarray, counts: np.ndarray, ta
     ([0], [1], [1, 2])
     """
     # Every text's tokens spelled out in one buffer; text i's are spelled[bounds[i]:bounds[i + 1]].
-    spelled = b"".join(tables.token_bytes[flat].tolist())
-    per_text = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=tables.lengths[flat],
-                           minlength=len(texts))
-    bounds = np.concatenate([[0], np.cumsum(per_text.astype(np.int64))]).tolist()
+    spelled = tables.spell(flat)
+    bounds = np.concatenate([[0], np.cumsum(tables.lengths[flat])])[np.concatenate([[0], np.cumsum(counts)])]
+    utf8 = [t.encode("utf-8") for t in texts]
+    added = np.diff(bounds) - np.fromiter(map(len, utf8), dtype=np.int64, count=len(utf8))
+    if len(texts) and ((added == 0) | (added == 1)).all():
+        # The common case at once: the texts, one after another, with a space before each text that got one.
+        joined = np.frombuffer(b"".join(utf8), dtype=np.uint8)
+        at = (bounds[:-1] - np.cumsum(added) + added)[added == 1]  # where each added space goes in ``joined``
+        if np.insert(joined, at, 32).tobytes() == spelled:
+            return list(range(len(texts))), added.tolist(), []
     fast, skips, slow = [], [], []
-    for i, text in enumerate(texts):
-        skip = spelling_skip(spelled[bounds[i]:bounds[i + 1]], text.encode("utf-8"))
+    cut = bounds.tolist()
+    for i, u in enumerate(utf8):
+        skip = spelling_skip(spelled[cut[i]:cut[i + 1]], u)
         if skip is None:
             slow.append(i)
         else:
@@ -188,18 +270,27 @@ def spelled_split(texts: Sequence[str], flat: np.ndarray, counts: np.ndarray, ta
 
 def stats_spelled_or(texts: Sequence[str], word_spans: WordSpans, flat: np.ndarray, counts: np.ndarray,
                      tables: TokenTables, rest: Callable[[list[int]], UnitStats]) -> UnitStats:
-    """Statistics from byte lengths for the texts the tokens spell (see :func:`spelled_split`), and from
-    ``rest(indices)`` for the others, in text order."""
+    """Statistics from byte lengths for the texts the tokens spell (see :func:`spelled_split`); the UNK,
+    byte-fallback and split-word counts of the others from ``rest(indices)`` (their tokens and ids are those in
+    ``flat``)."""
     fast, skips, slow = spelled_split(texts, flat, counts, tables)
     if not slow:
         return stats_from_token_lengths(texts, word_spans, (flat, counts), tables.lengths, tables.classes, skips)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    keep = np.zeros(len(flat), dtype=bool)
-    for i in fast:
-        keep[starts[i]:starts[i + 1]] = True
-    got = stats_from_token_lengths([texts[i] for i in fast], [word_spans[i] for i in fast],
-                                   (flat[keep], counts[fast]), tables.lengths, tables.classes, skips)
-    return merge_stats(len(texts), (fast, got), (slow, rest(slow)))
+    # The texts the tokens do not spell keep their place in the concatenation: their tokens are given no bytes and
+    # their own bytes are counted after them (a negative shift), so every other token ends where it would.
+    unspelled = np.zeros(len(texts), dtype=bool)
+    unspelled[slow] = True
+    lengths = tables.lengths[flat]
+    lengths[np.repeat(unspelled, counts)] = 0
+    shifts = np.zeros(len(texts), dtype=np.int64)
+    shifts[fast] = skips
+    shifts[slow] = [-len(texts[i].encode("utf-8")) for i in slow]
+    got = _tiled_stats(texts, word_spans, flat, counts, lengths, tables.classes, shifts)
+    other = rest(slow)
+    for k, i in enumerate(slow):
+        got.n_unk[i], got.n_byte_fallback[i] = other.n_unk[k], other.n_byte_fallback[k]
+        got.n_continued[i] = other.n_continued[k]
+    return got
 
 
 def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings: Sequence) -> UnitStats:
@@ -213,22 +304,3 @@ def stats_from_encodings(texts: Sequence[str], word_spans: WordSpans, encodings:
     codes = np.fromiter((code.get(k, 0) for e in encodings for k in e.kinds), dtype=np.uint8, count=int(counts.sum()))
     ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.int64, count=int(counts.sum()))
     return stats_from_flat(texts, word_spans, token_text, codes, starts, ends, ids)
-
-
-def merge_stats(n: int, *parts: tuple[Sequence[int], UnitStats]) -> UnitStats:
-    """Put statistics computed for subsets of the texts (given by their indices) back in text order."""
-    out: dict[str, list] = {f: [0] * n for f in ("n_tokens", "n_unk", "n_byte_fallback", "n_continued")}
-    for indices, stats in parts:
-        for field_name, values in out.items():
-            for i, v in zip(indices, getattr(stats, field_name), strict=True):
-                values[i] = v
-    ids = None
-    if all(stats.ids is not None for _, stats in parts):
-        pieces: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
-        for indices, stats in parts:
-            bounds = np.cumsum([0, *stats.n_tokens]).tolist()
-            for k, i in enumerate(indices):
-                pieces[i] = stats.ids[bounds[k]:bounds[k + 1]]
-        ids = np.concatenate(pieces) if n else np.empty(0, dtype=np.int64)
-    return UnitStats(**out, ids=ids)
-
