@@ -41,6 +41,7 @@ from .config import (
     env_bool,
 )
 from .errors import AnalysisError
+from .i18n import N_
 from .user_tokenizer_store import (  # where they are kept and how an id finds one; re-exported for callers
     PREFIX,
     STORED_NAME,
@@ -87,9 +88,9 @@ def format_of(filename: str) -> Format:
         return "sentencepiece"
     if low.endswith(".tiktoken"):
         return "tiktoken"
-    raise UserTokenizerError(f"{filename} is not a tokenizer file this page reads: upload a tokenizer.json, a "
-                             "SentencePiece .model or a .tiktoken file (the name must end in .json, .model or "
-                             ".tiktoken).")
+    raise UserTokenizerError(N_("{filename} is not a tokenizer file this page reads: upload a tokenizer.json, a "
+                                "SentencePiece .model or a .tiktoken file (the name must end in .json, .model or "
+                                ".tiktoken)."), filename=filename)
 
 
 def _cap_vocab(name: str, n: int) -> None:
@@ -160,7 +161,7 @@ def check_bytes(name: str, data: bytes, fmt: Format) -> int:
         raise UserTokenizerError(USER_TOKENIZER_MAX_BYTES.exceeded(f"{name} has {len(data):,} bytes"),
                                  title="File too large")
     if not data:
-        raise UserTokenizerError(f"{name} is empty. Upload the complete file.")
+        raise UserTokenizerError(N_("{name} is empty. Upload the complete file."), name=name)
     if fmt == "tokenizer.json":
         return _check_json(name, data)
     if fmt == "tiktoken":

@@ -27,6 +27,7 @@ import streamlit as st
 
 from analysis import AnalysisError, Tokenizer, get_tokenizer, load_catalogue
 from analysis.i18n import gettext as _
+from analysis.i18n import lazy_gettext
 from analysis.store import read
 from analysis.store.schema import default_db_path
 from analysis.store.snapshots import Snapshots, file_version
@@ -92,7 +93,7 @@ def _cursor(db: DbVersion) -> duckdb.DuckDBPyConnection:
 # ================================================================== tokenizers, workshops, files served
 
 
-@st.cache_resource(show_spinner="Loading tokenizer…")
+@st.cache_resource(show_spinner=lazy_gettext("Loading tokenizer…"))
 def tokenizer(tokenizer_id: str) -> Tokenizer:
     """One loaded tokenizer per server process, shared by every session."""
     return get_tokenizer(tokenizer_id)
@@ -455,7 +456,7 @@ def model_indicators(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 # ================================================================== the SQL console (analysis.sql_console)
 
 
-@st.cache_resource(show_spinner="Opening the statistics database…", max_entries=2)
+@st.cache_resource(show_spinner=lazy_gettext("Opening the statistics database…"), max_entries=2)
 def _console(db: DbVersion) -> duckdb.DuckDBPyConnection:
     """The console's own locked, read-only connection, one per database file version (a rebuild is a new one)."""
     from analysis.sql_console import open_console
@@ -480,7 +481,7 @@ def console_schema() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     return _console_schema(db_version())
 
 
-@st.cache_data(show_spinner="Running the query…", max_entries=64, ttl=600)
+@st.cache_data(show_spinner=lazy_gettext("Running the query…"), max_entries=64, ttl=600)
 def _console_run(db: DbVersion, sql: str, max_rows: int) -> QueryResult:
     from analysis.sql_console import DEFAULT_TIMEOUT_S, run_query
 
@@ -593,8 +594,9 @@ def show_error(e: Exception) -> None:
     """An AnalysisError as title + message, never a stack trace, and no path of the server (file names only)."""
     from analysis.redact import redact_message
 
-    title = _(getattr(e, "title", None) or "Error")  # titles are in the catalogs; the library's messages stay English
-    st.error(f"**{title}**\n\n{redact_message(getattr(e, 'message', str(e)))}")
+    title = _(getattr(e, "title", None) or "Error")
+    message = e.translated() if isinstance(e, AnalysisError) else str(e)  # in the interface language
+    st.error(f"**{title}**\n\n{redact_message(message)}")
 
 
 def show_unexpected(e: BaseException) -> None:

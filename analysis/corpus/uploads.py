@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import config
 from ..errors import CorpusFormatError
+from ..i18n import N_
 from .imports import CorpusKind, read_corpus
 from .model import ParallelCorpus, Protocol
 
@@ -50,12 +51,13 @@ def check_name(name: str, *, taken: tuple[str, ...] = ("udhr",)) -> str:
     'flores-dev'
     """
     if not _NAME.fullmatch(name):
-        raise CorpusFormatError(f"Corpus name {name[:60]!r} is not allowed: use 1-40 letters, digits, '_', '.' or '-', "
-                                "starting with a letter or digit.", path=Path(name[:60] or "(empty)"))
+        raise CorpusFormatError(N_("Corpus name {name!r} is not allowed: use 1-40 letters, digits, '_', '.' or '-', "
+                                   "starting with a letter or digit."), path=Path(name[:60] or "(empty)"),
+                                name=name[:60])
     builtin = existing_name(name, taken)
     if builtin is not None:
-        raise CorpusFormatError(f"{name!r} is the built-in corpus {builtin!r} (names are compared ignoring case); "
-                                "choose another name.", path=Path(name))
+        raise CorpusFormatError(N_("{name!r} is the built-in corpus {builtin!r} (names are compared ignoring case); "
+                                   "choose another name."), path=Path(name), name=name, builtin=builtin)
     return name
 
 

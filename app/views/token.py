@@ -66,7 +66,7 @@ try:
 except AnalysisError as e:
     have_store = False
     st.info(_("No statistics database to read frequencies, glitch evidence and examples from: {why}").format(
-        why=e.message))
+        why=e.translated()))
 
 if have_store:
     st.markdown(_("#### Glitch-token evidence"))
