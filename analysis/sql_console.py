@@ -128,8 +128,8 @@ _REFUSALS = {
     "PREPARE": lazy_gettext("Prepared statements are not available here; write the values into the query."),
     "EXECUTE": lazy_gettext("Prepared statements are not available here; write the values into the query."),
     "MULTI": lazy_gettext("This statement would run several steps (e.g. a PIVOT without an IN list, which creates a "
-                          "type first). Write it as one SELECT, e.g. PIVOT counts ON tokenizer IN ('o200k_base', "
-                          "'llama3') USING sum(n_tokens)."),
+                          "type first). Write it as one SELECT, e.g. `PIVOT counts ON tokenizer IN ('o200k_base', "
+                          "'llama3') USING sum(n_tokens)`."),
 }
 _WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "CREATE_FUNC", "DROP", "ALTER", "VACUUM", "ANALYZE", "LOGICAL_PLAN",
            "UPDATE_EXTENSIONS", "MERGE_INTO", "RELATION"}
@@ -330,7 +330,7 @@ def display_frame(frame: pd.DataFrame, *, max_chars: int | None = None) -> tuple
 
 def _timeout(timeout_s: float) -> SqlTimeoutError:
     return SqlTimeoutError(N_("The query ran for more than {seconds:g} s and was stopped. Narrow it down (a WHERE on "
-                              "corpus, tokenizer or lang; an aggregate instead of every row), or add a LIMIT."),
+                              "`corpus`, `tokenizer` or `lang`; an aggregate instead of every row), or add a LIMIT."),
                            seconds=timeout_s)
 
 

@@ -130,10 +130,10 @@ EXPECTED = {
         "SELECT الخاص بها هنا واستخدم زر CSV أو Parquet.",
     ),
     "SqlTimeoutError": (
-        "La requête a tourné plus de 0,25 s et a été arrêtée. Restreignez-la (un WHERE sur corpus, tokenizer ou "
-        "lang ; un agrégat au lieu de toutes les lignes), ou ajoutez un LIMIT.",
-        "استغرق الاستعلام أكثر من 0.25 ث فأُوقف. ضيّقه (شرط WHERE على corpus أو tokenizer أو lang؛ أو تجميع بدل "
-        "كل الصفوف)، أو أضف LIMIT.",
+        "La requête a tourné plus de 0,25 s et a été arrêtée. Restreignez-la (un WHERE sur `corpus`, `tokenizer` "
+        "ou `lang` ; un agrégat au lieu de toutes les lignes), ou ajoutez un LIMIT.",
+        "استغرق الاستعلام أكثر من 0.25 ث فأُوقف. ضيّقه (شرط WHERE على `corpus` أو `tokenizer` أو `lang`؛ أو تجميع "
+        "بدل كل الصفوف)، أو أضف LIMIT.",
     ),
     "PriceError": (
         "Le prix d’entrée doit être un nombre de dollars par million de tokens, 0 ou plus ; reçu : -1.0.",
