@@ -38,7 +38,7 @@ CONCEPTS = {
     "token_premium": re.compile(r"(?<![\w_])premiums?(?![\w_])", re.IGNORECASE),
     "tokenizer": re.compile(r"(?<![\w.\-_/:])tokenizers?(?![\w.\-_])", re.IGNORECASE),
 }
-_CODE = re.compile(r"`[^`]*`|\{[^{}]*\}")
+_CODE = re.compile(r"`[^`]*`|\{[^{}]*\}|\"[^\"\n]*\"|“[^”]*”|«[^»]*»")  # code, placeholders, quoted titles
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,11 @@ def load_glossary(lang: str) -> dict[str, Entry]:
 
 
 def plain(text: str) -> str:
-    """``text`` without code spans and placeholders (identifiers such as `tokenizer` or {tokenizer} are no words).
+    """``text`` without code spans, placeholders and quotations (identifiers such as `tokenizer` or {tokenizer} are
+    no words, and a quoted paper title such as "Tokenizer Choice For LLM Training" is not ours to translate).
 
-    >>> plain("Add them with `python -m analysis build --tokenizers {ids}` to {tokenizer}.")
-    'Add them with  to .'
+    >>> plain('Add them with `python -m analysis build --tokenizers {ids}` to {tokenizer} ("Tokenizer Choice").')
+    'Add them with  to  ().'
     """
     return _CODE.sub("", text)
 
@@ -97,14 +98,19 @@ def _lesson_texts(node: object, where: str, lang: str) -> Iterator[Text]:
 
 
 def texts(lang: str) -> list[Text]:
-    """Every translated text of ``lang``: the catalog's messages and the lessons' per-language fields."""
+    """Every translated text of ``lang``: the catalog's messages, the lessons' per-language fields and the Methods
+    page's metric sections (``locales/<lang>/methods.md``)."""
     from analysis.i18n_catalogs import read_catalog
+    from analysis.i18n_methods import localized_sections, translation
 
     out = [Text("LC_MESSAGES/atlas.po", m.id, m.string) for m in read_catalog(lang)
            if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string]
     for path in sorted(WORKSHOPS_DIR.glob("*.toml")):
         with path.open("rb") as f:
             out += _lesson_texts(tomllib.load(f), f"assets/workshops/{path.name}", lang)
+    if translation(lang) is not None:
+        out += [Text(f"methods.md#{s.anchor}", f"{s.english.title}\n{s.english.body}", f"{s.title}\n{s.body}")
+                for s in localized_sections(lang)]
     return out
 
 

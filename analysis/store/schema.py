@@ -28,7 +28,7 @@ SCHEMA_VERSION = 3
 #: Versions that :func:`upgrade` brings to :data:`SCHEMA_VERSION` in place (a build does it; nothing is lost).
 UPGRADABLE = ("2",)
 #: The counting policy every count in the store follows (stored in ``meta`` and shown with results).
-COUNTING_POLICY = (
+COUNTING_POLICY = N_(  # a msgid: pages show the recorded policy translated when it is this one
     "no BOS/EOS or other added special tokens; text that looks like a special token is plain text; "
     "each unit encoded on its own (UDHR: its paragraphs joined by one newline)"
 )
