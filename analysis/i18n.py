@@ -315,3 +315,32 @@ def format_percent(value: float, *, decimals: int = 0, lang: str | None = None) 
     pattern = copy.copy(parse_pattern(loc.percent_formats[None]))
     pattern.frac_prec = (decimals, decimals)
     return pattern.apply(value, loc)
+
+
+def format_frame(frame, *, decimals: dict[str, int] | None = None, keep: tuple[str, ...] = (),
+                 lang: str | None = None):
+    """A copy of a pandas frame whose number columns are text written for the interface language's locale.
+
+    For the small tables a page shows as they are (a grid sorts such a column as text: keep a number column where a
+    reader sorts by it). Whole-number columns are written whole; other numbers with ``decimals[column]`` digits, or up
+    to three. Missing values become "—"; text, booleans and dates are left as they are, and so are the ``keep``
+    columns (e.g. one a progress bar draws).
+
+    >>> import pandas as pd
+    >>> format_frame(pd.DataFrame({"lang": ["hin"], "tokens": [1234567], "premium": [2.5]}),
+    ...              decimals={"premium": 2}, lang="fr").iloc[0].tolist()
+    ['hin', '1\u202f234\u202f567', '2,50']
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if column in keep or not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        whole = pd.api.types.is_integer_dtype(series)
+        digits = (decimals or {}).get(column)
+        out[column] = [("—" if v is None or v != v else
+                        format_number(int(v) if whole else float(v), decimals=None if whole else digits, lang=lang))
+                       for v in series.tolist()]
+    return out

@@ -17,6 +17,7 @@ from analysis.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     current_language,
+    format_frame,
     is_rtl,
     native_name,
     normalize_language,
@@ -97,6 +98,19 @@ def headers(labels: Mapping[str, str], **config) -> dict:
         base = config.get(column)
         out[column] = {**(base or {}), "label": _(msgid)} if base is not None else st.column_config.Column(_(msgid))
     return out
+
+
+def localized_grid(rows, *, decimals: dict[str, int] | None = None, keep: tuple[str, ...] = ()):
+    """A small table for ``st.dataframe`` with its numbers written for the interface language (``1 234,5`` in French,
+    ``12,34,567`` in Hindi): the columns become text, so use it where a reader does not sort by them (a few rows, or a
+    page that orders the rows itself). ``rows``: a frame or a list of dicts. English keeps the grid's own number
+    formatting and numeric sorting (``analysis.i18n.format_frame`` does the writing)."""
+    import pandas as pd
+
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    if current_language() == DEFAULT_LANGUAGE:
+        return frame
+    return format_frame(frame, decimals=decimals, keep=keep)
 
 
 def mirror(fig, *, lang: str | None = None):
