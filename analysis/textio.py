@@ -142,11 +142,12 @@ def _table(name: str, decoded: Decoded, *, delimiter: str) -> Upload:
         header = next(reader)
         records = list(reader)
     except csv.Error as e:
-        raise UploadError(f"{name} line {reader.line_num}: {e}. Check its quoting.", title=N_("Malformed table")) from None
+        raise UploadError(N_("{name} line {line}: {why}. Check its quoting."), title=N_("Malformed table"), name=name,
+                          line=reader.line_num, why=str(e)) from None
     header = [h.strip() for h in header]
     if len(set(header)) != len(header) or not all(header):
-        raise UploadError(f"{name}: the first line must name every column once (got {header}).",
-                          title=N_("Malformed table"))
+        raise UploadError(N_("{name}: the first line must name every column once (got {header})."),
+                          title=N_("Malformed table"), name=name, header=str(header))
     rows = []
     for n, rec in enumerate(records, start=2):
         if not any(rec):
@@ -172,12 +173,13 @@ def _jsonl(name: str, decoded: Decoded) -> Upload:
                                  "JSON object."), title=N_("Malformed JSONL"), name=name, line=n, why=e.msg,
                               column=e.colno) from None
         except RecursionError:
-            raise UploadError(f"{name} line {n}: arrays or objects are nested too deeply to be read. Each line must "
-                              'be one flat JSON object such as {"text": "..."}.', title=N_("Malformed JSONL")) from None
+            raise UploadError(N_('{name} line {line}: arrays or objects are nested too deeply to be read. Each line '
+                                 'must be one flat JSON object such as {{"text": "..."}}.'),
+                              title=N_("Malformed JSONL"), name=name, line=n) from None
         except ValueError as e:  # e.g. an integer of more than 4,300 digits
-            raise UploadError(f"{name} line {n}: cannot be read as JSON ({str(e)[:120]}). Each line must be one "
-                              'JSON object such as {"text": "..."}, with the text as a string.',
-                              title=N_("Malformed JSONL")) from None
+            raise UploadError(N_('{name} line {line}: cannot be read as JSON ({why}). Each line must be one JSON '
+                                 'object such as {{"text": "..."}}, with the text as a string.'),
+                              title=N_("Malformed JSONL"), name=name, line=n, why=str(e)[:120]) from None
         if not isinstance(obj, dict):
             raise UploadError(N_('{name} line {line}: a JSON {kind}, not an object. Each line must be one JSON '
                                  'object such as {{"text": "..."}}.'), title=N_("Malformed JSONL"), name=name,

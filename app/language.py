@@ -32,9 +32,16 @@ _SEEN = keys.UI_LANG_SEEN  # the last interface language read from the URL
 
 #: Right to left: the main block and the sidebar flow from the right; code, token views and tables of tokens keep
 #: their own direction (``dir="auto"`` in the token HTML), and Plotly charts are mirrored by :func:`mirror`.
-#: The sidebar itself stays on the left: moving it right (``flex-direction: row-reverse`` on the app's container)
-#: was tried and breaks Streamlit's collapse, which slides the sidebar leftward over the page.
+#: The sidebar sits on the right (``row-reverse`` on the app's container). Streamlit collapses it by shrinking it to
+#: width 0 *and* sliding it left by its width (``translateX``), which on the right would lay its content over the
+#: page: collapsed (``data-collapsed="true"``) it is not slid, and what overflows its zero width is clipped. The
+#: header flows from the right too, so the button that opens the sidebar again is at the top right; both arrows are
+#: mirrored. (Checked in Chromium by tests/test_i18n_browser.py: open, collapse, open again.)
 RTL_CSS = """<style>
+[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
+[data-testid="stSidebar"][data-collapsed="true"] { transform: none !important; overflow: hidden; }
+[data-testid="stHeader"] { direction: rtl; }
+[data-testid="stExpandSidebarButton"] > *, [data-testid="stSidebarCollapseButton"] button > * { transform: scaleX(-1); }
 [data-testid="stMain"], [data-testid="stSidebar"], [data-testid="stSidebarNav"] { direction: rtl; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"], [data-testid="stSidebar"] [data-testid="stMarkdownContainer"],
 [data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3,
