@@ -366,3 +366,19 @@ def test_the_sql_console_shows_a_refusal_in_french(_app_store) -> None:
         "**Non autorisé dans cette console**\n\nDROP : la base de statistiques est ici en lecture seule ; seules les "
         "instructions de lecture s’exécutent (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN). Au "
         "lieu d’une table temporaire, nommez une sous-requête avec WITH nom AS (...)."]
+
+
+def test_adding_a_tokenizer_titles_and_messages_in_french_and_arabic() -> None:
+    """The Playground's "Add a tokenizer" panel shows ``_(e.title)`` and ``e.translated()`` (app/add_tokenizer.py)."""
+    from analysis.i18n import gettext
+    from analysis.user_tokenizers import add_hub
+
+    e = raised(lambda: add_hub("not a repo"))
+    set_language("fr")
+    assert (gettext(e.title), e.translated()) == (
+        "Identifiant de dépôt invalide",
+        "'not a repo' n’est pas un identifiant de dépôt Hugging Face : écrivez ORG/NOM, par ex. openai-community/gpt2.")
+    set_language("ar")
+    assert (gettext(e.title), e.translated()) == (
+        "معرّف مستودع غير صالح", "'not a repo' ليس معرّف مستودع على Hugging Face: اكتب ORG/NAME، مثل openai-community/gpt2.")
+    assert e.message == "'not a repo' is not a Hugging Face repo id: write ORG/NAME, e.g. openai-community/gpt2."
