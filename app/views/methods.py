@@ -39,8 +39,7 @@ except AnalysisError as e:
 if policy is not None:
     st.info(_("**As recorded in this database:** {policy}.").format(policy=counting_policy_text(policy)))
     shown = settings[settings["key"] != "counting_policy"]  # the policy is in full just above
-    shown = shown.assign(setting=shown["setting"].map(_),  # the labels are msgids (N_ in analysis.methods)
-                         value=shown["value"].map(counting_policy_text))
+    shown = shown.assign(setting=shown["setting"].map(_))  # the labels are msgids (N_ in analysis.methods)
     st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content",
                  column_config={"setting": st.column_config.TextColumn(_("setting")),
                                 "value": st.column_config.TextColumn(_("value"))})
