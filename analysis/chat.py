@@ -38,6 +38,7 @@ from typing import Literal
 
 from .catalogue import load_catalogue
 from .errors import ChatTemplateError, NoChatTemplateError
+from .i18n import N_
 from .tokenizers import Tokenizer, TokenKind, get_tokenizer
 from .tokenizers.backends import get_backend
 
@@ -178,12 +179,13 @@ def render_chat(tokenizer_id: str, messages: Sequence[Message], *, add_generatio
     """
     messages = tuple(messages)
     if not messages:
-        raise ChatTemplateError("The conversation is empty. Add at least one message.")
+        raise ChatTemplateError(N_("The conversation is empty. Add at least one message."))
     found = chat_format(tokenizer_id)
     if found is None:
         raise NoChatTemplateError(
-            f"{tokenizer_id} has no known chat template (no chat_template in its tokenizer_config.json, not a "
-            "mistral-common or Harmony tokenizer). Its count is not shown rather than invented; pick another.")
+            N_("{tokenizer} has no known chat template (no chat_template in its tokenizer_config.json, not a "
+               "mistral-common or Harmony tokenizer). Its count is not shown rather than invented; pick another."),
+            tokenizer=tokenizer_id)
     fmt, name = found
     if fmt == "jinja":
         return _render_jinja(tokenizer_id, name, messages, add_generation_prompt)

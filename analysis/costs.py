@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import PriceError
+from .i18n import N_
 
 PRESETS_PATH = Path(__file__).resolve().parent.parent / "assets" / "prices" / "presets.toml"
 
@@ -52,11 +53,16 @@ class Prices:
     context_window: int
 
     def __post_init__(self) -> None:
-        for name, v in (("input price", self.input_per_million), ("output price", self.output_per_million)):
+        for v, message in (
+                (self.input_per_million,
+                 N_("The input price must be a number of dollars per million tokens, 0 or more; got {value!r}.")),
+                (self.output_per_million,
+                 N_("The output price must be a number of dollars per million tokens, 0 or more; got {value!r}."))):
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
-                raise PriceError(f"The {name} must be a number of dollars per million tokens, 0 or more; got {v!r}.")
+                raise PriceError(message, value=v)
         if not (isinstance(self.context_window, int) and self.context_window > 0):
-            raise PriceError(f"The context window must be a whole number of tokens above 0; got {self.context_window!r}.")
+            raise PriceError(N_("The context window must be a whole number of tokens above 0; got {value!r}."),
+                             value=self.context_window)
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,11 @@ def language_costs(premiums: pd.DataFrame, reference_chars_per_token: Mapping[st
         PriceError: negative sizes, or a tokenizer without the reference's characters per token.
     """
     if input_chars < 0 or output_chars < 0 or requests < 1:
-        raise PriceError("Input and output sizes must be 0 or more characters and requests at least 1.")
+        raise PriceError(N_("Input and output sizes must be 0 or more characters and requests at least 1."))
     missing = sorted(set(premiums["tokenizer"]) - set(reference_chars_per_token))
     if missing:
-        raise PriceError(f"No characters-per-token figure of the reference for {', '.join(missing)}; count the "
-                         "reference language with them first.")
+        raise PriceError(N_("No characters-per-token figure of the reference for {ids}; count the reference language "
+                            "with them first."), ids=", ".join(missing))
     out = premiums.copy()
     cpt = out["tokenizer"].map(reference_chars_per_token).astype(float)
     ref_in, ref_out = input_chars / cpt, output_chars / cpt

@@ -2,6 +2,20 @@
 
 Each error carries a short ``title`` a page can show as a heading, and the message below it.
 Backend errors are caught at the boundary and re-raised ``from`` the original.
+
+A message a visitor can meet in the app is raised as a template marked with ``N_`` plus its named values, so
+that the command line prints the English (``str(e)``, ``e.message``) while the app shows it in the interface
+language (``e.translated()``, numbers written for the locale)::
+
+    >>> from analysis.i18n import set_language
+    >>> e = LabError(N_("Choose at least two languages to compare (got {codes})."), codes="hin")
+    >>> e.message
+    'Choose at least two languages to compare (got hin).'
+    >>> set_language("fr"); e.translated()
+    'Choisissez au moins deux langues à comparer (reçu : hin).'
+    >>> set_language("en")
+
+A message raised as plain text (no values) is still translated when a catalog has it.
 """
 
 from __future__ import annotations
@@ -9,19 +23,36 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from analysis.i18n import N_
+from analysis.i18n import N_, LazyText, format_message, gettext
 
 
 class AnalysisError(Exception):
-    """Base class of every error Token Atlas raises on purpose."""
+    """Base class of every error Token Atlas raises on purpose.
+
+    Args:
+        message: the English message, or a template with ``{named}`` fields (marked with ``N_`` so that the
+            catalogs translate it) when ``values`` are given.
+        title: a heading other than the class's own (marked with ``N_`` too).
+        values: the template's fields; ``message`` is then the template filled in, in English.
+    """
 
     title = N_("Token Atlas error")
 
-    def __init__(self, message: str, *, title: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, title: str | None = None, **values: object) -> None:
+        # The English text: a value that is itself a msgid (LazyText) is written as its English msgid.
+        text = message.format(**{k: str.__str__(v) if isinstance(v, LazyText) else v for k, v in values.items()}) \
+            if values else message
+        super().__init__(text)
+        self.message = text
+        self.template = message
+        self.values = values
         if title is not None:
             self.title = title
+
+    def translated(self) -> str:
+        """The message in the current interface language: the template translated, its values formatted for the
+        locale (the English message where a catalog has no translation, or the translation cannot be filled in)."""
+        return format_message(gettext(self.template), self.values, fallback=self.message)
 
 
 class UnknownTokenizerError(AnalysisError, KeyError):
@@ -60,13 +91,14 @@ class CorpusFormatError(AnalysisError, ValueError):
 
     title = N_("Corpus cannot be imported")
 
-    def __init__(self, message: str, *, path: Path, line: int | None = None, title: str | None = None) -> None:
-        super().__init__(message, title=title)
+    def __init__(self, message: str, *, path: Path, line: int | None = None, title: str | None = None,
+                 **values: object) -> None:
+        super().__init__(message, title=title, **values)
         self.path = path
         self.line = line
 
     def __reduce__(self) -> tuple[object, tuple[str]]:  # picklable across processes despite keyword-only fields
-        return partial(type(self), path=self.path, line=self.line, title=self.title), (self.message,)
+        return partial(type(self), path=self.path, line=self.line, title=self.title, **self.values), (self.template,)
 
 
 # Every other error class of the library, defined here (and imported by the module that raises it, so that
@@ -134,7 +166,7 @@ class PriceError(AnalysisError, ValueError):
 class UserTokenizerError(AnalysisError, ValueError):
     """A tokenizer a visitor tried to add that cannot be used; the message names what is wrong and what to do."""
 
-    title = "Tokenizer cannot be added"
+    title = N_("Tokenizer cannot be added")
 
 
 class TokenPageError(AnalysisError, ValueError):
@@ -174,4 +206,4 @@ class MethodsError(AnalysisError):
 
 
 class WorkshopError(AnalysisError):
-    title = "Workshop preset problem"
+    title = N_("Workshop preset problem")

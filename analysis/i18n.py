@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import gettext as _gettext_module
 import re
+import string
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -124,6 +125,70 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(msgid: str) -> str:  # the gettext convention's name, which Babel's extractor knows
     """Mark ``msgid`` for the catalogs without translating it here (translate it with ``gettext`` when shown)."""
     return msgid
+
+
+class LazyText(str):
+    """A msgid that is translated each time it is turned into text (``str(x)``, ``format(x)``), in the language
+    current at that moment: for text fixed at import time but shown later, such as a cached function's spinner
+    (``st.cache_resource(show_spinner=lazy_gettext("Loading tokenizer…"))``; Streamlit writes it with ``str()``).
+
+    >>> t = lazy_gettext("Loading tokenizer…"); set_language("fr"); str(t)
+    'Chargement du tokeniseur…'
+    >>> set_language("en"); str(t)
+    'Loading tokenizer…'
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return gettext(str.__str__(self))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def lazy_gettext(msgid: str) -> LazyText:
+    """``msgid`` as a :class:`LazyText`, translated when shown (extracted like ``_``)."""
+    return LazyText(msgid)
+
+
+class _LocaleFormatter(string.Formatter):
+    """``str.format`` with numbers written for the interface language: ``{n:,}`` and ``{x:.1f}`` become
+    :func:`format_number` (grouping, decimal sign and digits of the locale), ``{p:.0%}`` :func:`format_percent`."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            m = re.fullmatch(r",?(?:\.(\d+))?([fg%]?)", format_spec)
+            if m is not None:
+                decimals = int(m.group(1)) if m.group(1) is not None else None
+                if m.group(2) == "%":
+                    return format_percent(float(value), decimals=decimals or 0)
+                if decimals is None and m.group(2) == "f":
+                    decimals = 6  # Python's default precision for "f"
+                return format_number(value, decimals=decimals)
+        return super().format_field(value, format_spec)
+
+
+def format_message(template: str, values: dict[str, object], *, fallback: str | None = None) -> str:
+    """``template`` (already translated) filled with ``values``, numbers written for the interface language.
+
+    A template without values is returned as it is (its braces are text). Where a translated template names a
+    field that ``values`` lacks, or is malformed, ``fallback`` (the English message) is returned instead of failing
+    while an error is being shown.
+
+    >>> set_language("fr"); format_message("{name} fait {size:.1f} Mo ; limite {limit:,} octets.",
+    ...                                    {"name": "a.txt", "size": 12.25, "limit": 2000000})
+    'a.txt fait 12,2 Mo ; limite 2\u202f000\u202f000 octets.'
+    >>> set_language("en")
+    """
+    if not values:
+        return template
+    try:
+        return _LocaleFormatter().vformat(template, (), values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        if fallback is None:
+            raise
+        return fallback
 
 
 # ---------------------------------------------------------------- which language
@@ -250,3 +315,32 @@ def format_percent(value: float, *, decimals: int = 0, lang: str | None = None) 
     pattern = copy.copy(parse_pattern(loc.percent_formats[None]))
     pattern.frac_prec = (decimals, decimals)
     return pattern.apply(value, loc)
+
+
+def format_frame(frame, *, decimals: dict[str, int] | None = None, keep: tuple[str, ...] = (),
+                 lang: str | None = None):
+    """A copy of a pandas frame whose number columns are text written for the interface language's locale.
+
+    For the small tables a page shows as they are (a grid sorts such a column as text: keep a number column where a
+    reader sorts by it). Whole-number columns are written whole; other numbers with ``decimals[column]`` digits, or up
+    to three. Missing values become "—"; text, booleans and dates are left as they are, and so are the ``keep``
+    columns (e.g. one a progress bar draws).
+
+    >>> import pandas as pd
+    >>> format_frame(pd.DataFrame({"lang": ["hin"], "tokens": [1234567], "premium": [2.5]}),
+    ...              decimals={"premium": 2}, lang="fr").iloc[0].tolist()
+    ['hin', '1\u202f234\u202f567', '2,50']
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if column in keep or not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        whole = pd.api.types.is_integer_dtype(series)
+        digits = (decimals or {}).get(column)
+        out[column] = [("—" if v is None or v != v else
+                        format_number(int(v) if whole else float(v), decimals=None if whole else digits, lang=lang))
+                       for v in series.tolist()]
+    return out

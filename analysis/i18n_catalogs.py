@@ -6,7 +6,7 @@ Used by the catalog test (tests/test_i18n_catalogs.py) and by translators (docs/
     python -m analysis.i18n_catalogs check    # list what is missing or untranslated, per language; exit 1 if any
 
 Extraction is Babel's Python extractor over ``analysis/`` and ``app/`` with the gettext keywords (``_``,
-``gettext``, ``ngettext``, ``N_``). Writes are atomic (temp file + ``os.replace``).
+``gettext``, ``ngettext``, ``N_``, ``lazy_gettext``). Writes are atomic (temp file + ``os.replace``).
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ class Message:
 
 def extract(root: Path = ROOT) -> dict[str | tuple[str, str], Message]:
     """Every msgid in the source, with where it occurs (files relative to ``root``)."""
-    from babel.messages.extract import extract_from_dir
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}  # analysis.i18n.lazy_gettext: translated when shown
     found: dict[str | tuple[str, str], list[tuple[str, int]]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(str(root), METHOD_MAP):
+    for filename, lineno, message, _comments, _context in extract_from_dir(str(root), METHOD_MAP, keywords=keywords):
         if isinstance(message, tuple):
             message = (message[0], message[1])
         if not message or (isinstance(message, tuple) and not message[0]):

@@ -180,8 +180,8 @@ def counting_policy(con: duckdb.DuckDBPyConnection) -> str:
     """
     row = con.execute("SELECT value FROM meta WHERE key = 'counting_policy'").fetchone()
     if row is None:
-        raise MethodsError("The statistics database records no counting policy in its meta table. Rebuild it with "
-                           "`python -m analysis build --rebuild`.")
+        raise MethodsError(N_("The statistics database records no counting policy in its meta table. Rebuild it "
+                              "with `python -m analysis build --rebuild`."))
     return row[0]
 
 

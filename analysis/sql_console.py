@@ -37,12 +37,12 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analysis.i18n import N_
+from analysis.i18n import N_, lazy_gettext
 
 from . import config
 from .errors import SqlConsoleError, SqlRefusedError, SqlTimeoutError
 from .redact import redact_message, redact_paths
-from .store.schema import SCHEMA_VERSION, StoreError, default_db_path, version_message
+from .store.schema import SCHEMA_VERSION, StoreError, default_db_path, version_error
 
 #: Rows a result keeps at most (the page may ask for fewer).
 MAX_ROWS = 10_000
@@ -69,8 +69,8 @@ def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads
     """
     db = Path(path) if path else default_db_path()
     if not db.is_file():
-        raise StoreError(f"No statistics database at {db}. Build it with `python -m analysis build --db {db}`.",
-                         title=N_("Statistics database not built yet"))
+        raise StoreError(N_("No statistics database at {db}. Build it with `python -m analysis build --db {db}`."),
+                         title=N_("Statistics database not built yet"), db=db)
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False,
                                              "allow_community_extensions": False})
@@ -80,7 +80,7 @@ def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads
         con.execute("DETACH memory")  # the instance's own, writable database: gone
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if version is None or version[0] != str(SCHEMA_VERSION):
-            raise StoreError(version_message(db, version[0] if version else None))
+            raise version_error(db, version[0] if version else None)
         con.execute(f"SET threads = {int(threads)}")
         con.execute(f"SET memory_limit = {_quote(memory_limit)}")
         con.execute("SET temp_directory = ''")  # never spill to disk
@@ -88,8 +88,8 @@ def open_console(path: Path | None = None, *, memory_limit: str = "1GB", threads
         con.execute("SET lock_configuration = true")
     except duckdb.Error as e:
         con.close()
-        raise StoreError(f"{db} is not a readable Token Atlas database ({e}). Rebuild it with "
-                         "`python -m analysis build --rebuild`.") from e
+        raise StoreError(N_("{db} is not a readable Token Atlas database ({why}). Rebuild it with `python -m "
+                            "analysis build --rebuild`."), db=db, why=str(e)) from e
     except StoreError:
         con.close()
         raise
@@ -104,26 +104,32 @@ def _quote(s: str) -> str:
 
 
 _READING = {"SELECT"}
+#: Why each kind of statement is refused (translated where the app shows it; the CLI prints the English).
 _REFUSALS = {
-    "COPY": "COPY reads or writes files, and this console has no file access. To download a result, run its "
-            "SELECT here and use the CSV or Parquet button.",
-    "EXPORT": "EXPORT DATABASE writes files, and this console has no file access. Download results with the "
-              "CSV or Parquet button, or use `python -m analysis export` on your own copy.",
-    "ATTACH": "Only the statistics database is available here; other databases cannot be attached or detached.",
-    "DETACH": "Only the statistics database is available here; other databases cannot be attached or detached.",
-    "LOAD": "Extensions cannot be installed or loaded in this console.",
-    "SET": "Settings are locked in this console (SET, RESET, USE and setting PRAGMAs are refused). Queries run "
-           "with the defaults; to read a setting, SELECT current_setting('name').",
-    "VARIABLE_SET": "Settings and variables are locked in this console; write the value into the query instead.",
-    "PRAGMA": "PRAGMA statements are not run here. For the schema use the table functions instead, e.g. "
-              "SELECT * FROM pragma_table_info('counts') or SELECT * FROM duckdb_columns().",
-    "CALL": "CALL is not run here. Table functions work in a SELECT: SELECT * FROM pragma_table_info('counts').",
-    "TRANSACTION": "Each query runs on its own: transactions (BEGIN, COMMIT, ROLLBACK) are not needed on a read-only "
-                   "database and are refused.",
-    "PREPARE": "Prepared statements are not available here; write the values into the query.",
-    "EXECUTE": "Prepared statements are not available here; write the values into the query.",
-    "MULTI": "This statement would run several steps (e.g. a PIVOT without an IN list, which creates a type first). "
-             "Write it as one SELECT, e.g. PIVOT counts ON tokenizer IN ('o200k_base', 'llama3') USING sum(n_tokens).",
+    "COPY": lazy_gettext("COPY reads or writes files, and this console has no file access. To download a result, "
+                         "run its SELECT here and use the CSV or Parquet button."),
+    "EXPORT": lazy_gettext("EXPORT DATABASE writes files, and this console has no file access. Download results "
+                           "with the CSV or Parquet button, or use `python -m analysis export` on your own copy."),
+    "ATTACH": lazy_gettext("Only the statistics database is available here; other databases cannot be attached or "
+                           "detached."),
+    "DETACH": lazy_gettext("Only the statistics database is available here; other databases cannot be attached or "
+                           "detached."),
+    "LOAD": lazy_gettext("Extensions cannot be installed or loaded in this console."),
+    "SET": lazy_gettext("Settings are locked in this console (SET, RESET, USE and setting PRAGMAs are refused). "
+                        "Queries run with the defaults; to read a setting, SELECT current_setting('name')."),
+    "VARIABLE_SET": lazy_gettext("Settings and variables are locked in this console; write the value into the query "
+                                 "instead."),
+    "PRAGMA": lazy_gettext("PRAGMA statements are not run here. For the schema use the table functions instead, "
+                           "e.g. SELECT * FROM pragma_table_info('counts') or SELECT * FROM duckdb_columns()."),
+    "CALL": lazy_gettext("CALL is not run here. Table functions work in a SELECT: SELECT * FROM "
+                         "pragma_table_info('counts')."),
+    "TRANSACTION": lazy_gettext("Each query runs on its own: transactions (BEGIN, COMMIT, ROLLBACK) are not needed "
+                                "on a read-only database and are refused."),
+    "PREPARE": lazy_gettext("Prepared statements are not available here; write the values into the query."),
+    "EXECUTE": lazy_gettext("Prepared statements are not available here; write the values into the query."),
+    "MULTI": lazy_gettext("This statement would run several steps (e.g. a PIVOT without an IN list, which creates a "
+                          "type first). Write it as one SELECT, e.g. `PIVOT counts ON tokenizer IN ('o200k_base', "
+                          "'llama3') USING sum(n_tokens)`."),
 }
 _WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "CREATE_FUNC", "DROP", "ALTER", "VACUUM", "ANALYZE", "LOGICAL_PLAN",
            "UPDATE_EXTENSIONS", "MERGE_INTO", "RELATION"}
@@ -151,19 +157,21 @@ def check_sql(sql: str) -> str:
     analysis.errors.SqlRefusedError: One statement at a time: this input has 2 (SELECT, DROP). Only reading ...
     """
     if len(sql) > MAX_SQL_CHARS:
-        raise SqlRefusedError(f"The query is {len(sql):,} characters long; the limit is {MAX_SQL_CHARS:,}.")
+        raise SqlRefusedError(N_("The query is {n:,} characters long; the limit is {limit:,}."), n=len(sql),
+                              limit=MAX_SQL_CHARS)
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
-        raise SqlConsoleError(f"The SQL does not parse: {_clean(e)}", title=N_("SQL syntax error")) from None
+        raise SqlConsoleError(N_("The SQL does not parse: {why}"), title=N_("SQL syntax error"),
+                              why=_clean(e)) from None
     if not statements:
-        raise SqlRefusedError("There is no statement to run. Write a SELECT, or pick an example query.",
+        raise SqlRefusedError(N_("There is no statement to run. Write a SELECT, or pick an example query."),
                               title=N_("Nothing to run"))
     types = [_type_name(s) for s in statements]
     if len(statements) > 1:
-        raise SqlRefusedError(f"One statement at a time: this input has {len(statements)} ({', '.join(types)}). "
-                              "Only reading statements run here (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, "
-                              "SUMMARIZE, EXPLAIN).")
+        raise SqlRefusedError(N_("One statement at a time: this input has {n} ({types}). Only reading statements "
+                                 "run here (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)."),
+                              n=len(statements), types=", ".join(types))
     kind = types[0]
     query = statements[0].query.strip().rstrip(";").strip()
     if kind in _READING:
@@ -178,16 +186,16 @@ def check_sql(sql: str) -> str:
             inner_types = []
         if inner_types == ["SELECT"]:
             return query
-        raise SqlRefusedError("EXPLAIN is allowed for SELECT queries only.")
+        raise SqlRefusedError(N_("EXPLAIN is allowed for SELECT queries only."))
     if kind in _REFUSALS:
-        raise SqlRefusedError(f"{kind.replace('_', ' ')}: {_REFUSALS[kind]}")
+        raise SqlRefusedError(N_("{statement}: {reason}"), statement=kind.replace("_", " "), reason=_REFUSALS[kind])
     if kind in _WRITES:
         raise SqlRefusedError(
-            f"{kind.replace('_', ' ')}: the statistics database is read-only here; only reading statements run "
-            "(SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN). Instead of a temporary table, name a "
-            "subquery with WITH name AS (...).")
-    raise SqlRefusedError(f"{kind.replace('_', ' ')} statements are not run here; only reading statements are "
-                          "(SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN).")
+            N_("{statement}: the statistics database is read-only here; only reading statements run (SELECT, WITH, "
+               "FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN). Instead of a temporary table, name a subquery with "
+               "WITH name AS (...)."), statement=kind.replace("_", " "))
+    raise SqlRefusedError(N_("{statement} statements are not run here; only reading statements are (SELECT, WITH, "
+                             "FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)."), statement=kind.replace("_", " "))
 
 
 def _clean(e: BaseException) -> str:
@@ -271,18 +279,18 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int = DEFAU
                 date_as_object=False)
     except (OSError, pa.ArrowException) as e:  # DuckDB's errors while streaming arrive through Arrow
         if fired.is_set():
-            raise SqlTimeoutError(_timeout_message(timeout_s)) from None
+            raise _timeout(timeout_s) from None
         if "Out of Memory" in str(e) or getattr(e, "errno", None) == errno.ENOMEM:
-            raise SqlConsoleError(_memory_message(e), title=N_("Query stopped: memory limit")) from None
+            raise _memory(e) from None
         raise SqlConsoleError(_clean(e), title=N_("DuckDB could not run the query")) from None
     except duckdb.InterruptException:
-        raise SqlTimeoutError(_timeout_message(timeout_s)) from None
+        raise _timeout(timeout_s) from None
     except duckdb.PermissionException as e:
         raise SqlRefusedError(
-            f"File, network and extension access is switched off in this console ({_clean(e)}). Query the store's "
-            "tables and views instead (the schema is listed beside the editor).") from None
+            N_("File, network and extension access is switched off in this console ({why}). Query the store's "
+               "tables and views instead (the schema is listed beside the editor)."), why=_clean(e)) from None
     except (duckdb.OutOfMemoryException, MemoryError) as e:
-        raise SqlConsoleError(_memory_message(e), title=N_("Query stopped: memory limit")) from None
+        raise _memory(e) from None
     except duckdb.Error as e:
         raise SqlConsoleError(_clean(e), title=N_("DuckDB could not run the query")) from None
     finally:
@@ -320,16 +328,17 @@ def display_frame(frame: pd.DataFrame, *, max_chars: int | None = None) -> tuple
     return out, cut
 
 
-def _timeout_message(timeout_s: float) -> str:
-    return (f"The query ran for more than {timeout_s:g} s and was stopped. Narrow it down (a WHERE on corpus, "
-            "tokenizer or lang; an aggregate instead of every row), or add a LIMIT.")
+def _timeout(timeout_s: float) -> SqlTimeoutError:
+    return SqlTimeoutError(N_("The query ran for more than {seconds:g} s and was stopped. Narrow it down (a WHERE on "
+                              "`corpus`, `tokenizer` or `lang`; an aggregate instead of every row), or add a LIMIT."),
+                           seconds=timeout_s)
 
 
-def _memory_message(e: BaseException) -> str:
-    first = _clean(e).split("\n")[0][:200]
-    return (f"The query needed more memory than this server allows ({first}). Select fewer or narrower values "
-            "(e.g. left(text, 200)), or add a LIMIT; on your own server, raise ATLAS_MEMORY_MAX (see "
-            "docs/deployment.md).")
+def _memory(e: BaseException) -> SqlConsoleError:
+    return SqlConsoleError(N_("The query needed more memory than this server allows ({why}). Select fewer or narrower "
+                              "values (e.g. left(text, 200)), or add a LIMIT; on your own server, raise "
+                              "ATLAS_MEMORY_MAX (see docs/deployment.md)."),
+                           title=N_("Query stopped: memory limit"), why=_clean(e).split("\n")[0][:200])
 
 
 # ------------------------------------------------------------------ the schema, for browsing
@@ -404,7 +413,7 @@ def schema_columns(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
            FROM information_schema.columns WHERE table_catalog = ? AND table_schema = 'main' AND table_name = ?
            ORDER BY ordinal_position""", [_database(con), table]).df()
     if frame.empty:
-        raise SqlConsoleError(f"No table or view named {table!r} in the store.")
+        raise SqlConsoleError(N_("No table or view named {table!r} in the store."), table=table)
     return frame
 
 

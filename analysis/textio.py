@@ -68,10 +68,14 @@ def decode_bytes(data: bytes, *, name: str = "the file", errors: Literal["strict
         # Valid UTF-8 as bytes, but NULs mean UTF-16/32 without a byte-order mark (or a binary file): decoding it
         # as UTF-8 would tokenize text interleaved with NUL characters.
         zeros = body[:4096].count(0)
-        guess = " It looks like UTF-16 without a byte-order mark." if zeros * 3 >= len(body[:4096]) else ""
-        raise UploadError(
-            f"{name} holds NUL bytes (first at byte {body.index(0)}), so it is not UTF-8 text.{guess} Save it as "
-            "UTF-8 (or UTF-16 with a byte-order mark) and upload it again.", title=N_("Not UTF-8 text"))
+        if zeros * 3 >= len(body[:4096]):
+            message = N_("{name} holds NUL bytes (first at byte {first}), so it is not UTF-8 text. It looks like "
+                         "UTF-16 without a byte-order mark. Save it as UTF-8 (or UTF-16 with a byte-order mark) and "
+                         "upload it again.")
+        else:
+            message = N_("{name} holds NUL bytes (first at byte {first}), so it is not UTF-8 text. Save it as UTF-8 "
+                         "(or UTF-16 with a byte-order mark) and upload it again.")
+        raise UploadError(message, title=N_("Not UTF-8 text"), name=name, first=body.index(0))
     try:
         return Decoded(body.decode(encoding), encoding)
     except UnicodeDecodeError as e:
@@ -80,9 +84,9 @@ def decode_bytes(data: bytes, *, name: str = "the file", errors: Literal["strict
             return Decoded(text, encoding, text.count("\ufffd") - body.decode(encoding, "ignore").count("\ufffd"))
         start = e.start + (len(data) - len(body))
         raise UploadError(
-            f"{name} is not valid {encoding.upper()} at {_position(data, start)}. Save it as UTF-8 (or UTF-16 with a "
-            "byte-order mark) and upload it again, or choose to decode it with replacement characters (U+FFFD).",
-            title=N_("Not UTF-8 text"),
+            N_("{name} is not valid {encoding} at {position}. Save it as UTF-8 (or UTF-16 with a byte-order mark) "
+               "and upload it again, or choose to decode it with replacement characters (U+FFFD)."),
+            title=N_("Not UTF-8 text"), name=name, encoding=encoding.upper(), position=_position(data, start),
         ) from None
 
 
@@ -101,7 +105,8 @@ class Upload:
         if self.kind == "text":
             return self.decoded.text
         if field_name not in self.fields:
-            raise UploadError(f"{self.name} has no field {field_name!r}; choose one of: {', '.join(self.fields)}.")
+            raise UploadError(N_("{name} has no field {field!r}; choose one of: {fields}."), name=self.name,
+                              field=field_name, fields=", ".join(self.fields))
         return "\n".join(row[field_name] for row in self.rows if row.get(field_name))
 
 
@@ -114,15 +119,16 @@ def read_upload(name: str, data: bytes, *, errors: Literal["strict", "replace"] 
     """
     suffix = PurePath(name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise UploadError(f"{name}: files of type {suffix or '(none)'} are not supported. Upload one of: "
-                          f"{' '.join(SUFFIXES)}.", title=N_("Unsupported file type"))
+        raise UploadError(N_("{name}: files of type {suffix} are not supported. Upload one of: {suffixes}."),
+                          title=N_("Unsupported file type"), name=name, suffix=suffix or "(none)",
+                          suffixes=" ".join(SUFFIXES))
     if len(data) > max_bytes:
-        raise UploadError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Upload a "
-                          "smaller part of it.", title=N_("File too large"))
+        raise UploadError(N_("{name} is {size:.1f} MB; the limit is {limit:.0f} MB. Upload a smaller part of it."),
+                          title=N_("File too large"), name=name, size=len(data) / 2**20, limit=max_bytes / 2**20)
     decoded = decode_bytes(data, name=name, errors=errors)
     if not decoded.text.strip():
-        raise UploadError(f"{name} is empty (no text after decoding). Upload a file with some text in it.",
-                          title=N_("Empty file"))
+        raise UploadError(N_("{name} is empty (no text after decoding). Upload a file with some text in it."),
+                          title=N_("Empty file"), name=name)
     if suffix in TEXT_SUFFIXES:
         return Upload(name, "text", decoded)
     if suffix in TABLE_SUFFIXES:
@@ -136,18 +142,20 @@ def _table(name: str, decoded: Decoded, *, delimiter: str) -> Upload:
         header = next(reader)
         records = list(reader)
     except csv.Error as e:
-        raise UploadError(f"{name} line {reader.line_num}: {e}. Check its quoting.", title=N_("Malformed table")) from None
+        raise UploadError(N_("{name} line {line}: {why}. Check its quoting."), title=N_("Malformed table"), name=name,
+                          line=reader.line_num, why=str(e)) from None
     header = [h.strip() for h in header]
     if len(set(header)) != len(header) or not all(header):
-        raise UploadError(f"{name}: the first line must name every column once (got {header}).",
-                          title=N_("Malformed table"))
+        raise UploadError(N_("{name}: the first line must name every column once (got {header})."),
+                          title=N_("Malformed table"), name=name, header=str(header))
     rows = []
     for n, rec in enumerate(records, start=2):
         if not any(rec):
             continue
         if len(rec) != len(header):
-            raise UploadError(f"{name} line {n}: {len(rec)} fields, the header has {len(header)}. Fix that line "
-                              "(a stray separator or quote).", title=N_("Malformed table"))
+            raise UploadError(N_("{name} line {line}: {got} fields, the header has {want}. Fix that line (a stray "
+                                 "separator or quote)."), title=N_("Malformed table"), name=name, line=n,
+                              got=len(rec), want=len(header))
         rows.append(dict(zip(header, rec, strict=True)))
     return Upload(name, "table", decoded, header, rows)
 
@@ -161,21 +169,24 @@ def _jsonl(name: str, decoded: Decoded) -> Upload:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise UploadError(f"{name} line {n}: not JSON ({e.msg} at column {e.colno}). Each line must be one JSON "
-                              "object.", title=N_("Malformed JSONL")) from None
+            raise UploadError(N_("{name} line {line}: not JSON ({why} at column {column}). Each line must be one "
+                                 "JSON object."), title=N_("Malformed JSONL"), name=name, line=n, why=e.msg,
+                              column=e.colno) from None
         except RecursionError:
-            raise UploadError(f"{name} line {n}: arrays or objects are nested too deeply to be read. Each line must "
-                              'be one flat JSON object such as {"text": "..."}.', title=N_("Malformed JSONL")) from None
+            raise UploadError(N_('{name} line {line}: arrays or objects are nested too deeply to be read. Each line '
+                                 'must be one flat JSON object such as {{"text": "..."}}.'),
+                              title=N_("Malformed JSONL"), name=name, line=n) from None
         except ValueError as e:  # e.g. an integer of more than 4,300 digits
-            raise UploadError(f"{name} line {n}: cannot be read as JSON ({str(e)[:120]}). Each line must be one "
-                              'JSON object such as {"text": "..."}, with the text as a string.',
-                              title=N_("Malformed JSONL")) from None
+            raise UploadError(N_('{name} line {line}: cannot be read as JSON ({why}). Each line must be one JSON '
+                                 'object such as {{"text": "..."}}, with the text as a string.'),
+                              title=N_("Malformed JSONL"), name=name, line=n, why=str(e)[:120]) from None
         if not isinstance(obj, dict):
-            raise UploadError(f"{name} line {n}: a JSON {type(obj).__name__}, not an object. Each line must be one "
-                              'JSON object such as {"text": "..."}.', title=N_("Malformed JSONL"))
+            raise UploadError(N_('{name} line {line}: a JSON {kind}, not an object. Each line must be one JSON '
+                                 'object such as {{"text": "..."}}.'), title=N_("Malformed JSONL"), name=name,
+                              line=n, kind=type(obj).__name__)
         row = {k: v for k, v in obj.items() if isinstance(v, str)}
         fields.update(dict.fromkeys(row))
         rows.append(row)
     if not fields:
-        raise UploadError(f"{name} has no string fields to tokenize.", title=N_("Malformed JSONL"))
+        raise UploadError(N_("{name} has no string fields to tokenize."), title=N_("Malformed JSONL"), name=name)
     return Upload(name, "jsonl", decoded, list(fields), rows)

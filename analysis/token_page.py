@@ -26,6 +26,7 @@ import pandas as pd
 
 from .catalogue import load_catalogue
 from .errors import TokenPageError
+from .i18n import N_
 from .scripts import script_share
 from .store.writer import has_table
 from .tokenizers import Tokenizer, get_tokenizer
@@ -67,16 +68,16 @@ class Elsewhere:
 def _tables(tok: Tokenizer) -> TokenTables:
     tables = tok.token_tables()
     if tables is None:
-        raise TokenPageError(f"{tok.id} has no vocabulary table (a baseline without a fixed vocabulary); "
-                             "pick a vocabulary tokenizer.")
+        raise TokenPageError(N_("{tokenizer} has no vocabulary table (a baseline without a fixed vocabulary); pick a "
+                                "vocabulary tokenizer."), tokenizer=tok.id)
     return tables
 
 
 def check_tokenizer(tokenizer_id: str) -> Tokenizer:
     """The catalogue tokenizer of that id (never a ``file:`` or ``hf:`` spec: a URL names no file)."""
     if tokenizer_id not in load_catalogue().entries:
-        raise TokenPageError(f"{tokenizer_id!r} is not a catalogue tokenizer. Token pages exist for: "
-                             f"{', '.join(load_catalogue().ids)}.")
+        raise TokenPageError(N_("{tokenizer!r} is not a catalogue tokenizer. Token pages exist for: {ids}."),
+                             tokenizer=tokenizer_id, ids=", ".join(load_catalogue().ids))
     return get_tokenizer(tokenizer_id)
 
 
@@ -90,8 +91,9 @@ def token_facts(tokenizer_id: str, token_id: int) -> TokenFacts:
     tables = _tables(tok)
     n = len(tables.token_bytes)
     if not 0 <= token_id < n:
-        raise TokenPageError(f"{tokenizer_id} has ids 0 to {n - 1:,}; {token_id} is not one of them. "
-                             "Follow a token's link in the Playground, or type an id in that range.")
+        raise TokenPageError(N_("{tokenizer} has ids 0 to {last:,}; {token_id} is not one of them. Follow a token's "
+                                "link in the Playground, or type an id in that range."),
+                             tokenizer=tokenizer_id, last=n - 1, token_id=token_id)
     b = bytes(tables.token_bytes[token_id])
     kind = _KINDS.get(int(tables.classes[token_id]), "normal")
     # A control token's text (<|begin_of_text|>) is a name, not writing: it has no script.

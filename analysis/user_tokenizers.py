@@ -41,6 +41,7 @@ from .config import (
     env_bool,
 )
 from .errors import AnalysisError
+from .i18n import N_
 from .user_tokenizer_store import (  # where they are kept and how an id finds one; re-exported for callers
     PREFIX,
     STORED_NAME,
@@ -87,15 +88,15 @@ def format_of(filename: str) -> Format:
         return "sentencepiece"
     if low.endswith(".tiktoken"):
         return "tiktoken"
-    raise UserTokenizerError(f"{filename} is not a tokenizer file this page reads: upload a tokenizer.json, a "
-                             "SentencePiece .model or a .tiktoken file (the name must end in .json, .model or "
-                             ".tiktoken).")
+    raise UserTokenizerError(N_("{filename} is not a tokenizer file this page reads: upload a tokenizer.json, a "
+                                "SentencePiece .model or a .tiktoken file (the name must end in .json, .model or "
+                                ".tiktoken)."), filename=filename)
 
 
 def _cap_vocab(name: str, n: int) -> None:
     if n > USER_TOKENIZER_MAX_VOCAB.value():
         raise UserTokenizerError(USER_TOKENIZER_MAX_VOCAB.exceeded(f"{name} has {n:,} tokens"),
-                                 title="Vocabulary too large")
+                                 title=N_("Vocabulary too large"))
 
 
 def check_pattern(pattern: str) -> str:
@@ -109,16 +110,16 @@ def check_pattern(pattern: str) -> str:
     import regex
 
     if not pattern:
-        raise UserTokenizerError("The custom split pattern is empty. Type a regular expression, or pick one of the "
-                                 "listed patterns.", title="Bad split pattern")
+        raise UserTokenizerError(N_("The custom split pattern is empty. Type a regular expression, or pick one of "
+                                    "the listed patterns."), title=N_("Bad split pattern"))
     if len(pattern) > USER_PATTERN_MAX_CHARS.value():
         raise UserTokenizerError(USER_PATTERN_MAX_CHARS.exceeded(f"The split pattern has {len(pattern):,} characters"),
-                                 title="Bad split pattern")
+                                 title=N_("Bad split pattern"))
     try:
         compiled = regex.compile(pattern)
     except (regex.error, OverflowError, RecursionError) as e:
-        raise UserTokenizerError(f"The split pattern is not a valid regular expression: {e}. Fix it, or pick one of "
-                                 "the listed patterns.", title="Bad split pattern") from None
+        raise UserTokenizerError(N_("The split pattern is not a valid regular expression: {why}. Fix it, or pick one "
+                                    "of the listed patterns."), title=N_("Bad split pattern"), why=str(e)) from None
     for probe in _PROBES:
         try:
             pieces = [m.group() for m in compiled.finditer(probe, timeout=_PATTERN_SECONDS)]
@@ -126,7 +127,7 @@ def check_pattern(pattern: str) -> str:
             raise UserTokenizerError(
                 f"The split pattern took over {_PATTERN_SECONDS:g} s on a {len(probe):,}-character text "
                 f"({probe[:12]!r}…): it backtracks catastrophically (nested repeats such as (a+)+ do). Simplify it, "
-                "or pick one of the listed patterns.", title="Bad split pattern") from None
+                "or pick one of the listed patterns.", title=N_("Bad split pattern")) from None
         if "".join(pieces) != probe:
             missed = next((i for i, (a, b) in enumerate(zip("".join(pieces), probe, strict=False)) if a != b),
                           len("".join(pieces)))
@@ -134,7 +135,7 @@ def check_pattern(pattern: str) -> str:
                 f"The split pattern leaves text out: on {probe[:20]!r}… its matches skip the character "
                 f"{probe[missed]!r} at position {missed}, and a tokenizer drops what its pattern does not match. "
                 "Add an alternative that matches everything else (e.g. end it with |\\s+|.), or pick one of the "
-                "listed patterns.", title="Bad split pattern")
+                "listed patterns.", title=N_("Bad split pattern"))
     return pattern
 
 
@@ -144,7 +145,7 @@ def pattern_for(name: str, custom: str | None = None) -> str:
         return check_pattern(custom or "")
     if name not in PATTERNS:
         raise UserTokenizerError(f"No split pattern named {name!r}; pick one of {', '.join(PATTERNS)} or '{CUSTOM}'.",
-                                 title="Bad split pattern")
+                                 title=N_("Bad split pattern"))
     from .tokenizers.registry import get_tokenizer
 
     return get_tokenizer(PATTERNS[name]).split_pattern  # type: ignore[attr-defined]
@@ -158,9 +159,9 @@ def check_bytes(name: str, data: bytes, fmt: Format) -> int:
     """
     if len(data) > USER_TOKENIZER_MAX_BYTES.value():
         raise UserTokenizerError(USER_TOKENIZER_MAX_BYTES.exceeded(f"{name} has {len(data):,} bytes"),
-                                 title="File too large")
+                                 title=N_("File too large"))
     if not data:
-        raise UserTokenizerError(f"{name} is empty. Upload the complete file.")
+        raise UserTokenizerError(N_("{name} is empty. Upload the complete file."), name=name)
     if fmt == "tokenizer.json":
         return _check_json(name, data)
     if fmt == "tiktoken":
@@ -172,20 +173,22 @@ def _check_json(name: str, data: bytes) -> int:
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as e:
-        raise UserTokenizerError(f"{name} is not UTF-8 text (byte {e.start} is 0x{data[e.start]:02x}), so it is not "
-                                 "a tokenizer.json. Upload the tokenizer.json file itself.") from None
+        raise UserTokenizerError(N_("{name} is not UTF-8 text (byte {at} is 0x{byte}), so it is not a tokenizer.json. "
+                                    "Upload the tokenizer.json file itself."), name=name, at=e.start,
+                                 byte=f"{data[e.start]:02x}") from None
     except json.JSONDecodeError as e:
-        raise UserTokenizerError(f"{name} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}. Upload "
-                                 "the complete tokenizer.json (as the tokenizers library saves it).") from None
+        raise UserTokenizerError(N_("{name} is not valid JSON: {why} at line {line}, column {column}. Upload the "
+                                    "complete tokenizer.json (as the tokenizers library saves it)."), name=name,
+                                 why=e.msg, line=e.lineno, column=e.colno) from None
     except RecursionError:
         raise UserTokenizerError(f"{name} is nested too deeply to be a tokenizer.json. Upload the tokenizer.json "
                                  "file itself.") from None
     model = doc.get("model") if isinstance(doc, dict) else None
     if not isinstance(model, dict) or "vocab" not in model:
         raise UserTokenizerError(
-            f"{name} is JSON but not a tokenizer.json: it has no \"model\" object with a \"vocab\" (a "
-            "tokenizer_config.json or config.json describes a tokenizer but is not one). Upload the tokenizer.json "
-            "file.")
+            N_("{name} is JSON but not a tokenizer.json: it has no \"model\" object with a \"vocab\" (a "
+               "tokenizer_config.json or config.json describes a tokenizer but is not one). Upload the tokenizer.json "
+               "file."), name=name)
     vocab = model["vocab"]
     n = len(vocab) if isinstance(vocab, dict | list) else 0
     _cap_vocab(name, n + len(doc.get("added_tokens") or []))
@@ -227,8 +230,8 @@ def _check_sentencepiece(name: str, data: bytes) -> int:
         proto.ParseFromString(data)
     except (DecodeError, RuntimeError, ValueError):
         raise UserTokenizerError(
-            f"{name} is not a SentencePiece model: its bytes do not parse as one (a protobuf ModelProto). Upload the "
-            ".model file that SentencePiece's trainer wrote.") from None
+            N_("{name} is not a SentencePiece model: its bytes do not parse as one (a protobuf ModelProto). Upload "
+               "the .model file that SentencePiece's trainer wrote."), name=name) from None
     if not len(proto.pieces):
         raise UserTokenizerError(
             f"{name} is not a SentencePiece model: it holds no pieces (a vocabulary of none). Upload the .model file "
@@ -267,7 +270,7 @@ def load_checked(name: str, path: Path, pattern: str | None) -> int:
     try:
         if not parent.poll(seconds):
             raise UserTokenizerError(USER_TOKENIZER_LOAD_SECONDS.exceeded(f"Loading {name} took more than {seconds} s"),
-                                     title="Tokenizer too slow to load")
+                                     title=N_("Tokenizer too slow to load"))
         try:
             status, value = parent.recv()
         except EOFError:
@@ -280,8 +283,8 @@ def load_checked(name: str, path: Path, pattern: str | None) -> int:
         proc.join(5)
     if status == "error":
         text = str(value).replace(str(path), name).replace(str(path.parent) + os.sep, "")
-        raise UserTokenizerError(f"{name} cannot be loaded by its library: {text.rstrip('.')}. Check that the file is "
-                                 "complete and is the format its name says.")
+        raise UserTokenizerError(N_("{name} cannot be loaded by its library: {why}. Check that the file is complete "
+                                    "and is the format its name says."), name=name, why=text.rstrip("."))
     _cap_vocab(name, int(value))
     return int(value)
 
@@ -312,8 +315,9 @@ def add_upload(name: str, data: bytes, *, pattern: str | None = None, origin: st
     """
     fmt = format_of(name)
     if fmt == "tiktoken" and not pattern:
-        raise UserTokenizerError("A .tiktoken file holds only ranks: pick its split pattern (cl100k_base, o200k_base, "
-                                 "GPT-2, or a custom regular expression).", title="Split pattern needed")
+        raise UserTokenizerError(N_("A .tiktoken file holds only ranks: pick its split pattern (cl100k_base, "
+                                    "o200k_base, GPT-2, or a custom regular expression)."),
+                                 title=N_("Split pattern needed"))
     if fmt != "tiktoken":
         pattern = None
     check_bytes(name, data, fmt)
@@ -368,17 +372,17 @@ def add_hub(repo: str, *, revision: str | None = None) -> Added:
     """
     repo, revision = repo.strip(), (revision or "").strip() or None
     if not _REPO.fullmatch(repo) or ".." in repo:
-        raise UserTokenizerError(f"{repo[:100]!r} is not a Hugging Face repo id: write ORG/NAME, e.g. "
-                                 "openai-community/gpt2.", title="Bad repo id")
+        raise UserTokenizerError(N_("{repo!r} is not a Hugging Face repo id: write ORG/NAME, e.g. "
+                                    "openai-community/gpt2."), title=N_("Bad repo id"), repo=repo[:100])
     if revision is not None and (not _REVISION.fullmatch(revision) or ".." in revision):
-        raise UserTokenizerError(f"{revision[:100]!r} is not a revision: give a branch, a tag or a commit hash, or "
-                                 "leave it empty for main.", title="Bad revision")
+        raise UserTokenizerError(N_("{revision!r} is not a revision: give a branch, a tag or a commit hash, or leave "
+                                    "it empty for main."), title=N_("Bad revision"), revision=revision[:100])
     path = _download(repo, revision)
     commit = path.parent.name  # hf_hub_download returns <cache>/snapshots/<commit>/<file>
     size = path.stat().st_size
     if size > USER_TOKENIZER_MAX_BYTES.value():
         raise UserTokenizerError(USER_TOKENIZER_MAX_BYTES.exceeded(f"{repo}'s {path.name} has {size:,} bytes"),
-                                 title="File too large")
+                                 title=N_("File too large"))
     return add_upload(f"{repo}/{path.name}", path.read_bytes(), origin=f"hf:{repo}@{commit}")
 
 
@@ -404,18 +408,18 @@ def _download(repo: str, revision: str | None) -> Path:
                                         local_files_only=offline))
         except GatedRepoError:
             raise UserTokenizerError(
-                f"{repo} is a gated repository: its files need an account that accepted its terms. Accept them on "
-                "the repository's page, then start the server with HF_TOKEN set to a token of that account; or "
-                "upload the tokenizer file.", title="Gated repository") from None
+                N_("{repo} is a gated repository: its files need an account that accepted its terms. Accept them on "
+                   "the repository's page, then start the server with HF_TOKEN set to a token of that account; or "
+                   "upload the tokenizer file."), title=N_("Gated repository"), repo=repo) from None
         except RepositoryNotFoundError:
             raise UserTokenizerError(
-                f"There is no repository {repo!r} on the Hugging Face hub (or it is private). Check the id, ORG/NAME "
-                "as in the repository's address; for a private one, start the server with HF_TOKEN.",
-                title="No such repository") from None
+                N_("There is no repository {repo!r} on the Hugging Face hub (or it is private). Check the id, ORG/NAME "
+                   "as in the repository's address; for a private one, start the server with HF_TOKEN."),
+                title=N_("No such repository"), repo=repo) from None
         except RevisionNotFoundError:
-            raise UserTokenizerError(f"{repo} has no revision {revision!r}. Give a branch, a tag or a commit hash of "
-                                     "the repository, or leave the revision empty for main.",
-                                     title="No such revision") from None
+            raise UserTokenizerError(N_("{repo} has no revision {revision!r}. Give a branch, a tag or a commit hash of "
+                                        "the repository, or leave the revision empty for main."),
+                                     title=N_("No such revision"), repo=repo, revision=revision) from None
         except LocalEntryNotFoundError:
             local_only = True  # not in the local cache, and the hub not asked or not reachable
         except EntryNotFoundError:
@@ -423,14 +427,15 @@ def _download(repo: str, revision: str | None) -> Path:
         except (HfHubHTTPError, OSError, ValueError) as e:
             raise UserTokenizerError(f"The Hugging Face hub could not give {filename} of {repo}{at}: "
                                      f"{str(e).splitlines()[0][:200]}. Try again later, or upload the tokenizer file.",
-                                     title="Hub unavailable") from None
+                                     title=N_("Hub unavailable")) from None
     if local_only:
         why = ("this server works offline (HF_HUB_OFFLINE=1)" if offline else
                "this server cannot reach the Hugging Face hub")
         raise UserTokenizerError(
             f"{repo}{at} cannot be fetched: {why}, and its hub cache holds neither tokenizer.json nor tokenizer.model "
             "of it. Upload the tokenizer file instead, or ask whoever runs the server to put the repo in its hub "
-            "cache.", title="Hub unavailable")
+            "cache.", title=N_("Hub unavailable"))
     raise UserTokenizerError(
-        f"{repo}{at} holds no tokenizer file: neither tokenizer.json nor tokenizer.model. Pick the repository that "
-        "holds the tokenizer (often the base model's), or upload the file.", title="No tokenizer file")
+        N_("{repo}{at} holds no tokenizer file: neither tokenizer.json nor tokenizer.model. Pick the repository that "
+           "holds the tokenizer (often the base model's), or upload the file."), title=N_("No tokenizer file"),
+        repo=repo, at=at)

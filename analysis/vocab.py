@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import VocabularyError
+from .i18n import N_
 from .scripts import BYTES_OTHER, MIXED, PARTIAL_UTF8, script_classes
 from .tokenizers import Tokenizer, get_tokenizer
 
@@ -48,8 +49,8 @@ def _id_tables(tok: Tokenizer) -> tuple[Sequence[bytes], np.ndarray]:
     tables = tok.token_tables()
     if tables is None:
         raise VocabularyError(
-            f"{tok.id!r} has no fixed vocabulary: its ids are CRC-32 hashes of whatever words it meets. "
-            "Compare tokenizers with a vocabulary (every other catalogue entry).")
+            N_("{tokenizer!r} has no fixed vocabulary: its ids are CRC-32 hashes of whatever words it meets. Compare "
+               "tokenizers with a vocabulary (every other catalogue entry)."), tokenizer=tok.id)
     return tables.token_bytes, tables.classes
 
 
@@ -268,10 +269,10 @@ class Comparison:
     def __init__(self, vocabs: Sequence[Vocabulary]) -> None:
         vocabs = list(vocabs)
         if not vocabs:
-            raise VocabularyError("Choose at least one tokenizer to compare.")
+            raise VocabularyError(N_("Choose at least one tokenizer to compare."))
         if len(vocabs) > MAX_COMPARED:
-            raise VocabularyError(f"At most {MAX_COMPARED} tokenizers can be compared at once; {len(vocabs)} were "
-                                  "chosen. Compare them in groups.")
+            raise VocabularyError(N_("At most {most} tokenizers can be compared at once; {n} were chosen. Compare "
+                                     "them in groups."), most=MAX_COMPARED, n=len(vocabs))
         names = [v.tokenizer for v in vocabs]
         if len(set(names)) != len(names):
             raise VocabularyError(f"A tokenizer was chosen twice: {', '.join(names)}. Choose each once.")

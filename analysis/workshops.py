@@ -35,7 +35,7 @@ from pathlib import Path
 from .catalogue import load_catalogue
 from .config import ASSETS_DIR
 from .errors import AnalysisError, WorkshopError
-from .i18n import LANGUAGES, current_language
+from .i18n import LANGUAGES, N_, current_language
 
 WORKSHOPS_DIR = ASSETS_DIR / "workshops"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -250,7 +250,8 @@ def load_workshop(name: str, folder: Path = WORKSHOPS_DIR) -> Workshop:
         lesson field (the message names the file, the step and what to write instead).
     """
     if not _NAME.fullmatch(name) or not (folder / f"{name}.toml").is_file():
-        raise WorkshopError(f"No workshop preset {name[:40]!r}. Available: {', '.join(available_workshops(folder)) or 'none'}.")
+        raise WorkshopError(N_("No workshop preset {name!r}. Available: {available}."), name=name[:40],
+                            available=", ".join(available_workshops(folder)) or "none")
     path = folder / f"{name}.toml"
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -83,7 +83,7 @@ def _add_from_hub(p: str, select_key: str | None) -> None:
     try:
         _register(add_hub(ss.get(f"{p}_repo", ""), revision=ss.get(f"{p}_rev") or None), select_key)
     except AnalysisError as e:
-        ss[keys.YOURS_MESSAGE] = ("error", f"**{e.title}**\n\n{e.message}")
+        ss[keys.YOURS_MESSAGE] = ("error", f"**{_(e.title)}**\n\n{e.translated()}")
 
 
 def _add_from_file(p: str, select_key: str | None) -> None:
@@ -100,7 +100,7 @@ def _add_from_file(p: str, select_key: str | None) -> None:
             pattern = pattern_for(ss.get(f"{p}_pattern", next(iter(PATTERNS))), ss.get(f"{p}_regex"))
         _register(add_upload(upload.name, upload.getvalue(), pattern=pattern), select_key)
     except AnalysisError as e:
-        ss[keys.YOURS_MESSAGE] = ("error", f"**{e.title}**\n\n{e.message}")
+        ss[keys.YOURS_MESSAGE] = ("error", f"**{_(e.title)}**\n\n{e.translated()}")
 
 
 def add_tokenizer_panel(*, select_key: str | None = None, prefix: str = "yours") -> None:

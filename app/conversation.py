@@ -64,7 +64,7 @@ def conversation_mode() -> None:
         try:
             r = state.chat_render(tid, messages, gen)
         except AnalysisError as e:
-            st.warning(f"**{tid}: {_(e.title)}.** {e.message}")
+            st.warning(f"**{tid}: {_(e.title)}.** {e.translated()}")
             continue
         renders.append(r)
         rows.append({"tokenizer": tid, "template": r.template_name, "total tokens": r.total,

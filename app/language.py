@@ -17,6 +17,7 @@ from analysis.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     current_language,
+    format_frame,
     is_rtl,
     native_name,
     normalize_language,
@@ -31,9 +32,16 @@ _SEEN = keys.UI_LANG_SEEN  # the last interface language read from the URL
 
 #: Right to left: the main block and the sidebar flow from the right; code, token views and tables of tokens keep
 #: their own direction (``dir="auto"`` in the token HTML), and Plotly charts are mirrored by :func:`mirror`.
-#: The sidebar itself stays on the left: moving it right (``flex-direction: row-reverse`` on the app's container)
-#: was tried and breaks Streamlit's collapse, which slides the sidebar leftward over the page.
+#: The sidebar sits on the right (``row-reverse`` on the app's container). Streamlit collapses it by shrinking it to
+#: width 0 *and* sliding it left by its width (``translateX``), which on the right would lay its content over the
+#: page: collapsed (``data-collapsed="true"``) it is not slid, and what overflows its zero width is clipped. The
+#: header flows from the right too, so the button that opens the sidebar again is at the top right; both arrows are
+#: mirrored. (Checked in Chromium by tests/test_i18n_browser.py: open, collapse, open again.)
 RTL_CSS = """<style>
+[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
+[data-testid="stSidebar"][data-collapsed="true"] { transform: none !important; overflow: hidden; }
+[data-testid="stHeader"] { direction: rtl; }
+[data-testid="stExpandSidebarButton"] > *, [data-testid="stSidebarCollapseButton"] button > * { transform: scaleX(-1); }
 [data-testid="stMain"], [data-testid="stSidebar"], [data-testid="stSidebarNav"] { direction: rtl; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"], [data-testid="stSidebar"] [data-testid="stMarkdownContainer"],
 [data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3,
@@ -97,6 +105,19 @@ def headers(labels: Mapping[str, str], **config) -> dict:
         base = config.get(column)
         out[column] = {**(base or {}), "label": _(msgid)} if base is not None else st.column_config.Column(_(msgid))
     return out
+
+
+def localized_grid(rows, *, decimals: dict[str, int] | None = None, keep: tuple[str, ...] = ()):
+    """A small table for ``st.dataframe`` with its numbers written for the interface language (``1 234,5`` in French,
+    ``12,34,567`` in Hindi): the columns become text, so use it where a reader does not sort by them (a few rows, or a
+    page that orders the rows itself). ``rows``: a frame or a list of dicts. English keeps the grid's own number
+    formatting and numeric sorting (``analysis.i18n.format_frame`` does the writing)."""
+    import pandas as pd
+
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    if current_language() == DEFAULT_LANGUAGE:
+        return frame
+    return format_frame(frame, decimals=decimals, keep=keep)
 
 
 def mirror(fig, *, lang: str | None = None):

@@ -127,6 +127,56 @@ def test_the_picker_switches_and_the_url_follows(server, browser) -> None:
         context.close()
 
 
+def box(page, testid: str) -> dict | None:
+    """The element's box on the screen (left, right, width), or None where it is not in the page."""
+    return page.evaluate("""t => { const e = document.querySelector(`[data-testid="${t}"]`); if (!e) return null;
+        const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, width: r.width}; }""", testid)
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_the_sidebar_sits_on_the_reading_side_and_still_collapses(server, browser, lang: str) -> None:
+    """Arabic: the sidebar on the right; collapsed, nothing of it lies over the page, and the button that opens it
+    again is at the top right. English: on the left, as Streamlit draws it. 1366 px wide, a 300 px sidebar."""
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{server}/?lang={lang}&tokenizers=utf8-bytes")
+        wait_idle(page)
+        expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible()
+        if lang == "ar":  # the page's style arrives with the script's output: wait for it to apply (fails if never)
+            page.wait_for_function("() => getComputedStyle(document.querySelector("
+                                   "'[data-testid=stAppViewContainer]')).flexDirection === 'row-reverse'")
+        page.wait_for_timeout(500)
+        side, main = box(page, "stSidebar"), box(page, "stMain")
+        if lang == "en":
+            assert (side["left"], main["left"]) == (0, side["right"])
+        else:
+            assert (side["right"], main["left"], main["right"]) == (1366, 0, side["left"]) and side["width"] > 200
+        page.locator('[data-testid="stSidebar"]').hover()
+        page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+        expect(page.locator('[data-testid="stExpandSidebarButton"]')).to_be_visible()
+        page.wait_for_timeout(800)  # the sidebar's 0.3 s transition
+        main, nav = box(page, "stMain"), box(page, "stSidebarNav")
+        assert (main["left"], main["right"]) == (0, 1366)  # the page has the whole width
+        opener = box(page, "stExpandSidebarButton")
+        if lang == "ar":
+            assert nav["width"] == 0 and nav["left"] >= 1360  # squeezed at the right edge, not laid over the page
+            assert opener["left"] > 1366 / 2
+            # What a reader sees where the navigation was is the page: the sidebar's links are not on top there.
+            assert page.evaluate("() => !document.elementFromPoint(1200, 200).closest('[data-testid=stSidebar]')")
+        else:
+            assert opener["right"] < 1366 / 2
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible()
+        page.wait_for_timeout(800)
+        side = box(page, "stSidebar")
+        assert (side["right"] if lang == "ar" else side["left"]) == (1366 if lang == "ar" else 0)
+        assert side["width"] > 200
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"sidebar-reopened-{lang}.png"))
+    finally:
+        context.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_screenshot_every_page(server, browser, lang: str) -> None:

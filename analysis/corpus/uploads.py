@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import config
 from ..errors import CorpusFormatError
+from ..i18n import N_
 from .imports import CorpusKind, read_corpus
 from .model import ParallelCorpus, Protocol
 
@@ -50,12 +51,13 @@ def check_name(name: str, *, taken: tuple[str, ...] = ("udhr",)) -> str:
     'flores-dev'
     """
     if not _NAME.fullmatch(name):
-        raise CorpusFormatError(f"Corpus name {name[:60]!r} is not allowed: use 1-40 letters, digits, '_', '.' or '-', "
-                                "starting with a letter or digit.", path=Path(name[:60] or "(empty)"))
+        raise CorpusFormatError(N_("Corpus name {name!r} is not allowed: use 1-40 letters, digits, '_', '.' or '-', "
+                                   "starting with a letter or digit."), path=Path(name[:60] or "(empty)"),
+                                name=name[:60])
     builtin = existing_name(name, taken)
     if builtin is not None:
-        raise CorpusFormatError(f"{name!r} is the built-in corpus {builtin!r} (names are compared ignoring case); "
-                                "choose another name.", path=Path(name))
+        raise CorpusFormatError(N_("{name!r} is the built-in corpus {builtin!r} (names are compared ignoring case); "
+                                   "choose another name."), path=Path(name), name=name, builtin=builtin)
     return name
 
 
@@ -79,19 +81,21 @@ def corpus_from_upload(kind: CorpusKind, filename: str, data: bytes, *, name: st
     workdir = Path(workdir)
     where = Path(filename)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise CorpusFormatError(f"{filename} is {len(data) / 2**20:.1f} MB; uploads are limited to "
-                                f"{MAX_UPLOAD_BYTES // 2**20} MB. Import larger corpora with `python -m analysis corpus "
-                                "import`.", path=where)
+        raise CorpusFormatError(N_("{filename} is {size:.1f} MB; uploads are limited to {limit} MB. Import larger "
+                                   "corpora with `python -m analysis corpus import`."), path=where, filename=filename,
+                                size=len(data) / 2**20, limit=MAX_UPLOAD_BYTES // 2**20)
     if kind in FILE_KINDS:
         if not filename.lower().endswith(FILE_KINDS[kind]):
-            raise CorpusFormatError(f"A {kind} corpus is one {FILE_KINDS[kind]} file; got {filename}.", path=where)
+            raise CorpusFormatError(N_("A {kind} corpus is one {suffix} file; got {filename}."), path=where, kind=kind,
+                                    suffix=FILE_KINDS[kind], filename=filename)
         path = workdir / f"upload{FILE_KINDS[kind]}"
         path.write_bytes(data)
         return _read(kind, path, name, where, protocol)
     if kind not in FOLDER_KINDS:
         raise CorpusFormatError(f"Unknown corpus kind {kind!r}. Choose one of: tsv, jsonl, flores200, lines.", path=where)
     if not filename.lower().endswith(".zip"):
-        raise CorpusFormatError(f"Upload a {kind} folder as one .zip archive of it; got {filename}.", path=where)
+        raise CorpusFormatError(N_("Upload a {kind} folder as one .zip archive of it; got {filename}."), path=where,
+                                kind=kind, filename=filename)
     root = _unzip(data, workdir / "upload", where)
     return _read(kind, root, name, where, protocol)
 
@@ -116,11 +120,13 @@ def _unzip(data: bytes, dest: Path, where: Path) -> Path:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except _ZIP_ERRORS as e:
-        raise CorpusFormatError(f"{where} is not a readable .zip archive ({e}). Make the archive again (e.g. zip -r "
-                                "corpus.zip corpus/) and upload it.", path=where) from None
+        raise CorpusFormatError(N_("{where} is not a readable .zip archive ({why}). Make the archive again (e.g. zip "
+                                   "-r corpus.zip corpus/) and upload it."), path=where, where=where,
+                                why=str(e)) from None
     files = [m for m in members if not m.is_dir()]
     if len(files) > MAX_FILES:
-        raise CorpusFormatError(f"{where} holds {len(files)} files; at most {MAX_FILES} are accepted.", path=where)
+        raise CorpusFormatError(N_("{where} holds {n} files; at most {most} are accepted."), path=where, where=where,
+                                n=len(files), most=MAX_FILES)
     if sum(m.file_size for m in files) > limit:
         raise CorpusFormatError(config.IMPORT_MAX_BYTES.exceeded(f"{where} unpacks to more than {limit:,} bytes"),
                                 path=where)

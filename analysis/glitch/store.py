@@ -415,8 +415,8 @@ def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: s
 def _require(con: duckdb.DuckDBPyConnection, table: str = "glitch_tokens") -> None:
     if not has_table(con, table):
         raise GlitchError(
-            "This statistics database has no token checks yet (it was built before they existed). Add them with "
-            "`python -m analysis glitch refresh` (or `python -m analysis build --rebuild`).",
+            N_("This statistics database has no token checks yet (it was built before they existed). Add them with "
+               "`python -m analysis glitch refresh` (or `python -m analysis build --rebuild`)."),
             title=N_("No token checks in the database"),
         )
 
@@ -455,8 +455,9 @@ def token_table(con: duckdb.DuckDBPyConnection, tokenizer: str, *, categories: S
     _require(con)
     if not con.execute("SELECT count(*) FROM glitch_scans WHERE tokenizer = ?", [tokenizer]).fetchone()[0]:
         have = [r[0] for r in con.execute("SELECT tokenizer FROM glitch_scans WHERE note IS NULL ORDER BY 1").fetchall()]
-        raise GlitchError(f"No token checks for {tokenizer!r} in this database; it has: {', '.join(have) or 'none'}. "
-                          f"Add it with `python -m analysis build --tokenizers {tokenizer}`.", title=N_("Not scanned"))
+        raise GlitchError(N_("No token checks for {tokenizer!r} in this database; it has: {have}. Add it with "
+                             "`python -m analysis build --tokenizers {tokenizer}`."), title=N_("Not scanned"),
+                          tokenizer=tokenizer, have=", ".join(have) or "none")
     where, params = ["t.tokenizer = ?"], [tokenizer]
     if categories:
         where.append("t.flags & ? = ?")

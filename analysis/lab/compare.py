@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..i18n import N_
 from ..metrics import (
     BOOTSTRAP_B,
     BOOTSTRAP_SEED,
@@ -153,8 +154,8 @@ def evaluate(tok: Tokenizer, data: LabData, *, label: str, reference: str | None
     """Held-out premiums (with CIs), compression, fairness and script shares of one tokenizer."""
     ref = reference or default_reference(data)
     if ref not in data.langs:
-        raise LabError(f"The reference language {ref!r} is not among the chosen languages ({', '.join(data.langs)}); "
-                       "add it or choose one of them as the reference.")
+        raise LabError(N_("The reference language {ref!r} is not among the chosen languages ({langs}); add it or "
+                          "choose one of them as the reference."), ref=ref, langs=", ".join(data.langs))
     held = {lang: data.held_out_texts(lang) for lang in data.langs}
     counts: dict[str, dict[str, int]] = {}
     unks: dict[str, int] = {}
@@ -169,8 +170,8 @@ def evaluate(tok: Tokenizer, data: LabData, *, label: str, reference: str | None
         lang = language.code
         shared = [u for u in data.held_out_units if u in counts[lang] and ref_counts.get(u)]
         if not shared:
-            raise LabError(f"{lang!r} shares no held-out unit with the reference {ref!r}; choose another seed or a "
-                           "larger held-out share.")
+            raise LabError(N_("{lang!r} shares no held-out unit with the reference {ref!r}; choose another seed or a "
+                              "larger held-out share."), lang=lang, ref=ref)
         n_l = [counts[lang][u] for u in shared]
         n_r = [ref_counts[u] for u in shared]
         lo, hi = bootstrap_ci(n_l, n_r, b=BOOTSTRAP_B, seed=BOOTSTRAP_SEED)

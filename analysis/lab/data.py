@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LabError
+from ..i18n import N_
 
 DEFAULT_CORPUS = "udhr"
 DEFAULT_HELD_OUT = 0.25
@@ -97,10 +98,10 @@ def split_units(unit_order: Sequence[str], *, held_out: float = DEFAULT_HELD_OUT
     """
     n = len(unit_order)
     if n < 2:
-        raise LabError(f"The corpus has {n} unit(s); a train/held-out split needs at least 2.")
+        raise LabError(N_("The corpus has {n} unit(s); a train/held-out split needs at least 2."), n=n)
     if not 0 < held_out < 1:
-        raise LabError(f"held_out is the share of units kept for evaluation, between 0 and 1 (e.g. 0.25); "
-                       f"got {held_out}.")
+        raise LabError(N_("held_out is the share of units kept for evaluation, between 0 and 1 (e.g. 0.25); got "
+                          "{held_out}."), held_out=held_out)
     k = min(max(1, round(held_out * n)), n - 1)
     chosen = set(np.random.default_rng(seed).permutation(n)[:k].tolist())
     return tuple(u for i, u in enumerate(unit_order) if i in chosen)
@@ -110,18 +111,18 @@ def _suggest(code: str, known: Sequence[str], names: Mapping[str, str]) -> str:
     by_name = [c for c in known if code.lower() in names.get(c, "").lower()][:5]
     close = difflib.get_close_matches(code, known, n=5)
     hints = list(dict.fromkeys([*close, *by_name]))
-    return f" Did you mean: {', '.join(hints)}?" if hints else ""
+    return ", ".join(hints)
 
 
 def _check_weights(weights: Mapping[str, int] | None, langs: Sequence[str]) -> dict[str, int]:
     out = {lang: 1 for lang in langs}
     for lang, w in (weights or {}).items():
         if lang not in out:
-            raise LabError(f"A weight is given for {lang!r}, which is not among the chosen languages "
-                           f"({', '.join(langs)}). Weight only chosen languages.")
+            raise LabError(N_("A weight is given for {lang!r}, which is not among the chosen languages ({langs}). "
+                              "Weight only chosen languages."), lang=lang, langs=", ".join(langs))
         if isinstance(w, bool) or not isinstance(w, int | np.integer) or not 1 <= w <= MAX_WEIGHT:
-            raise LabError(f"The weight of {lang!r} must be a whole number from 1 to {MAX_WEIGHT} (how many times "
-                           f"its training text counts); got {w!r}.")
+            raise LabError(N_("The weight of {lang!r} must be a whole number from 1 to {most} (how many times its "
+                              "training text counts); got {weight!r}."), lang=lang, most=MAX_WEIGHT, weight=w)
         out[lang] = int(w)
     return out
 
@@ -146,8 +147,9 @@ def _from_store(corpus: str, db: Path | None, wanted: Sequence[str] | None
         row = con.execute("SELECT source, unit_order FROM corpora WHERE corpus = ?", [corpus]).fetchone()
         if row is None:
             have = [r[0] for r in con.execute("SELECT corpus FROM corpora ORDER BY corpus").fetchall()]
-            raise LabError(f"No corpus {corpus!r} in the statistics database; it has: {', '.join(have) or 'none'}. "
-                           "Import one with `python -m analysis corpus import`, or use the default corpus 'udhr'.")
+            raise LabError(N_("No corpus {corpus!r} in the statistics database; it has: {have}. Import one with "
+                              "`python -m analysis corpus import`, or use the default corpus 'udhr'."),
+                           corpus=corpus, have=", ".join(have) or "none")
         source, unit_order = row
         langs = {r[0]: LabLanguage(r[0], r[1] or r[0], r[2], bool(r[3])) for r in con.execute(
             "SELECT lang, name, script, complete FROM languages WHERE corpus = ? ORDER BY lang", [corpus]).fetchall()}
@@ -190,7 +192,7 @@ def load_lab_data(corpus: str, langs: Sequence[str], *, held_out: float = DEFAUL
     """
     codes = list(dict.fromkeys(c.strip() for c in langs if c.strip()))
     if len(codes) < 2:
-        raise LabError(f"Choose at least two languages to compare (got {codes or 'none'}).")
+        raise LabError(N_("Choose at least two languages to compare (got {codes})."), codes=codes or "none")
     if corpus == DEFAULT_CORPUS:
         source, known, unit_order, texts = _udhr()
     else:
@@ -198,14 +200,19 @@ def load_lab_data(corpus: str, langs: Sequence[str], *, held_out: float = DEFAUL
     names = {c: lang.name for c, lang in known.items()}
     for code in codes:
         if code not in known:
-            raise LabError(f"No language {code!r} in corpus {corpus!r}.{_suggest(code, sorted(known), names)} "
-                           "Codes are the corpus's own (UDHR: eng, fra, hin, arb, cmn_hans, ...).")
+            hints = _suggest(code, sorted(known), names)
+            if hints:
+                raise LabError(N_("No language {code!r} in corpus {corpus!r}. Did you mean: {hints}? Codes are the "
+                                  "corpus's own (UDHR: eng, fra, hin, arb, cmn_hans, ...)."),
+                               code=code, corpus=corpus, hints=hints)
+            raise LabError(N_("No language {code!r} in corpus {corpus!r}. Codes are the corpus's own (UDHR: eng, fra, "
+                              "hin, arb, cmn_hans, ...)."), code=code, corpus=corpus)
     held = split_units(unit_order, held_out=held_out, seed=seed)
     data = LabData(corpus=corpus, source=source, languages=tuple(known[c] for c in codes), unit_order=unit_order,
                    held_out_units=held, texts={c: dict(texts.get(c, {})) for c in codes},
                    weights=_check_weights(weights, codes), seed=seed, held_out_fraction=held_out)
     for code in codes:
         if not data.train_texts(code):
-            raise LabError(f"{code!r} has no text in the training units of {corpus!r}; choose another language or "
-                           "another seed.")
+            raise LabError(N_("{code!r} has no text in the training units of {corpus!r}; choose another language or "
+                              "another seed."), code=code, corpus=corpus)
     return data

@@ -30,6 +30,7 @@ from typing import Literal
 from tokenizers import Tokenizer, models, trainers
 
 from ..fsio import atomic_write
+from ..i18n import N_
 from ..progress import FractionProgress
 from .data import LabData, LabError
 from .parity_bpe import BPEResult, WordTable, train_parity_bpe
@@ -68,20 +69,24 @@ class TrainSpec:
 
     def check(self) -> None:
         if self.algorithm not in ALGORITHMS:
-            raise LabError(f"Unknown algorithm {self.algorithm!r}; choose one of: {', '.join(ALGORITHMS)}.")
+            raise LabError(N_("Unknown algorithm {algorithm!r}; choose one of: {choices}."),
+                           algorithm=self.algorithm, choices=", ".join(ALGORITHMS))
         if isinstance(self.vocab_size, bool) or not isinstance(self.vocab_size, int) or not (
                 MIN_VOCAB_SIZE <= self.vocab_size <= MAX_VOCAB_SIZE):
-            raise LabError(f"The vocabulary size must be a whole number from {MIN_VOCAB_SIZE:,} to {MAX_VOCAB_SIZE:,} "
-                           f"(it includes the 256 byte symbols); got {self.vocab_size!r}.")
+            raise LabError(N_("The vocabulary size must be a whole number from {least:,} to {most:,} (it includes "
+                              "the 256 byte symbols); got {size!r}."),
+                           least=MIN_VOCAB_SIZE, most=MAX_VOCAB_SIZE, size=self.vocab_size)
         if self.pre_tokenizer not in PRE_TOKENIZERS:
-            raise LabError(f"Unknown pre-tokenizer {self.pre_tokenizer!r}; choose one of: {', '.join(PRE_TOKENIZERS)}.")
+            raise LabError(N_("Unknown pre-tokenizer {pre!r}; choose one of: {choices}."), pre=self.pre_tokenizer,
+                           choices=", ".join(PRE_TOKENIZERS))
         if not self.byte_level and self.algorithm in BYTE_LEVEL_ONLY:
-            raise LabError(f"{ALGORITHM_NAMES[self.algorithm]} is byte-level only here; drop the character-level option "
-                           "or choose bpe, unigram or wordpiece.")
+            raise LabError(N_("{algorithm} is byte-level only here; drop the character-level option or choose bpe, "
+                              "unigram or wordpiece."), algorithm=ALGORITHM_NAMES[self.algorithm])
         if not 0 <= self.min_frequency <= 1000:
-            raise LabError(f"min_frequency must be from 0 to 1000, got {self.min_frequency}.")
+            raise LabError(N_("min_frequency must be from 0 to 1000, got {n}."), n=self.min_frequency)
         if not 0 <= self.superword_transition <= 1:
-            raise LabError(f"The superword transition is a share of the merges (0 to 1), got {self.superword_transition}.")
+            raise LabError(N_("The superword transition is a share of the merges (0 to 1), got {share}."),
+                           share=self.superword_transition)
 
     @property
     def name(self) -> str:
@@ -165,9 +170,9 @@ def _complete_wordpiece(tok: Tokenizer, data: LabData, spec: TrainSpec) -> Token
 def _parity(data: LabData, spec: TrainSpec, progress: FractionProgress | None) -> BPEResult:
     common = data.common_train_units
     if not common:
-        raise LabError("No training unit is shared by every chosen language, so Parity-aware BPE has no parallel text "
-                       "to compare their token counts on. Choose languages with more units in common, or a smaller "
-                       "held-out share.")
+        raise LabError(N_("No training unit is shared by every chosen language, so Parity-aware BPE has no parallel "
+                          "text to compare their token counts on. Choose languages with more units in common, or a "
+                          "smaller held-out share."))
     pt = pre_tokenizer(spec.pre_tokenizer, byte_level=True)
     langs = data.langs
     words = WordTable.from_texts([data.train_texts(lang) for lang in langs],

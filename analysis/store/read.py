@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import StoreError
 from ..fsio import atomic_write
+from ..i18n import N_
 from ..metrics import DEFAULT_REFERENCE, UNK_FLAG_THRESHOLD
 from .premiums import compute_premium_ci
 
@@ -80,7 +81,8 @@ def published_vs_ours(con: duckdb.DuckDBPyConnection, corpus: str,
 
 def _check_corpus(con: duckdb.DuckDBPyConnection, corpus: str) -> None:
     if con.execute("SELECT count(*) FROM corpora WHERE corpus = ?", [corpus]).fetchone()[0] == 0:
-        raise StoreError(f"No corpus {corpus!r} in the database; it has: {', '.join(corpora(con)) or 'none'}.")
+        raise StoreError(N_("No corpus {corpus!r} in the database; it has: {corpora}."), corpus=corpus,
+                         corpora=", ".join(corpora(con)) or "none")
 
 
 def _check_reference(con: duckdb.DuckDBPyConnection, corpus: str, reference: str) -> None:
@@ -88,8 +90,8 @@ def _check_reference(con: duckdb.DuckDBPyConnection, corpus: str, reference: str
                    [corpus, reference]).fetchone()[0] == 0:
         sample = [r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ? ORDER BY lang LIMIT 12",
                                             [corpus]).fetchall()]
-        raise StoreError(f"Reference language {reference!r} is not in corpus {corpus!r}. Its codes look like: "
-                         f"{', '.join(sample)}, ...")
+        raise StoreError(N_("Reference language {reference!r} is not in corpus {corpus!r}. Its codes look like: "
+                            "{codes}, ..."), reference=reference, corpus=corpus, codes=", ".join(sample))
 
 
 def counted_tokenizers(con: duckdb.DuckDBPyConnection, corpus: str) -> list[str]:
@@ -103,8 +105,9 @@ def _tokenizers(con: duckdb.DuckDBPyConnection, corpus: str, tokenizers: Sequenc
         return have
     missing = [t for t in tokenizers if t not in have]
     if missing:
-        raise StoreError(f"Not counted on {corpus!r}: {', '.join(missing)}. Counted: {', '.join(have)}. "
-                         f"Add them with `python -m analysis build --corpus {corpus} --tokenizers {' '.join(missing)}`.")
+        raise StoreError(N_("Not counted on {corpus!r}: {missing}. Counted: {have}. Add them with `python -m analysis "
+                            "build --corpus {corpus} --tokenizers {ids}`."), corpus=corpus, missing=", ".join(missing),
+                         have=", ".join(have), ids=" ".join(missing))
     return list(tokenizers)
 
 
@@ -118,8 +121,8 @@ def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
     _check_reference(con, corpus, reference)
     tids = _tokenizers(con, corpus, tokenizers)
     if not tids:
-        raise StoreError(f"Corpus {corpus!r} has not been counted with any tokenizer yet. Run "
-                         f"`python -m analysis build --corpus {corpus}`.")
+        raise StoreError(N_("Corpus {corpus!r} has not been counted with any tokenizer yet. Run `python -m analysis "
+                            "build --corpus {corpus}`."), corpus=corpus)
     stored = con.execute("SELECT DISTINCT tokenizer FROM premium_ci WHERE corpus = ? AND reference = ?",
                          [corpus, reference]).fetchall()
     if {t for (t,) in stored} >= set(tids):
@@ -221,8 +224,11 @@ def unit_text(con: duckdb.DuckDBPyConnection, corpus: str, lang: str, unit: str 
         "SELECT text FROM units WHERE corpus = ? AND lang = ? AND (unit = ? OR ? IS NULL) ORDER BY position",
         [corpus, lang, unit, unit]).fetchall()
     if not rows:
-        what = f"unit {unit!r} of language {lang!r}" if unit else f"language {lang!r}"
-        raise StoreError(f"Corpus {corpus!r} has no {what}. Pick a language and unit from the lists.")
+        if unit:
+            raise StoreError(N_("Corpus {corpus!r} has no unit {unit!r} of language {lang!r}. Pick a language and "
+                                "unit from the lists."), corpus=corpus, unit=unit, lang=lang)
+        raise StoreError(N_("Corpus {corpus!r} has no language {lang!r}. Pick a language and unit from the lists."),
+                         corpus=corpus, lang=lang)
     return "\n\n".join(r[0] for r in rows)
 
 

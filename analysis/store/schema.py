@@ -28,7 +28,7 @@ SCHEMA_VERSION = 3
 #: Versions that :func:`upgrade` brings to :data:`SCHEMA_VERSION` in place (a build does it; nothing is lost).
 UPGRADABLE = ("2",)
 #: The counting policy every count in the store follows (stored in ``meta`` and shown with results).
-COUNTING_POLICY = (
+COUNTING_POLICY = N_(  # a msgid: pages show the recorded policy translated when it is this one
     "no BOS/EOS or other added special tokens; text that looks like a special token is plain text; "
     "each unit encoded on its own (UDHR: its paragraphs joined by one newline)"
 )
@@ -225,11 +225,18 @@ def upgrade(con: duckdb.DuckDBPyConnection, version: str) -> None:
 def version_message(db: Path, found: str | None) -> str:
     """What to do about a database of schema version ``found`` (None: no version recorded) that this code cannot
     read as it is."""
+    return version_error(db, found).message
+
+
+def version_error(db: Path, found: str | None) -> StoreError:
+    """:func:`version_message` as the error to raise (its message translated where the app shows it)."""
     if found in UPGRADABLE:
-        return (f"{db} has schema version {found}, this code reads {SCHEMA_VERSION}. Upgrade it in place with "
-                f"`python -m analysis build --db {db}` (your imported corpora are kept).")
-    return (f"{db} has schema version {found or 'none'}, this code reads {SCHEMA_VERSION}. "
-            f"Rebuild it with `python -m analysis build --db {db} --rebuild`.")
+        return StoreError(N_("{db} has schema version {found}, this code reads {version}. Upgrade it in place with "
+                             "`python -m analysis build --db {db}` (your imported corpora are kept)."),
+                          db=db, found=found, version=str(SCHEMA_VERSION))
+    return StoreError(N_("{db} has schema version {found}, this code reads {version}. Rebuild it with "
+                         "`python -m analysis build --db {db} --rebuild`."),
+                      db=db, found=found or "none", version=str(SCHEMA_VERSION))
 
 
 def refresh_lang_stats(con: duckdb.DuckDBPyConnection) -> None:
@@ -260,9 +267,9 @@ def open_readonly(path: Path | None = None, *, private: bool = False) -> duckdb.
     db = Path(path) if path else default_db_path()
     if not db.is_file():
         raise StoreError(
-            f"No statistics database at {db}. Build it with `python -m analysis build --db {db}` "
-            "(about a minute for the UDHR with every default tokenizer).",
-            title=N_("Statistics database not built yet"),
+            N_("No statistics database at {db}. Build it with `python -m analysis build --db {db}` (about a minute "
+               "for the UDHR with every default tokenizer)."),
+            title=N_("Statistics database not built yet"), db=db,
         )
     con = None
     try:
@@ -279,9 +286,9 @@ def open_readonly(path: Path | None = None, *, private: bool = False) -> duckdb.
         if con is not None:
             con.close()
         raise StoreError(
-            f"{db} is not a readable Token Atlas database ({e}). Delete it and run `python -m analysis build`."
-        ) from e
+            N_("{db} is not a readable Token Atlas database ({why}). Delete it and run `python -m analysis build`."),
+            db=db, why=str(e)) from e
     if version is None or int(version[0]) != SCHEMA_VERSION:
         con.close()
-        raise StoreError(version_message(db, version[0] if version else None))
+        raise version_error(db, version[0] if version else None)
     return con

@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import InputTextError
+from ..i18n import N_
 from .tables import TokenClass, TokenKind, TokenTables, kinds_of
 from .unit_stats import UnitStats, flat_ids, stats_from_encodings
 
@@ -105,9 +106,10 @@ def check_text(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as e:
         raise InputTextError(
-            f"The text has a lone surrogate (U+{ord(text[e.start]):04X}) at character {e.start}, which is not valid "
-            "Unicode and has no UTF-8 form. It usually comes from a broken UTF-16 source; re-decode the source, or "
-            "replace it with U+FFFD: text.encode('utf-8', 'replace').decode('utf-8')."
+            N_("The text has a lone surrogate (U+{code}) at character {at}, which is not valid Unicode and has no "
+               "UTF-8 form. It usually comes from a broken UTF-16 source; re-decode the source, or replace it with "
+               "U+FFFD: text.encode('utf-8', 'replace').decode('utf-8')."),
+            code=f"{ord(text[e.start]):04X}", at=e.start,
         ) from None
 
 

@@ -16,8 +16,9 @@ def show_error(e: Exception) -> None:
     """An AnalysisError as title + message, never a stack trace, and no path of the server (file names only)."""
     from analysis.redact import redact_message
 
-    title = _(getattr(e, "title", None) or "Error")  # titles are in the catalogs; the library's messages stay English
-    st.error(f"**{title}**\n\n{redact_message(getattr(e, 'message', str(e)))}")
+    title = _(getattr(e, "title", None) or "Error")
+    message = e.translated() if isinstance(e, AnalysisError) else str(e)  # in the interface language
+    st.error(f"**{title}**\n\n{redact_message(message)}")
 
 
 def show_unexpected(e: BaseException) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, Tokenizer, get_tokenizer, load_catalogue
+from analysis.i18n import lazy_gettext
 
 from .database import DbVersion, db_path, db_version
 
@@ -30,7 +31,7 @@ DEFAULT_TOKENIZERS = ["o200k_base", "llama3", "gemma3", "qwen3", "mistral-tekken
 # ================================================================== tokenizers, workshops, files served
 
 
-@st.cache_resource(show_spinner="Loading tokenizer…")
+@st.cache_resource(show_spinner=lazy_gettext("Loading tokenizer…"))
 def tokenizer(tokenizer_id: str) -> Tokenizer:
     """One loaded tokenizer per server process, shared by every session."""
     return get_tokenizer(tokenizer_id)
@@ -90,7 +91,7 @@ def sweep_leftovers() -> list[str]:
 # ================================================================== the SQL console (analysis.sql_console)
 
 
-@st.cache_resource(show_spinner="Opening the statistics database…", max_entries=2)
+@st.cache_resource(show_spinner=lazy_gettext("Opening the statistics database…"), max_entries=2)
 def _console(db: DbVersion) -> duckdb.DuckDBPyConnection:
     """The console's own locked, read-only connection, one per database file version (a rebuild is a new one)."""
     from analysis.sql_console import open_console
@@ -115,7 +116,7 @@ def console_schema() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     return _console_schema(db_version())
 
 
-@st.cache_data(show_spinner="Running the query…", max_entries=64, ttl=600)
+@st.cache_data(show_spinner=lazy_gettext("Running the query…"), max_entries=64, ttl=600)
 def _console_run(db: DbVersion, sql: str, max_rows: int) -> QueryResult:
     from analysis.sql_console import DEFAULT_TIMEOUT_S, run_query
 

@@ -14,6 +14,7 @@ from analysis.i18n import format_number
 from analysis.i18n import gettext as _
 from app import state
 from app.charts import show_chart
+from app.language import localized_grid
 from app.state import show_error
 
 MAX_ROWS = 5000
@@ -34,7 +35,7 @@ with st.expander(_("What the categories mean"), expanded=False):
     st.html("<dl>" + "".join(f"<dt><b>{html.escape(n)}</b></dt><dd>{html.escape(_(d))}</dd>" for n, d in LEGEND) + "</dl>")
 
 st.subheader(_("Tokenizer checks"))
-st.dataframe(counts, hide_index=True, key="gl_counts")
+st.dataframe(localized_grid(counts), hide_index=True, key="gl_counts")
 skipped = notes[notes["note"].notna()]
 for row in skipped.itertuples():
     st.caption(_("`{tokenizer}` not scanned: {note}").format(tokenizer=row.tokenizer, note=row.note))  # markdown, no HTML
@@ -111,7 +112,7 @@ else:
                      "rows are candidates ranked by the indicator, not verified under-trained tokens, and flag "
                      "nothing.").format(values=listed))
     summary = state.published_summary(pmodel)
-    st.dataframe([summary], hide_index=True, key="gl_pub_summary")
+    st.dataframe(localized_grid([summary]), hide_index=True, key="gl_pub_summary")
     st.caption(_("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
                "tokens the checks alone would have found (most are ordinary, reachable tokens), and how many occur "
                "nowhere in this database's corpora."))
@@ -133,7 +134,7 @@ if model_rows.empty:
     st.info(_("No model has been scanned into this database. Weight indicators: `python -m analysis glitch indicators "
             "--model PATH_OR_ID`; verification of the candidates: `python -m analysis glitch verify --model ...`."))
     st.stop()
-st.dataframe(model_rows, hide_index=True, key="gl_models")
+st.dataframe(localized_grid(model_rows), hide_index=True, key="gl_models")
 model = st.selectbox(_("Model"), model_rows["model"].tolist(), key="gl_model")
 info = model_rows.set_index("model").loc[model]
 scores, cands = state.model_indicators(model)
@@ -147,7 +148,7 @@ st.caption(_("{n} candidate(s); {verified} verified by prompting, {under} of the
              "repeating the token below the threshold).").format(
     n=format_number(len(cands)), verified=format_number(verified),
     under=format_number(int(cands["under_trained"].fillna(False).astype(bool).sum()))))
-st.dataframe(cands, hide_index=True, key="gl_candidates")
+st.dataframe(localized_grid(cands), hide_index=True, key="gl_candidates")
 same = pub_models[pub_models["tokenizer"] == info["tokenizer"]] if not pub_models.empty else pub_models
 if not same.empty:
     st.markdown(_("**Agreement with the published reports of models with the same vocabulary**"))
@@ -157,4 +158,4 @@ if not same.empty:
         rows.append({_("published"): r.name, _("published verified"): a.published_verified,
                      _("ours verified"): a.ours_verified, _("both"): a.both_verified, "Jaccard": a.jaccard,
                      _("ids ranked by both"): a.common_ranked, _("Spearman (indicator vs our score)"): a.spearman})
-    st.dataframe(rows, hide_index=True, key="gl_agreement")
+    st.dataframe(localized_grid(rows, decimals={"Jaccard": 3}), hide_index=True, key="gl_agreement")

@@ -19,6 +19,7 @@ from analysis.lab.workspace import MAX_CONCURRENT, MAX_KEPT, MAX_LANGS, MAX_VOCA
 from analysis.render import CSS
 from app import keys, state
 from app.charts import show_chart
+from app.language import localized_grid
 from app.state import db_path, show_error
 
 DEFAULT_LANGS = ["eng", "fra", "hin", "arb", "cmn_hans", "amh", "rus", "tha"]
@@ -116,7 +117,7 @@ if last:
         described=last.describe, units=", ".join(cmp.held_out_units), reference=cmp.reference,
         languages=cmp.language_set, times=", ".join(f"{format_number(t.seconds, decimals=2)} s ({t.short})"
                                                     for t in last.trained)))
-    st.dataframe(summary_rows(cmp), hide_index=True, key="lab_summary")
+    st.dataframe(localized_grid(summary_rows(cmp)), hide_index=True, key="lab_summary")
     off = last.off_size
     if off:
         st.info(_("Asked for {n} entries; {got}. A trainer stops early when the training text offers nothing more to "
@@ -127,12 +128,12 @@ if last:
         st.warning(_("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
                    "not meaningful. Use a byte-level tokenizer to avoid unknown tokens."))
     show_chart(premium_chart(cmp), key="lab_premium_chart", mirrored=True)
-    st.dataframe(comparison_rows(cmp), hide_index=True, key="lab_table")
+    st.dataframe(localized_grid(comparison_rows(cmp)), hide_index=True, key="lab_table")
     left, right = st.columns(2)
     show_chart(compression_chart(cmp), key="lab_compression_chart", where=left, mirrored=True)
     show_chart(script_chart(cmp), key="lab_script_chart", where=right, mirrored=True)
     with st.expander(_("Vocabulary share per script (table)")):
-        st.dataframe(script_rows(cmp, top=20), hide_index=True, key="lab_scripts")
+        st.dataframe(localized_grid(script_rows(cmp, top=20)), hide_index=True, key="lab_scripts")
 
     st.subheader(_("Step through the first merges"))
     worst = cmp.reports[-1].fairness.argmax
@@ -156,8 +157,9 @@ if last:
                 continue
             st.markdown(_("**{tokenizer}** — {n} byte tokens at the start").format(tokenizer=t.short,
                                                                                   n=format_number(len(start))))
-            st.dataframe([{"merge #": s.rank, "merge": s.merge, "for": s.served or "all", "tokens": s.n_tokens}
-                          for s in steps], hide_index=True, key=f"lab_steps_{t.algorithm}")
+            st.dataframe(localized_grid([{"merge #": s.rank, "merge": s.merge, "for": s.served or "all",
+                                          "tokens": s.n_tokens} for s in steps]),
+                         hide_index=True, key=f"lab_steps_{t.algorithm}")
             if steps:
                 st.caption(_("after merge {n} (new token outlined):").format(n=format_number(steps[-1].rank)))
                 st.html(steps_html(steps[-1].tokens, changed=steps[-1].token))

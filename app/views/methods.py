@@ -8,12 +8,11 @@ from analysis import AnalysisError
 from analysis.downloads import to_csv_bytes
 from analysis.i18n import current_language
 from analysis.i18n import gettext as _
+from analysis.i18n_methods import counting_policy_text, localized_intro, localized_sections
 from analysis.methods import (
     build_settings,
     counting_policy,
     data_sources,
-    metric_sections,
-    metrics_intro,
     papers,
     papers_for,
 )
@@ -21,12 +20,12 @@ from app.state import show_error, store
 
 st.title(_("Methods"))
 if current_language() != "en":
-    st.caption(_("The metric definitions and the papers' abstracts on this page are in English."))
-st.markdown(metrics_intro())
+    st.caption(_("The papers' abstracts are quoted in English, as published; formulas keep their notation."))
+st.markdown(localized_intro())
 
 all_papers = papers()
 number = {p.title: n for n, p in enumerate(all_papers, 1)}
-sections = metric_sections()
+sections = localized_sections()
 
 st.header(_("Counting policy"))
 try:
@@ -38,23 +37,23 @@ except AnalysisError as e:
     show_error(e)
     policy = settings = sources = None
 if policy is not None:
-    st.info(_("**As recorded in this database:** {policy}.").format(policy=policy))
+    st.info(_("**As recorded in this database:** {policy}.").format(policy=counting_policy_text(policy)))
     shown = settings[settings["key"] != "counting_policy"]  # the policy is in full just above
     shown = shown.assign(setting=shown["setting"].map(_))  # the labels are msgids (N_ in analysis.methods)
     st.dataframe(shown[["setting", "value"]], hide_index=True, key="methods_settings", height="content",
                  column_config={"setting": st.column_config.TextColumn(_("setting")),
                                 "value": st.column_config.TextColumn(_("value"))})
 for section in sections:
-    if section.key == "Counting policy":
+    if section.anchor == "counting-policy":
         st.markdown(section.markdown)
 
 st.header(_("Metric definitions"))
 for section in sections:
-    if section.key == "Counting policy":
+    if section.anchor == "counting-policy":
         continue
-    st.subheader(section.title)
+    st.subheader(section.title, anchor=section.anchor)
     st.markdown(section.markdown)
-    cited = papers_for(section)
+    cited = papers_for(section.english)
     if cited:
         st.caption(_("Draws on:") + " " + "; ".join(f"[{number[p.title]}] *{p.title}*" for p in cited))
 

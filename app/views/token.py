@@ -14,7 +14,7 @@ from analysis.i18n import format_number
 from analysis.i18n import gettext as _
 from analysis.token_page import same_bytes_in, token_facts
 from app import keys, state
-from app.language import page_params, with_language
+from app.language import localized_grid, page_params, with_language
 from app.state import DEFAULT_TOKENIZERS, show_error
 
 catalogue = load_catalogue()
@@ -66,7 +66,7 @@ try:
 except AnalysisError as e:
     have_store = False
     st.info(_("No statistics database to read frequencies, glitch evidence and examples from: {why}").format(
-        why=e.message))
+        why=e.translated()))
 
 if have_store:
     st.markdown(_("#### Glitch-token evidence"))
@@ -85,7 +85,7 @@ if have_store:
     if len(freq):
         st.caption(_("{n} occurrences in {pairs} (corpus, language) pairs.").format(
             n=format_number(int(freq["n"].sum())), pairs=format_number(len(freq))))
-        st.dataframe(freq, hide_index=True, key="tk_freq",
+        st.dataframe(localized_grid(freq, keep=("share",)), hide_index=True, key="tk_freq",
                      column_config={"share": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                                              max_value=1)})
     else:

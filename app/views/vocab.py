@@ -17,6 +17,7 @@ from analysis.vocab import CHIPS_CSS, has_vocabulary, script_name, token_chips_h
 from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, added_ids
 from app.charts import show_chart
+from app.language import localized_grid
 from app.state import Chosen, catalogue_ids, show_error
 
 DEFAULT_TOKENIZERS = ["o200k_base", "cl100k_base", "llama3", "gemma3", "qwen3", "mistral-tekken"]
@@ -64,11 +65,11 @@ except AnalysisError as e:
     st.stop()
 
 st.subheader(_("Size"))
-st.dataframe(sizes, hide_index=True, key="vc_sizes", height="content", column_config={
+st.dataframe(localized_grid(sizes), hide_index=True, key="vc_sizes", height="content", column_config={
     "tokenizer": st.column_config.TextColumn(_("tokenizer")),
-    "ids": st.column_config.NumberColumn(_("ids"), help=_("ids in the tokenizer's table, special ones included")),
-    "entries": st.column_config.NumberColumn(_("entries"), help=_("ids compared here: not special, not UNK, not unused")),
-    "distinct_byte_strings": st.column_config.NumberColumn(
+    "ids": st.column_config.Column(_("ids"), help=_("ids in the tokenizer's table, special ones included")),
+    "entries": st.column_config.Column(_("entries"), help=_("ids compared here: not special, not UNK, not unused")),
+    "distinct_byte_strings": st.column_config.Column(
         _("distinct byte strings"), help=_("entries with different bytes (WordPiece 'ing' and '##ing' are one)")),
 })
 download(_("Sizes as CSV"), lambda: sizes, "vocabulary_sizes.csv", "vc_sizes_csv")
@@ -100,7 +101,7 @@ download(_("Overlap as CSV (intersections, unions, Jaccard)"), cmp.jaccard_long,
 st.subheader(_("Tokens only one of them has"))
 unique = pd.DataFrame({_("tokenizer"): list(cmp.unique_counts()),
                        _("unique byte strings"): list(cmp.unique_counts().values())})
-st.dataframe(unique, hide_index=True, key="vc_unique_counts", height="content")
+st.dataframe(localized_grid(unique), hide_index=True, key="vc_unique_counts", height="content")
 f1, f2, f3, f4 = st.columns([2, 2, 2, 1])
 owner = f1.selectbox(_("Unique to"), [ANY, *chosen], key="vc_unique_owner", on_change=first_page,
                      format_func=lambda o: _(ANY) if o == ANY else o)
@@ -127,7 +128,7 @@ st.caption(_("{n} matching tokens; showing {first}–{last}.").format(
     n=format_number(page.total), first=format_number(page.offset + 1 if page.total else 0),
     last=format_number(page.offset + len(page.rows))))
 shown = page.rows[["tokenizer", "id", "token", "bytes_hex", "length", "script"]]
-st.dataframe(shown, hide_index=True, key="vc_unique_table",
+st.dataframe(localized_grid(shown), hide_index=True, key="vc_unique_table",  # ordered by the radio above
              column_config={"token": st.column_config.TextColumn(_("token"), help=_("␣ space, ↵ newline, ⇥ tab"))})
 st.html(f"<style>{CHIPS_CSS}</style>{token_chips_html(page.rows)}")
 if page.total:
