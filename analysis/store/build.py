@@ -33,26 +33,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import duckdb
-
-from ..catalogue import load_catalogue
 from ..errors import StoreError
-from ..extensions import BuildExtension, WorkerResults, registered
-from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, DEFAULT_REFERENCE
-from ..progress import Progress
-from . import mono
-from .corpora import BUILTIN_CORPORA, Normalization, check_normalization, corpus_by_name, import_corpus
-from .counting import library_version
-from .local_pool import PairPool
-from .premiums import has_premiums, store_premiums
-from .schema import COUNTING_POLICY, SCHEMA_VERSION, default_db_path, refresh_lang_stats
-from .sharded import count_sharded
-from .writer import TMP_PREFIX, locked, open_writer, remove_stale_copies
+
+# This module is imported with ``analysis.store`` (for :func:`build`), also by commands that only read the store:
+# what only a build needs (the catalogue, the corpora, the counting pool, DuckDB, numpy) is imported when it runs.
+if TYPE_CHECKING:
+    import duckdb
+
+    from ..extensions import BuildExtension, WorkerResults
+    from ..progress import Progress
+    from .corpora import Normalization
 
 Engine = Literal["local", "ray"]
 DEFAULT_CORPORA = ("udhr",)
+#: The reference language of the stored premiums (:data:`analysis.metrics.DEFAULT_REFERENCE`, kept in step by
+#: tests/test_store_pipeline.py; a literal here so that importing this module imports no numpy).
+DEFAULT_REFERENCE = "eng"
 
 
 @dataclass
@@ -110,6 +108,16 @@ def build(
     own stores the token checks and token frequencies of every tokenizer, which the local engine's workers compute
     from the ids they count anyway). Off, only their :meth:`~analysis.extensions.BuildExtension.forget_corpus` runs.
     """
+    from ..catalogue import load_catalogue
+    from ..extensions import registered
+    from . import mono
+    from .corpora import BUILTIN_CORPORA, check_normalization, corpus_by_name, import_corpus
+    from .local_pool import PairPool
+    from .premiums import has_premiums, store_premiums
+    from .schema import default_db_path, refresh_lang_stats
+    from .sharded import count_sharded
+    from .writer import TMP_PREFIX, locked, open_writer, remove_stale_copies
+
     say = progress or (lambda _m: None)
     db = Path(db_path) if db_path else default_db_path()
     catalogue = load_catalogue()
@@ -206,6 +214,12 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
                 reference: str, report: BuildReport, extensions: Sequence[BuildExtension] = ()) -> bool:
     """True if ``db`` already holds every pair, current, with premiums, and every extension is current: then a build
     writes nothing at all."""
+    import duckdb
+
+    from . import mono
+    from .premiums import has_premiums
+    from .schema import SCHEMA_VERSION
+
     if not db.is_file():
         return False
     try:
@@ -238,6 +252,8 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
 
 def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenizer_ids: list[str],
                     report: BuildReport) -> list[tuple[str, str]]:
+    from ..catalogue import load_catalogue
+
     catalogue = load_catalogue()
     todo = []
     for name in corpora:
@@ -258,6 +274,9 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
 def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,
                  report: BuildReport) -> None:
     """After a pair's counts are in: its ``runs`` row, its ``tokenizers`` row and its premiums."""
+    from ..catalogue import load_catalogue
+    from .premiums import store_premiums
+
     entry = load_catalogue().describe(tid)
     corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
     con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
@@ -267,6 +286,9 @@ def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: f
 
 
 def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, report: BuildReport) -> None:
+    from ..catalogue import load_catalogue
+    from .counting import library_version
+
     entry = load_catalogue().describe(tid)
     con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
@@ -275,6 +297,11 @@ def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, repor
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, normalization: Normalization, tokenizer_ids: list[str]) -> None:
+    import duckdb
+
+    from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED
+    from .schema import COUNTING_POLICY, SCHEMA_VERSION
+
     values = {
         "schema_version": str(SCHEMA_VERSION),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

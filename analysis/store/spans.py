@@ -66,6 +66,6 @@ def span_lists(flat_spans: np.ndarray, offsets: np.ndarray, ok: np.ndarray) -> l
     [[(0, 1)], None, []]
     """
     values = flat_spans.tolist()
-    bounds = (2 * offsets).tolist()
-    return [list(zip(values[a:b:2], values[a + 1:b:2], strict=True)) if has else None
-            for a, b, has in zip(bounds[:-1], bounds[1:], ok.tolist(), strict=True)]
+    pairs = list(zip(values[0::2], values[1::2], strict=True))  # every (start, end) tuple made in one C loop
+    bounds = offsets.tolist()
+    return [pairs[a:b] if has else None for a, b, has in zip(bounds[:-1], bounds[1:], ok.tolist(), strict=True)]
