@@ -36,9 +36,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import StoreError
+from ..metrics import DEFAULT_REFERENCE
 
 # This module is imported with ``analysis.store`` (for :func:`build`), also by commands that only read the store:
-# what only a build needs (the catalogue, the corpora, the counting pool, DuckDB, numpy) is imported when it runs.
+# what only a build needs (the catalogue, the corpora, the counting pool, the tokenizers) is imported when it runs.
 if TYPE_CHECKING:
     import duckdb
 
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
 
 Engine = Literal["local", "ray"]
 DEFAULT_CORPORA = ("udhr",)
-#: The reference language of the stored premiums (:data:`analysis.metrics.DEFAULT_REFERENCE`, kept in step by
-#: tests/test_store_pipeline.py; a literal here so that importing this module imports no numpy).
-DEFAULT_REFERENCE = "eng"
 
 
 @dataclass
@@ -104,6 +102,9 @@ def build(
     (default ``<db>.parts``); a build that was interrupted resumes from the partitions already there.
     Monolingual corpora are always counted that way, on the chosen engine.
 
+    Each pair's premiums are stored against ``reference`` (default ``eng``), or where a corpus has no language of
+    that code, against its one variant of it (``eng_Latn`` in a FLORES corpus; see :func:`stored_reference`).
+
     ``token_checks`` (default on) runs the registered build extensions (:mod:`analysis.extensions`; the library's
     own stores the token checks and token frequencies of every tokenizer, which the local engine's workers compute
     from the ids they count anyway). Off, only their :meth:`~analysis.extensions.BuildExtension.forget_corpus` runs.
@@ -153,7 +154,7 @@ def build(
         results: WorkerResults | None = None  # what the local pool's workers computed besides the counts
 
         def record_pair(corpus: str, tid: str, seconds: float) -> None:
-            _record_pair(con, corpus, tid, seconds, reference, report)
+            _record_pair(con, corpus, tid, seconds, stored_reference(con, corpus, reference), report)
             for extension in extensions:
                 extension.after_pair(con, corpus, tid)
 
@@ -181,8 +182,9 @@ def build(
         refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
-                if not has_premiums(con, name, tid, reference):
-                    store_premiums(con, name, tid, reference)
+                ref = stored_reference(con, name, reference)
+                if not has_premiums(con, name, tid, ref):
+                    store_premiums(con, name, tid, ref)
         _write_meta(con, normalization, tokenizer_ids)
         for extension in extensions:
             if not extension.is_current(con, tokenizer_ids):
@@ -243,9 +245,10 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
                 return False
             if not all(extension.is_current(con, tokenizer_ids) for extension in extensions):
                 return False
-            return all(has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
+            return all(has_premiums(con, c, t, stored_reference(con, c, reference)) for c in corpora
+                       for t in tokenizer_ids
                        if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",
-                                      [c, reference]).fetchone()[0])
+                                      [c, stored_reference(con, c, reference)]).fetchone()[0])
         except (duckdb.Error, StoreError):
             return False
 
@@ -269,6 +272,25 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
             else:
                 todo.append((name, tid))
     return todo
+
+
+def stored_reference(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE) -> str:
+    """The language a corpus's premiums are stored against: ``reference`` if the corpus has a language of that code,
+    else its one language coded ``reference`` plus a script or region subtag (FLORES's ``eng_Latn``, ``eng-US``),
+    else ``reference`` (nothing is stored then; premiums are computed when asked for).
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE languages (corpus VARCHAR, lang VARCHAR)")
+    >>> _ = con.execute("INSERT INTO languages VALUES ('f', 'eng_Latn'), ('f', 'spa_Latn'), ('u', 'eng'), ('u', 'engx')")
+    >>> stored_reference(con, "f"), stored_reference(con, "u"), stored_reference(con, "f", "fra")
+    ('eng_Latn', 'eng', 'fra')
+    """
+    langs = [r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ?", [corpus]).fetchall()]
+    if reference in langs:
+        return reference
+    variants = [lang for lang in langs if lang.startswith((f"{reference}_", f"{reference}-"))]
+    return variants[0] if len(variants) == 1 else reference
 
 
 def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,

@@ -54,7 +54,7 @@ from ..lifecycle import die_with_parent
 from ..progress import Progress
 from ..tokenizers.backends import BACKENDS
 from .counting import BACKEND_RATE, count_units
-from .writer import bulk_insert
+from .writer import insert_columns
 
 if TYPE_CHECKING:
     from ..glitch.checks import VocabularyScan
@@ -412,8 +412,12 @@ class PairPool:
                 self.lang_counts.setdefault(tid, {})[job.corpus] = LangIdCounts.merge(counted)
             name = job.corpus
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
-                                         in zip(inputs[name].keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
+            keys = inputs[name].keys
+            insert_columns(con, "counts", {
+                "corpus": [name] * len(keys), "tokenizer": [tid] * len(keys), "lang": [k[0] for k in keys],
+                "unit": [k[1] for k in keys], "n_tokens": np.array(n_tokens, dtype=np.int64),
+                "n_unk": np.array(n_unk, dtype=np.int64), "n_byte_fallback": np.array(n_byte, dtype=np.int64),
+                "n_continued": n_cont})  # None where words are withheld
             record(name, tid, seconds[key])
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")

@@ -126,6 +126,39 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple],
         con.unregister("_bulk_rows")
 
 
+def insert_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, Sequence]) -> None:
+    """Insert rows given column by column (lists or numpy arrays of one length, named as the table's columns) with no
+    pandas: DuckDB scans the numpy arrays in place. Python ints, strings, bytes and None go in as :func:`bulk_insert`
+    puts them (None is NULL).
+
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE t (a VARCHAR, n INTEGER, b BLOB)")
+    >>> insert_columns(con, "t", {"a": ["x", "y"], "n": [1, None], "b": [b"\\x01", None]})
+    >>> con.execute("SELECT * FROM t").fetchall()
+    [('x', 1, b'\\x01'), ('y', None, None)]
+    """
+    import numpy as np
+
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"Columns of different lengths for {table}: {sorted(lengths)}.")
+    if not lengths or not lengths.pop():
+        return
+    arrays = {}
+    for name, values in columns.items():
+        if isinstance(values, np.ndarray):
+            arrays[name] = values
+        else:  # an object array: each value as given (DuckDB casts to the column's type; None is NULL)
+            arrays[name] = np.empty(len(values), dtype=object)
+            arrays[name][:] = values
+    con.register("_insert_columns", arrays)
+    try:
+        names = ", ".join(arrays)
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _insert_columns")
+    finally:
+        con.unregister("_insert_columns")
+
+
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether the database has a table (or view) named ``table``."""
     return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0
