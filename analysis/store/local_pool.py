@@ -308,9 +308,10 @@ class PairPool:
         self.loaded: list[set[str]] = [set() for _ in range(self.workers)]
         if self.kind == "threads":
             self.threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="atlas-count")
-            # Each thread loads one of the costliest tokenizers while the main thread imports the corpus (a load
-            # holds the GIL, but overlaps the main thread's DuckDB work and the other thread's encodes).
-            for tid in list(dict.fromkeys(t for _, t in self.todo))[:self.workers]:
+            # The costliest tokenizer loads while the main thread imports the corpus. Only that one: the threads
+            # count one tokenizer's chunks together, and a load holds the GIL, so loading the next one early would
+            # not be faster, only hold two vocabularies at once for longer (see _run_threads).
+            for tid in list(dict.fromkeys(t for _, t in self.todo))[:int(os.environ.get("ATLAS_PRELOADS", "1"))]:
                 self.preloads[tid] = self.threads.submit(preload, tid)
         elif not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork

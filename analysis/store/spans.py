@@ -48,7 +48,7 @@ def pack_flat(bounds: Sequence[Sequence[int]]) -> list[bytes]:
         packed.byteswap()
     raw = packed.tobytes()
     ends = list(itertools.accumulate(4 * len(b) for b in bounds))
-    return [raw[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    return [raw[a:b] for a, b in zip([0, *ends][:len(ends)], ends, strict=True)]
 
 
 def unpack(blob: bytes | None) -> list[tuple[int, int]] | None:

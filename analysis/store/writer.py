@@ -144,19 +144,17 @@ def insert_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str
         raise ValueError(f"Columns of different lengths for {table}: {sorted(lengths)}.")
     if not lengths or not lengths.pop():
         return
-    arrays = {}
+    _atlas_columns = {}
     for name, values in columns.items():
         if isinstance(values, np.ndarray):
-            arrays[name] = values
+            _atlas_columns[name] = values
         else:  # an object array: each value as given (DuckDB casts to the column's type; None is NULL)
-            arrays[name] = np.empty(len(values), dtype=object)
-            arrays[name][:] = values
-    con.register("_insert_columns", arrays)
-    try:
-        names = ", ".join(arrays)
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _insert_columns")
-    finally:
-        con.unregister("_insert_columns")
+            _atlas_columns[name] = np.empty(len(values), dtype=object)
+            _atlas_columns[name][:] = values
+    names = ", ".join(_atlas_columns)
+    # DuckDB's replacement scan reads the local dict of arrays by its name (``register`` would refuse while the
+    # connection holds a result not fetched to the end, e.g. of a ``fetchone()``).
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _atlas_columns")
 
 
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
