@@ -327,11 +327,17 @@ def test_counting_threads_give_the_rows_of_one_process(tmp_path: Path, monkeypat
     threaded = import_lines(tmp_path / "b", TEXTS)
     monkeypatch.setenv("ATLAS_POOL_MIN_BYTES", "0")
     monkeypatch.setattr(local_pool, "CHUNK_BYTES", 1)
+    from analysis.tokenizers import get_tokenizer
+    from analysis.tokenizers.registry import loaded_ids, release_tokenizers
+
+    release_tokenizers()
+    get_tokenizer("utf8-bytes")  # held by this process before the build (as a dashboard holds its tokenizers)
     said: list[str] = []
     build(threaded, corpora=["tiny"], tokenizers=tids, workers=2, progress=said.append)
     assert ("counting 2 (corpus x tokenizer) pair(s) on 2 worker(s), in 8 chunk(s) (threads of this process)"
             in said)
     assert multiprocessing.active_children() == []
+    assert loaded_ids() == ["utf8-bytes"]  # the build's two were released when counted; the one held before stays
     for sql in ("SELECT tokenizer, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts ORDER BY ALL",
                 "SELECT tokenizer, token_id, lang, n FROM token_lang_counts ORDER BY ALL",
                 "SELECT tokenizer, token_id, total, n_langs FROM token_frequency ORDER BY ALL",

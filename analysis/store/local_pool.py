@@ -306,13 +306,17 @@ class PairPool:
         self.threads: ThreadPoolExecutor | None = None
         self.preloads: dict[str, Future] = {}  # each returns the seconds its tokenizer took to load
         self.loaded: list[set[str]] = [set() for _ in range(self.workers)]
+        self.held_before: set[str] = set()
         if self.kind == "threads":
+            from ..tokenizers.registry import loaded_ids
+
+            self.held_before = set(loaded_ids())
             self.threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="atlas-count")
             # The costliest tokenizer loads while the main thread imports the corpus. Only that one: the threads
             # count one tokenizer's chunks together, and a load holds the GIL, so loading the next one early would
             # not be faster, only hold two vocabularies at once for longer (see _run_threads).
-            for tid in list(dict.fromkeys(t for _, t in self.todo))[:int(os.environ.get("ATLAS_PRELOADS", "1"))]:
-                self.preloads[tid] = self.threads.submit(preload, tid)
+            first = self.todo[0][1]
+            self.preloads[first] = self.threads.submit(preload, first)
         elif not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
             self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init_worker,
@@ -440,9 +444,10 @@ class PairPool:
     def _run_threads(self, queues: list[deque[Job]], finished: Callable[[Job, Any], None]) -> None:
         """Count every job on the threads, from one queue: the pairs costliest first (a pair's scan before its
         chunks), so that pairs finish one after the other and this thread stores each while the threads count the
-        next. A tokenizer is released once its last job is in."""
+        next. A tokenizer this pool loaded is released once its last job is in; the others this process held before
+        (a dashboard's) stay loaded."""
         assert self.threads is not None
-        from ..tokenizers.registry import release_tokenizers
+        from ..tokenizers.registry import loaded_ids, release_tokenizers
 
         cost: Counter[tuple[str, str]] = Counter()
         for job in (j for q in queues for j in q):
@@ -459,8 +464,10 @@ class PairPool:
                     job = jobs[running.pop(future)]
                     finished(job, future.result())
                     jobs_left[job.tokenizer] -= 1
-                    if not jobs_left[job.tokenizer]:
-                        release_tokenizers(keep={t for t, n in jobs_left.items() if n})
+                    if not jobs_left[job.tokenizer] and job.tokenizer not in self.held_before:
+                        # Kept: every other loaded one, and those still to count (another thread may be loading one)
+                        release_tokenizers(keep=(set(loaded_ids()) | {t for t, n in jobs_left.items() if n})
+                                           - {job.tokenizer})
         finally:
             for future in running:
                 future.cancel()
