@@ -1,5 +1,8 @@
 """Token Atlas: how LLM tokenizers treat the world's languages. The library; no UI in here.
 
+The public names below load on first use (PEP 562), so that ``import analysis`` (as every
+``python -m analysis`` command does) costs little: a command imports only what it uses.
+
 Example:
     >>> from analysis import get_tokenizer
     >>> enc = get_tokenizer("o200k_base").encode("hello world")
@@ -7,14 +10,45 @@ Example:
     [24912, 2375]
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import glitch  # noqa: F401  (registers the token checks with every build: see analysis.extensions)
-from .assets import fetch_assets
-from .catalogue import CatalogueEntry, load_catalogue
 from .errors import AnalysisError, AssetError, AssetIntegrityError, InputTextError, UnknownTokenizerError
-from .tokenizers import Encoding, Token, Tokenizer, TokenKind, available_ids, get_tokenizer
+
+if TYPE_CHECKING:
+    from .assets import fetch_assets
+    from .catalogue import CatalogueEntry, load_catalogue
+    from .tokenizers import Encoding, Token, Tokenizer, TokenKind, available_ids, get_tokenizer
 
 __all__ = [
     "AnalysisError", "AssetError", "AssetIntegrityError", "CatalogueEntry", "Encoding", "InputTextError",
     "Token", "TokenKind", "Tokenizer", "UnknownTokenizerError", "available_ids", "fetch_assets",
     "get_tokenizer", "load_catalogue",
 ]
+
+#: Public name -> the module that defines it, imported when the name is first asked for.
+_LAZY = {"fetch_assets": "assets", "CatalogueEntry": "catalogue", "load_catalogue": "catalogue",
+         "Encoding": "tokenizers", "Token": "tokenizers", "TokenKind": "tokenizers", "Tokenizer": "tokenizers",
+         "available_ids": "tokenizers", "get_tokenizer": "tokenizers"}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name (see :data:`_LAZY`), or a submodule (``analysis.store`` after a bare ``import analysis``)."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

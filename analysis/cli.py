@@ -118,15 +118,19 @@ def _print_frame(df, fmt: str) -> None:
     if fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     elif fmt == "json":
-        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-        print(json.dumps(records, ensure_ascii=False, indent=1, default=str))  # floats in full (repr) precision
+        _print_records(df.astype(object).where(df.notna(), None).to_dict(orient="records"))  # floats in full (repr)
     else:
         with __import__("pandas").option_context("display.max_rows", None, "display.width", 200):
             print(df.to_string(index=False))
 
 
+def _print_records(records: list[dict]) -> None:
+    """What :func:`_print_frame` prints as JSON, from plain rows (no pandas)."""
+    print(json.dumps(records, ensure_ascii=False, indent=1, default=str))
+
+
 def _cmd_premiums(args: argparse.Namespace) -> int:
-    from .store.read import corpus_protocol, meta, premiums, published_vs_ours
+    from .store.read import corpus_protocol, meta, premium_records, premiums, published_vs_ours
     from .store.schema import open_readonly
 
     con = open_readonly(args.db)
@@ -142,6 +146,9 @@ def _cmd_premiums(args: argparse.Namespace) -> int:
                      f"{len(df)} cells agree to 4 decimals, {int(df['same_tokens'].sum())} with the same token count. "
                      f"Source: {CITATION}")
             _print_frame(df, args.format)
+            return 0
+        if args.format == "json":  # precomputed rows straight from DuckDB: no pandas to import
+            _print_records(premium_records(con, args.corpus, args.reference, args.tokenizer))
             return 0
         df = premiums(con, args.corpus, args.reference, args.tokenizer)
         if args.format == "table":

@@ -25,7 +25,8 @@ import numpy as np
 from .errors import InputTextError
 
 __all__ = [
-    "DICTIONARY_SCRIPTS", "UNSPACED_SCRIPTS", "continued_words", "count_words", "segmenter_coverage", "words",
+    "DICTIONARY_SCRIPTS", "UNSPACED_SCRIPTS", "continued_words", "count_words", "segmenter_coverage", "word_bounds",
+    "words",
 ]
 
 # ICU rule statuses below this are UBRK_WORD_NONE (spaces, punctuation, symbols such as emoji); the word-like
@@ -66,6 +67,8 @@ _MIN_SEPARATORS_PER_40_CHARS = 1
 _SEPARATORS = frozenset("\u1361")  # ETHIOPIC WORDSPACE (፡), used instead of a space in some Amharic texts
 # The same characters as ``ch.isspace() or ch in _SEPARATORS`` (``\s`` of a str pattern is str.isspace), counted in C.
 _SEPARATOR_RE = re.compile(r"[\s\u1361]")
+# A character outside the BMP: ICU counts it as two UTF-16 units, Python as one character.
+_ASTRAL_RE = re.compile("[\U00010000-\U0010FFFF]")
 
 
 _ITERATORS = threading.local()
@@ -82,7 +85,7 @@ def _word_iterator() -> icu.BreakIterator:
 
 def _utf16_to_str_index(text: str) -> np.ndarray | None:
     """Map ICU's UTF-16 offsets to Python ``str`` offsets; None when they coincide (all characters in the BMP)."""
-    if not text or text.isascii() or max(text) < "\U00010000":
+    if not text or text.isascii() or _ASTRAL_RE.search(text) is None:  # a C scan (``max(text)`` compares in Python)
         return None
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     widths = 1 + (cps >= 0x10000)  # an astral character is a surrogate pair: two UTF-16 code units
@@ -108,6 +111,20 @@ def words(text: str) -> list[tuple[int, int]]:
     >>> words("😀 ok")  # the emoji is one str character (two UTF-16 units) and not a word
     [(2, 4)]
     """
+    flat = word_bounds(text)
+    return list(zip(flat[0::2], flat[1::2], strict=True))
+
+
+def word_bounds(text: str) -> list[int]:
+    """:func:`words` flattened, ``[start0, end0, start1, end1, ...]``: what a corpus import stores, made without a
+    tuple per word (an import segments about a million segments; see :mod:`analysis.store.spans`).
+
+    Raises:
+        InputTextError: ``text`` is not a ``str``.
+
+    >>> word_bounds("It's 3.5 km."), word_bounds("")
+    ([0, 4, 5, 8, 9, 11], [])
+    """
     if not isinstance(text, str):
         raise InputTextError(f"Expected text (str), got {type(text).__name__}. Decode bytes first.")
     if not text:
@@ -115,16 +132,17 @@ def words(text: str) -> list[tuple[int, int]]:
     u = icu.UnicodeString(text)
     it = _word_iterator()
     it.setText(u)
-    spans: list[tuple[int, int]] = []
+    flat: list[int] = []
+    extend, status = flat.extend, it.getRuleStatus  # bound once: the loop runs once per ICU segment
     start = it.first()
     for end in it:
-        if it.getRuleStatus() >= _WORD_LIKE_MIN:
-            spans.append((start, end))
+        if status() >= _WORD_LIKE_MIN:
+            extend((start, end))
         start = end
     inverse = _utf16_to_str_index(text)
     if inverse is not None:
-        spans = [(int(inverse[s]), int(inverse[e])) for s, e in spans]
-    return spans
+        flat = inverse[flat].tolist() if flat else []
+    return flat
 
 
 def count_words(text: str) -> int:

@@ -24,8 +24,8 @@ def test_workers_start_during_the_import_and_stop_when_it_fails(tmp_path: Path, 
         seen["inputs"] = sorted(p.name for p in tmp_path.glob(".building-*.inputs*"))
         raise StoreError("the import broke")
 
-    # (analysis.store re-exports the function build, which hides the module of that name from attribute access)
-    monkeypatch.setattr(importlib.import_module("analysis.store.build"), "import_corpus", failing_import)
+    # The builder imports it from analysis.store.corpora when a build runs (analysis.store.build defers its imports).
+    monkeypatch.setattr(importlib.import_module("analysis.store.corpora"), "import_corpus", failing_import)
     db = tmp_path / "atlas.duckdb"
     with pytest.raises(StoreError, match="the import broke"):
         build(db, corpora=["udhr"], tokenizers=["utf8-bytes", "codepoints"], workers=2)

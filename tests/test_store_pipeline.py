@@ -182,3 +182,167 @@ def test_hf_counts_in_bounded_batches_equal_per_text_encoding(tid: str, monkeypa
     got = tok.unit_stats(texts, spans)
     assert got == Tokenizer.unit_stats(tok, texts, spans)
     assert got.n_tokens == [len(tok.encode(t).ids) for t in texts]
+
+
+# ------------------------------------------------------------------ issue 20, second pass: threads, imports, pandas
+
+
+@pytest.mark.parametrize(("text", "bounds"), [
+    ("It's 3.5 km.", [0, 4, 5, 8, 9, 11]),  # "It's", "3.5", "km": the apostrophe and the decimal point stay inside
+    ("😀 ok", [2, 4]),  # the emoji is one str character (two UTF-16 units) and no word
+    ("𝐀𝐁𝐂 def", [0, 3, 4, 7]),  # three astral letters: one word of three str characters
+    ("a😀b c", [0, 1, 2, 3, 4, 5]),
+    ("人人生而自由", [0, 1, 1, 3, 3, 4, 4, 6]),  # ICU's dictionary: 人 / 人生 / 而 / 自由
+    ("", []),
+])
+def test_word_bounds_are_the_words_flattened(text: str, bounds: list[int]) -> None:
+    from analysis.words import word_bounds, words
+
+    assert word_bounds(text) == bounds
+    assert words(text) == list(zip(bounds[0::2], bounds[1::2], strict=True))
+
+
+def test_spans_of_many_units_pack_as_one_by_one() -> None:
+    from analysis.store.spans import pack, pack_flat
+
+    # little-endian int32: 0, 2, 3, 4 | nothing | 1, 5
+    assert pack_flat([[0, 2, 3, 4], [], [1, 5]]) == [
+        bytes([0, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0]), b"", bytes([1, 0, 0, 0, 5, 0, 0, 0])]
+    assert pack_flat([[0, 2, 3, 4], [], [1, 5]]) == [pack([(0, 2), (3, 4)]), pack([]), pack([(1, 5)])]
+    assert pack_flat([]) == []
+
+
+def test_insert_columns_puts_rows_in_as_given() -> None:
+    from analysis.store.writer import insert_columns
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, n INTEGER, m BIGINT, b BLOB, f DOUBLE, ok BOOLEAN)")
+    insert_columns(con, "t", {"a": ["x", None, "ü"], "n": [1, None, 3], "m": np.array([2**40, 0, -1]),
+                              "b": [b"\x00\x01", None, b""], "f": [0.1, None, 2.5], "ok": [True, None, False]})
+    assert con.execute("SELECT * FROM t").fetchall() == [("x", 1, 2**40, b"\x00\x01", 0.1, True),
+                                                         (None, None, 0, None, None, None),
+                                                         ("ü", 3, -1, b"", 2.5, False)]
+    insert_columns(con, "t", {"a": [], "n": []})  # nothing to insert
+    with pytest.raises(ValueError, match="different lengths"):
+        insert_columns(con, "t", {"a": ["x"], "n": [1, 2]})
+
+
+def test_importing_a_new_corpus_asks_no_extension_to_forget_it(tmp_path: Path) -> None:
+    from analysis.extensions import BuildExtension, register, unregister
+
+    class Recorder(BuildExtension):
+        name = "recorder"
+
+        def __init__(self) -> None:
+            self.forgot: list[str] = []
+
+        def forget_corpus(self, con, corpus: str) -> None:
+            self.forgot.append(corpus)
+
+    rec = Recorder()
+    register(rec.name, rec)
+    try:
+        db = import_lines(tmp_path, TEXTS)
+        assert rec.forgot == []  # a new name: nothing of it to forget
+        import_lines(tmp_path, TEXTS, db)
+        assert rec.forgot == ["tiny"]  # imported again
+    finally:
+        unregister(rec.name)
+
+
+FLORES_TEXTS = {"eng_Latn": TEXTS["eng"], "ell_Grek": TEXTS["ell"]}
+
+
+def test_premiums_are_stored_against_the_corpus_s_english_and_read_without_pandas(tmp_path: Path) -> None:
+    """A FLORES-style corpus has eng_Latn, not eng: the build stores premiums against it, and premium_records reads
+    them straight from DuckDB; the values and the CLI's JSON are those computed on the fly from the counts."""
+    import json
+    import subprocess
+    import sys
+
+    from analysis.store import read
+
+    db = import_lines(tmp_path, FLORES_TEXTS)
+    build(db, corpora=["tiny"], tokenizers=["utf8-bytes"], workers=1)
+    assert _table(db, "SELECT lang, reference, premium FROM premium_ci ORDER BY lang") == [
+        ("ell_Grek", "eng_Latn", 25 / 20), ("eng_Latn", "eng_Latn", 1.0)]  # bytes: ell 16 + 9, eng 12 + 8
+    with open_readonly(db) as con:
+        stored = read.premium_records(con, "tiny", "eng_Latn")
+        computed = read.premiums(con, "tiny", "ell_Grek")  # no stored rows for this reference: computed here
+    assert [(r["lang"], r["premium"], r["units"], r["unk_flag"]) for r in stored] == [
+        ("eng_Latn", 1.0, 2, False), ("ell_Grek", 1.25, 2, False)]
+    assert computed["premium"].tolist() == [20 / 25, 1.0]
+
+    con = duckdb.connect(str(db))  # the same database without the stored rows: premiums computed when asked for
+    con.execute("DELETE FROM premium_ci")
+    con.close()
+    with open_readonly(db) as con:
+        assert read.premium_records(con, "tiny", "eng_Latn") == stored
+
+    build(db, corpora=["tiny"], tokenizers=["utf8-bytes"], workers=1)  # stores them again
+    code = ("import json, sys; from analysis.cli import main; main(sys.argv[1:]); "
+            "print(json.dumps('pandas' in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code, "premiums", "--db", str(db), "--corpus", "tiny",
+                          "--reference", "eng_Latn", "--format", "json"], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == stored
+    assert out.stderr.strip().splitlines()[-1] == "false"  # no pandas imported for precomputed premiums
+
+
+def test_a_corpus_import_imports_no_pandas(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for lang, lines in TEXTS.items():
+        (folder / f"{lang}.txt").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    code = "import sys; from analysis.cli import main; main(sys.argv[1:]); print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code, "corpus", "import", "--kind", "lines", "--path", str(folder),
+                          "--name", "tiny", "--db", str(tmp_path / "a.duckdb")], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+    assert _table(tmp_path / "a.duckdb", "SELECT lang, unit, n_bytes, n_chars, n_words FROM units ORDER BY ALL") == [
+        ("ell", "1", 16, 9, 2), ("ell", "2", 9, 5, 1), ("eng", "1", 12, 12, 2), ("eng", "2", 8, 8, 2)]
+
+
+def test_the_pool_kind_follows_the_backends(monkeypatch) -> None:
+    assert local_pool.pool_kind(["hf", "tiktoken"]) == "threads"
+    assert local_pool.pool_kind(["hf", "sentencepiece"]) == "processes"
+    assert local_pool.pool_kind(["baseline"]) == "processes"
+    monkeypatch.setenv("ATLAS_POOL_KIND", "processes")
+    assert local_pool.pool_kind(["hf"]) == "processes"
+    monkeypatch.setenv("ATLAS_POOL_KIND", "forks")
+    from analysis.errors import SettingError
+
+    with pytest.raises(SettingError, match="ATLAS_POOL_KIND is 'forks'; set it to 'threads' or 'processes'"):
+        local_pool.pool_kind(["hf"])
+
+
+def test_counting_threads_give_the_rows_of_one_process(tmp_path: Path, monkeypatch) -> None:
+    """HF and tiktoken release the GIL: a large job of theirs is counted by threads of the build's own process (no
+    worker process), in chunks of one unit here, and every stored row equals the single-process build's."""
+    tids = ["bert-uncased", "o200k_base"]
+    inline = import_lines(tmp_path / "a", TEXTS)
+    build(inline, corpora=["tiny"], tokenizers=tids, workers=1)
+    threaded = import_lines(tmp_path / "b", TEXTS)
+    monkeypatch.setenv("ATLAS_POOL_MIN_BYTES", "0")
+    monkeypatch.setattr(local_pool, "CHUNK_BYTES", 1)
+    from analysis.tokenizers import get_tokenizer
+    from analysis.tokenizers.registry import loaded_ids, release_tokenizers
+
+    release_tokenizers()
+    get_tokenizer("utf8-bytes")  # held by this process before the build (as a dashboard holds its tokenizers)
+    said: list[str] = []
+    build(threaded, corpora=["tiny"], tokenizers=tids, workers=2, progress=said.append)
+    assert ("counting 2 (corpus x tokenizer) pair(s) on 2 worker(s), in 8 chunk(s) (threads of this process)"
+            in said)
+    assert multiprocessing.active_children() == []
+    assert loaded_ids() == ["utf8-bytes"]  # the build's two were released when counted; the one held before stays
+    for sql in ("SELECT tokenizer, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts ORDER BY ALL",
+                "SELECT tokenizer, token_id, lang, n FROM token_lang_counts ORDER BY ALL",
+                "SELECT tokenizer, token_id, total, n_langs FROM token_frequency ORDER BY ALL",
+                "SELECT tokenizer, lang, premium, ci_low, ci_high FROM premium_ci ORDER BY ALL"):
+        assert _table(threaded, sql) == _table(inline, sql), sql
+    # o200k_base: "Hello world." is Hello / " world" / "." (3 tokens, no word split over two)
+    assert _table(threaded, "SELECT n_tokens, n_continued FROM counts WHERE tokenizer = 'o200k_base' AND "
+                            "lang = 'eng' AND unit = '1'") == [(3, 0)]

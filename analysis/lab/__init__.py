@@ -13,10 +13,35 @@ tokenizer.json), :mod:`.compare` (held-out premiums, compression, fairness, scri
 (merge step-through), :mod:`.charts` (Plotly; imported by the page only), :mod:`.cli`.
 """
 
-from .compare import Comparison, compare_specs, evaluate, format_comparison
-from .data import LabData, LabError, corpus_languages, load_lab_data
-from .steps import merge_steps
-from .trainers import ALGORITHMS, TrainResult, TrainSpec, train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compare import Comparison, compare_specs, evaluate, format_comparison
+    from .data import LabData, LabError, corpus_languages, load_lab_data
+    from .steps import merge_steps
+    from .trainers import ALGORITHMS, TrainResult, TrainSpec, train
 
 __all__ = ["ALGORITHMS", "Comparison", "LabData", "LabError", "TrainResult", "TrainSpec", "compare_specs",
            "corpus_languages", "evaluate", "format_comparison", "load_lab_data", "merge_steps", "train"]
+
+# Loaded on first use (PEP 562): every ``python -m analysis`` command builds the lab's parser (:mod:`.cli`), which
+# must not import the trainers and the comparison.
+_LAZY = {"Comparison": "compare", "compare_specs": "compare", "evaluate": "compare", "format_comparison": "compare",
+         "LabData": "data", "LabError": "data", "corpus_languages": "data", "load_lab_data": "data",
+         "merge_steps": "steps", "ALGORITHMS": "trainers", "TrainResult": "trainers", "TrainSpec": "trainers",
+         "train": "trainers"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -33,23 +33,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import duckdb
-
-from ..catalogue import load_catalogue
 from ..errors import StoreError
-from ..extensions import BuildExtension, WorkerResults, registered
-from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, DEFAULT_REFERENCE
-from ..progress import Progress
-from . import mono
-from .corpora import BUILTIN_CORPORA, Normalization, check_normalization, corpus_by_name, import_corpus
-from .counting import library_version
-from .local_pool import PairPool
-from .premiums import has_premiums, store_premiums
-from .schema import COUNTING_POLICY, SCHEMA_VERSION, default_db_path, refresh_lang_stats
-from .sharded import count_sharded
-from .writer import TMP_PREFIX, locked, open_writer, remove_stale_copies
+from ..metrics import DEFAULT_REFERENCE
+
+# This module is imported with ``analysis.store`` (for :func:`build`), also by commands that only read the store:
+# what only a build needs (the catalogue, the corpora, the counting pool, the tokenizers) is imported when it runs.
+if TYPE_CHECKING:
+    import duckdb
+
+    from ..extensions import BuildExtension, WorkerResults
+    from ..progress import Progress
+    from .corpora import Normalization
 
 Engine = Literal["local", "ray"]
 DEFAULT_CORPORA = ("udhr",)
@@ -106,10 +102,23 @@ def build(
     (default ``<db>.parts``); a build that was interrupted resumes from the partitions already there.
     Monolingual corpora are always counted that way, on the chosen engine.
 
+    Each pair's premiums are stored against ``reference`` (default ``eng``), or where a corpus has no language of
+    that code, against its one variant of it (``eng_Latn`` in a FLORES corpus; see :func:`stored_reference`).
+
     ``token_checks`` (default on) runs the registered build extensions (:mod:`analysis.extensions`; the library's
     own stores the token checks and token frequencies of every tokenizer, which the local engine's workers compute
     from the ids they count anyway). Off, only their :meth:`~analysis.extensions.BuildExtension.forget_corpus` runs.
     """
+    from ..catalogue import load_catalogue
+    from ..extensions import registered
+    from . import mono
+    from .corpora import BUILTIN_CORPORA, check_normalization, corpus_by_name, import_corpus
+    from .local_pool import PairPool
+    from .premiums import has_premiums, store_premiums
+    from .schema import default_db_path, refresh_lang_stats
+    from .sharded import count_sharded
+    from .writer import TMP_PREFIX, locked, open_writer, remove_stale_copies
+
     say = progress or (lambda _m: None)
     db = Path(db_path) if db_path else default_db_path()
     catalogue = load_catalogue()
@@ -145,7 +154,7 @@ def build(
         results: WorkerResults | None = None  # what the local pool's workers computed besides the counts
 
         def record_pair(corpus: str, tid: str, seconds: float) -> None:
-            _record_pair(con, corpus, tid, seconds, reference, report)
+            _record_pair(con, corpus, tid, seconds, stored_reference(con, corpus, reference), report)
             for extension in extensions:
                 extension.after_pair(con, corpus, tid)
 
@@ -173,8 +182,9 @@ def build(
         refresh_lang_stats(con)
         for name in corpora:
             for tid in tokenizer_ids:
-                if not has_premiums(con, name, tid, reference):
-                    store_premiums(con, name, tid, reference)
+                ref = stored_reference(con, name, reference)
+                if not has_premiums(con, name, tid, ref):
+                    store_premiums(con, name, tid, ref)
         _write_meta(con, normalization, tokenizer_ids)
         for extension in extensions:
             if not extension.is_current(con, tokenizer_ids):
@@ -206,6 +216,12 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
                 reference: str, report: BuildReport, extensions: Sequence[BuildExtension] = ()) -> bool:
     """True if ``db`` already holds every pair, current, with premiums, and every extension is current: then a build
     writes nothing at all."""
+    import duckdb
+
+    from . import mono
+    from .premiums import has_premiums
+    from .schema import SCHEMA_VERSION
+
     if not db.is_file():
         return False
     try:
@@ -229,15 +245,18 @@ def _up_to_date(db: Path, corpora: list[str], tokenizer_ids: list[str], normaliz
                 return False
             if not all(extension.is_current(con, tokenizer_ids) for extension in extensions):
                 return False
-            return all(has_premiums(con, c, t, reference) for c in corpora for t in tokenizer_ids
+            return all(has_premiums(con, c, t, stored_reference(con, c, reference)) for c in corpora
+                       for t in tokenizer_ids
                        if con.execute("SELECT count(*) FROM languages WHERE corpus = ? AND lang = ?",
-                                      [c, reference]).fetchone()[0])
+                                      [c, stored_reference(con, c, reference)]).fetchone()[0])
         except (duckdb.Error, StoreError):
             return False
 
 
 def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenizer_ids: list[str],
                     report: BuildReport) -> list[tuple[str, str]]:
+    from ..catalogue import load_catalogue
+
     catalogue = load_catalogue()
     todo = []
     for name in corpora:
@@ -255,9 +274,31 @@ def _pairs_to_count(con: duckdb.DuckDBPyConnection, corpora: list[str], tokenize
     return todo
 
 
+def stored_reference(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE) -> str:
+    """The language a corpus's premiums are stored against: ``reference`` if the corpus has a language of that code,
+    else its one language coded ``reference`` plus a script or region subtag (FLORES's ``eng_Latn``, ``eng-US``),
+    else ``reference`` (nothing is stored then; premiums are computed when asked for).
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE languages (corpus VARCHAR, lang VARCHAR)")
+    >>> _ = con.execute("INSERT INTO languages VALUES ('f', 'eng_Latn'), ('f', 'spa_Latn'), ('u', 'eng'), ('u', 'engx')")
+    >>> stored_reference(con, "f"), stored_reference(con, "u"), stored_reference(con, "f", "fra")
+    ('eng_Latn', 'eng', 'fra')
+    """
+    langs = [r[0] for r in con.execute("SELECT lang FROM languages WHERE corpus = ?", [corpus]).fetchall()]
+    if reference in langs:
+        return reference
+    variants = [lang for lang in langs if lang.startswith((f"{reference}_", f"{reference}-"))]
+    return variants[0] if len(variants) == 1 else reference
+
+
 def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: float, reference: str,
                  report: BuildReport) -> None:
     """After a pair's counts are in: its ``runs`` row, its ``tokenizers`` row and its premiums."""
+    from ..catalogue import load_catalogue
+    from .premiums import store_premiums
+
     entry = load_catalogue().describe(tid)
     corpus_sha = con.execute("SELECT sha256 FROM corpora WHERE corpus = ?", [name]).fetchone()[0]
     con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
@@ -267,6 +308,9 @@ def _record_pair(con: duckdb.DuckDBPyConnection, name: str, tid: str, seconds: f
 
 
 def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, report: BuildReport) -> None:
+    from ..catalogue import load_catalogue
+    from .counting import library_version
+
     entry = load_catalogue().describe(tid)
     con.execute("INSERT OR REPLACE INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [tid, entry.name, entry.backend, entry.vocab_size, entry.source, entry.sha256,
@@ -275,6 +319,11 @@ def _record_tokenizer(con: duckdb.DuckDBPyConnection, name: str, tid: str, repor
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, normalization: Normalization, tokenizer_ids: list[str]) -> None:
+    import duckdb
+
+    from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED
+    from .schema import COUNTING_POLICY, SCHEMA_VERSION
+
     values = {
         "schema_version": str(SCHEMA_VERSION),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

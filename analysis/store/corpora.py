@@ -25,8 +25,8 @@ from ..errors import StoreError
 from ..extensions import registered
 from ..progress import Progress
 from . import mono
-from .schema import SCHEMA_VERSION, default_db_path, refresh_lang_stats
-from .writer import bulk_insert, open_writer
+from .schema import SCHEMA_VERSION, default_db_path
+from .writer import insert_columns, open_writer
 
 Normalization = Literal["none", "NFC", "NFKC"]
 #: Corpora the store can import by name alone (see :func:`corpus_by_name`).
@@ -61,7 +61,9 @@ def import_into_store(db_path: Path | None, corpus: ParallelCorpus, *, normaliza
                              "ignoring case, and built-in corpora cannot be replaced); import it under another --name.",
                              title=N_("Corpus name taken"))
         import_corpus(con, corpus, normalization=normalization, progress=progress or (lambda _m: None))
-        refresh_lang_stats(con)
+        # Its old counts are gone with its old units (import_corpus), and so must their per-language totals be; the
+        # other corpora's totals are unchanged (a full refresh_lang_stats would aggregate every count again).
+        con.execute("DELETE FROM lang_stats WHERE corpus = ?", [corpus.name])
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('normalization', ?)",
                     [str(SCHEMA_VERSION), normalization])
     return db
@@ -99,41 +101,57 @@ def import_corpus(con: duckdb.DuckDBPyConnection, corpus: ParallelCorpus, *, nor
     it: :meth:`analysis.extensions.BuildExtension.forget_corpus`).
 
     Each unit's ICU word spans are computed here, once, and stored (table ``word_spans``; no row where words are
-    withheld): builds count from them without segmenting again.
+    withheld): builds count from them without segmenting again. Nothing here needs pandas (:func:`insert_columns`).
     """
-    from ..words import segmenter_coverage, words
-    from .spans import pack
+    from ..words import segmenter_coverage, word_bounds
+    from .spans import pack_flat
 
+    existed = con.execute("SELECT count(*) FROM corpora WHERE corpus = ?", [corpus.name]).fetchone()[0] > 0
     for table in ("counts", "runs", "premium_ci", "word_spans", "units", "languages", "corpora"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ?", [corpus.name])
-    for extension in registered():
-        extension.forget_corpus(con, corpus.name)
+    if existed:  # imported again: the extensions' rows of the old one must go (a new name has none)
+        for extension in registered():
+            extension.forget_corpus(con, corpus.name)
 
     position = {u: i for i, u in enumerate(corpus.unit_order)}
-    rows = []
-    spans: dict[tuple[str, str], list[tuple[int, int]] | None] = {}
+    units: dict[str, list] = {k: [] for k in ("lang", "unit", "position", "text", "n_bytes", "n_chars", "n_words",
+                                              "words_note")}
+    spans: dict[str, list] = {"lang": [], "unit": [], "spans": []}
     for lang in corpus.languages.values():
         texts = [(u, normalize(t, normalization)) for u, t in corpus.texts(lang.code).items()]
         words_ok, why = segmenter_coverage("\n".join(t for _, t in texts), lang.script, lang=lang.iso639_3)
-        for unit, text in texts:
-            spans[lang.code, unit] = words(text) if words_ok else None
-            rows.append((corpus.name, lang.code, unit, position.get(unit), text, len(text.encode("utf-8")),
-                         len(text), len(spans[lang.code, unit]) if words_ok else None, None if words_ok else why))
-    bulk_insert(con, "units", rows)
-    bulk_insert(con, "word_spans", [(corpus.name, lang, unit, pack(s)) for (lang, unit), s in spans.items()
-                                    if s is not None])
-    bulk_insert(
-        con, "languages",
-        [(corpus.name, lg.code, lg.name, lg.script, lg.bcp47, lg.iso639_3, lg.direction, lg.latitude,
-          lg.longitude, lg.complete, lg.stage) for lg in corpus.languages.values()],
-    )
+        n_words: list[int | None] = [None] * len(texts)
+        if words_ok:
+            bounds = [word_bounds(text) for _, text in texts]
+            n_words = [len(b) // 2 for b in bounds]
+            spans["lang"] += [lang.code] * len(texts)
+            spans["unit"] += [u for u, _ in texts]
+            spans["spans"] += pack_flat(bounds)
+        units["lang"] += [lang.code] * len(texts)
+        units["unit"] += [u for u, _ in texts]
+        units["position"] += [position.get(u) for u, _ in texts]
+        units["text"] += [t for _, t in texts]
+        units["n_bytes"] += [len(t.encode("utf-8")) for _, t in texts]
+        units["n_chars"] += [len(t) for _, t in texts]
+        units["n_words"] += n_words
+        units["words_note"] += [None if words_ok else why] * len(texts)
+    insert_columns(con, "units", {"corpus": [corpus.name] * len(units["unit"]), **units})
+    insert_columns(con, "word_spans", {"corpus": [corpus.name] * len(spans["unit"]), **spans})
+    languages = list(corpus.languages.values())
+    insert_columns(con, "languages", {
+        "corpus": [corpus.name] * len(languages), "lang": [lg.code for lg in languages],
+        "name": [lg.name for lg in languages], "script": [lg.script for lg in languages],
+        "bcp47": [lg.bcp47 for lg in languages], "iso639_3": [lg.iso639_3 for lg in languages],
+        "direction": [lg.direction for lg in languages], "latitude": [lg.latitude for lg in languages],
+        "longitude": [lg.longitude for lg in languages], "complete": [lg.complete for lg in languages],
+        "stage": [lg.stage for lg in languages]})
     con.execute(
         "INSERT INTO corpora (corpus, source, sha256, n_languages, n_units, unit_order, normalization, imported_at, "
         "protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [corpus.name, corpus.source, corpus.sha256, len(corpus.languages), len(corpus.unit_order),
          corpus.unit_order, normalization, datetime.now(UTC), corpus.protocol],
     )
-    progress(f"corpus {corpus.name}: {len(corpus.languages)} languages, {len(rows)} units ({corpus.source})")
+    progress(f"corpus {corpus.name}: {len(corpus.languages)} languages, {len(units['unit'])} units ({corpus.source})")
 
 
 def check_normalization(con: duckdb.DuckDBPyConnection, normalization: Normalization) -> None:

@@ -16,6 +16,12 @@ A job smaller than :data:`SINGLE_PROCESS_BYTES` (the bytes of text over all pair
 process, chunk by chunk: starting workers (a fresh interpreter each, the library imported and each tokenizer
 loaded again) costs more than it saves there.
 
+A larger job whose tokenizers all count in native code that releases the GIL (the backends' ``threads`` flag:
+HF ``tokenizers`` and ``tiktoken``) is counted by *threads* of the main process, one per core, taking the chunks in
+order from one shared queue: each vocabulary is loaded once and shared, no interpreter starts and nothing is
+loaded twice, and the memory is one process's. Jobs with other backends (pure-Python baselines, SentencePiece) keep
+the worker processes. ``ATLAS_POOL_KIND`` (``threads`` or ``processes``) overrides the choice for a large job.
+
 Example:
     >>> with PairPool(db, [("udhr", "o200k_base")], workers=2) as pool:   # doctest: +SKIP
     ...     import_corpus(...)
@@ -29,10 +35,11 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,9 +53,10 @@ from ..extensions import resolve
 from ..fsio import atomic_write
 from ..lifecycle import die_with_parent
 from ..progress import Progress
+from ..tokenizers.backends import BACKENDS
 from .counting import BACKEND_RATE, count_units
 from .lang_counts import LangIdCounts
-from .writer import bulk_insert
+from .writer import insert_columns
 
 if TYPE_CHECKING:
     from ..extensions import BuildExtension, WorkerPlan
@@ -67,6 +75,28 @@ def single_process_bytes() -> int:
     """:data:`SINGLE_PROCESS_BYTES`, or ``$ATLAS_POOL_MIN_BYTES`` (0 allowed: always a pool)."""
     value = os.environ.get("ATLAS_POOL_MIN_BYTES", "").strip()
     return SINGLE_PROCESS_BYTES if not value else (0 if value == "0" else env_size("ATLAS_POOL_MIN_BYTES", 0))
+
+
+def pool_kind(backends: list[str]) -> str:
+    """How a job too large for one thread is counted: ``"threads"`` of this process if every backend of the job
+    counts with the GIL released (:attr:`analysis.tokenizers.backends.Backend.threads`), else ``"processes"``;
+    ``$ATLAS_POOL_KIND`` (``threads`` or ``processes``) overrides it.
+
+    >>> pool_kind(["hf", "tiktoken"]), pool_kind(["hf", "baseline"])
+    ('threads', 'processes')
+
+    Raises:
+        SettingError: ``ATLAS_POOL_KIND`` is set to something else (the message says what it may be).
+    """
+    value = os.environ.get("ATLAS_POOL_KIND", "").strip().lower()
+    if value in ("threads", "processes"):
+        return value
+    if value:
+        from ..errors import SettingError
+
+        raise SettingError(f"ATLAS_POOL_KIND is {value!r}; set it to 'threads' or 'processes', or unset it to let "
+                           "the build choose by the tokenizers' backends.")
+    return "threads" if all(b in BACKENDS and BACKENDS[b].threads for b in backends) else "processes"
 
 
 def init_worker(parent_pid: int) -> None:
@@ -135,6 +165,7 @@ class CorpusInputs:
 
 
 _MAPPED: dict[str, tuple[dict, dict[str, dict[str, np.ndarray]]]] = {}
+_MAP_LOCK = threading.Lock()  # counting threads map the folder on their first chunk
 _POOLS = itertools.count()
 
 
@@ -145,16 +176,17 @@ def load_chunk(path: str, corpus: str, lo: int, hi: int) -> tuple[list[str], Any
     from ..tokenizers.unit_stats import WordSpanList
     from .spans import span_lists
 
-    if path not in _MAPPED:
-        _MAPPED.clear()
-        index = json.loads(Path(path, "index.json").read_text(encoding="utf-8"))
-        _MAPPED[path] = (index, {})
-    index, mapped = _MAPPED[path]
-    if corpus not in mapped:
-        k = index[corpus]["file"]
-        mapped[corpus] = {key: np.load(Path(path, f"{k}.{key}.npy"), mmap_mode="r", allow_pickle=False)
-                          for key in _ARRAYS}
-    a = mapped[corpus]
+    with _MAP_LOCK:
+        if path not in _MAPPED:
+            _MAPPED.clear()
+            index = json.loads(Path(path, "index.json").read_text(encoding="utf-8"))
+            _MAPPED[path] = (index, {})
+        index, mapped = _MAPPED[path]
+        if corpus not in mapped:
+            k = index[corpus]["file"]
+            mapped[corpus] = {key: np.load(Path(path, f"{k}.{key}.npy"), mmap_mode="r", allow_pickle=False)
+                              for key in _ARRAYS}
+        a = mapped[corpus]
     offsets = np.asarray(a["text_offsets"][lo:hi + 1])
     raw = bytes(a["text"][offsets[0]:offsets[-1]])
     rel = (offsets - offsets[0]).tolist()
@@ -191,17 +223,21 @@ def hold_only(tokenizer_id: str) -> None:
     release_tokenizers(keep={tokenizer_id})
 
 
-def count_chunk(path: str, corpus: str, tokenizer_id: str, lo: int, hi: int, lang_counts: bool) -> tuple:
-    """Counts of units ``lo:hi`` of one pair, with their (token id, language) counts if ``lang_counts``."""
-    hold_only(tokenizer_id)
+def count_chunk(path: str, corpus: str, tokenizer_id: str, lo: int, hi: int, lang_counts: bool, *,
+                hold: bool = True) -> tuple:
+    """Counts of units ``lo:hi`` of one pair, with their (token id, language) counts if ``lang_counts``; ``hold``:
+    forget every other loaded tokenizer first (a worker process; counting threads share theirs)."""
+    if hold:
+        hold_only(tokenizer_id)
     texts, spans, langs = load_chunk(path, corpus, lo, hi)
     return count_units(tokenizer_id, texts, spans, langs if lang_counts else None)
 
 
-def extension_job(task: str, tokenizer_id: str) -> Any:
+def extension_job(task: str, tokenizer_id: str, *, hold: bool = True) -> Any:
     """An extension's worker job (``task``: ``"module:function"``, see :class:`analysis.extensions.WorkerPlan`) for
-    one tokenizer, in the process that holds it."""
-    hold_only(tokenizer_id)
+    one tokenizer, in the process that holds it (``hold``: as for :func:`count_chunk`)."""
+    if hold:
+        hold_only(tokenizer_id)
     return resolve(task)(tokenizer_id)
 
 
@@ -226,7 +262,9 @@ class PairPool:
     """Workers counting ``todo`` pairs chunk by chunk; a context manager that always cleans up.
 
     ``expected_bytes``: the bytes of text to count if known before the import (None: not known, e.g. a built-in
-    corpus not imported yet, taken as large); under :func:`single_process_bytes` no worker is started.
+    corpus not imported yet, taken as large); under :func:`single_process_bytes` no worker is started. Above it,
+    :attr:`kind` says how the chunks are counted: ``"threads"`` of this process or worker ``"processes"`` (see
+    :func:`pool_kind`); ``"inline"`` below it or with one worker.
     """
 
     def __init__(self, db: Path, todo: list[tuple[str, str]], *, workers: int | None, tmp_prefix: str,
@@ -237,6 +275,7 @@ class PairPool:
         self.todo = sorted(todo, key=lambda pair: -self.rate[pair[1]])
         self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         self.inline = self.workers == 1 or (expected_bytes is not None and expected_bytes < single_process_bytes())
+        self.kind = "inline" if self.inline else pool_kind([catalogue.describe(t).backend for _, t in todo])
         # Unique per pool (a worker, or this process counting inline, keeps the folder it mapped by its path).
         self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs-{next(_POOLS)}")
         #: What the build's extensions asked the workers for besides the counts (:class:`analysis.extensions.WorkerPlan`),
@@ -253,9 +292,21 @@ class PairPool:
         # The extensions' worker jobs still to deal into the queues: (extension, tokenizer).
         self.to_run: list[tuple[str, str]] = [(name, tid) for name, plan in self.plans.items() for tid in plan.run]
         self.executors: list[ProcessPoolExecutor] = []
+        self.threads: ThreadPoolExecutor | None = None
         self.preloads: dict[str, Future] = {}  # each returns the seconds its tokenizer took to load
         self.loaded: list[set[str]] = [set() for _ in range(self.workers)]
-        if not self.inline:
+        self.held_before: set[str] = set()
+        if self.kind == "threads":
+            from ..tokenizers.registry import loaded_ids
+
+            self.held_before = set(loaded_ids())
+            self.threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="atlas-count")
+            # The costliest tokenizer loads while the main thread imports the corpus. Only that one: the threads
+            # count one tokenizer's chunks together, and a load holds the GIL, so loading the next one early would
+            # not be faster, only hold two vocabularies at once for longer (see _run_threads).
+            first = self.todo[0][1]
+            self.preloads[first] = self.threads.submit(preload, first)
+        elif not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
             self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init_worker,
                                                   initargs=(os.getpid(),)) for _ in range(self.workers)]
@@ -313,7 +364,8 @@ class PairPool:
         seconds: Counter[tuple[str, str]] = Counter()
         say(f"counting {len(self.todo)} (corpus x tokenizer) pair(s) on {1 if self.inline else self.workers} "
             f"worker(s), in {sum(chunks_left.values())} chunk(s)" + (" (in this process: a small job)"
-                                                                     if self.inline and self.workers > 1 else ""))
+                                                                     if self.inline and self.workers > 1 else "")
+            + (" (threads of this process)" if self.kind == "threads" else ""))
         for plan in self.plans.values():
             if plan.note:
                 say(plan.note)
@@ -353,8 +405,12 @@ class PairPool:
                 self.lang_counts.setdefault(tid, {})[job.corpus] = LangIdCounts.merge(counted)
             name = job.corpus
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            bulk_insert(con, "counts", [(name, tid, lang, unit, a, b, c, d) for (lang, unit), a, b, c, d
-                                         in zip(inputs[name].keys, n_tokens, n_unk, n_byte, n_cont, strict=True)])
+            keys = inputs[name].keys
+            insert_columns(con, "counts", {
+                "corpus": [name] * len(keys), "tokenizer": [tid] * len(keys), "lang": [k[0] for k in keys],
+                "unit": [k[1] for k in keys], "n_tokens": np.array(n_tokens, dtype=np.int64),
+                "n_unk": np.array(n_unk, dtype=np.int64), "n_byte_fallback": np.array(n_byte, dtype=np.int64),
+                "n_continued": n_cont})  # None where words are withheld
             record(name, tid, seconds[key])
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
@@ -368,7 +424,41 @@ class PairPool:
             for job in sorted((j for q in queues for j in q), key=lambda j: order[j.tokenizer]):
                 finished(job, _run(job, str(self.path), self.want_counts))
             return
+        if self.threads is not None:
+            self._run_threads(queues, finished)
+            return
         self._run_queues(queues, finished)
+
+    def _run_threads(self, queues: list[deque[Job]], finished: Callable[[Job, Any], None]) -> None:
+        """Count every job on the threads, from one queue: the pairs costliest first (a pair's scan before its
+        chunks), so that pairs finish one after the other and this thread stores each while the threads count the
+        next. A tokenizer this pool loaded is released once its last job is in; the others this process held before
+        (a dashboard's) stay loaded."""
+        assert self.threads is not None
+        from ..tokenizers.registry import loaded_ids, release_tokenizers
+
+        cost: Counter[tuple[str, str]] = Counter()
+        for job in (j for q in queues for j in q):
+            cost[job.corpus, job.tokenizer] += job.cost
+        jobs = sorted((j for q in queues for j in q),
+                      key=lambda j: (-cost[j.corpus, j.tokenizer], j.corpus, j.tokenizer, not j.extension, j.lo))
+        jobs_left = Counter(j.tokenizer for j in jobs)
+        running = {self.threads.submit(_run, job, str(self.path), self.want_counts, hold=False): k
+                   for k, job in enumerate(jobs)}
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=running.__getitem__):  # in queue order
+                    job = jobs[running.pop(future)]
+                    finished(job, future.result())
+                    jobs_left[job.tokenizer] -= 1
+                    if not jobs_left[job.tokenizer] and job.tokenizer not in self.held_before:
+                        # Kept: every other loaded one, and those still to count (another thread may be loading one)
+                        release_tokenizers(keep=(set(loaded_ids()) | {t for t, n in jobs_left.items() if n})
+                                           - {job.tokenizer})
+        finally:
+            for future in running:
+                future.cancel()
 
     def _run_queues(self, queues: list[deque[Job]], finished: Callable[[Job, Any], None]) -> None:
         """Keep every worker busy: up to two jobs in flight each (no idle round trip between them), from its own
@@ -423,6 +513,8 @@ class PairPool:
 
     def close(self) -> None:
         try:
+            if self.threads is not None:  # a thread cannot be stopped: one counting a chunk finishes it first
+                self.threads.shutdown(wait=True, cancel_futures=True)
             for executor in self.executors:
                 executor.shutdown(wait=True, cancel_futures=True)
         finally:
@@ -430,8 +522,9 @@ class PairPool:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _run(job: Job, path: str, want_counts: dict[str, bool]) -> Any:
-    """One job, in a worker or inline."""
+def _run(job: Job, path: str, want_counts: dict[str, bool], *, hold: bool = True) -> Any:
+    """One job, in a worker, a counting thread (``hold=False``: the threads share the loaded tokenizers) or
+    inline."""
     if job.extension:
-        return extension_job(job.task, job.tokenizer)
-    return count_chunk(path, job.corpus, job.tokenizer, job.lo, job.hi, want_counts[job.tokenizer])
+        return extension_job(job.task, job.tokenizer, hold=hold)
+    return count_chunk(path, job.corpus, job.tokenizer, job.lo, job.hi, want_counts[job.tokenizer], hold=hold)

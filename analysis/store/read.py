@@ -1,19 +1,25 @@
-"""Small read functions over the store, for the CLI and the dashboard (results as pandas DataFrames)."""
+"""Small read functions over the store, for the CLI and the dashboard (results as pandas DataFrames).
+
+pandas is imported by the functions that return a DataFrame, when first called: :func:`premium_records` (what
+``python -m analysis premiums --format json`` prints) reads precomputed premiums with DuckDB alone.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import pandas as pd
 
 from ..errors import StoreError
 from ..fsio import atomic_write
 from ..i18n import N_
 from ..metrics import DEFAULT_REFERENCE, UNK_FLAG_THRESHOLD
-from .premiums import compute_premium_ci
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXPORTABLE = ("meta", "tokenizers", "corpora", "languages", "units", "counts", "runs", "premium_ci",
               "lang_stats", "premiums")
@@ -111,12 +117,15 @@ def _tokenizers(con: duckdb.DuckDBPyConnection, corpus: str, tokenizers: Sequenc
     return list(tokenizers)
 
 
-def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE,
-             tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per (tokenizer, language): premium against ``reference`` with its 95% bootstrap CI.
+#: The columns of :func:`premiums` (and the keys of :func:`premium_records`), in order.
+PREMIUM_COLUMNS = ("tokenizer", "lang", "name", "script", "premium", "ci_low", "ci_high", "units", "unk_flag")
+_STORED_PREMIUMS = f"""SELECT {', '.join(PREMIUM_COLUMNS)}
+    FROM premiums WHERE corpus = ? AND reference = ? AND list_contains(?, tokenizer) ORDER BY tokenizer, premium"""
 
-    Precomputed for the default reference; computed here (same B and seed) for any other.
-    """
+
+def _premium_tokenizers(con: duckdb.DuckDBPyConnection, corpus: str, reference: str,
+                        tokenizers: Sequence[str] | None) -> tuple[list[str], bool]:
+    """The tokenizers whose premiums are asked for (checked), and whether all of theirs are precomputed."""
     _check_corpus(con, corpus)
     _check_reference(con, corpus, reference)
     tids = _tokenizers(con, corpus, tokenizers)
@@ -125,11 +134,40 @@ def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
                             "build --corpus {corpus}`."), corpus=corpus)
     stored = con.execute("SELECT DISTINCT tokenizer FROM premium_ci WHERE corpus = ? AND reference = ?",
                          [corpus, reference]).fetchall()
-    if {t for (t,) in stored} >= set(tids):
-        return con.execute(
-            """SELECT tokenizer, lang, name, script, premium, ci_low, ci_high, units, unk_flag
-               FROM premiums WHERE corpus = ? AND reference = ? AND list_contains(?, tokenizer)
-               ORDER BY tokenizer, premium""", [corpus, reference, tids]).df()
+    return tids, {t for (t,) in stored} >= set(tids)
+
+
+def premium_records(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE,
+                    tokenizers: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """:func:`premiums` as plain rows (one dict per row, keys :data:`PREMIUM_COLUMNS`; a missing value is None),
+    the same values and order; read with DuckDB alone where the premiums are precomputed (no pandas import).
+
+    >>> premium_records(con, "udhr", "eng", ["o200k_base"])[0]["premium"]   # doctest: +SKIP
+    0.9512195121951219
+    """
+    tids, stored = _premium_tokenizers(con, corpus, reference, tokenizers)
+    if not stored:
+        df = premiums(con, corpus, reference, tids)
+        return df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    rows = con.execute(_STORED_PREMIUMS, [corpus, reference, tids]).fetchall()
+    return [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in zip(PREMIUM_COLUMNS, row,
+                                                                                      strict=True)}
+            for row in rows]
+
+
+def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAULT_REFERENCE,
+             tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (tokenizer, language): premium against ``reference`` with its 95% bootstrap CI.
+
+    Precomputed for the default reference; computed here (same B and seed) for any other.
+    """
+    import pandas as pd
+
+    from .premiums import compute_premium_ci
+
+    tids, stored = _premium_tokenizers(con, corpus, reference, tokenizers)
+    if stored:
+        return con.execute(_STORED_PREMIUMS, [corpus, reference, tids]).df()
     rows = [r for t in tids for r in compute_premium_ci(con, corpus, t, reference)]
     df = pd.DataFrame(rows, columns=["corpus", "tokenizer", "lang", "reference", "premium", "ci_low", "ci_high",
                                      "units", "b", "seed"])
@@ -137,8 +175,7 @@ def premiums(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
         f"SELECT tokenizer, lang, name, script, unk_rate > {UNK_FLAG_THRESHOLD} AS unk_flag FROM lang_stats JOIN "
         "languages USING (corpus, lang) WHERE corpus = ?", [corpus]).df()
     df = df.merge(info, on=["tokenizer", "lang"], how="left")
-    cols = ["tokenizer", "lang", "name", "script", "premium", "ci_low", "ci_high", "units", "unk_flag"]
-    return df[cols].sort_values(["tokenizer", "premium"]).reset_index(drop=True)
+    return df[list(PREMIUM_COLUMNS)].sort_values(["tokenizer", "premium"]).reset_index(drop=True)
 
 
 def lang_stats(con: duckdb.DuckDBPyConnection, corpus: str, tokenizers: Sequence[str] | None = None) -> pd.DataFrame:
@@ -196,6 +233,8 @@ def fairness(con: duckdb.DuckDBPyConnection, corpus: str, reference: str = DEFAU
         out.append({"tokenizer": tid, "languages": s.n, "mean_premium": s.mean, "max_premium": s.max,
                     "worst_language": s.argmax, "gini": s.gini,
                     "language_set": f"{'complete ' if complete_only else ''}{corpus} variants with a premium"})
+    import pandas as pd
+
     return pd.DataFrame(out)
 
 

@@ -36,6 +36,21 @@ def pack(spans: Sequence[tuple[int, int]] | None) -> bytes | None:
     return packed.tobytes()
 
 
+def pack_flat(bounds: Sequence[Sequence[int]]) -> list[bytes]:
+    """:func:`pack` of many units at once, each given flat (``[start0, end0, start1, end1, ...]``, as
+    :func:`analysis.words.word_bounds` returns them): one array for all, cut into each unit's bytes.
+
+    >>> pack_flat([[0, 2, 3, 4], [], [0, 1]]) == [pack([(0, 2), (3, 4)]), pack([]), pack([(0, 1)])]
+    True
+    """
+    packed = array("i", itertools.chain.from_iterable(bounds))
+    if sys.byteorder == "big":
+        packed.byteswap()
+    raw = packed.tobytes()
+    ends = list(itertools.accumulate(4 * len(b) for b in bounds))
+    return [raw[a:b] for a, b in zip([0, *ends][:len(ends)], ends, strict=True)]
+
+
 def unpack(blob: bytes | None) -> list[tuple[int, int]] | None:
     """One unit's spans from its BLOB."""
     if blob is None:
@@ -66,6 +81,6 @@ def span_lists(flat_spans: np.ndarray, offsets: np.ndarray, ok: np.ndarray) -> l
     [[(0, 1)], None, []]
     """
     values = flat_spans.tolist()
-    bounds = (2 * offsets).tolist()
-    return [list(zip(values[a:b:2], values[a + 1:b:2], strict=True)) if has else None
-            for a, b, has in zip(bounds[:-1], bounds[1:], ok.tolist(), strict=True)]
+    pairs = list(zip(values[0::2], values[1::2], strict=True))  # every (start, end) tuple made in one C loop
+    bounds = offsets.tolist()
+    return [pairs[a:b] if has else None for a, b, has in zip(bounds[:-1], bounds[1:], ok.tolist(), strict=True)]

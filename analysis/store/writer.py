@@ -126,6 +126,37 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple],
         con.unregister("_bulk_rows")
 
 
+def insert_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, Sequence]) -> None:
+    """Insert rows given column by column (lists or numpy arrays of one length, named as the table's columns) with no
+    pandas: DuckDB scans the numpy arrays in place. Python ints, strings, bytes and None go in as :func:`bulk_insert`
+    puts them (None is NULL).
+
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE t (a VARCHAR, n INTEGER, b BLOB)")
+    >>> insert_columns(con, "t", {"a": ["x", "y"], "n": [1, None], "b": [b"\\x01", None]})
+    >>> con.execute("SELECT * FROM t").fetchall()
+    [('x', 1, b'\\x01'), ('y', None, None)]
+    """
+    import numpy as np
+
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"Columns of different lengths for {table}: {sorted(lengths)}.")
+    if not lengths or not lengths.pop():
+        return
+    _atlas_columns = {}
+    for name, values in columns.items():
+        if isinstance(values, np.ndarray):
+            _atlas_columns[name] = values
+        else:  # an object array: each value as given (DuckDB casts to the column's type; None is NULL)
+            _atlas_columns[name] = np.empty(len(values), dtype=object)
+            _atlas_columns[name][:] = values
+    names = ", ".join(_atlas_columns)
+    # DuckDB's replacement scan reads the local dict of arrays by its name (``register`` would refuse while the
+    # connection holds a result not fetched to the end, e.g. of a ``fetchone()``).
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _atlas_columns")
+
+
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether the database has a table (or view) named ``table``."""
     return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0] > 0

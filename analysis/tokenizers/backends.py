@@ -75,6 +75,9 @@ class Backend:
         needs_pattern: a file holds ranks only; the caller supplies the split pattern.
         chat_format: the chat format whose conversations this backend's own library encodes (``"mistral"``:
             mistral-common's request encoders), or None: a chat template comes with the files, or none is known.
+        threads: its counting runs in native code that releases the GIL (the encodes of a batch of texts), so that
+            a build may count with threads of one process, sharing one loaded copy of the vocabulary, instead of
+            worker processes (see :mod:`analysis.store.local_pool`).
     """
 
     name: str
@@ -86,6 +89,7 @@ class Backend:
     load_file: FileLoader | None = None
     needs_pattern: bool = False
     chat_format: str | None = None
+    threads: bool = False
 
     def reads(self, filename: str) -> bool:
         """Whether ``filename`` is one this backend's :attr:`load_file` reads (by its name alone).
@@ -169,8 +173,9 @@ def _baseline_entry(entry: EntryLike, files: Mapping[str, Path]) -> Tokenizer:
 #: Every backend, by name, in the catalogue's order of listing them.
 BACKENDS: dict[str, Backend] = {b.name: b for b in (
     Backend("tiktoken", ("tiktoken",), cost=2, rate=1.0, suffixes=(".tiktoken",), load_entry=_tiktoken_entry,
-            load_file=_tiktoken_file, needs_pattern=True),
-    Backend("hf", ("tokenizers",), cost=0, rate=1.6, suffixes=(".json",), load_entry=_hf_entry, load_file=_hf_file),
+            load_file=_tiktoken_file, needs_pattern=True, threads=True),
+    Backend("hf", ("tokenizers",), cost=0, rate=1.6, suffixes=(".json",), load_entry=_hf_entry, load_file=_hf_file,
+            threads=True),
     Backend("mistral", ("mistral-common",), cost=1, rate=1.2, suffixes=(), load_entry=_mistral_entry,
             chat_format="mistral"),
     Backend("sentencepiece", ("sentencepiece",), cost=1, rate=1.3, suffixes=(".model", ".model.*"),

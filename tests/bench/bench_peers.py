@@ -29,6 +29,9 @@ Usage:
     python tests/bench/bench_peers.py [--runs 5] [--quick] [--udhr] [--no-glotscope] [--json out.json]
 
 ``--quick``: 6 languages x 253 lines, 2 runs, no UDHR (a smoke run of the whole harness, ~1 min).
+``--baseline DIR``: also our pipeline as another checkout (e.g. ``git archive main | tar -x -C DIR``) runs it, as a
+fourth contender in the same alternation (its ratios to ours say what a change gained, on a loaded machine too); it
+reads this checkout's verified asset cache.
 Nothing here asserts a time; run it on an idle machine for figures.
 """
 
@@ -237,26 +240,31 @@ def _glotscope_parity(document: dict) -> dict[str, float]:
     raise SystemExit("no parity block in glotscope's document; its output format changed")
 
 
-def run_ours(folder: Path, tokenizers: list[str], work: Path, *, cold_checks: bool) -> tuple[dict, dict]:
-    db = work / "ours.duckdb"
-    for p in work.glob("ours.duckdb*"):
+def run_ours(folder: Path, tokenizers: list[str], work: Path, *, cold_checks: bool, code: Path = ROOT,
+             name: str = "ours") -> tuple[dict, dict]:
+    """Our three commands as ``code`` (a checkout of this repository) runs them, into ``work/<name>.duckdb``."""
+    db = work / f"{name}.duckdb"
+    for p in work.glob(f"{name}.duckdb*"):
         p.unlink()
     if cold_checks:
-        shutil.rmtree(work / "checks", ignore_errors=True)
-    env = {"ATLAS_DB": str(db), "ATLAS_CHECKS_CACHE": str(work / "checks")}
+        shutil.rmtree(work / f"checks-{name}", ignore_errors=True)
+    env = {"ATLAS_DB": str(db), "ATLAS_CHECKS_CACHE": str(work / f"checks-{name}"),
+           "ATLAS_CACHE": os.environ.get("ATLAS_CACHE", str(ROOT / ".cache" / "atlas"))}
     py = [sys.executable, "-m", "analysis"]
     steps = [
         [*py, "corpus", "import", "--kind", "lines", "--path", str(folder), "--name", "peers"],
         [*py, "build", "--corpus", "peers", "--tokenizers", *tokenizers],
         [*py, "premiums", "--corpus", "peers", "--reference", REFERENCE, "--format", "json"],
     ]
-    total = {"wall": 0.0, "cpu": 0.0, "rss": 0, "steps": []}
+    total = {"wall": 0.0, "cpu": 0.0, "rss": 0, "steps": [], "step_cpu": [], "step_rss_mib": []}
     for cmd in steps:
-        m = run_measured(cmd, env=env)
+        m = run_measured(cmd, env=env, cwd=code)
         total["wall"] += m["wall"]
         total["cpu"] += m["cpu"]
         total["rss"] = max(total["rss"], m["rss"])
         total["steps"].append(round(m["wall"], 3))
+        total["step_cpu"].append(round(m["cpu"], 3))
+        total["step_rss_mib"].append(round(m["rss"] / 2**20))
     premiums: dict[str, dict[str, float]] = {}
     for row in json.loads(m["stdout"]):
         premiums.setdefault(row["tokenizer"], {})[row["lang"]] = float(row["premium"])
@@ -321,6 +329,7 @@ def main() -> int:
     ap.add_argument("--udhr", action="store_true", help="also the UDHR x 19 default build (minutes)")
     ap.add_argument("--no-glotscope", action="store_true")
     ap.add_argument("--cold-checks", action="store_true", help="empty the checks cache before each of our runs")
+    ap.add_argument("--baseline", type=Path, help="another checkout whose pipeline runs as a fourth contender")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     languages = QUICK_LANGUAGES if args.quick else list(LANGUAGES)
@@ -333,11 +342,13 @@ def main() -> int:
         print(f"folder: {len(languages)} languages x {lines} lines, "
               f"{sum(p.stat().st_size for p in folder.glob('*.txt')) / 1e6:.2f} MB; tokenizers {TOKENIZERS}; "
               f"{runs} runs each, alternating", flush=True)
-        results: dict[str, list[dict]] = {"bare": [], "glotscope": [], "ours": []}
+        results: dict[str, list[dict]] = {"bare": [], "glotscope": [], "ours": [], "baseline": []}
         premiums: dict[str, dict] = {}
         # One unmeasured round first: the page cache holds the vocabularies and the library for everyone.
         run_bare(folder, TOKENIZERS)
         run_ours(folder, TOKENIZERS, work, cold_checks=False)
+        if args.baseline:
+            run_ours(folder, TOKENIZERS, work, cold_checks=False, code=args.baseline.resolve(), name="baseline")
         for _ in range(runs):
             m, premiums["bare"] = run_bare(folder, TOKENIZERS)
             results["bare"].append(m)
@@ -346,14 +357,25 @@ def main() -> int:
                 results["glotscope"].append(m)
             m, premiums["ours"] = run_ours(folder, TOKENIZERS, work, cold_checks=args.cold_checks)
             results["ours"].append(m)
+            if args.baseline:
+                m, premiums["baseline"] = run_ours(folder, TOKENIZERS, work, cold_checks=args.cold_checks,
+                                                   code=args.baseline.resolve(), name="baseline")
+                results["baseline"].append(m)
         bad = compare("ours", premiums["ours"], premiums["bare"])
-        if "glotscope" in premiums:
-            bad += compare("glotscope", premiums["glotscope"], premiums["bare"])
+        for other in ("glotscope", "baseline"):
+            if other in premiums:
+                bad += compare(other, premiums[other], premiums["bare"])
         med = {name: {k: statistics.median(m[k] for m in ms) for k in ("wall", "cpu", "rss")}
                for name, ms in results.items() if ms}
         report: dict[str, Any] = {"machine": machine(), "load": loadavg(), "code": code_version(),
                                   "languages": len(languages), "lines": lines, "runs": runs, "medians": med,
                                   "our_steps": [m["steps"] for m in results["ours"]],
+                                  "our_step_cpu": [m["step_cpu"] for m in results["ours"]],
+                                  "our_step_rss_mib": [m["step_rss_mib"] for m in results["ours"]],
+                                  "baseline_steps": [m["steps"] for m in results["baseline"]],
+                                  "baseline_step_cpu": [m["step_cpu"] for m in results["baseline"]],
+                                  "baseline_step_rss_mib": [m["step_rss_mib"] for m in results["baseline"]],
+                                  "baseline": str(args.baseline) if args.baseline else None,
                                   "premiums_agree": not bad}
         b = med["bare"]
         print(f"\n{'':10} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}   vs bare: wall  cpu   rss")
@@ -368,9 +390,21 @@ def main() -> int:
         if "glotscope" in med:
             report["ratios"]["glotscope_over_ours_wall"] = med["glotscope"]["wall"] / o["wall"]
             line += f"; glotscope / ours wall {med['glotscope']['wall'] / o['wall']:.2f} (target >= {PEER_TARGET})"
+        if "baseline" in med:
+            bl = med["baseline"]
+            report["ratios"].update({"baseline_wall": bl["wall"] / b["wall"], "ours_over_baseline_wall":
+                                     o["wall"] / bl["wall"], "ours_over_baseline_cpu": o["cpu"] / bl["cpu"],
+                                     "ours_over_baseline_rss": o["rss"] / bl["rss"]})
+            line += (f"\nours / baseline ({args.baseline}): wall {o['wall'] / bl['wall']:.2f}, cpu "
+                     f"{o['cpu'] / bl['cpu']:.2f}, peak RSS {o['rss'] / bl['rss']:.2f}")
         print(line)
-        print("our steps (import, build, premiums), s:", report["our_steps"])
-        print("premiums agree (bare, ours" + (", glotscope" if "glotscope" in premiums else "") + "): "
+        print("our steps (import, build, premiums): wall s", report["our_steps"], "cpu s", report["our_step_cpu"],
+              "peak MiB", report["our_step_rss_mib"])
+        if args.baseline:
+            print("baseline steps: wall s", report["baseline_steps"], "cpu s", report["baseline_step_cpu"],
+                  "peak MiB", report["baseline_step_rss_mib"])
+        print("premiums agree (bare, ours" + "".join(f", {k}" for k in ("glotscope", "baseline") if k in premiums)
+              + "): "
               + ("yes" if not bad else "NO"))
         for problem in bad[:20]:
             print("  " + problem)
