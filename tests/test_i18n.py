@@ -367,3 +367,36 @@ def test_token_links_carry_the_interface_language() -> None:
     assert token_href("o200k_base", 290) == "token?tokenizer=o200k_base&id=290"
     set_language("zh_Hans")
     assert token_href("o200k_base", 290) == "token?tokenizer=o200k_base&id=290&lang=zh_Hans"
+
+
+def test_every_multiselect_names_its_placeholder() -> None:
+    """Streamlit's own placeholder ("Choose options") is English whatever the interface language."""
+    missing = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "multiselect"
+                    and not any(k.arg == "placeholder" for k in node.keywords)):
+                missing.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
+    assert not missing, f"multiselect without placeholder=_(\"Choose options\"): {missing}"
+
+
+def test_the_explorer_tab_names_are_msgids() -> None:
+    """The explorer's tabs are labelled ``_(name)`` over the keys links use (?tab=Dots): each key is marked N_ so
+    that it is extracted, and each is translated in every catalog."""
+    tree = ast.parse((ROOT / "app" / "views" / "premiums.py").read_text(encoding="utf-8"))
+    dicts = [n for n in ast.walk(tree) if isinstance(n, ast.Dict) and any(
+        isinstance(k, ast.Call) and getattr(k.func, "id", "") == "N_" for k in n.keys if k is not None)]
+    names = [k.args[0].value for d in dicts for k in d.keys if k is not None]
+    assert names == ["Dots", "Bars", "Heatmap", "Map", "By script", "Per unit", "Fairness", "Table", "Cost",
+                     "Published vs ours"]
+    assert all(isinstance(k, ast.Call) for d in dicts for k in d.keys if k is not None)
+    try:
+        set_language("fr")
+        assert [gettext(n) for n in names] == ["Points", "Barres", "Carte de chaleur", "Carte", "Par écriture",
+                                               "Par unité", "Équité", "Tableau", "Coût", "Publié ou nos valeurs"]
+        for lang in ("es", "hi", "ar", "zh_Hans"):
+            set_language(lang)
+            assert all(gettext(n) != n for n in names), lang
+    finally:
+        set_language("en")

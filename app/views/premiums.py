@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError, charts
+from analysis.i18n import N_
 from analysis.i18n import gettext as _
 from analysis.premium_view import filter_languages, policy_line
 from analysis.published_premiums import CITATION, shared_columns
@@ -172,8 +173,9 @@ def tab_published(v: View) -> None:
 
 
 #: The tabs, the dot plot first (the page opens on it). Keys are the names links use (?tab=Dots); labels translate.
-TABS = {"Dots": tab_dots, "Bars": tab_bars, "Heatmap": tab_heatmap, "Map": tab_map, "By script": tab_scripts,
-        "Per unit": tab_units, "Fairness": tab_fairness, "Table": tab_table, "Cost": tab_cost}
+TABS = {N_("Dots"): tab_dots, N_("Bars"): tab_bars, N_("Heatmap"): tab_heatmap, N_("Map"): tab_map,
+        N_("By script"): tab_scripts, N_("Per unit"): tab_units, N_("Fairness"): tab_fairness, N_("Table"): tab_table,
+        N_("Cost"): tab_cost}
 
 
 add_tokenizer_panel(select_key=None)
@@ -201,12 +203,14 @@ try:
         ss[keys.PX_TAB] = _(link["tab"])
     if keys.PX_TOKENIZERS not in ss or not ss[keys.PX_TOKENIZERS] or not set(ss[keys.PX_TOKENIZERS]) <= set(counted):
         ss[keys.PX_TOKENIZERS] = [t for t in DEFAULT_TOKENIZERS if t in counted] or counted[:6]
-    tokenizers = top[2].multiselect(_("Tokenizers"), counted, key=keys.PX_TOKENIZERS)
+    tokenizers = top[2].multiselect(_("Tokenizers"), counted, key=keys.PX_TOKENIZERS,
+                                 placeholder=_("Choose options"))
 
     f = st.columns([2, 2, 1])
     search = f[0].text_input(_("Search languages by name or code"), key=keys.PX_SEARCH,
                              placeholder=_("e.g. Hindi, amh, Cyrl"))
-    scripts = f[1].multiselect(_("Scripts"), sorted(langs["script"].dropna().unique()), key="px_scripts")
+    scripts = f[1].multiselect(_("Scripts"), sorted(langs["script"].dropna().unique()), key="px_scripts",
+                             placeholder=_("Choose options"))
     complete = f[2].checkbox(_("Complete variants only"), value=False, key="px_complete",
                              help=_("Variants with the preamble and all 30 articles"))
     if not tokenizers:
@@ -247,7 +251,7 @@ try:
     # Tabs that query the store per unit (map, units, fairness, cost) take the catalogue tokenizers; the others all.
     view = View(corpus, reference, ref_name, tuple(t for t in tokenizers if not t.startswith("yours:")) or
                 tuple(tokenizers), shown, langs, names, policy, complete)
-    pages = {**TABS, "Published vs ours": tab_published} if protocol == "petrov2023" else TABS
+    pages = {**TABS, N_("Published vs ours"): tab_published} if protocol == "petrov2023" else TABS
     # Lazy tabs: only the open tab is computed and sent (switching tabs reruns the page).
     tabs = st.tabs([_(name) for name in pages], key=keys.PX_TAB, on_change="rerun")
     for tab, draw in zip(tabs, pages.values(), strict=True):
