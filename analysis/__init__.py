@@ -12,11 +12,11 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import glitch  # noqa: F401  (registers the token checks with every build: see analysis.extensions)
 from .errors import AnalysisError, AssetError, AssetIntegrityError, InputTextError, UnknownTokenizerError
+from .lazy import lazy_names
 
 if TYPE_CHECKING:
     from .assets import fetch_assets
@@ -35,20 +35,4 @@ _LAZY = {"fetch_assets": "assets", "CatalogueEntry": "catalogue", "load_catalogu
          "available_ids": "tokenizers", "get_tokenizer": "tokenizers"}
 
 
-def __getattr__(name: str) -> Any:
-    """A public name (see :data:`_LAZY`), or a submodule (``analysis.store`` after a bare ``import analysis``)."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    if not name.startswith("_"):
-        try:
-            return importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{name}":
-                raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, submodules=True)

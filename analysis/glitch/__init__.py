@@ -12,9 +12,8 @@ Example:
     'special'
 """
 
-from typing import Any
-
 from ..extensions import register
+from ..lazy import lazy_names
 from .categories import CATEGORY_NAMES, EVIDENCE_NAMES, LEGEND, UNDER_TRAINED_VERIFIED, Category, GlitchError
 
 # The token checks run in every build (analysis.extensions); named, so that nothing more loads until a build runs.
@@ -28,12 +27,5 @@ __all__ = ["CATEGORY_NAMES", "EVIDENCE_NAMES", "LEGEND", "UNDER_TRAINED_VERIFIED
            "verifications_for"]
 
 
-def __getattr__(name: str) -> Any:
-    """The names of :mod:`.checks` and :mod:`.store`, imported when first asked for."""
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The names of .checks and .store, imported when first asked for.
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -15,8 +15,9 @@ tokenizer.json), :mod:`.compare` (held-out premiums, compression, fairness, scri
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names
 
 if TYPE_CHECKING:
     from .compare import Comparison, compare_specs, evaluate, format_comparison
@@ -35,13 +36,4 @@ _LAZY = {"Comparison": "compare", "compare_specs": "compare", "evaluate": "compa
          "train": "trainers"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -7,9 +7,9 @@ reads the store (``python -m analysis premiums``) imports no counting pool, toke
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_names
 from .build import BuildReport, build
 
 if TYPE_CHECKING:
@@ -24,13 +24,4 @@ _LAZY = {"import_into_store": "corpora",
          "StoreError": "schema", "default_db_path": "schema", "open_readonly": "schema"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
