@@ -23,6 +23,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -317,8 +318,9 @@ def keep_tokenizers(tokenizer_id: str, grew: int | None) -> list[str]:
 
 
 def forget_tokenizers() -> list[str]:
-    """Release every tokenizer this worker keeps (tests/bench/bench_user_counts.py runs it in the worker to time a
-    job that loads its tokenizer, as a visitor's first job does); returns the ids released."""
+    """Release every tokenizer this worker keeps (tests/bench/bench_user_counts.py runs it in the worker through
+    :meth:`CountingPool.call_in_worker` to time a job that loads its tokenizer, as a visitor's first job does);
+    returns the ids released."""
     from .tokenizers import registry
 
     gone = list(KEPT)
@@ -327,7 +329,7 @@ def forget_tokenizers() -> list[str]:
     return gone
 
 
-def _job(tokenizer_id: str, db: str, out: str, progress: str) -> dict:
+def worker_job(tokenizer_id: str, db: str, out: str, progress: str) -> dict:
     """A pool worker's job: count, then keep the tokenizer loaded for a later job only within :data:`KEEP_BYTES`
     (a worker serves many visitors' tokenizers)."""
     before = _resident_bytes()
@@ -402,6 +404,10 @@ class CountingPool:
                                                  initializer=init_worker, initargs=(os.getpid(),))
         return self._executor
 
+    def call_in_worker(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(*args)`` (a module-level function, e.g. :func:`forget_tokenizers`) in one of the pool's workers."""
+        return self._pool().submit(fn, *args)
+
     def submit(self, tokenizer_id: str, db: Path, *, corpus: str = CORPUS, corpus_sha: str | None = None) -> CountJob:
         """The job counting ``tokenizer_id`` (an added tokenizer) over ``corpus`` of the store at ``db``: one already
         submitted or done, a cached result, or a new job at the end of the queue. ``corpus_sha`` is the corpus's
@@ -423,7 +429,7 @@ class CountingPool:
                 return job
             job.progress_file.unlink(missing_ok=True)  # a note left by a server that was stopped mid-count
             self._order.append(job)
-            job.future = self._pool().submit(_job, tokenizer_id, str(db), str(out), str(job.progress_file))
+            job.future = self._pool().submit(worker_job, tokenizer_id, str(db), str(out), str(job.progress_file))
         job.future.add_done_callback(lambda f, j=job: self._finished(j, f))
         return job
 

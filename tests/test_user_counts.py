@@ -153,17 +153,17 @@ def test_a_store_without_the_corpus(tmp_path: Path, fresh_worker: None) -> None:
 
 def test_a_worker_keeps_its_last_tokenizers_within_its_bounds(app_db: Path, tmp_path: Path, fresh_worker: None,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a pool worker runs per job (``_job``): the tokenizers of its last jobs stay loaded, at most KEEP_MAX of
+    """What a pool worker runs per job (``worker_job``): the tokenizers of its last jobs stay loaded, at most KEEP_MAX of
     them and only those whose id names their content; a job with a kept tokenizer stores the same rows."""
     from analysis.tokenizers import registry
-    from analysis.user_counts import KEPT, _job, forget_tokenizers
+    from analysis.user_counts import KEPT, forget_tokenizers, worker_job
 
     forget_tokenizers()
     monkeypatch.setattr("analysis.user_counts.KEEP_MAX", 2)
 
     def job(tokenizer: str, name: str) -> list[tuple]:
         out = tmp_path / f"{name}.duckdb"
-        assert _job(tokenizer, str(app_db), str(out), str(tmp_path / f"{name}.progress"))["units"] == UNITS
+        assert worker_job(tokenizer, str(app_db), str(out), str(tmp_path / f"{name}.progress"))["units"] == UNITS
         with duckdb.connect(str(out), read_only=True) as con:
             return con.execute("SELECT lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts "
                                "ORDER BY lang, unit").fetchall()

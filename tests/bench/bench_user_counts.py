@@ -136,7 +136,7 @@ def run(db: Path, files: list[tuple[str, str, str | None]], repeat: int = 1) -> 
             cold, cold_steps = timed_job(pool, added.id, db)
             for _ in range(repeat):
                 if forget_tokenizers is not None:  # the worker loads the tokenizer again
-                    pool._pool().submit(forget_tokenizers).result()
+                    pool.call_in_worker(forget_tokenizers).result()
                 seconds, steps = timed_job(pool, added.id, db)
                 warm.append(seconds)
                 warm_cpu.append(steps.get("worker_cpu_seconds"))
