@@ -50,6 +50,19 @@ def _table(db: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+#: What a build stores from its counting: every path (pool, threads, one process) must store the same rows.
+COUNTED_TABLES = (
+    "SELECT tokenizer, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts ORDER BY ALL",
+    "SELECT tokenizer, token_id, lang, n FROM token_lang_counts ORDER BY ALL",
+    "SELECT tokenizer, token_id, total, n_langs FROM token_frequency ORDER BY ALL",
+    "SELECT tokenizer, lang, premium, ci_low, ci_high FROM premium_ci ORDER BY ALL")
+
+
+def assert_same_tables(db: Path, reference: Path) -> None:
+    for sql in COUNTED_TABLES:
+        assert _table(db, sql) == _table(reference, sql), sql
+
+
 def test_word_spans_are_stored_at_import(tmp_path: Path) -> None:
     db = import_lines(tmp_path, TEXTS)
     rows = {(lang, unit): unpack(blob) for lang, unit, blob in _table(
@@ -88,11 +101,7 @@ def test_the_pool_splits_pairs_into_chunks_and_gives_the_same_rows(tmp_path: Pat
     assert "counting 3 (corpus x tokenizer) pair(s) on 2 worker(s), in 12 chunk(s)" in said
     assert multiprocessing.active_children() == []
     assert _counts(pooled) == BY_HAND
-    for sql in ("SELECT tokenizer, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts ORDER BY ALL",
-                "SELECT tokenizer, token_id, lang, n FROM token_lang_counts ORDER BY ALL",
-                "SELECT tokenizer, token_id, total, n_langs FROM token_frequency ORDER BY ALL",
-                "SELECT tokenizer, lang, premium, ci_low, ci_high FROM premium_ci ORDER BY ALL"):
-        assert _table(pooled, sql) == _table(inline, sql), sql
+    assert_same_tables(pooled, inline)
     # "Hello world." with bert-uncased: hello, world, "." -> 3 tokens, no word continued
     assert _table(pooled, "SELECT n_tokens, n_continued FROM counts WHERE tokenizer = 'bert-uncased' AND lang = 'eng' "
                           "AND unit = '1'") == [(3, 0)]
@@ -338,11 +347,7 @@ def test_counting_threads_give_the_rows_of_one_process(tmp_path: Path, monkeypat
             in said)
     assert multiprocessing.active_children() == []
     assert loaded_ids() == ["utf8-bytes"]  # the build's two were released when counted; the one held before stays
-    for sql in ("SELECT tokenizer, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued FROM counts ORDER BY ALL",
-                "SELECT tokenizer, token_id, lang, n FROM token_lang_counts ORDER BY ALL",
-                "SELECT tokenizer, token_id, total, n_langs FROM token_frequency ORDER BY ALL",
-                "SELECT tokenizer, lang, premium, ci_low, ci_high FROM premium_ci ORDER BY ALL"):
-        assert _table(threaded, sql) == _table(inline, sql), sql
+    assert_same_tables(threaded, inline)
     # o200k_base: "Hello world." is Hello / " world" / "." (3 tokens, no word split over two)
     assert _table(threaded, "SELECT n_tokens, n_continued FROM counts WHERE tokenizer = 'o200k_base' AND "
                             "lang = 'eng' AND unit = '1'") == [(3, 0)]
