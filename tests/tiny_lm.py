@@ -24,7 +24,6 @@ STEPS, SEQ, BATCH = 250, 128, 16
 def make_tiny_gpt2(folder: Path) -> SimpleNamespace:
     """Train the model into ``folder`` (CPU, seeded: the same weights every time); ``held``: the held-out ids."""
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import GPT2Config, GPT2LMHeadModel
 
     rng = random.Random(0)
     syllables = ["ka", "lo", "mi", "ra", "tu", "ne", "so", "vi", "pe", "da", "gu", "zo", "fa", "hi", "by", "ce"]
@@ -61,6 +60,18 @@ def make_tiny_gpt2(folder: Path) -> SimpleNamespace:
         return torch.tensor(rows)
 
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same weights on any machine, and no spin-waiting on a busy one
+    try:
+        _train(folder, vocab, batch)
+    finally:
+        torch.set_num_threads(threads)
+    return SimpleNamespace(folder=folder, held={vocab[w] for w in held}, vocab=vocab)
+
+
+def _train(folder: Path, vocab: dict[str, int], batch) -> None:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
     config = GPT2Config(vocab_size=len(vocab), n_positions=SEQ, n_embd=64, n_layer=2, n_head=4, n_inner=128,
                         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0, eos_token_id=0)
     model = GPT2LMHeadModel(config)
@@ -72,4 +83,3 @@ def make_tiny_gpt2(folder: Path) -> SimpleNamespace:
         loss.backward()
         opt.step()
     model.save_pretrained(folder)
-    return SimpleNamespace(folder=folder, held={vocab[w] for w in held}, vocab=vocab, loss=float(loss.detach()))
