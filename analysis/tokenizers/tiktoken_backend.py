@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -67,6 +68,7 @@ _CONSTRUCTOR_LOCK = threading.Lock()
 #: The one special token of a counting twin (:func:`ordinary_id_arrays`). It is never allowed, so never produced; it
 #: starts with a NUL character so that tiktoken's search for it in a text is one byte scan that finds nothing.
 TWIN_SPECIAL = "\x00<|atlas: counting twin, never allowed|>"
+_NBYTES = operator.attrgetter("nbytes")
 
 
 def ordinary_id_arrays(encoding: tiktoken.Encoding) -> Callable[[Sequence[str]], FlatIds]:
@@ -96,7 +98,7 @@ def ordinary_id_arrays(encoding: tiktoken.Encoding) -> Callable[[Sequence[str]],
     def arrays(texts: Sequence[str]) -> FlatIds:
         allowed: set[str] = set()
         buffers = [encode(t, allowed) for t in texts]  # uint32 ids each, in a buffer
-        counts = np.fromiter((memoryview(b).nbytes for b in buffers), dtype=np.int64, count=len(buffers)) // 4
+        counts = np.fromiter(map(_NBYTES, map(memoryview, buffers)), dtype=np.int64, count=len(buffers)) // 4
         return np.frombuffer(b"".join(buffers), dtype=np.uint32).astype(np.int64), counts
 
     return arrays
