@@ -14,9 +14,9 @@ from tokenizers import Encoding as HFEncoding
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, overlap_flags
+from .base import Encoding, Tokenizer, check_texts, overlap_flags
 from .tables import TokenTables, id_classes, kinds_of
-from .unit_stats import UnitStats, char_bases, check_texts, spelled_split, stats_from_flat, stats_spelled_or
+from .unit_stats import UnitStats, char_bases, spelled_split, stats_from_flat, stats_spelled_or
 
 #: Texts per ``encode_batch`` call in :meth:`HFTokenizersTokenizer.unit_stats`: big enough that the call's own cost vanishes,
 #: small enough that its ``Encoding`` objects (a few KB each) stay a few MB.

@@ -10,9 +10,9 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, encoding_from_tables, overlap_flags, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, check_texts, encoding_from_tables, overlap_flags, spans_from_byte_offsets
 from .tables import TokenTables, id_classes, kinds_of, spelling_skip
-from .unit_stats import FlatIds, UnitStats, check_texts, stats_from_token_lengths, stats_spelled_or
+from .unit_stats import FlatIds, UnitStats, stats_from_token_lengths, stats_spelled_or
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:

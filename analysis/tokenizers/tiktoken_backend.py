@@ -14,9 +14,9 @@ import numpy as np
 import tiktoken
 
 from ..errors import AssetError, AssetIntegrityError
-from .base import Encoding, Tokenizer, encoding_from_tables
+from .base import Encoding, Tokenizer, check_texts, encoding_from_tables
 from .tables import TokenTables, id_classes
-from .unit_stats import FlatIds, UnitStats, check_texts, stats_from_token_lengths
+from .unit_stats import FlatIds, UnitStats, stats_from_token_lengths
 
 
 def read_tiktoken_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
@@ -82,7 +82,7 @@ def ordinary_id_arrays(encoding: tiktoken.Encoding) -> Callable[[Sequence[str]],
     ``.tiktoken`` file, Tekken's core) would search with an empty pattern, which matches at every position; such an
     encoding gets a twin core, made here once, with the same ranks and pattern and :data:`TWIN_SPECIAL` as its only
     special token (~10 MB and 0.1 s for a 100k vocabulary). Texts must be valid Unicode
-    (:func:`~.unit_stats.check_texts`).
+    (:func:`~.base.check_texts`).
 
     >>> enc = tiktoken.Encoding("bytes", pat_str=".", mergeable_ranks={bytes([b]): b for b in range(256)},
     ...                         special_tokens={})

@@ -100,23 +100,6 @@ def char_to_byte(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(width)]).astype(np.int64)
 
 
-def check_texts(texts: Sequence[str]) -> None:
-    """Raise :func:`~.base.check_text`'s error for the first of ``texts`` that is not valid Unicode; in the common case
-    one UTF-8 encode of all of them instead of one call per text (a build checks every unit for every tokenizer).
-
-    >>> check_texts(["ok", "é"])
-    """
-    try:
-        "".join(texts).encode("utf-8")
-        return
-    except (TypeError, UnicodeEncodeError):
-        pass
-    from .base import check_text  # base builds on this module
-
-    for t in texts:
-        check_text(t)
-
-
 def flat_ids(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Per-text id lists as one flat int64 array, and the number of ids of each text."""
     counts = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
