@@ -206,7 +206,7 @@ def _note(progress: Path | None, done: int, total: int) -> None:
 
 #: This process's DuckDB instance that writes the results (in memory, one thread: a counting worker takes one core),
 #: made on the first job: each result file is attached to it, filled and detached, instead of starting an instance
-#: per job (a third of what writing a result cost). Only :func:`_write_result` uses it, under :data:`_WRITER_LOCK`.
+#: per job (about a quarter of what writing a result cost). Only :func:`_write_result` uses it, under :data:`_WRITER_LOCK`.
 _WRITER: duckdb.DuckDBPyConnection | None = None
 _WRITER_LOCK = threading.Lock()
 _RESULT = "counted"  # the name the result file is attached under
