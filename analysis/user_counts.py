@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ import pandas as pd
 from .config import USER_COUNT_WORKERS
 from .errors import AnalysisError
 from .metrics import DEFAULT_REFERENCE
+from .premium_arrays import UnitLayout, unit_layout
 from .store.schema import SCHEMA_VERSION, StoreError
 
 State = Literal["queued", "running", "done", "failed"]
@@ -85,10 +87,24 @@ class HeldCorpus:
     langs: list[str]  # each unit's language, in order
     units: list[str]  # each unit's id, in order
     template: bytes
+    layouts: dict[str, UnitLayout] = field(default_factory=dict)  # reference -> where each unit goes in its premiums
 
     @property
     def n_units(self) -> int:
         return len(self.units)
+
+    @cached_property
+    def keys(self) -> tuple[Any, Any]:
+        """The units' languages and ids as Arrow arrays, for the counts' insert (made once, not per job)."""
+        import pyarrow as pa
+
+        return pa.array(self.langs, pa.string()), pa.array(self.units, pa.string())
+
+    def layout(self, reference: str) -> UnitLayout:
+        """:func:`~analysis.premium_arrays.unit_layout` of these units for ``reference``, worked out once."""
+        if reference not in self.layouts:
+            self.layouts[reference] = unit_layout(self.langs, self.units, reference)
+        return self.layouts[reference]
 
 
 #: corpus -> the one version this process holds (a worker holds no stale copy); public for the tests that check it.
@@ -175,11 +191,53 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
 # ------------------------------------------------------------------ one job (runs in a worker process)
 
 
+#: The columns of ``premium_ci``, in the order of :func:`~analysis.premium_arrays.premium_ci_rows`'s rows.
+PREMIUM_CI_COLUMNS = ("corpus", "tokenizer", "lang", "reference", "premium", "ci_low", "ci_high", "units", "b", "seed")
+#: Seconds between two progress notes of a job (a note is a small file renamed into place; a page polls it).
+NOTE_EVERY = 0.25
+
+
 def _note(progress: Path | None, done: int, total: int) -> None:
     if progress is not None:
         tmp = progress.with_name(f".{progress.name}.{os.getpid()}")
         tmp.write_text(json.dumps({"done": done, "total": total}), encoding="utf-8")
         os.replace(tmp, progress)
+
+
+#: This process's DuckDB instance that writes the results (in memory, one thread: a counting worker takes one core),
+#: made on the first job: each result file is attached to it, filled and detached, instead of starting an instance
+#: per job (about a quarter of what writing a result cost). Only :func:`_write_result` uses it, under :data:`_WRITER_LOCK`.
+_WRITER: duckdb.DuckDBPyConnection | None = None
+_WRITER_LOCK = threading.Lock()
+_RESULT = "counted"  # the name the result file is attached under
+
+
+def _write_result(path: Path, template: bytes, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    """Write ``template`` (a DuckDB file's bytes) to ``path``, attach it to the writer, run ``fill`` on it (as the
+    default database, in one transaction), checkpoint and detach it. On any error the writer is closed (the next job
+    starts a new one) and the file and its WAL are removed."""
+    global _WRITER
+    path.write_bytes(template)
+    with _WRITER_LOCK:
+        con = _WRITER
+        try:
+            if con is None:
+                con = _WRITER = duckdb.connect(":memory:", config={"threads": 1})
+            con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {_RESULT}")
+            con.execute(f"USE {_RESULT}")
+            con.execute("BEGIN TRANSACTION")  # one commit for the whole job, not one per statement
+            fill(con)
+            con.execute("COMMIT")
+            con.execute("USE memory")
+            con.execute(f"CHECKPOINT {_RESULT}")
+            con.execute(f"DETACH {_RESULT}")
+        except BaseException:
+            _WRITER = None
+            if con is not None:
+                con.close()
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+            raise
 
 
 def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: str = CORPUS,
@@ -188,8 +246,9 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
 
     ``out`` gets the store's schema with the corpus's languages and units (their text left out), the counts, the
     ``runs`` and ``tokenizers`` rows, the premiums against the default reference and ``lang_stats``; it is written to
-    a temporary file and renamed into place. ``progress`` (a file) gets ``{"done": units, "total": units}`` after
-    each piece. The corpus is read from the store once per process and store version (:func:`held_corpus`).
+    a temporary file and renamed into place. ``progress`` (a file) gets ``{"done": units, "total": units}`` at the
+    start and then after a piece at most every :data:`NOTE_EVERY` seconds. The corpus is read from the store once per
+    process and store version (:func:`held_corpus`).
     Returns the seconds spent in all and in each step (reading the corpus, loading the tokenizer, counting,
     writing the result), the CPU seconds of the whole job, and the units counted.
     """
@@ -198,7 +257,7 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     from .premium_arrays import premium_ci_rows
     from .store.counting import count_units, library_version
     from .store.schema import refresh_lang_stats
-    from .store.writer import bulk_insert
+    from .store.writer import insert_columns
     from .tokenizers import get_tokenizer
 
     c0, t0 = time.process_time(), time.perf_counter()
@@ -208,7 +267,7 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
     tok = get_tokenizer(tokenizer_id)
     total = held.n_units
     _note(progress_path, 0, total)
-    t_count = time.perf_counter()
+    t_count = noted = time.perf_counter()
     n_tokens: list[int] = []
     n_unk: list[int] = []
     n_byte: list[int] = []
@@ -219,42 +278,39 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
         n_unk += b
         n_byte += c
         n_cont += d
-        _note(progress_path, len(n_tokens), total)
+        if time.perf_counter() - noted >= NOTE_EVERY and len(n_tokens) < total:
+            _note(progress_path, len(n_tokens), total)
+            noted = time.perf_counter()
     seconds = time.perf_counter() - t_count
-    counts = pa.table({"lang": held.langs, "unit": held.units, "n_tokens": pa.array(n_tokens, pa.int32()),
+    langs, units = held.keys
+    counts = pa.table({"lang": langs, "unit": units, "n_tokens": pa.array(n_tokens, pa.int32()),
                        "n_unk": pa.array(n_unk, pa.int32()), "n_byte_fallback": pa.array(n_byte, pa.int32()),
                        "n_continued": pa.array(n_cont, pa.int32())})
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-    tmp.unlink(missing_ok=True)
-    con = None
-    try:
-        tmp.write_bytes(held.template)  # the schema, the corpus, its languages and units: the same for every job
-        con = duckdb.connect(str(tmp))
-        con.execute("BEGIN TRANSACTION")  # one commit for the whole job, not one per statement
+    # compute_premium_ci's rows, bit for bit, from the counts in hand (the units are in the store's order).
+    premium_rows = premium_ci_rows(corpus, tokenizer_id, DEFAULT_REFERENCE, held.langs, held.units, n_tokens,
+                                   layout=held.layout(DEFAULT_REFERENCE))
+    run = [corpus, tokenizer_id, _sha256_of(tokenizer_id), held.sha256, datetime.now(UTC), seconds]
+    described = [tokenizer_id, tok.name, tok.backend, tok.vocab_size, "added by a visitor", None,
+                 library_version(tok.backend)]
+
+    def fill(con: duckdb.DuckDBPyConnection) -> None:
         con.register("_counted", counts)
         try:  # one Arrow insert for all the counts
             con.execute("INSERT INTO counts SELECT ?, ?, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued "
                         "FROM _counted", [corpus, tokenizer_id])
         finally:
             con.unregister("_counted")
-        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                    [corpus, tokenizer_id, _sha256_of(tokenizer_id), held.sha256, datetime.now(UTC), seconds])
-        con.execute("INSERT INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [tokenizer_id, tok.name, tok.backend, tok.vocab_size, "added by a visitor", None,
-                     library_version(tok.backend)])
-        # compute_premium_ci's rows, bit for bit, from the counts in hand (the units are in the store's order).
-        bulk_insert(con, "premium_ci", premium_ci_rows(corpus, tokenizer_id, DEFAULT_REFERENCE, held.langs, held.units,
-                                                       n_tokens))
+        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)", run)
+        con.execute("INSERT INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)", described)
+        if premium_rows:  # one insert of columns, no pandas; a NaN bound (float arrays) goes in as NULL, as stored
+            columns = dict(zip(PREMIUM_CI_COLUMNS, zip(*premium_rows), strict=True))
+            insert_columns(con, "premium_ci", {name: np.array(v, dtype=np.float64) if name in ("premium", "ci_low",
+                                               "ci_high") else v for name, v in columns.items()})
         refresh_lang_stats(con)
-        con.execute("COMMIT")
-        con.execute("CHECKPOINT")
-    except BaseException:
-        if con is not None:
-            con.close()
-        tmp.unlink(missing_ok=True)
-        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-        raise
-    con.close()
+
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    tmp.unlink(missing_ok=True)
+    _write_result(tmp, held.template, fill)  # the schema, the corpus, its languages and units: the same for every job
     os.chmod(tmp, 0o644)
     os.replace(tmp, out)
     t_end = time.perf_counter()
@@ -348,6 +404,40 @@ def worker_job(tokenizer_id: str, db: str, out: str, progress: str) -> dict:
             keep_tokenizers("", None)
 
 
+def blas_threads(threads: int | None = None) -> int | None:
+    """The threads of numpy's BLAS in this process (the OpenBLAS that numpy's wheels bundle), after setting them to
+    ``threads`` if given; None where that library is not found (another BLAS: left as it is).
+
+    numpy's OpenBLAS starts a thread per core for a matrix product (the premiums' bootstrap), and reads its setting
+    from the environment only when numpy is imported, before a worker's initializer runs; hence its own call.
+    """
+    import ctypes
+
+    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for path in sorted(folder.glob("lib*openblas*.so*")):
+        try:
+            lib = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                if threads is not None:
+                    setter(ctypes.c_int(threads))
+                return int(getter())
+    return None
+
+
+def init_counting_worker(parent_pid: int) -> None:
+    """The initializer of a pool worker: the builder's (:func:`analysis.store.local_pool.init_worker`: it dies with
+    ``parent_pid``, HF tokenizers single-threaded), and numpy's BLAS on one thread, so that a job takes one core."""
+    from .store.local_pool import init_worker
+
+    init_worker(parent_pid)
+    blas_threads(1)
+
+
 # ------------------------------------------------------------------ the pool
 
 
@@ -398,10 +488,8 @@ class CountingPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            from .store.local_pool import init_worker
-
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=init_worker, initargs=(os.getpid(),))
+                                                 initializer=init_counting_worker, initargs=(os.getpid(),))
         return self._executor
 
     def call_in_worker(self, fn: Callable[..., Any], *args: Any) -> Future:

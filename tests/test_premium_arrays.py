@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from analysis.premium_arrays import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_rows
+from analysis.premium_arrays import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_rows, unit_layout
 from analysis.store.premiums import compute_premium_ci
 from analysis.store.schema import create_schema
 
@@ -43,9 +43,12 @@ def test_equals_compute_premium_ci_on_the_udhr(app_db: Path, tokenizer: str, ref
         rows = con.execute("SELECT c.lang, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit) "
                            "WHERE c.corpus = 'udhr' AND c.tokenizer = ? ORDER BY c.lang, u.position, c.unit",
                            [tokenizer]).fetchall()
-    mine = premium_ci_rows("udhr", tokenizer, reference, [r[0] for r in rows], [r[1] for r in rows],
-                           [r[2] for r in rows])
+    langs, units, counts = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    mine = premium_ci_rows("udhr", tokenizer, reference, langs, units, counts)
     assert len(theirs) > 500 and same(mine, theirs)
+    # With the layout a counting worker keeps for the corpus (worked out once, for every tokenizer): the same rows.
+    assert same(premium_ci_rows("udhr", tokenizer, reference, langs, units, counts,
+                                layout=unit_layout(langs, units, reference)), theirs)
     assert any(math.isnan(r[5]) for r in theirs) == any(r[7] < 2 for r in theirs)  # some languages have one unit
 
 
@@ -57,6 +60,12 @@ def test_by_hand_and_against_a_small_database(tmp_path: Path) -> None:
     mine = premium_ci_rows("c", "t", "eng", [u[0] for u in units], [u[1] for u in units], [u[3] for u in units],
                            b=200)
     assert [(r[2], r[4], r[7]) for r in mine] == [("eng", 1.0, 3), ("fra", 9 / 6, 2), ("xxx", 5 / 2, 1)]
+    layout = unit_layout([u[0] for u in units], [u[1] for u in units], "eng")
+    # Rows by language; eng's four units are the columns whatever the counts (the counts then drop unit 4).
+    assert (layout.names, layout.rows.tolist(), layout.reference.tolist(), layout.column.tolist()) == \
+        (["eng", "fra", "xxx", "yyy"], [0, 0, 0, 0, 1, 1, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3, 0, 1, 3, 2, 3])
+    assert same(premium_ci_rows("c", "t", "eng", [u[0] for u in units], [u[1] for u in units], [u[3] for u in units],
+                                b=200, layout=layout), mine)
     assert math.isnan(mine[2][5]) and math.isnan(mine[2][6])
     # fra's two units have the same ratio 1.5, so every resample does too.
     assert (mine[1][5], mine[1][6]) == (1.5, 1.5)

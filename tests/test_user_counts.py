@@ -180,3 +180,79 @@ def test_a_worker_keeps_its_last_tokenizers_within_its_bounds(app_db: Path, tmp_
         job("no-such-tokenizer", "failed")
     assert list(KEPT) == ["utf8-bytes", "codepoints"]  # a failed job keeps nothing of its own
     assert forget_tokenizers() == ["utf8-bytes", "codepoints"] and KEPT == {} and registry.loaded_ids() == []
+
+
+def test_results_are_written_through_one_instance_and_a_failed_write_leaves_nothing(
+        app_db: Path, tmp_path: Path, fresh_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each result file is attached to the worker's one in-memory DuckDB (one thread), filled, checkpointed and
+    detached: the folder then holds the result alone (no WAL, no temporary file). A failure inside the write leaves no
+    file, drops that instance, and the next job writes the same rows through a new one."""
+    from analysis import user_counts
+
+    out = tmp_path / "a" / "premiums.duckdb"
+    out.parent.mkdir()
+    count_into("utf8-bytes", app_db, out)
+    writer = user_counts._WRITER
+    assert writer is not None and writer.execute("SELECT current_setting('threads')").fetchone() == (1,)
+    assert writer.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall() == [("memory",)]
+    assert list(out.parent.iterdir()) == [out]
+    with duckdb.connect(str(out), read_only=True) as con:
+        first = con.execute("SELECT * FROM counts ORDER BY lang, unit").fetchall()
+        premiums = con.execute("SELECT * FROM premium_ci ORDER BY lang").fetchall()
+    again = tmp_path / "b" / "premiums.duckdb"
+    again.parent.mkdir()
+    count_into("utf8-bytes", app_db, again)
+    assert user_counts._WRITER is writer and list(again.parent.iterdir()) == [again]  # the same instance
+
+    def broken(_con):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("analysis.store.schema.refresh_lang_stats", broken)
+    failed = tmp_path / "c" / "premiums.duckdb"
+    failed.parent.mkdir()
+    with pytest.raises(RuntimeError, match="disk full"):
+        count_into("utf8-bytes", app_db, failed)
+    assert list(failed.parent.iterdir()) == [] and user_counts._WRITER is None
+    monkeypatch.undo()
+    count_into("utf8-bytes", app_db, failed)
+    with duckdb.connect(str(failed), read_only=True) as con:
+        assert con.execute("SELECT * FROM counts ORDER BY lang, unit").fetchall() == first
+        assert con.execute("SELECT * FROM premium_ci ORDER BY lang").fetchall() == premiums
+    # Intervals under two shared units are NULL, as the builder stores them, not NaN.
+    assert sum(r[5] is None for r in premiums) == sum(r[7] < 2 for r in premiums) > 0
+
+
+def test_progress_notes(app_db: Path, tmp_path: Path, fresh_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A note at the start, then after a piece at most every NOTE_EVERY seconds (none after the last piece: the job is
+    then writing its result, and done says 1.0)."""
+    import json
+
+    notes: list[dict] = []
+
+    def note(path, done, total):
+        notes.append({"done": done, "total": total})
+        path.write_text(json.dumps(notes[-1]), encoding="utf-8")
+
+    monkeypatch.setattr("analysis.user_counts._note", note)
+    monkeypatch.setattr("analysis.user_counts.NOTE_EVERY", 0.0)
+    count_into("utf8-bytes", app_db, tmp_path / "every.duckdb", progress=tmp_path / "every.progress")
+    assert notes == [{"done": 812 * k, "total": UNITS} for k in range(20)]
+    notes.clear()
+    monkeypatch.setattr("analysis.user_counts.NOTE_EVERY", 3600.0)
+    count_into("utf8-bytes", app_db, tmp_path / "once.duckdb", progress=tmp_path / "once.progress")
+    assert notes == [{"done": 0, "total": UNITS}]
+
+
+def test_a_pool_worker_takes_one_core() -> None:
+    """numpy's BLAS (the premiums' matrix products) runs on one thread in a worker, set by its initializer, and the
+    HF tokenizers' thread pool is off; this process is left as it was."""
+    from analysis.user_counts import CountingPool, blas_threads
+
+    mine = blas_threads()
+    pool = CountingPool(workers=1)
+    try:
+        assert pool.call_in_worker(blas_threads).result() == 1
+        assert pool.call_in_worker(os.getenv, "TOKENIZERS_PARALLELISM").result() == "false"
+    finally:
+        pool.close()
+    assert mine is not None and mine >= 1 and blas_threads() == mine

@@ -113,6 +113,22 @@ def check_text(text: str) -> bytes:
         ) from None
 
 
+def check_texts(texts: Sequence[str]) -> None:
+    """Raise :func:`check_text`'s error for the first of ``texts`` that is not valid Unicode; in the common case one
+    UTF-8 encode of all of them instead of one call per text (the backends' ``unit_stats``: a build checks every unit
+    for every tokenizer).
+
+    >>> check_texts(["ok", "é"])
+    """
+    try:
+        "".join(texts).encode("utf-8")
+        return
+    except (TypeError, UnicodeEncodeError):
+        pass
+    for t in texts:
+        check_text(t)
+
+
 def check_batch(texts: Sequence[str], method: str) -> None:
     """Raise a clear error unless ``texts`` is a sequence of valid Unicode texts (one UTF-8 encode of all of them
     in the common case; text by text only to name the bad one).

@@ -14,7 +14,7 @@ from tokenizers import Encoding as HFEncoding
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, check_text, overlap_flags
+from .base import Encoding, Tokenizer, check_texts, overlap_flags
 from .tables import TokenTables, id_classes, kinds_of
 from .unit_stats import UnitStats, char_bases, spelled_split, stats_from_flat, stats_spelled_or
 
@@ -272,8 +272,7 @@ class HFTokenizersTokenizer(Tokenizer):
         tiktoken; from offsets (:meth:`_offset_stats`) for the other texts (normalized, UNK, ...). Both over bounded
         batches of :data:`UNIT_BATCH` texts: each batch's ``Encoding`` objects are read into flat arrays and dropped,
         so no corpus-wide list of them is ever alive (they cost ~20x the ids they hold)."""
-        for t in texts:
-            check_text(t)
+        check_texts(texts)
         if self._spells is None and texts:  # decided on the first texts seen: does this vocabulary spell its input?
             sample = list(texts[:64])
             counts, ids = self._counts_and_ids(sample)

@@ -10,9 +10,9 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import AssetError
-from .base import Encoding, Tokenizer, check_text, encoding_from_tables, overlap_flags, spans_from_byte_offsets
+from .base import Encoding, Tokenizer, check_texts, encoding_from_tables, overlap_flags, spans_from_byte_offsets
 from .tables import TokenTables, id_classes, kinds_of, spelling_skip
-from .unit_stats import UnitStats, stats_from_token_lengths, stats_spelled_or, streamed_ids
+from .unit_stats import FlatIds, UnitStats, stats_from_token_lengths, stats_spelled_or
 
 
 def load_sentencepiece_file(path: Path) -> spm.SentencePieceProcessor:
@@ -81,8 +81,7 @@ class _SentencePieceSpans:
         The ids come from one batch call of the SentencePiece model on one thread (the counting processes already
         take a core each; by default it would start a thread per core), as int32 buffers rather than a list per
         text; they are the ids the model's ``encode(text)`` gives, which mistral-common's ``encode`` also returns."""
-        for t in texts:
-            check_text(t)
+        check_texts(texts)
         arrays = self.sp.encode(list(texts), out_type="numpy", num_threads=1)
         counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
         flat = np.concatenate(arrays, dtype=np.int64) if arrays else np.empty(0, dtype=np.int64)
@@ -232,13 +231,20 @@ class MistralTokenizer(_SentencePieceSpans, Tokenizer):
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
         if not self.is_tekken:
             return self._sp_unit_stats(self, texts, word_spans)
-        for t in texts:
-            check_text(t)
+        check_texts(texts)
         # Tekken's encode is its tiktoken core's plus num_special_tokens on every id, added here to all at once.
-        flat, counts = streamed_ids(self._core.encode_ordinary, texts)
+        flat, counts = self._core_id_arrays(texts)
         tables = self._tekken_tables
         return stats_from_token_lengths(texts, word_spans, (flat + self._n_special, counts), tables.lengths,
                                         tables.classes)
+
+    @cached_property
+    def _core_id_arrays(self) -> Callable[[Sequence[str]], FlatIds]:
+        """Tekken's tiktoken core's ``encode_ordinary`` of many texts as flat arrays (a twin core, see
+        :func:`~.tiktoken_backend.ordinary_id_arrays`)."""
+        from .tiktoken_backend import ordinary_id_arrays
+
+        return ordinary_id_arrays(self._core)
 
     def _count(self, text: str) -> int:
         return len(self.raw.encode(text, bos=False, eos=False))

@@ -11,7 +11,7 @@ statistics are computed over all of them in one vectorized pass. The results equ
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -105,24 +105,6 @@ def flat_ids(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     counts = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
     flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
     return flat, counts
-
-
-def streamed_ids(encode: Callable[[str], Sequence[int]], texts: Sequence[str]) -> FlatIds:
-    """``flat_ids([encode(t) for t in texts])``, each text's id list read into the array as soon as it is made: a
-    corpus's worth of Python lists alive at once costs more than making them (tiktoken's lists of the UDHR, ~10%).
-
-    >>> [a.tolist() for a in streamed_ids(lambda t: list(t.encode()), ["hi", "", "é"])]
-    [[104, 105, 195, 169], [2, 0, 2]]
-    """
-    counts = np.empty(len(texts), dtype=np.int64)
-
-    def each() -> Iterator[Sequence[int]]:
-        for k, text in enumerate(texts):
-            ids = encode(text)
-            counts[k] = len(ids)
-            yield ids
-
-    return np.fromiter(itertools.chain.from_iterable(each()), dtype=np.int64), counts
 
 
 def stats_from_flat(texts: Sequence[str], word_spans: WordSpans, token_text: np.ndarray, codes: np.ndarray,

@@ -2,7 +2,9 @@
 
 In one run, per tokenizer file (added with ``analysis.user_tokenizers.add_upload`` into a temporary folder):
   * background: wall seconds from ``CountingPool.submit`` to the job's result on disk, on a pool of one worker
-    process (the default ``ATLAS_USER_COUNT_WORKERS``), first in a fresh pool (the worker starts; the corpus's word
+    process (the default ``ATLAS_USER_COUNT_WORKERS``); the corpus's sha256 is passed to ``submit`` as the app passes
+    it (from its cached read of the store: read from the store on every submit, it added ~30-60 ms to each job
+    before 2026-12-07 05:00 UTC); first in a fresh pool (the worker starts; the corpus's word
     spans are computed once per corpus version), then again in the warm pool after deleting the result: once after
     the worker released the tokenizer (``forget_tokenizers``: it loads it again, as for a visitor's new tokenizer;
     ``background_warm_s``, ``ratio_warm``), once with the tokenizer kept from the job before
@@ -18,10 +20,12 @@ their ratios (``ratio_warm_cpu``, ``ratio_kept_cpu``), which a busy machine dist
 process, the job's as the worker processes used them (``worker_cpu_seconds``, read from /proc, pool overhead in).
 
 Usage: python tests/bench/bench_user_counts.py [--quick] [--repeat N] [--db atlas.duckdb] [--json out.json]
+                                              [--only NAME ...]
 ``--quick``: one small tokenizer (MiniLM's tokenizer.json), for a busy machine; the full run counts the three formats
 with real LLM vocabularies (Llama 3's and Llama 2's tokenizer.json, cl100k_base.tiktoken, Mistral 7B v1's
-SentencePiece .model) and needs an otherwise idle machine. Without ``--db`` a store of the UDHR is built first
-(utf8-bytes only, no token checks).
+SentencePiece .model) and needs an otherwise idle machine; ``--only`` keeps the files whose name (llama3.json,
+cl100k.tiktoken, llama2.json, mistral-v1.model) contains one of the given words. Without ``--db`` a store of the
+UDHR is built first (utf8-bytes only, no token checks).
 Nothing here asserts a time.
 """
 
@@ -89,12 +93,12 @@ def worker_cpu(pool) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def timed_job(pool, tokenizer_id: str, db: Path) -> tuple[float, dict[str, float]]:
+def timed_job(pool, tokenizer_id: str, db: Path, corpus_sha: str) -> tuple[float, dict[str, float]]:
     """Wall seconds from submitting a job to its result on disk, and the worker's own account of them (with
     ``worker_cpu_seconds``: the worker processes' CPU seconds over the job, read from /proc)."""
     cpu0 = worker_cpu(pool)
     t0 = time.perf_counter()
-    job = pool.submit(tokenizer_id, db)
+    job = pool.submit(tokenizer_id, db, corpus_sha=corpus_sha)
     wait(job)
     seconds = time.perf_counter() - t0
     cpu1 = worker_cpu(pool)
@@ -109,7 +113,7 @@ def timed_job(pool, tokenizer_id: str, db: Path) -> tuple[float, dict[str, float
 def run(db: Path, files: list[tuple[str, str, str | None]], repeat: int = 1) -> list[dict[str, Any]]:
     import duckdb
 
-    from analysis.user_counts import CountingPool
+    from analysis.user_counts import CountingPool, corpus_sha256
 
     try:
         from analysis.user_counts import forget_tokenizers
@@ -121,6 +125,7 @@ def run(db: Path, files: list[tuple[str, str, str | None]], repeat: int = 1) -> 
     texts = [r[0] for r in con.execute("SELECT text FROM units WHERE corpus = 'udhr' ORDER BY lang, position, unit")
              .fetchall()]
     con.close()
+    sha = corpus_sha256(db)  # what the app passes to submit (state.corpus_info, cached)
     rows = []
     for rel, name, pattern in files:
         added = add_upload(name, asset_path(load_catalogue().files[rel]).read_bytes(),
@@ -133,14 +138,14 @@ def run(db: Path, files: list[tuple[str, str, str | None]], repeat: int = 1) -> 
         warm_cpu: list[float | None] = []
         kept_cpu: list[float | None] = []
         try:
-            cold, cold_steps = timed_job(pool, added.id, db)
+            cold, cold_steps = timed_job(pool, added.id, db, sha)
             for _ in range(repeat):
                 if forget_tokenizers is not None:  # the worker loads the tokenizer again
                     pool.call_in_worker(forget_tokenizers).result()
-                seconds, steps = timed_job(pool, added.id, db)
+                seconds, steps = timed_job(pool, added.id, db, sha)
                 warm.append(seconds)
                 warm_cpu.append(steps.get("worker_cpu_seconds"))
-                seconds, kept_steps = timed_job(pool, added.id, db)
+                seconds, kept_steps = timed_job(pool, added.id, db, sha)
                 kept.append(seconds)
                 kept_cpu.append(kept_steps.get("worker_cpu_seconds"))
                 b, tokens, cpu = bare_seconds(added.id, texts)
@@ -178,7 +183,12 @@ def main() -> None:
     ap.add_argument("--db", type=Path, help="a built store with the UDHR (default: build one in a temporary folder)")
     ap.add_argument("--json", type=Path, help="write the results here too")
     ap.add_argument("--repeat", type=int, default=1, help="time the warm job and the bare encode this many times")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="only the full run's files whose name contains one of "
+                    "these (e.g. cl100k llama2)")
     args = ap.parse_args()
+    files = QUICK if args.quick else [f for f in FULL if not args.only or any(w in f[1] for w in args.only)]
+    if not files:
+        ap.error(f"--only {' '.join(args.only)} matches none of {', '.join(f[1] for f in FULL)}")
     with tempfile.TemporaryDirectory(prefix="atlas-bench-yours-") as tmp:
         os.environ["ATLAS_IMPORT"] = "1"
         os.environ["ATLAS_USER_TOKENIZERS"] = str(Path(tmp) / "yours")
@@ -189,7 +199,7 @@ def main() -> None:
             db = Path(tmp) / "atlas.duckdb"
             build(db, corpora=["udhr"], tokenizers=["utf8-bytes"], workers=1, token_checks=False)
         load0 = loadavg()
-        rows = run(db, QUICK if args.quick else FULL, repeat=max(1, args.repeat))
+        rows = run(db, files, repeat=max(1, args.repeat))
         worst = max(r["ratio_warm"] for r in rows)
         summary = {"mode": "quick" if args.quick else "full", "repeat": max(1, args.repeat), "target_ratio": TARGET,
                    "worst_warm_ratio": worst, "worst_kept_ratio": max(r["ratio_kept"] for r in rows),
