@@ -107,7 +107,6 @@ def test_glitch_tables_headers(db: Path, monkeypatch: pytest.MonkeyPatch, lang: 
     monkeypatch.setenv("ATLAS_DB", str(db))
     at = run_page("views/glitch.py", lang)
     tables = grids(at)
-    print(json.dumps(tables, ensure_ascii=False, indent=1))
     assert len(tables) >= 7  # counts, tokens, published models, summary and tokens, scanned models, candidates
     expect_headers(tables, GLITCH[lang])
     assert "unreachable" in at.dataframe[0].value.columns  # the frame keeps its English keys
@@ -136,7 +135,6 @@ def test_lab_tables_headers(lang: str) -> None:
     at.button(key="lab_train").click().run()
     assert not at.exception and not at.error
     tables = grids(at)
-    print(json.dumps(tables, ensure_ascii=False, indent=1))
     assert len(tables) == 5  # summary, comparison, scripts, the two BPE runs' merges
     expect_headers(tables, LAB[lang])
     labels = {"BPE", "Parity-aware BPE"}  # the tokenizers' names head the script table's columns
@@ -175,6 +173,5 @@ def test_every_other_grid_headers(_app_store, lang: str) -> None:
                          ("views/premiums.py", {"state": {"px_tab": tr("Fairness", lang)}}),
                          ("views/premiums.py", {"state": {"px_tab": tr("Table", lang)}})):
         tables += grids(run_page(path, lang, **params))
-    print(json.dumps(tables, ensure_ascii=False, indent=1))
     expect_headers(tables, OTHERS[lang])
     assert english_left(tables, lang, names=ids) == []
