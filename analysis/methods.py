@@ -203,6 +203,12 @@ def package_version(source: str) -> str | None:
     return ", ".join(versions) or None
 
 
+#: Headers of :func:`data_sources`' columns (msgids, translated where shown; ``id`` and ``sha256`` are names).
+SOURCE_HEADERS = {"kind": N_("kind"), "name": N_("name"), "source": N_("source"), "version": N_("version"),
+                  "library": N_("library"), "licence": N_("licence"),
+                  "catalogue_sha256_matches": N_("matches the catalogue's sha256")}
+
+
 def data_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every vocabulary and corpus the store's numbers come from, as recorded in the store.
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from .catalogue import load_catalogue
-from .i18n import format_number, normalize_language
+from .i18n import N_, format_number, normalize_language
 from .i18n import gettext as _
 from .render import PALETTE
 from .tokenizers.base import Encoding
@@ -166,6 +166,13 @@ def boundary_diff(encodings: Sequence[Encoding]) -> BoundaryDiff:
         for x in boundaries(enc):
             cuts.setdefault(x, set()).add(enc.tokenizer.id)
     return BoundaryDiff(text, [e.tokenizer.id for e in encodings], {x: frozenset(w) for x, w in cuts.items()})
+
+
+#: Headers of :func:`pair_premiums`' columns (msgids, translated where shown).
+PAIR_HEADERS = {"tokenizer": N_("tokenizer"), "tokens (first)": N_("tokens (first)"),
+                "tokens (second)": N_("tokens (second)"), "premium": N_("premium")}
+#: Header of the first column of :meth:`BoundaryDiff.agreement`; the others are tokenizer ids.
+AGREEMENT_HEADERS = {"tokenizer": N_("tokenizer")}
 
 
 def pair_premiums(first: Sequence[Encoding], second: Sequence[Encoding]) -> list[dict[str, object]]:

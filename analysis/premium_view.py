@@ -17,7 +17,17 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from .i18n import N_
 from .i18n import gettext as _
+
+#: Headers of the explorer's table (the premiums' columns as :func:`filter_languages` keeps them) and of its fairness
+#: table (``analysis.store.read.fairness``): msgids, translated where shown; the frames keep these keys.
+TABLE_HEADERS = {"tokenizer": N_("tokenizer"), "lang": N_("code"), "name": N_("language"), "script": N_("script"),
+                 "premium": N_("premium"), "ci_low": N_("95% CI, low"), "ci_high": N_("95% CI, high"),
+                 "units": N_("units"), "unk_flag": N_("more than 10% UNK")}
+FAIRNESS_HEADERS = {"tokenizer": N_("tokenizer"), "languages": N_("languages"), "mean_premium": N_("mean premium"),
+                    "max_premium": N_("worst premium"), "worst_language": N_("worst language"), "gini": N_("Gini"),
+                    "language_set": N_("language set")}
 
 
 def filter_languages(prem: pd.DataFrame, languages: pd.DataFrame, *, search: str = "",

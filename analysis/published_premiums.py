@@ -125,6 +125,14 @@ def published_premiums(columns: Mapping[str, str] | None = None) -> pd.DataFrame
         drop=True)
 
 
+#: Headers of :func:`compare`'s columns (msgids, translated where shown; the frame keeps these keys).
+COMPARE_HEADERS = {"column": N_("published column"), "tokenizer": N_("tokenizer"), "lang": N_("code"),
+                   "language": N_("language"), "published_tokens": N_("published tokens"),
+                   "our_tokens": N_("our tokens"), "published_premium": N_("published premium"),
+                   "our_premium": N_("our premium"), "difference": N_("difference"),
+                   "same_tokens": N_("same token count"), "same_to_4_decimals": N_("same to 4 decimals")}
+
+
 def compare(published: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
     """Published vs ours, one row per (their column, language) both sides have.
 

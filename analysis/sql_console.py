@@ -383,6 +383,12 @@ DESCRIPTIONS = {
 }
 
 
+#: Headers of :func:`schema_tables`' and :func:`schema_columns`' columns (msgids, translated where shown).
+SCHEMA_HEADERS = {"name": N_("name"), "kind": N_("kind"), "columns": N_("columns"), "rows": N_("rows"),
+                  "description": N_("description")}
+COLUMN_HEADERS = {"column": N_("column"), "type": N_("type"), "nullable": N_("nullable")}
+
+
 def schema_tables(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Tables and views of the store: ``name, kind, columns, rows, description``.
 

@@ -129,6 +129,11 @@ def same_bytes_in(token_bytes: bytes, tokenizer_ids: Iterable[str]) -> list[Else
     return out
 
 
+#: Headers of :func:`frequency_by_language`' columns (msgids, translated where shown).
+FREQUENCY_HEADERS = {"corpus": N_("corpus"), "lang": N_("code"), "name": N_("language"), "n": N_("occurrences"),
+                     "share": N_("share")}
+
+
 def frequency_by_language(con: duckdb.DuckDBPyConnection, tokenizer_id: str, token_id: int) -> pd.DataFrame:
     """Occurrences per corpus and language (most first), with the language's name; empty where never counted.
 

@@ -170,6 +170,16 @@ def has_vocabulary(tokenizer_id: str) -> bool:
 # ------------------------------------------------------------------ statistics over several
 
 
+#: Headers of :func:`size_table`' columns (msgids, translated where shown; the frame keeps these keys).
+SIZE_HEADERS = {"tokenizer": N_("tokenizer"), "name": N_("name"), "ids": N_("ids"), "special": N_("special"),
+                "unused": N_("unused"), "byte_fallback": N_("byte-fallback"), "entries": N_("entries"),
+                "distinct_byte_strings": N_("distinct byte strings"), "mean_bytes": N_("mean bytes"),
+                "median_bytes": N_("median bytes"), "max_bytes": N_("most bytes")}
+#: Headers of the columns of :meth:`Comparison.unique_tokens`' rows that a page shows (``id`` is shown as it is).
+UNIQUE_HEADERS = {"tokenizer": N_("tokenizer"), "token": N_("token"), "bytes_hex": N_("bytes (hex)"),
+                  "length": N_("length in bytes"), "script": N_("script")}
+
+
 def size_table(vocabs: Sequence[Vocabulary]) -> pd.DataFrame:
     """One row per tokenizer: ids, special, unused, byte-fallback, compared entries, distinct byte strings,
     and token length in bytes (mean, median, max) over the compared entries."""

@@ -97,13 +97,23 @@ def page_params() -> dict[str, str]:
     return params
 
 
-def headers(labels: Mapping[str, str], **config) -> dict:
-    """A ``column_config`` that shows each column under its translated header (``labels``: column -> msgid marked
-    with ``N_``); the frame keeps its English column names. ``config`` gives columns more settings (a format)."""
-    out = {}
+def headers(labels: Mapping[str, str | tuple[str, Mapping[str, object]]], **config) -> dict:
+    """A ``column_config`` that shows each column under its translated header; the frame keeps its English column
+    names (which the page's code and the CSV downloads use).
+
+    ``labels``: column -> msgid marked with ``N_``, or (template msgid, values) for a column named after a value
+    (``("premium {tokenizer}", {"tokenizer": "BPE"})``: the template is translated, then filled). ``config`` gives
+    columns more settings (a format, a help text); a column of ``config`` without a label keeps its own.
+
+    >>> set_language("fr"); headers({"premium BPE": ("premium {tokenizer}", {"tokenizer": "BPE"})})["premium BPE"]["label"]
+    'surcoût BPE'
+    >>> set_language("en")
+    """
+    out = dict(config)
     for column, msgid in labels.items():
+        label = _(msgid) if isinstance(msgid, str) else _(msgid[0]).format(**msgid[1])
         base = config.get(column)
-        out[column] = {**(base or {}), "label": _(msgid)} if base is not None else st.column_config.Column(_(msgid))
+        out[column] = {**base, "label": label} if base is not None else st.column_config.Column(label)
     return out
 
 

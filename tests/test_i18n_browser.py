@@ -207,3 +207,52 @@ def test_screenshot_every_page(server, browser, lang: str) -> None:
     finally:
         context.close()
     assert wrong == []
+
+
+def grid_headers(grid) -> list[str]:
+    """The column headers of a data grid, from its accessible table (the grid itself is drawn on a canvas)."""
+    cells = grid.locator('th[role="columnheader"]')
+    expect(cells.first).to_be_attached()
+    return [t.strip() for t in cells.all_text_contents()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["fr", "ar", "zh_Hans"])
+def test_glitch_and_lab_tables_in_the_language(server, browser, lang: str) -> None:
+    """The Glitch page's and the Lab's grids show translated headers in the browser (the grid draws them on a canvas;
+    its accessible table carries them as column headers). The Lab's tables exist only after a training: a small one
+    (the default languages, 600 entries) is trained first. Screenshots: ``glitch-tables-<lang>.png``,
+    ``lab-trained-<lang>.png`` (the summary and the comparison), ``lab-merges-<lang>.png`` (the merges)."""
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{server}/glitch?lang={lang}")
+        wait_idle(page)
+        shown = grid_headers(page.locator('[data-testid="stDataFrame"]').first)
+        assert {tr(m, lang) for m in ("unreachable", "not in this database's corpora")} <= set(shown)
+        assert "unreachable" not in shown
+        page.wait_for_timeout(1500)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"glitch-tables-{lang}.png"), full_page=True)
+
+        page.goto(f"{server}/lab?lang={lang}")
+        wait_idle(page)
+        size = page.get_by_label(tr("Vocabulary size", lang), exact=True)
+        size.fill("600")
+        size.press("Enter")
+        wait_idle(page)
+        page.get_by_role("button", name=tr("Train", lang), exact=True).click()
+        wait_idle(page, timeout=300_000)
+        expect(page.get_by_role("heading", name=tr("Held-out comparison", lang))).to_be_visible()
+        shown = grid_headers(page.locator('[data-testid="stDataFrame"]').first)
+        assert {tr(m, lang) for m in ("worst premium", "vocab size")} <= set(shown)
+        assert "worst premium" not in shown
+        # The page scrolls inside its main block, so a full-page shot is the first screen: scroll to the tables.
+        grids = page.locator('[data-testid="stDataFrame"]')
+        grids.first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / f"lab-trained-{lang}.png"))
+        grids.last.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / f"lab-merges-{lang}.png"))
+    finally:
+        context.close()

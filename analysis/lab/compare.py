@@ -194,6 +194,28 @@ def compare_specs(specs: Mapping[str, str], data: LabData, *, reference: str | N
                       language_set=f"the {len(data.langs)} chosen {data.corpus} languages, reference included")
 
 
+#: Headers of the columns per tokenizer of :func:`comparison_rows` (``"premium BPE"``): key prefix -> template msgid.
+_PER_TOKENIZER_HEADERS = {"premium": N_("premium {tokenizer}"), "CI": N_("95% CI {tokenizer}"),
+                          "bytes/token": N_("bytes/token {tokenizer}"), "UNK %": N_("UNK % {tokenizer}")}
+
+
+def comparison_headers(cmp: Comparison) -> dict[str, str | tuple[str, dict[str, str]]]:
+    """The header of each column of :func:`comparison_rows`: a msgid, or (template msgid, values) for a column
+    named after a tokenizer; a page shows them translated (``app.language.headers``), the rows keep their keys.
+
+    >>> rep = TokenizerReport(label="BPE", spec="file:/b.json", vocab_size=600, langs=[], bytes_per_token=3.0,
+    ...                       fairness=None)
+    >>> comparison_headers(Comparison(reference="eng", language_set="x", held_out_units=[], reports=[rep]))["CI BPE"]
+    ('95% CI {tokenizer}', {'tokenizer': 'BPE'})
+    """
+    out: dict[str, str | tuple[str, dict[str, str]]] = {
+        "lang": N_("code"), "name": N_("language"), "script": N_("script"), "units": N_("units")}
+    for rep in cmp.reports:
+        for prefix, template in _PER_TOKENIZER_HEADERS.items():
+            out[f"{prefix} {rep.label}"] = (template, {"tokenizer": rep.label})
+    return out
+
+
 def comparison_rows(cmp: Comparison) -> list[dict[str, object]]:
     """One row per language: each tokenizer's premium, CI and bytes per token side by side (and its UNK share
     where it produced any unknown token; above 10% the premium is flagged as not meaningful)."""
@@ -209,6 +231,14 @@ def comparison_rows(cmp: Comparison) -> list[dict[str, object]]:
                 row[f"UNK % {rep.label}"] = f"{100 * (r.unk_rate or 0):.1f}{' (flagged)' if r.flagged else ''}"
         out.append(row)
     return out
+
+
+#: The headers of :func:`summary_rows`' columns (msgids: a page shows them translated; the rows keep these keys).
+SUMMARY_HEADERS = {"tokenizer": N_("tokenizer"), "vocab size": N_("vocab size"), "bytes/token": N_("bytes/token"),
+                   "mean premium": N_("mean premium"), "worst premium": N_("worst premium"),
+                   "worst language": N_("worst language"), "Gini": N_("Gini")}
+#: The header of :func:`script_rows`' first column; the others are the tokenizers' labels (names, kept as they are).
+SCRIPT_HEADERS = {"script": N_("script")}
 
 
 def summary_rows(cmp: Comparison) -> list[dict[str, object]]:

@@ -10,14 +10,28 @@ from analysis import AnalysisError, load_catalogue
 from analysis.glitch import CATEGORY_NAMES, LEGEND
 from analysis.glitch import published as gpub
 from analysis.glitch.charts import indicator_histogram
-from analysis.i18n import format_number
+from analysis.glitch.headers import (
+    CANDIDATE_HEADERS,
+    CATEGORY_LABELS,
+    COUNTS_HEADERS,
+    MODEL_HEADERS,
+    PUBLISHED_MODEL_HEADERS,
+    PUBLISHED_SUMMARY_HEADERS,
+    PUBLISHED_TOKEN_HEADERS,
+    TOKEN_HEADERS,
+)
+from analysis.i18n import N_, format_number
 from analysis.i18n import gettext as _
 from app import state
 from app.charts import show_chart
-from app.language import localized_grid
+from app.language import headers, localized_grid
 from app.state import show_error
 
 MAX_ROWS = 5000
+#: The agreement table's headers (its rows are built below; "Jaccard" is a name and stays as it is).
+AGREEMENT_HEADERS = {"published": N_("published"), "published verified": N_("published verified"),
+                     "ours verified": N_("ours verified"), "both": N_("both"), "ids ranked by both": N_("ids ranked by both"),
+                     "Spearman": N_("Spearman (indicator vs our score)")}
 
 
 st.title(_("Glitch tokens"))
@@ -32,10 +46,13 @@ except AnalysisError as e:
     st.stop()
 
 with st.expander(_("What the categories mean"), expanded=False):
-    st.html("<dl>" + "".join(f"<dt><b>{html.escape(n)}</b></dt><dd>{html.escape(_(d))}</dd>" for n, d in LEGEND) + "</dl>")
+    # The translated name, and the name the table's `category` cells and the command line use.
+    st.html("<dl>" + "".join(f"<dt><b>{html.escape(_(CATEGORY_LABELS[n]))}</b>"
+                             + (f" (<code>{html.escape(n)}</code>)" if _(CATEGORY_LABELS[n]) != n else "")
+                             + f"</dt><dd>{html.escape(_(d))}</dd>" for n, d in LEGEND) + "</dl>")
 
 st.subheader(_("Tokenizer checks"))
-st.dataframe(localized_grid(counts), hide_index=True, key="gl_counts")
+st.dataframe(localized_grid(counts), hide_index=True, key="gl_counts", column_config=headers(COUNTS_HEADERS))
 skipped = notes[notes["note"].notna()]
 for row in skipped.itertuples():
     st.caption(_("`{tokenizer}` not scanned: {note}").format(tokenizer=row.tokenizer, note=row.note))  # markdown, no HTML
@@ -47,7 +64,8 @@ if not tokenizers:
 default = tokenizers.index("o200k_base") if "o200k_base" in tokenizers else 0
 tid = st.selectbox(_("Tokenizer"), tokenizers, index=default, key="gl_tokenizer")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories", placeholder=_("Choose options"))
+categories = c1.multiselect(_("In all of these categories"), CATEGORY_NAMES, key="gl_categories",
+                            format_func=lambda n: _(CATEGORY_LABELS[n]), placeholder=_("Choose options"))
 scripts = state.glitch_scripts(tid)
 script_label = {f"{s} ({n:,})": s for s, n in scripts}
 script_choice = c2.selectbox(_("Script"), ["any", *script_label], key="gl_script",
@@ -64,11 +82,12 @@ except AnalysisError as e:
     st.stop()
 st.caption(_("{n} token id(s) match").format(n=format_number(len(table)))
            + ("; " + _("the first {n} are shown").format(n=format_number(MAX_ROWS)) if len(table) > MAX_ROWS else "")
-           + ". " + _("`total`: occurrences in this database's corpora (not a glitch category); `top_langs`: where "
-                      "they occur most."))
-st.dataframe(table.drop(columns=["flags"]).head(MAX_ROWS), hide_index=True, key="gl_table",
-             column_config={"token": st.column_config.TextColumn(_("token"), help=_("bytes that are not valid UTF-8 "
-                                                                    "on their own are written <0xNN>"))})
+           + ". " + _("**{total}**: occurrences in this database's corpora (not a glitch category); **{top}**: the "
+                      "languages where they occur most.").format(total=_(TOKEN_HEADERS["total"]),
+                                                                 top=_(TOKEN_HEADERS["top_langs"])))
+st.dataframe(table.drop(columns=["flags"]).head(MAX_ROWS), hide_index=True, key="gl_table", column_config=headers(
+    TOKEN_HEADERS, token=st.column_config.TextColumn(help=_("bytes that are not valid UTF-8 on their own are written "
+                                                            "<0xNN>"))))
 
 st.subheader(_("Published verifications"))
 pub_models = state.published_models()
@@ -82,7 +101,7 @@ else:
                                                           repository=gpub.REPOSITORY, threshold=gpub.VERIFY_THRESHOLD))
     st.dataframe(pub_models[["name", "tokenizer", "n_rows", "n_verified", "n_match", "n_mismatch", "n_unchecked",
                              "indicator_name", "tested", "below_p001", "source_path", "commit"]],
-                 hide_index=True, key="gl_pub_models")
+                 hide_index=True, key="gl_pub_models", column_config=headers(PUBLISHED_MODEL_HEADERS))
     differ = pub_models[pub_models["n_mismatch"] > 0]
     st.caption(_("Rows that differ from our vocabulary: {list}.").format(list="; ".join(
         _("{name}: {n} of {total}").format(name=r.name, n=format_number(r.n_mismatch), total=format_number(r.n_rows))
@@ -112,7 +131,8 @@ else:
                      "rows are candidates ranked by the indicator, not verified under-trained tokens, and flag "
                      "nothing.").format(values=listed))
     summary = state.published_summary(pmodel)
-    st.dataframe(localized_grid([summary]), hide_index=True, key="gl_pub_summary")
+    st.dataframe(localized_grid([summary]), hide_index=True, key="gl_pub_summary",
+                 column_config=headers(PUBLISHED_SUMMARY_HEADERS))
     st.caption(_("The report's rows that match our vocabulary, by our tokenizer checks: how many of its under-trained "
                "tokens the checks alone would have found (most are ordinary, reachable tokens), and how many occur "
                "nowhere in this database's corpora."))
@@ -120,13 +140,11 @@ else:
     psearch = p1.text_input(_("Token or id contains"), key="gl_pub_search", max_chars=200)
     verified_only = p2.toggle(_("Verified only"), key="gl_pub_verified")
     pub_rows = state.published_tokens(pmodel, search=psearch, verified_only=verified_only)
-    st.dataframe(pub_rows, hide_index=True, key="gl_pub_tokens",
-                 column_config={"token": st.column_config.TextColumn(_("token (as printed)"), help=_("▁ is a space; "
-                                "escapes as the report prints them")),
-                                "vocab_entry": st.column_config.TextColumn(_("our entry")),
-                                "indicator": st.column_config.NumberColumn(_("indicator"), format="scientific"),
-                                "max_prob": st.column_config.NumberColumn(  # i18n-exempt: the report's field name
-                                    "max_prob", format="scientific")})
+    st.dataframe(pub_rows, hide_index=True, key="gl_pub_tokens", column_config=headers(  # max_prob: the report's name
+        PUBLISHED_TOKEN_HEADERS, token=st.column_config.TextColumn(help=_("▁ is a space; escapes as the report prints "
+                                                                          "them")),
+        vocab_entry=st.column_config.TextColumn(), indicator=st.column_config.NumberColumn(format="scientific"),
+        max_prob=st.column_config.NumberColumn(format="scientific")))
 
 st.subheader(_("Models"))
 model_rows = state.scanned_models()
@@ -134,7 +152,7 @@ if model_rows.empty:
     st.info(_("No model has been scanned into this database. Weight indicators: `python -m analysis glitch indicators "
             "--model PATH_OR_ID`; verification of the candidates: `python -m analysis glitch verify --model ...`."))
     st.stop()
-st.dataframe(localized_grid(model_rows), hide_index=True, key="gl_models")
+st.dataframe(localized_grid(model_rows), hide_index=True, key="gl_models", column_config=headers(MODEL_HEADERS))
 model = st.selectbox(_("Model"), model_rows["model"].tolist(), key="gl_model")
 info = model_rows.set_index("model").loc[model]
 scores, cands = state.model_indicators(model)
@@ -148,14 +166,15 @@ st.caption(_("{n} candidate(s); {verified} verified by prompting, {under} of the
              "repeating the token below the threshold).").format(
     n=format_number(len(cands)), verified=format_number(verified),
     under=format_number(int(cands["under_trained"].fillna(False).astype(bool).sum()))))
-st.dataframe(localized_grid(cands), hide_index=True, key="gl_candidates")
+st.dataframe(localized_grid(cands), hide_index=True, key="gl_candidates", column_config=headers(CANDIDATE_HEADERS))
 same = pub_models[pub_models["tokenizer"] == info["tokenizer"]] if not pub_models.empty else pub_models
 if not same.empty:
     st.markdown(_("**Agreement with the published reports of models with the same vocabulary**"))
     rows = []
     for r in same.itertuples():
         a = state.published_agreement(r.model, model)
-        rows.append({_("published"): r.name, _("published verified"): a.published_verified,
-                     _("ours verified"): a.ours_verified, _("both"): a.both_verified, "Jaccard": a.jaccard,
-                     _("ids ranked by both"): a.common_ranked, _("Spearman (indicator vs our score)"): a.spearman})
-    st.dataframe(localized_grid(rows, decimals={"Jaccard": 3}), hide_index=True, key="gl_agreement")
+        rows.append({"published": r.name, "published verified": a.published_verified,
+                     "ours verified": a.ours_verified, "both": a.both_verified, "Jaccard": a.jaccard,
+                     "ids ranked by both": a.common_ranked, "Spearman": a.spearman})
+    st.dataframe(localized_grid(rows, decimals={"Jaccard": 3}), hide_index=True, key="gl_agreement",
+                 column_config=headers(AGREEMENT_HEADERS))

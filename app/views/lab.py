@@ -10,7 +10,14 @@ from analysis import AnalysisError
 from analysis.i18n import N_, format_number, language_name
 from analysis.i18n import gettext as _
 from analysis.lab.charts import compression_chart, premium_chart, script_chart
-from analysis.lab.compare import comparison_rows, script_rows, summary_rows
+from analysis.lab.compare import (
+    SCRIPT_HEADERS,
+    SUMMARY_HEADERS,
+    comparison_headers,
+    comparison_rows,
+    script_rows,
+    summary_rows,
+)
 from analysis.lab.data import load_lab_data
 from analysis.lab.steps import initial_tokens, merge_steps, steps_html
 from analysis.lab.tokjson import PRE_TOKENIZERS
@@ -19,13 +26,15 @@ from analysis.lab.workspace import MAX_CONCURRENT, MAX_KEPT, MAX_LANGS, MAX_VOCA
 from analysis.render import CSS
 from app import keys, state
 from app.charts import show_chart
-from app.language import localized_grid
+from app.language import headers, localized_grid
 from app.state import db_path, show_error
 
 DEFAULT_LANGS = ["eng", "fra", "hin", "arb", "cmn_hans", "amh", "rus", "tha"]
 PRE_LABELS = {"gpt2": N_("GPT-2 regex (marks split from letters)"), "o200k": N_("GPT-4o regex (marks kept with letters)"),
               "whitespace": N_("spaces only (punctuation attached)")}
 BPE_FAMILY = ("bpe", "superword-bpe", "parity-bpe")
+#: The merge steps' table, built below.
+MERGE_HEADERS = {"merge #": N_("merge #"), "merge": N_("merge"), "for": N_("for"), "tokens": N_("tokens")}
 
 
 def _corpora() -> list[str]:
@@ -117,7 +126,8 @@ if last:
         described=last.describe, units=", ".join(cmp.held_out_units), reference=cmp.reference,
         languages=cmp.language_set, times=", ".join(f"{format_number(t.seconds, decimals=2)} s ({t.short})"
                                                     for t in last.trained)))
-    st.dataframe(localized_grid(summary_rows(cmp)), hide_index=True, key="lab_summary")
+    st.dataframe(localized_grid(summary_rows(cmp)), hide_index=True, key="lab_summary",
+                 column_config=headers(SUMMARY_HEADERS))
     off = last.off_size
     if off:
         st.info(_("Asked for {n} entries; {got}. A trainer stops early when the training text offers nothing more to "
@@ -128,12 +138,14 @@ if last:
         st.warning(_("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
                    "not meaningful. Use a byte-level tokenizer to avoid unknown tokens."))
     show_chart(premium_chart(cmp), key="lab_premium_chart", mirrored=True)
-    st.dataframe(localized_grid(comparison_rows(cmp)), hide_index=True, key="lab_table")
+    st.dataframe(localized_grid(comparison_rows(cmp)), hide_index=True, key="lab_table",
+                 column_config=headers(comparison_headers(cmp)))
     left, right = st.columns(2)
     show_chart(compression_chart(cmp), key="lab_compression_chart", where=left, mirrored=True)
     show_chart(script_chart(cmp), key="lab_script_chart", where=right, mirrored=True)
     with st.expander(_("Vocabulary share per script (table)")):
-        st.dataframe(localized_grid(script_rows(cmp, top=20)), hide_index=True, key="lab_scripts")
+        st.dataframe(localized_grid(script_rows(cmp, top=20)), hide_index=True, key="lab_scripts",
+                     column_config=headers(SCRIPT_HEADERS))
 
     st.subheader(_("Step through the first merges"))
     worst = cmp.reports[-1].fairness.argmax
@@ -157,9 +169,9 @@ if last:
                 continue
             st.markdown(_("**{tokenizer}** — {n} byte tokens at the start").format(tokenizer=t.short,
                                                                                   n=format_number(len(start))))
-            st.dataframe(localized_grid([{"merge #": s.rank, "merge": s.merge, "for": s.served or "all",
+            st.dataframe(localized_grid([{"merge #": s.rank, "merge": s.merge, "for": s.served or _("all"),
                                           "tokens": s.n_tokens} for s in steps]),
-                         hide_index=True, key=f"lab_steps_{t.algorithm}")
+                         hide_index=True, key=f"lab_steps_{t.algorithm}", column_config=headers(MERGE_HEADERS))
             if steps:
                 st.caption(_("after merge {n} (new token outlined):").format(n=format_number(steps[-1].rank)))
                 st.html(steps_html(steps[-1].tokens, changed=steps[-1].token))

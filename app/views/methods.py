@@ -10,12 +10,14 @@ from analysis.i18n import current_language
 from analysis.i18n import gettext as _
 from analysis.i18n_methods import counting_policy_text, localized_intro, localized_sections
 from analysis.methods import (
+    SOURCE_HEADERS,
     build_settings,
     counting_policy,
     data_sources,
     papers,
     papers_for,
 )
+from app.language import headers
 from app.state import show_error, store
 
 st.title(_("Methods"))
@@ -61,7 +63,7 @@ st.header(_("Data sources"))
 if sources is not None:
     st.caption(_("Every vocabulary and corpus the numbers in this database were computed from, with the package "
                "version and the sha256 of the file that was counted."))
-    st.dataframe(sources, hide_index=True, key="methods_sources")
+    st.dataframe(sources, hide_index=True, key="methods_sources", column_config=headers(SOURCE_HEADERS))
     st.download_button(_("Data sources as CSV"), lambda: to_csv_bytes(sources), file_name="data_sources.csv",
                        mime="text/csv", key="methods_sources_csv", on_click="ignore")
     stale = sources[sources["catalogue_sha256_matches"] == False]  # noqa: E712 (None = not applicable)

@@ -14,7 +14,9 @@ from analysis.i18n import gettext as _
 from analysis.lab.compare import load_tokenizer as load_lab_tokenizer
 from analysis.langdetect import detect, match_language
 from analysis.playground import (
+    AGREEMENT_HEADERS,
     DEFAULT_TEXT,
+    PAIR_HEADERS,
     PlaygroundState,
     boundary_diff,
     ids_html,
@@ -28,7 +30,7 @@ from analysis.render import CSS, tokens_html
 from analysis.textio import MAX_UPLOAD_BYTES, SUFFIXES, read_upload
 from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, added_ids, linkable
-from app.language import localized_grid, page_params, with_language
+from app.language import headers, localized_grid, page_params, with_language
 from app.lesson import lesson_mode
 from app.reconnect import client_sent
 from app.state import DEFAULT_TOKENIZERS, show_error, tokenizer, workshop
@@ -330,7 +332,8 @@ if encodings:
                     shared=format_number(len(diff.shared)), n=format_number(len(encodings)),
                     disputed=format_number(len(diff.disputed))))
                 st.html(diff.html())
-                st.dataframe(localized_grid(diff.agreement()), hide_index=True, key="pg_agreement")
+                st.dataframe(localized_grid(diff.agreement()), hide_index=True, key="pg_agreement",
+                             column_config=headers(AGREEMENT_HEADERS))
 
 # ---------------------------------------------------------------- translation mode
 if translate:
@@ -341,5 +344,6 @@ if translate:
         other = other[:MAX_CHARS]
     if other and encodings:
         second = encode_all(other)
-        st.dataframe(localized_grid(pair_premiums(encodings, second)), hide_index=True, key="pg_pair")
+        st.dataframe(localized_grid(pair_premiums(encodings, second)), hide_index=True, key="pg_pair",
+                     column_config=headers(PAIR_HEADERS))
         st.caption(_("Premium = tokens of the second text / tokens of the first, per tokenizer (a ratio of totals)."))

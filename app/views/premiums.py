@@ -11,12 +11,13 @@ import streamlit as st
 from analysis import AnalysisError, charts
 from analysis.i18n import N_
 from analysis.i18n import gettext as _
-from analysis.premium_view import filter_languages, policy_line
-from analysis.published_premiums import CITATION, shared_columns
+from analysis.premium_view import FAIRNESS_HEADERS, TABLE_HEADERS, filter_languages, policy_line
+from analysis.published_premiums import CITATION, COMPARE_HEADERS, shared_columns
 from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, counted_ids, premiums_with_yours
 from app.charts import show_chart
 from app.cost_tab import tab_cost
+from app.language import headers
 from app.reconnect import client_sent
 from app.state import DEFAULT_TOKENIZERS, show_error
 
@@ -134,14 +135,14 @@ def tab_units(v: View) -> None:
 def tab_fairness(v: View) -> None:
     fair = state.fairness(v.corpus, v.reference, v.tokenizers, complete_only=v.complete)
     chart(charts.fairness_chart(fair), "px_fairness")
-    st.dataframe(fair, hide_index=True, key="px_fair_table")
+    st.dataframe(fair, hide_index=True, key="px_fair_table", column_config=headers(FAIRNESS_HEADERS))
     downloads(fair, f"fairness-{v.corpus}-{v.reference}", "px_dl_fair")
     st.caption(_("Gini of the premiums over the stated language set (0: every language pays the same)."))
 
 
 def tab_table(v: View) -> None:
-    st.dataframe(v.shown, hide_index=True, key="px_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("premium", "ci_low", "ci_high")})
+    st.dataframe(v.shown, hide_index=True, key="px_table", column_config=headers(
+        TABLE_HEADERS, **{c: st.column_config.NumberColumn(format="%.3f") for c in ("premium", "ci_low", "ci_high")}))
     downloads(v.shown, f"premiums-{v.corpus}-{v.reference}-all", "px_dl_table")
 
 
@@ -166,9 +167,9 @@ def tab_published(v: View) -> None:
                  "definition). difference = ours − published. Their GPT-2 column is the r50k_base vocabulary, ByT5 "
                  "counts UTF-8 bytes, UTF-32 code points. Source: {citation}").format(
                      agree=agree, total=len(both), same=int(both["same_tokens"].sum()), citation=CITATION))
-    st.dataframe(both, hide_index=True, key="px_published_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                for c in ("published_premium", "our_premium", "difference")})
+    st.dataframe(both, hide_index=True, key="px_published_table", column_config=headers(
+        COMPARE_HEADERS, **{c: st.column_config.NumberColumn(format="%.4f")
+                            for c in ("published_premium", "our_premium", "difference")}))
     downloads(both, f"published-vs-ours-{v.corpus}", "px_dl_published")
 
 

@@ -9,13 +9,16 @@ from analysis.downloads import to_csv_bytes, to_parquet_bytes
 from analysis.i18n import N_, format_number, ngettext
 from analysis.i18n import gettext as _
 from analysis.sql_console import (
+    COLUMN_HEADERS,
     DEFAULT_ROWS,
     DEFAULT_TIMEOUT_S,
     EXAMPLES,
     MAX_ROWS,
+    SCHEMA_HEADERS,
     display_frame,
 )
 from app import keys, state
+from app.language import headers
 from app.state import show_error
 
 EXAMPLE_SQL = dict(EXAMPLES)
@@ -42,13 +45,14 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     st.subheader(_("Schema"))
     st.dataframe(tables[["name", "kind", "rows", "columns"]], hide_index=True, key="sql_schema", height="content",
-                 column_config={"rows": st.column_config.NumberColumn(
-                     _("rows"), help=_("exact for tables; views are computed when queried"), format="%d")})
+                 column_config=headers(SCHEMA_HEADERS, rows=st.column_config.NumberColumn(
+                     help=_("exact for tables; views are computed when queried"), format="%d")))
     for name, description in zip(tables["name"], tables["description"]):
         with st.expander(f"`{name}`"):  # i18n-exempt: a table's name
             if description:
                 st.caption(description)
-            st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}")
+            st.dataframe(columns[name], hide_index=True, key=f"sql_columns_{name}",
+                         column_config=headers(COLUMN_HEADERS))
 
 with right:
     st.selectbox(_("Example queries"), [CHOOSE, *EXAMPLE_SQL], key=keys.SQL_EXAMPLE, on_change=use_example,

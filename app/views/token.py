@@ -12,9 +12,9 @@ import streamlit as st
 from analysis import AnalysisError, load_catalogue
 from analysis.i18n import format_number
 from analysis.i18n import gettext as _
-from analysis.token_page import same_bytes_in, token_facts
+from analysis.token_page import FREQUENCY_HEADERS, same_bytes_in, token_facts
 from app import keys, state
-from app.language import localized_grid, page_params, with_language
+from app.language import headers, localized_grid, page_params, with_language
 from app.state import DEFAULT_TOKENIZERS, show_error
 
 catalogue = load_catalogue()
@@ -86,8 +86,8 @@ if have_store:
         st.caption(_("{n} occurrences in {pairs} (corpus, language) pairs.").format(
             n=format_number(int(freq["n"].sum())), pairs=format_number(len(freq))))
         st.dataframe(localized_grid(freq, keep=("share",)), hide_index=True, key="tk_freq",
-                     column_config={"share": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                             max_value=1)})
+                     column_config=headers(FREQUENCY_HEADERS, share=st.column_config.ProgressColumn(
+                         format="percent", min_value=0, max_value=1)))
     else:
         st.caption(_("Never occurs in the counted corpora (or this tokenizer's frequencies were not counted)."))
 

@@ -13,11 +13,18 @@ from analysis.charts import vocab_jaccard_figure, vocab_length_figure, vocab_scr
 from analysis.downloads import to_csv_bytes
 from analysis.i18n import N_, format_number, script_display_name
 from analysis.i18n import gettext as _
-from analysis.vocab import CHIPS_CSS, has_vocabulary, script_name, token_chips_html
+from analysis.vocab import (
+    CHIPS_CSS,
+    SIZE_HEADERS,
+    UNIQUE_HEADERS,
+    has_vocabulary,
+    script_name,
+    token_chips_html,
+)
 from app import keys, state
 from app.add_tokenizer import add_tokenizer_panel, added_ids
 from app.charts import show_chart
-from app.language import localized_grid
+from app.language import headers, localized_grid
 from app.state import Chosen, catalogue_ids, show_error
 
 DEFAULT_TOKENIZERS = ["o200k_base", "cl100k_base", "llama3", "gemma3", "qwen3", "mistral-tekken"]
@@ -65,13 +72,11 @@ except AnalysisError as e:
     st.stop()
 
 st.subheader(_("Size"))
-st.dataframe(localized_grid(sizes), hide_index=True, key="vc_sizes", height="content", column_config={
-    "tokenizer": st.column_config.TextColumn(_("tokenizer")),
-    "ids": st.column_config.Column(_("ids"), help=_("ids in the tokenizer's table, special ones included")),
-    "entries": st.column_config.Column(_("entries"), help=_("ids compared here: not special, not UNK, not unused")),
-    "distinct_byte_strings": st.column_config.Column(
-        _("distinct byte strings"), help=_("entries with different bytes (WordPiece 'ing' and '##ing' are one)")),
-})
+st.dataframe(localized_grid(sizes), hide_index=True, key="vc_sizes", height="content", column_config=headers(
+    SIZE_HEADERS, ids=st.column_config.Column(help=_("ids in the tokenizer's table, special ones included")),
+    entries=st.column_config.Column(help=_("ids compared here: not special, not UNK, not unused")),
+    distinct_byte_strings=st.column_config.Column(
+        help=_("entries with different bytes (WordPiece 'ing' and '##ing' are one)"))))
 download(_("Sizes as CSV"), lambda: sizes, "vocabulary_sizes.csv", "vc_sizes_csv")
 
 st.subheader(_("Token length"))
@@ -99,9 +104,9 @@ download(_("Overlap as CSV (intersections, unions, Jaccard)"), cmp.jaccard_long,
          "vc_jaccard_csv")
 
 st.subheader(_("Tokens only one of them has"))
-unique = pd.DataFrame({_("tokenizer"): list(cmp.unique_counts()),
-                       _("unique byte strings"): list(cmp.unique_counts().values())})
-st.dataframe(localized_grid(unique), hide_index=True, key="vc_unique_counts", height="content")
+unique = pd.DataFrame({"tokenizer": list(cmp.unique_counts()), "unique byte strings": list(cmp.unique_counts().values())})
+st.dataframe(localized_grid(unique), hide_index=True, key="vc_unique_counts", height="content", column_config=headers(
+    {"tokenizer": N_("tokenizer"), "unique byte strings": N_("unique byte strings")}))
 f1, f2, f3, f4 = st.columns([2, 2, 2, 1])
 owner = f1.selectbox(_("Unique to"), [ANY, *chosen], key="vc_unique_owner", on_change=first_page,
                      format_func=lambda o: _(ANY) if o == ANY else o)
@@ -129,7 +134,8 @@ st.caption(_("{n} matching tokens; showing {first}–{last}.").format(
     last=format_number(page.offset + len(page.rows))))
 shown = page.rows[["tokenizer", "id", "token", "bytes_hex", "length", "script"]]
 st.dataframe(localized_grid(shown), hide_index=True, key="vc_unique_table",  # ordered by the radio above
-             column_config={"token": st.column_config.TextColumn(_("token"), help=_("␣ space, ↵ newline, ⇥ tab"))})
+             column_config=headers(UNIQUE_HEADERS, token=st.column_config.TextColumn(help=_("␣ space, ↵ newline, "
+                                                                                          "⇥ tab"))))
 st.html(f"<style>{CHIPS_CSS}</style>{token_chips_html(page.rows)}")
 if page.total:
     download(_("All {n} matching tokens as CSV").format(n=format_number(page.total)),
