@@ -15,8 +15,14 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_table
-from .writer import bulk_insert
+from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED
+from ..premium_arrays import premium_ci_rows
+from .writer import insert_columns
+
+#: The columns of ``premium_ci``, in order, with the numpy type each is inserted as (None: objects, as given).
+_COLUMNS = (("corpus", None), ("tokenizer", None), ("lang", None), ("reference", None), ("premium", np.float64),
+            ("ci_low", np.float64), ("ci_high", np.float64), ("units", np.int64), ("b", np.int64),
+            ("seed", np.int64))
 
 
 def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str, *,
@@ -27,20 +33,15 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
     fewer than two units with the reference gets no interval (NULL ``ci_low``/``ci_high``): a bootstrap over one
     unit would only repeat the premium, an interval of width zero that claims a certainty it does not have (a corpus
     imported with the petrov2023 protocol has one unit per language).
+
+    The pair's counts come from DuckDB as numpy columns, in the store's order, and go to
+    :func:`analysis.premium_arrays.premium_ci_rows` (the (languages x reference units) matrix in numpy: no pandas).
     """
-    frame = con.execute(
-        """SELECT c.lang, u.position, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
+    cols = con.execute(
+        """SELECT c.lang, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
            WHERE c.corpus = ? AND c.tokenizer = ? ORDER BY c.lang, u.position, c.unit""",
-        [corpus, tokenizer]).df()
-    is_ref = (frame["lang"] == reference).to_numpy()
-    if not is_ref.any():
-        return []
-    ref = frame[is_ref].set_index("unit")["n_tokens"]
-    ref = ref[ref > 0]
-    matrix = frame.pivot(index="lang", columns="unit", values="n_tokens").reindex(columns=list(ref.index))
-    n_lang = matrix.to_numpy(dtype=np.float64)
-    n_ref = ref.to_numpy(dtype=np.float64)
-    return premium_ci_table(corpus, tokenizer, reference, matrix.index.tolist(), n_lang, n_ref, b=b, seed=seed)
+        [corpus, tokenizer]).fetchnumpy()
+    return premium_ci_rows(corpus, tokenizer, reference, cols["lang"], cols["unit"], cols["n_tokens"], b=b, seed=seed)
 
 
 def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> None:
@@ -49,7 +50,9 @@ def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, 
                 [corpus, tokenizer, reference])
     rows = compute_premium_ci(con, corpus, tokenizer, reference)
     if rows:
-        bulk_insert(con, "premium_ci", rows)
+        # Numbers as numpy columns (a NaN bound is NULL: no interval), the names as given.
+        insert_columns(con, "premium_ci", {name: np.array(v, dtype=kind) if kind is not None else list(v)
+                                           for (name, kind), v in zip(_COLUMNS, zip(*rows, strict=True), strict=True)})
 
 
 def has_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> bool:
