@@ -84,6 +84,10 @@ def open_writer(db: Path, *, fresh: bool = False,
                 con = duckdb.connect(str(tmp))
             except duckdb.Error as e:
                 raise unreadable(e) from e
+            # DuckDB's allocator keeps the memory a query freed for reuse until something purges it; a build runs
+            # large queries (the texts published, the checks stored) between long stretches of counting, so its
+            # background threads purge it (the process's peak memory is a target: docs/performance.md).
+            con.execute("SET allocator_background_threads = true")
             with con:  # closed on the way out, whatever happens
                 try:
                     version = None
