@@ -7,7 +7,8 @@ What each hook does:
 - ``forget_corpus``: drops the (token id, language) counts of a corpus imported again;
 - ``plan_workers``: asks the local pool's workers for the (token id, language) counts of every tokenizer with a
   vocabulary, and for a scan (:func:`scan_job`, run in the worker that holds the tokenizer) of each vocabulary whose
-  checks are neither current in the store nor in the asset cache (:mod:`.scan_cache`);
+  checks are neither current in the store nor in the asset cache (:mod:`.scan_cache`: a file there of another
+  format, checks version or vocabulary does not count, and is replaced);
 - ``job_done``: keeps a scan the workers made in the asset cache; ``load_cached``: finds one there (checks its
   metadata only: the rows go from the file to the database, read by DuckDB);
 - ``after_tokenizer``: stores a tokenizer's checks and token frequencies from what the local pool's workers computed
@@ -66,7 +67,7 @@ class TokenChecks(BuildExtension):
     def plan_workers(self, con: duckdb.DuckDBPyConnection | None, tokenizer_ids: Sequence[str]) -> WorkerPlan:
         """The (token id, language) counts of every tokenizer with a vocabulary; a scan of each vocabulary whose checks
         are not current in ``con`` (the writer's copy) and not in the asset cache either; the cached ones' checks."""
-        from .scan_cache import cache_path_of
+        from .scan_cache import cached_checks
         from .store import current_checks, scannable
 
         ids = [tid for tid in dict.fromkeys(tokenizer_ids) if scannable(tid)]
@@ -76,7 +77,9 @@ class TokenChecks(BuildExtension):
         for tid in ids:
             if tid in checked:
                 continue
-            if cache_path_of(tid) is not None:  # read when its tokenizer is done (held no longer than that)
+            # A cache file whose metadata match (its footer only; the rows are read when the tokenizer is done); any
+            # other file is a miss: the workers scan the vocabulary, and the file is replaced (job_done).
+            if cached_checks(tid) is not None:
                 cached.append(tid)
             else:
                 run.append(tid)

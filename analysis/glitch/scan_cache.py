@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,9 +87,10 @@ def cache_path_of(tokenizer_id: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def _metadata(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
-    rows = con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)", [str(path)]).fetchall()
-    return dict(rows)
+@functools.cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for reading cache files (starting one costs ~0.05 s); a cursor of it per call."""
+    return duckdb.connect()
 
 
 def cached_checks(tokenizer_id: str) -> CachedChecks | None:
@@ -101,17 +103,16 @@ def cached_checks(tokenizer_id: str) -> CachedChecks | None:
     path = cache_path(vocab[0])
     if not path.is_file():
         return None
-    con = duckdb.connect()
     try:
-        meta = _metadata(con, path)
-        (rows,) = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)]).fetchone()
-        columns = [(name, kind) for name, kind, *_ in
-                   con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        with _duckdb().cursor() as con:
+            meta = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                    [str(path)]).fetchall())
+            (rows,) = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)]).fetchone()
+            columns = [(name, kind) for name, kind, *_ in
+                       con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
         n, seconds = int(meta["n_ids"]), float(meta["seconds"])
     except (duckdb.Error, KeyError, ValueError, TypeError, UnicodeDecodeError):
         return None  # unreadable: scanned again, and the file replaced
-    finally:
-        con.close()
     if (meta.get("sha256") != vocab[0] or meta.get("checks_version") != CHECKS_VERSION
             or meta.get("format") != CACHE_FORMAT or columns != list(COLUMNS) or rows != n
             or (vocab[1] is not None and n < vocab[1])):
@@ -122,12 +123,9 @@ def cached_checks(tokenizer_id: str) -> CachedChecks | None:
 def read_cached(checks: CachedChecks) -> VocabularyScan:
     """The :class:`~analysis.glitch.checks.VocabularyScan` in a cache file (Python objects for every id: for tools
     and tests; a build stores the file's rows without them)."""
-    con = duckdb.connect()
-    try:
+    with _duckdb().cursor() as con:
         cols = con.execute("SELECT token_bytes, display, script, flags FROM read_parquet(?, file_row_number = true) "
                            "ORDER BY file_row_number", [str(checks.path)]).fetchnumpy()
-    finally:
-        con.close()
     return VocabularyScan(checks.tokenizer, *(np.asarray(cols[k], dtype=object) for k in ("token_bytes", "display",
                                                                                           "script")),
                           np.asarray(cols["flags"], dtype=np.uint16))
@@ -159,13 +157,10 @@ def store_scan(tokenizer_id: str, scan: VocabularyScan, seconds: float) -> Path 
 
     def write(tmp: Path) -> None:
         _rows = _scan_rows  # read by DuckDB's replacement scan, by this name
-        con = duckdb.connect()
-        try:
+        with _duckdb().cursor() as con:
             # DuckDB's replacement scan reads the local dict of arrays by its name, in order.
             con.execute(f"COPY (SELECT {select} FROM _rows) TO '{_quoted(tmp)}' "
                         f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{options}}})")
-        finally:
-            con.close()
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
 
