@@ -15,8 +15,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED
-from ..premium_arrays import premium_ci_rows
+from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_table
 from .writer import insert_columns
 
 #: The columns of ``premium_ci``, in order, with the numpy type each is inserted as (None: objects, as given).
@@ -34,14 +33,32 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
     unit would only repeat the premium, an interval of width zero that claims a certainty it does not have (a corpus
     imported with the petrov2023 protocol has one unit per language).
 
-    The pair's counts come from DuckDB as numpy columns, in the store's order, and go to
-    :func:`analysis.premium_arrays.premium_ci_rows` (the (languages x reference units) matrix in numpy: no pandas).
+    DuckDB hands over the (languages x reference units) matrix as numpy columns (each cell's row and column index
+    and its count: no pandas, and no Python object per unit), which :func:`analysis.metrics.premium_ci_table` turns
+    into rows: the columns are the reference's units with tokens, in document order; the rows every counted
+    language, sorted (the same rows, bit for bit, as :func:`analysis.premium_arrays.premium_ci_rows` gives from
+    counts in memory).
     """
-    cols = con.execute(
-        """SELECT c.lang, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
-           WHERE c.corpus = ? AND c.tokenizer = ? ORDER BY c.lang, u.position, c.unit""",
-        [corpus, tokenizer]).fetchnumpy()
-    return premium_ci_rows(corpus, tokenizer, reference, cols["lang"], cols["unit"], cols["n_tokens"], b=b, seed=seed)
+    langs = sorted(r[0] for r in con.execute("SELECT DISTINCT lang FROM counts WHERE corpus = ? AND tokenizer = ?",
+                                             [corpus, tokenizer]).fetchall())
+    if reference not in langs:
+        return []
+    ref = con.execute(
+        """SELECT c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
+           WHERE c.corpus = ? AND c.tokenizer = ? AND c.lang = ? AND c.n_tokens > 0 ORDER BY u.position, c.unit""",
+        [corpus, tokenizer, reference]).fetchnumpy()
+    cells = con.execute(
+        """WITH ref AS (SELECT c.unit, row_number() OVER (ORDER BY u.position, c.unit) - 1 AS j
+                        FROM counts c JOIN units u USING (corpus, lang, unit)
+                        WHERE c.corpus = $corpus AND c.tokenizer = $tokenizer AND c.lang = $reference
+                          AND c.n_tokens > 0)
+           SELECT list_position($langs::VARCHAR[], c.lang) - 1 AS i, ref.j, c.n_tokens FROM counts c JOIN ref USING (unit)
+           WHERE c.corpus = $corpus AND c.tokenizer = $tokenizer""",
+        {"corpus": corpus, "tokenizer": tokenizer, "reference": reference, "langs": langs}).fetchnumpy()
+    n_ref = np.asarray(ref["n_tokens"], dtype=np.float64)
+    n_lang = np.full((len(langs), len(n_ref)), np.nan)
+    n_lang[np.asarray(cells["i"], dtype=np.int64), np.asarray(cells["j"], dtype=np.int64)] = cells["n_tokens"]
+    return premium_ci_table(corpus, tokenizer, reference, langs, n_lang, n_ref, b=b, seed=seed)
 
 
 def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> None:
