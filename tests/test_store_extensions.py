@@ -232,11 +232,18 @@ def test_the_token_checks_plan_what_the_workers_compute(tmp_path: Path, monkeypa
                               job="analysis.glitch.extension:scan_job", run=("bert-uncased", "utf8-bytes"))
     cached = scan_cache.cache_path(load_catalogue().describe("bert-uncased").sha256)
     cached.parent.mkdir(parents=True)
-    cached.write_bytes(b"")  # there (whether it reads is load_cached's business)
+    cached.write_bytes(b"")  # there, but not a cache file: a miss, scanned again (and replaced by job_done)
+    plan = TokenChecks().plan_workers(None, ids)
+    assert (plan.run, plan.cached, plan.note) == (("bert-uncased", "utf8-bytes"), (), None)
+    assert TokenChecks().load_cached("bert-uncased") is None
+    from analysis import get_tokenizer
+    from analysis.glitch.checks import scan_vocabulary
+
+    scan_cache.store_scan("bert-uncased", scan_vocabulary(get_tokenizer("bert-uncased")), 1.5)
     plan = TokenChecks().plan_workers(None, ids)
     assert (plan.run, plan.cached) == (("utf8-bytes",), ("bert-uncased",))
     assert plan.note == "vocabulary checks of bert-uncased taken from the cache (see analysis.glitch.scan_cache)"
-    assert TokenChecks().load_cached("bert-uncased") is None  # an empty file is a miss
+    assert TokenChecks().load_cached("bert-uncased") == scan_cache.CachedChecks("bert-uncased", cached, 30522, 1.5)
 
     db = import_lines(tmp_path, TEXTS)
     build(db, corpora=["tiny"], tokenizers=["utf8-bytes", "codepoints"], workers=1)

@@ -109,11 +109,11 @@ def test_the_pool_splits_pairs_into_chunks_and_gives_the_same_rows(tmp_path: Pat
 
 def test_chunks_of_a_corpus() -> None:
     offsets = np.array([0, 10, 20, 25, 100, 101])
-    inputs = local_pool.CorpusInputs([("x", str(i)) for i in range(5)], offsets)
+    inputs = local_pool.CorpusInputs(offsets)
     assert inputs.chunks(20) == [(0, 2), (2, 4), (4, 5)]  # cuts at the first unit ending at or after 20, 40, 60, 80
     assert inputs.chunks(1000) == [(0, 5)]
     assert inputs.chunks(1) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
-    assert local_pool.CorpusInputs([], np.array([0])).chunks(10) == []
+    assert local_pool.CorpusInputs(np.array([0])).chunks(10) == []
 
 
 def test_a_schema_2_database_is_upgraded_in_place(tmp_path: Path) -> None:

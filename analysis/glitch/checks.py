@@ -27,7 +27,6 @@ import numpy as np
 
 from analysis.i18n import N_
 
-from ..scripts import decode_each, script_classes
 from ..tokenizers.base import Tokenizer
 from ..tokenizers.tables import TokenClass, TokenTables
 from .categories import Category, GlitchError, names
@@ -181,6 +180,9 @@ def scan_vocabulary(tok: Tokenizer) -> VocabularyScan:
     Raises:
         GlitchError: the tokenizer has no finite vocabulary (the code-point and word baselines).
     """
+    # ICU (~10 MiB) only when a vocabulary is scanned: a build that takes the checks from the cache never loads it.
+    from ..scripts import decode_each, script_classes
+
     tables = token_tables(tok)
     classes = tables.classes
     n = len(classes)

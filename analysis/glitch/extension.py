@@ -7,8 +7,10 @@ What each hook does:
 - ``forget_corpus``: drops the (token id, language) counts of a corpus imported again;
 - ``plan_workers``: asks the local pool's workers for the (token id, language) counts of every tokenizer with a
   vocabulary, and for a scan (:func:`scan_job`, run in the worker that holds the tokenizer) of each vocabulary whose
-  checks are neither current in the store nor in the asset cache (:mod:`.scan_cache`);
-- ``job_done``: keeps a scan the workers made in the asset cache; ``load_cached``: reads one from there;
+  checks are neither current in the store nor in the asset cache (:mod:`.scan_cache`: a file there of another
+  format, checks version or vocabulary does not count, and is replaced);
+- ``job_done``: keeps a scan the workers made in the asset cache; ``load_cached``: finds one there (checks its
+  metadata only: the rows go from the file to the database, read by DuckDB);
 - ``after_tokenizer``: stores a tokenizer's checks and token frequencies from what the local pool's workers computed
   while counting (its ids, its vocabulary scan), while the workers count the other tokenizers;
 - ``is_current``: no stored scan is missing or stale and the published verifications are loaded;
@@ -33,6 +35,7 @@ from ..progress import Progress
 
 if TYPE_CHECKING:
     from .checks import VocabularyScan
+    from .scan_cache import CachedChecks
 
 
 def scan_job(tokenizer_id: str) -> tuple[VocabularyScan, float]:
@@ -64,7 +67,7 @@ class TokenChecks(BuildExtension):
     def plan_workers(self, con: duckdb.DuckDBPyConnection | None, tokenizer_ids: Sequence[str]) -> WorkerPlan:
         """The (token id, language) counts of every tokenizer with a vocabulary; a scan of each vocabulary whose checks
         are not current in ``con`` (the writer's copy) and not in the asset cache either; the cached ones' checks."""
-        from .scan_cache import cache_path_of
+        from .scan_cache import cached_checks
         from .store import current_checks, scannable
 
         ids = [tid for tid in dict.fromkeys(tokenizer_ids) if scannable(tid)]
@@ -74,7 +77,9 @@ class TokenChecks(BuildExtension):
         for tid in ids:
             if tid in checked:
                 continue
-            if cache_path_of(tid) is not None:  # read when its tokenizer is done (held no longer than that)
+            # A cache file whose metadata match (its footer only; the rows are read when the tokenizer is done); any
+            # other file is a miss: the workers scan the vocabulary, and the file is replaced (job_done).
+            if cached_checks(tid) is not None:
                 cached.append(tid)
             else:
                 run.append(tid)
@@ -89,12 +94,12 @@ class TokenChecks(BuildExtension):
 
         store_scan(tokenizer, *result)
 
-    def load_cached(self, tokenizer: str) -> tuple[VocabularyScan, float] | None:
-        """The cached checks of ``tokenizer``'s vocabulary (None if the file went since: the token checks then scan it
-        after the counting)."""
-        from .scan_cache import cached_scan
+    def load_cached(self, tokenizer: str) -> CachedChecks | None:
+        """The cache file of ``tokenizer``'s vocabulary checks, its metadata checked (None if the file went since or
+        does not match: the token checks then scan the vocabulary after the counting)."""
+        from .scan_cache import cached_checks
 
-        return cached_scan(tokenizer)
+        return cached_checks(tokenizer)
 
     def after_tokenizer(self, con: duckdb.DuckDBPyConnection, tokenizer: str, results: WorkerResults,
                         progress: Progress) -> None:
@@ -110,8 +115,8 @@ class TokenChecks(BuildExtension):
                                                                      scans.get(tokenizer)):
             progress(f"token checks {tokenizer}: stored from the counting worker's ids in "
                      f"{time.perf_counter() - t0:.1f} s")
-            # Stored and current now: the final refresh has nothing left to do with them (the scan of a large
-            # vocabulary is ~100 MB of Python objects).
+            # Stored and current now: the final refresh has nothing left to do with them (a scan made in this build
+            # is ~100 MB of Python objects for a large vocabulary).
             scans.pop(tokenizer, None)
             results.lang_counts.pop(tokenizer, None)
 

@@ -37,17 +37,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from analysis.i18n import N_
 
 from ..config import ROOT
-from ..store.writer import has_table
+from ..store.writer import has_table, insert_columns
 from .categories import GlitchError
+
+# pandas only for the tables the dashboard reads: a build loads the published tables without it.
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Where the published tables are shipped.
 MAGIKARP_DIR = ROOT / "assets" / "published" / "magikarp"
@@ -128,6 +132,14 @@ class PublishedTables:
 
 def read_published(folder: Path = MAGIKARP_DIR) -> PublishedTables:
     """Read ``models.csv`` and ``tokens.csv``, refusing files whose sha256 is not the recorded one."""
+    import pandas as pd
+
+    models, tokens = _read_rows(folder)
+    return PublishedTables(pd.DataFrame(models), pd.DataFrame(tokens), FILES_KEY)
+
+
+def _read_rows(folder: Path = MAGIKARP_DIR) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The rows of ``models.csv`` and ``tokens.csv`` (each a dict of the header's columns), checked by sha256."""
     raw = {}
     for name, want in MAGIKARP_SHA256.items():
         path = folder / name
@@ -142,12 +154,12 @@ def read_published(folder: Path = MAGIKARP_DIR) -> PublishedTables:
                               "Restore it from the repository (and update MAGIKARP_SHA256 only after checking a new "
                               "copy against its source).", title=N_("Published data changed"))
         raw[name] = data.decode("utf-8")
-    models = pd.DataFrame(list(csv.DictReader(raw["models.csv"].splitlines())))
-    tokens = pd.DataFrame(list(csv.DictReader(raw["tokens.csv"].splitlines())))
-    unknown = sorted(set(models["model"]) - set(MODEL_NAMES))
+    models = list(csv.DictReader(raw["models.csv"].splitlines()))
+    tokens = list(csv.DictReader(raw["tokens.csv"].splitlines()))
+    unknown = sorted({m["model"] for m in models} - set(MODEL_NAMES))
     if unknown:
         raise GlitchError(f"Published reports without a model name: {', '.join(unknown)}; add them to MODEL_NAMES.")
-    return PublishedTables(models, tokens, FILES_KEY)
+    return models, tokens
 
 
 def _num(value: str) -> float | None:
@@ -189,18 +201,22 @@ def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] |
                           "with analysis.store.writer.open_writer(db, extensions=[TokenChecks()]) (from "
                           "analysis.glitch.extension), which creates them, as the build and "
                           "`python -m analysis glitch refresh` do.")
-    tables = read_published()
+    model_rows, tok = _read_rows()
     known = set(catalogue_ids if catalogue_ids is not None else load_catalogue().ids)
     con.execute("DELETE FROM published_tokens WHERE source = ?", [SOURCE])
     con.execute("DELETE FROM published_models WHERE source = ?", [SOURCE])
-    tok = tables.tokens
-    ids = tok["token_id"].astype(np.int64).to_numpy()
+    ids = np.array([int(r["token_id"]) for r in tok], dtype=np.int64)
+    model_of = np.array([r["model"] for r in tok], dtype=object)
+    tokenizer_of = [r["tokenizer"] for r in tok]
     entries = np.full(len(tok), None, dtype=object)
     checks = np.full(len(tok), NOT_IN_CATALOGUE, dtype=object)
     scanned = {r[0] for r in con.execute("SELECT tokenizer FROM glitch_scans WHERE note IS NULL").fetchall()} \
         if has_table(con, "glitch_scans") else set()
-    for tid, rows in tok.groupby("tokenizer", sort=False).groups.items():
-        rows = np.asarray(rows)
+    groups: dict[str, list[int]] = {}
+    for r, tid in enumerate(tokenizer_of):
+        groups.setdefault(tid, []).append(r)
+    for tid, members in groups.items():
+        rows = np.asarray(members, dtype=np.int64)
         if tid not in known:
             continue
         if tid not in scanned:
@@ -212,24 +228,22 @@ def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] |
         for r in rows.tolist():
             entry = stored.get(int(ids[r]))
             entries[r] = entry
-            checks[r] = NO_ID if entry is None else MATCH if matches(entry, tok["token"].iat[r]) else MISMATCH
-    max_prob = tok["max_prob"].map(_num).astype(float).to_numpy()
-    rank = tok.groupby("model", sort=False).cumcount().to_numpy() + 1
-    frame = pa.table({
-        "source": pa.array([SOURCE] * len(tok), pa.string()), "model": pa.array(tok["model"], pa.string()),
-        "tokenizer": pa.array(tok["tokenizer"], pa.string()), "rank": pa.array(rank.astype(np.int32)),
-        "token_id": pa.array(ids.astype(np.int32)), "token": pa.array(tok["token"], pa.string()),
-        "indicator": pa.array(tok["indicator"].map(_num).astype(float)), "max_prob": pa.array(max_prob),
-        "verified": pa.array(max_prob < VERIFY_THRESHOLD), "vocab_entry": pa.array(entries, pa.string()),
-        "check": pa.array(checks, pa.string())})
-    con.register("_published_rows", frame)
-    try:
-        con.execute("INSERT INTO published_tokens BY NAME SELECT * FROM _published_rows")
-    finally:
-        con.unregister("_published_rows")
+            checks[r] = NO_ID if entry is None else MATCH if matches(entry, tok[r]["token"]) else MISMATCH
+    # A value not given (none in the shipped files) is NaN, stored as NULL.
+    max_prob = np.array([_num(r["max_prob"]) for r in tok], dtype=np.float64)
+    rank = np.empty(len(tok), dtype=np.int32)  # each row's place in its report, from 1
+    seen: dict[str, int] = {}
+    for r, m in enumerate(model_of.tolist()):
+        rank[r] = seen[m] = seen.get(m, 0) + 1
+    insert_columns(con, "published_tokens", {
+        "source": [SOURCE] * len(tok), "model": model_of, "tokenizer": tokenizer_of, "rank": rank,
+        "token_id": ids.astype(np.int32), "token": [r["token"] for r in tok],
+        "indicator": np.array([_num(r["indicator"]) for r in tok], dtype=np.float64), "max_prob": max_prob,
+        "verified": max_prob < VERIFY_THRESHOLD, "vocab_entry": entries, "check": checks})
     against = _checked_against(con)
-    for m in tables.models.itertuples(index=False):
-        in_model = checks[(tok["model"] == m.model).to_numpy()]
+    for row in model_rows:
+        m = SimpleNamespace(**row)
+        in_model = checks[model_of == m.model]
         con.execute(
             "INSERT INTO published_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "(SELECT count(*) FILTER (WHERE verified) FROM published_tokens WHERE source = ? AND model = ?), ?, ?, ?, ?, ?)",
@@ -237,7 +251,7 @@ def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] |
              _num(m.verification_threshold), _num(m.soft_threshold), int(m.vocab_size), m.embedding_shape or None,
              int(m.tested), int(m.below_p001), int(m.below_soft), len(in_model), SOURCE, m.model,
              int((in_model == MATCH).sum()), int((in_model == MISMATCH).sum()),
-             int(np.isin(in_model, [NOT_SCANNED, NOT_IN_CATALOGUE]).sum()), tables.files_sha256, against])
+             int(np.isin(in_model, [NOT_SCANNED, NOT_IN_CATALOGUE]).sum()), FILES_KEY, against])
     return {c: int((checks == c).sum()) for c in CHECKS}
 
 
@@ -246,6 +260,8 @@ def load_published(con: duckdb.DuckDBPyConnection, *, catalogue_ids: list[str] |
 
 def published_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per published report with its provenance, counts and how many of its rows matched our vocabulary."""
+    import pandas as pd
+
     if not has_table(con, "published_models"):
         return pd.DataFrame(columns=["model", "name", "tokenizer", "source_path", "commit", "indicator_name",
                                      "n_rows", "n_verified", "n_match", "n_mismatch", "n_unchecked"])
@@ -259,6 +275,8 @@ def published_tokens(con: duckdb.DuckDBPyConnection, model: str, *, search: str 
 
     ``search`` keeps rows whose printed token or our entry contains it (case-insensitive, literal), or whose id is it.
     """
+    import pandas as pd
+
     from .categories import names
 
     if not has_table(con, "published_tokens"):

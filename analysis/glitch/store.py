@@ -34,8 +34,6 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from analysis.i18n import N_
 
@@ -46,8 +44,15 @@ from .categories import CATEGORY_NAMES, UNDER_TRAINED_VERIFIED, Category, Glitch
 from .checks import CHECKS_VERSION
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from .checks import VocabularyScan
     from .frequency import Frequency, LangIdCounts
+    from .scan_cache import CachedChecks
+
+    #: A vocabulary's checks as a build hands them over: a scan made now, with its seconds, or a cache file.
+    Scan = tuple[VocabularyScan, float] | CachedChecks
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS glitch_scans (
@@ -142,49 +147,73 @@ def _scan_in_worker(tokenizer_id: str, scan: bool) -> dict[str, object]:
     return {"scan": checks, "counted": counted, "seconds": time.perf_counter() - t0}
 
 
-def _token_rows(tokenizer_id: str, scan: VocabularyScan, flags: np.ndarray) -> pa.Table:
-    """The ``glitch_tokens`` rows of one tokenizer, as an Arrow table (built column by column: DuckDB reads it without
-    a per-row conversion)."""
-    n = len(scan)
-    # Bytes are stored only where they are not simply the display string's UTF-8: partial UTF-8 and special pieces
-    # (for every other id the display string is the bytes decoded).
-    raw = np.full(n, None, dtype=object)
-    for i in np.flatnonzero(scan.flags & np.uint16(Category.PARTIAL_UTF8 | Category.SPECIAL)).tolist():
-        b = scan.token_bytes[i]
-        if b != scan.display[i].encode("utf-8"):
-            raw[i] = b
-    return pa.table({"tokenizer": pa.array([tokenizer_id] * n, pa.string()),
-                     "token_id": pa.array(np.arange(n, dtype=np.int32)),
-                     "token_bytes": pa.array(raw, pa.binary()), "display": pa.array(scan.display, pa.string()),
-                     "script": pa.array(scan.script, pa.string()), "flags": pa.array(flags)})
+# Bytes are stored only where they are not simply the display string's UTF-8: partial UTF-8 and special pieces (for
+# every other id the display string is the bytes decoded). The one expression both ways of storing a vocabulary's
+# rows use (from a scan in memory, from a cache file).
+def _token_rows(ids: str) -> str:
+    """The SELECT list of ``glitch_tokens`` rows from a scan's columns, the token id in column ``ids``."""
+    return f"""SELECT ?::VARCHAR AS tokenizer, {ids}::INTEGER AS token_id,
+                      CASE WHEN flags & {int(Category.PARTIAL_UTF8 | Category.SPECIAL)} <> 0
+                                AND token_bytes <> encode(display) THEN token_bytes END AS token_bytes,
+                      display, script, flags::USMALLINT AS flags"""
 
 
-def _frequency_rows(tokenizer_id: str, freq: Frequency, lang_names: list[str]) -> pa.Table:
-    """The ``token_frequency`` rows of one tokenizer: one per id seen, with its top languages as list columns."""
+def _insert_tokens(con: duckdb.DuckDBPyConnection, tokenizer_id: str, scan: Scan) -> int:
+    """Insert one tokenizer's ``glitch_tokens`` rows, column by column (a cache file is read by DuckDB itself: no
+    Python object per token); return how many."""
+    from .scan_cache import CachedChecks
+
+    if isinstance(scan, CachedChecks):
+        con.execute(f"INSERT INTO glitch_tokens {_token_rows('file_row_number')} "
+                    "FROM read_parquet(?, file_row_number = true) ORDER BY token_id", [tokenizer_id, str(scan.path)])
+        return scan.n_ids
+    checks = scan[0]
+    n = len(checks)
+    _atlas_tokens = {"token_id": np.arange(n, dtype=np.int32), "token_bytes": _objects(checks.token_bytes),
+                     "display": _objects(checks.display), "script": _objects(checks.script),
+                     "flags": np.asarray(checks.flags, dtype=np.uint16)}
+    # DuckDB's replacement scan reads the local dict of arrays by its name.
+    con.execute(f"INSERT INTO glitch_tokens {_token_rows('token_id')} FROM _atlas_tokens", [tokenizer_id])
+    return n
+
+
+def _objects(values: np.ndarray) -> np.ndarray:
+    """``values`` as an object array (DuckDB casts each to the column's type)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _insert_frequency(con: duckdb.DuckDBPyConnection, tokenizer_id: str, freq: Frequency, lang_names: list[str]
+                      ) -> None:
+    """The ``token_frequency`` rows of one tokenizer: one per id seen, with its top languages as list columns, made
+    by DuckDB from the frequency's arrays."""
     seen = np.flatnonzero(freq.total)
-    # Each seen id's (language, count) pairs are one run of the id-sorted top arrays: list columns from offsets.
-    offsets = np.searchsorted(freq.top_ids, np.append(seen, seen[-1] + 1 if len(seen) else 0)).astype(np.int32)
-    runs = slice(0, offsets[-1])  # every top pair belongs to a seen id, so offsets[0] is 0
-    names_arr = np.asarray(lang_names, dtype=object)
-    return pa.table({
-        "tokenizer": pa.array([tokenizer_id] * len(seen), pa.string()),
-        "token_id": pa.array(seen.astype(np.int32)),
-        "total": pa.array(freq.total[seen].astype(np.int64)), "n_langs": pa.array(freq.n_langs[seen].astype(np.int32)),
-        "top_langs": pa.ListArray.from_arrays(pa.array(offsets), pa.array(names_arr[freq.top_langs[runs]], pa.string())),
-        "top_counts": pa.ListArray.from_arrays(pa.array(offsets), pa.array(freq.top_counts[runs].astype(np.int64))),
-    })
+    _atlas_seen = {"token_id": seen.astype(np.int32), "total": freq.total[seen].astype(np.int64),
+                   "n_langs": freq.n_langs[seen].astype(np.int32)}
+    # The top pairs are sorted by id, then count (descending): k keeps that order inside each id's lists.
+    _atlas_top = {"token_id": freq.top_ids.astype(np.int32), "k": np.arange(len(freq.top_ids), dtype=np.int64),
+                  "lang": freq.top_langs.astype(np.int64) + 1, "n": freq.top_counts.astype(np.int64)}
+    con.execute("""INSERT INTO token_frequency
+                   SELECT ?::VARCHAR, s.token_id, s.total, s.n_langs, coalesce(t.langs, []::VARCHAR[]),
+                          coalesce(t.counts, []::BIGINT[])
+                   FROM _atlas_seen s LEFT JOIN (
+                       SELECT token_id, list((?::VARCHAR[])[lang] ORDER BY k) AS langs, list(n ORDER BY k) AS counts
+                       FROM _atlas_top GROUP BY token_id) t USING (token_id)
+                   ORDER BY s.token_id""", [tokenizer_id, list(lang_names)])
 
 
 def store_lang_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer_id: str, counted: LangIdCounts) -> None:
     """Keep one counted pair's (token id, language) counts, replacing any earlier ones of that pair."""
     for table in ("token_lang_counts", "token_count_runs"):
         con.execute(f"DELETE FROM {table} WHERE corpus = ? AND tokenizer = ?", [corpus, tokenizer_id])
-    n = len(counted.ids)
-    insert_frame(con, "token_lang_counts", pa.table({
-        "corpus": pa.array([corpus] * n, pa.string()), "tokenizer": pa.array([tokenizer_id] * n, pa.string()),
-        "token_id": pa.array(counted.ids.astype(np.int32)),
-        "lang": pa.array(np.asarray(counted.lang_names, dtype=object)[counted.langs], pa.string()),
-        "n": pa.array(counted.counts.astype(np.int64))}))
+    if len(counted.ids):
+        _atlas_counts = {"token_id": counted.ids.astype(np.int32), "lang": counted.langs.astype(np.int64) + 1,
+                         "n": counted.counts.astype(np.int64)}
+        con.execute("INSERT INTO token_lang_counts SELECT ?::VARCHAR, ?::VARCHAR, token_id, (?::VARCHAR[])[lang], n "
+                    "FROM _atlas_counts", [corpus, tokenizer_id, list(counted.lang_names)])
     con.execute("INSERT INTO token_count_runs SELECT ?, ?, sha256 FROM corpora WHERE corpus = ?",
                 [corpus, tokenizer_id, corpus])
 
@@ -260,7 +289,7 @@ def stale_scans(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str]) ->
 def refresh_token_checks(con: duckdb.DuckDBPyConnection, tokenizer_ids: Iterable[str] | None = None, *,
                          workers: int | None = None, progress: Progress | None = None,
                          counted: dict[str, dict[str, LangIdCounts]] | None = None,
-                         scans: dict[str, tuple[VocabularyScan, float]] | None = None) -> list[str]:
+                         scans: dict[str, Scan] | None = None) -> list[str]:
     """(Re)scan every listed tokenizer whose stored scan is missing or stale; return the ids scanned.
 
     A scan is current while the vocabulary's sha256, the corpora in the store (name and content hash) and
@@ -316,10 +345,11 @@ def _refresh_published(con: duckdb.DuckDBPyConnection, say: Progress) -> None:
 
 
 def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, counted: dict[str, LangIdCounts],
-                         scan: tuple[VocabularyScan, float] | None) -> bool:
+                         scan: Scan | None) -> bool:
     """Store one tokenizer's checks and token frequency from a build's counting workers: ``counted[corpus]``, the
-    (token id, language) counts of each corpus, and ``scan``, the vocabulary checks with their seconds (None: the
-    stored checks, if they are current).
+    (token id, language) counts of each corpus, and ``scan``, the vocabulary checks: a scan with its seconds, or
+    their cache file (:class:`~analysis.glitch.scan_cache.CachedChecks`, stored by DuckDB from the file), or None
+    (the stored checks, if they are current).
 
     Corpora not in ``counted`` are taken from the pairs' stored counts (see :func:`store_lang_counts`). Returns False,
     storing nothing, if some corpus in the store has neither, or if there is no ``scan`` and no current stored one. A
@@ -345,16 +375,23 @@ def store_counted_checks(con: duckdb.DuckDBPyConnection, tokenizer_id: str, coun
                                       [tokenizer_id]).fetchall()
         if len(stored["token_id"]) == n and np.array_equal(stored["token_id"], np.arange(n)):
             freq = merge_lang_counts(parts, lang_names, n_ids=n)
-            _replace_scan(con, tokenizer_id, sha, _corpora_key(con), None, _frequency_rows(tokenizer_id, freq, lang_names),
-                          int(freq.total.sum()), scan[1] if scan else seconds, None, n_ids=n)
+            _replace_scan(con, tokenizer_id, sha, _corpora_key(con), None, (freq, lang_names), int(freq.total.sum()),
+                          _seconds(scan) if scan else seconds, None, n_ids=n)
             return True
         if scan is None:
             return False
-    checks, seconds = scan
-    freq = merge_lang_counts(parts, lang_names, n_ids=len(checks))
-    _replace_scan(con, tokenizer_id, sha, _corpora_key(con), _token_rows(tokenizer_id, checks, checks.flags.astype(np.uint16)),
-                  _frequency_rows(tokenizer_id, freq, lang_names), int(freq.total.sum()), seconds, None)
+    freq = merge_lang_counts(parts, lang_names, n_ids=_n_ids(scan))
+    _replace_scan(con, tokenizer_id, sha, _corpora_key(con), scan, (freq, lang_names), int(freq.total.sum()),
+                  _seconds(scan), None)
     return True
+
+
+def _n_ids(scan: Scan) -> int:
+    return len(scan) if not isinstance(scan, tuple) else len(scan[0])
+
+
+def _seconds(scan: Scan) -> float:
+    return scan[1] if isinstance(scan, tuple) else scan.seconds
 
 
 def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int | None, say: Progress) -> None:
@@ -392,19 +429,18 @@ def _scan_in_pool(con: duckdb.DuckDBPyConnection, todo: list[str], workers: int 
                 + ("" if scan is None else f", {len(scan[0]):,} vocabulary entries checked"))
 
 
-def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: pa.Table | None,
-                  frequency: pa.Table | None, corpus_tokens: int, seconds: float, note: str | None, *,
-                  n_ids: int | None = None) -> None:
-    """Replace one tokenizer's stored checks: its token rows (``tokens``; None with ``n_ids``: the stored rows stay),
-    its frequency rows and its scan record; no rows at all with a ``note`` saying why there is no vocabulary."""
+def _replace_scan(con: duckdb.DuckDBPyConnection, tid: str, sha: str, corpora: str, tokens: Scan | None,
+                  frequency: tuple[Frequency, list[str]] | None, corpus_tokens: int, seconds: float,
+                  note: str | None, *, n_ids: int | None = None) -> None:
+    """Replace one tokenizer's stored checks: its token rows (from ``tokens``; None with ``n_ids``: the stored rows
+    stay), its frequency rows (from the frequency and the language names it indexes) and its scan record; no rows at
+    all with a ``note`` saying why there is no vocabulary."""
     kept = tokens is None and n_ids is not None
     for table in ("token_frequency", "glitch_scans") if kept else ("glitch_tokens", "token_frequency", "glitch_scans"):
         con.execute(f"DELETE FROM {table} WHERE tokenizer = ?", [tid])
-    if tokens is not None:
-        insert_frame(con, "glitch_tokens", tokens)
+    ids = n_ids if kept else (0 if tokens is None else _insert_tokens(con, tid, tokens))
     if frequency is not None:
-        insert_frame(con, "token_frequency", frequency)
-    ids = n_ids if kept else (0 if tokens is None else len(tokens))
+        _insert_frequency(con, tid, *frequency)
     con.execute("INSERT INTO glitch_scans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [tid, sha, corpora, CHECKS_VERSION, ids, corpus_tokens, seconds, datetime.now(UTC), note])
 
@@ -533,6 +569,8 @@ def verifications_for(con: duckdb.DuckDBPyConnection, tokenizer_id: str, ids: It
 def models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per model with stored indicators: its tokenizer, shape, indicator, reference set, threshold, counts."""
     if not has_table(con, "glitch_models"):
+        import pandas as pd
+
         return pd.DataFrame(columns=["model", "tokenizer", "n_rows", "dim", "dtype", "indicator", "reference",
                                      "percentile", "threshold", "n_candidates", "verified", "under_trained"])
     return con.execute(

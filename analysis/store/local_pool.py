@@ -49,6 +49,7 @@ import numpy as np
 
 from ..catalogue import load_catalogue
 from ..config import env_size
+from ..errors import StoreError
 from ..extensions import resolve
 from ..fsio import atomic_write
 from ..lifecycle import die_with_parent
@@ -56,7 +57,7 @@ from ..progress import Progress
 from ..tokenizers.backends import BACKENDS
 from .counting import BACKEND_RATE, count_units
 from .lang_counts import LangIdCounts
-from .writer import insert_columns
+from .malloc import trim
 
 if TYPE_CHECKING:
     from ..extensions import BuildExtension, WorkerPlan
@@ -110,11 +111,16 @@ def init_worker(parent_pid: int) -> None:
 
 
 _ARRAYS = ("text", "text_offsets", "spans", "span_offsets", "has_spans", "lang")
+#: The order of a corpus's units in the published arrays and in every pair's counts (a total order: the key's).
+UNIT_ORDER = "u.lang, u.position, u.unit"
 
 
 def publish_inputs(con: duckdb.DuckDBPyConnection, corpora: list[str], path: Path) -> dict[str, CorpusInputs]:
-    """Write the units of ``corpora`` (in the order the counts are stored) as flat arrays in the folder ``path``,
-    renamed into place when complete; return what the main process needs of each corpus."""
+    """Write the units of ``corpora`` (in the order the counts are stored: :data:`UNIT_ORDER`) as flat arrays in the
+    folder ``path``, renamed into place when complete; return what the main process needs of each corpus.
+
+    DuckDB hands over each corpus's texts as one UTF-8 blob and the rest as numpy columns: no Python object per unit
+    but its word spans' bytes."""
     from .spans import flat
 
     index: dict[str, Any] = {}
@@ -123,41 +129,67 @@ def publish_inputs(con: duckdb.DuckDBPyConnection, corpora: list[str], path: Pat
     def write(tmp: Path) -> None:
         tmp.mkdir()
         for k, name in enumerate(corpora):
-            rows = con.execute("SELECT u.lang, u.unit, u.text, w.spans FROM units u LEFT JOIN word_spans w "
-                               "USING (corpus, lang, unit) WHERE u.corpus = ? ORDER BY u.lang, u.position, u.unit",
-                               [name]).fetchall()
-            encoded = [text.encode("utf-8") for _, _, text, _ in rows]
-            sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(rows))
+            langs = sorted(r[0] for r in con.execute("SELECT DISTINCT lang FROM units WHERE corpus = ?",
+                                                     [name]).fetchall())
+            cols = con.execute(f"""SELECT strlen(u.text) AS size, list_position(?::VARCHAR[], u.lang) - 1 AS lang,
+                                          w.spans FROM units u LEFT JOIN word_spans w USING (corpus, lang, unit)
+                                   WHERE u.corpus = ? ORDER BY {UNIT_ORDER}""", [langs, name]).fetchnumpy()
+            (text,) = con.execute(f"SELECT encode(coalesce(string_agg(text, '' ORDER BY {UNIT_ORDER}), '')) "
+                                  "FROM units u WHERE corpus = ?", [name]).fetchone()
+            sizes = np.asarray(cols["size"], dtype=np.int64)
             offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-            langs = sorted({lang for lang, _, _, _ in rows})
-            code = {lang: i for i, lang in enumerate(langs)}
-            spans, span_offsets, has_spans = flat([blob for _, _, _, blob in rows])
-            arrays = {"text": np.frombuffer(b"".join(encoded), dtype=np.uint8), "text_offsets": offsets,
+            if int(offsets[-1]) != len(text):  # the two queries disagree: never publish misaligned texts
+                raise StoreError(f"The texts of corpus {name!r} changed while a build read them; run the build again.")
+            blobs = cols["spans"]
+            missing = np.ma.getmaskarray(blobs)
+            spans, span_offsets, has_spans = flat([None if gone else b for b, gone in
+                                                   zip(np.ma.getdata(blobs).tolist(), missing.tolist(), strict=True)])
+            arrays = {"text": np.frombuffer(text, dtype=np.uint8), "text_offsets": offsets,
                       "spans": spans, "span_offsets": span_offsets, "has_spans": has_spans,
-                      "lang": np.fromiter((code[lang] for lang, _, _, _ in rows), dtype=np.int32, count=len(rows))}
+                      "lang": np.asarray(cols["lang"], dtype=np.int32)}
             for key, value in arrays.items():
                 np.save(tmp / f"{k}.{key}.npy", value, allow_pickle=False)
             index[name] = {"file": k, "langs": langs}
-            out[name] = CorpusInputs([(lang, unit) for lang, unit, _, _ in rows], offsets)
+            out[name] = CorpusInputs(offsets)
         (tmp / "index.json").write_text(json.dumps(index), encoding="utf-8")
 
     atomic_write(path, write)  # the folder appears whole, or not at all
     return out
 
 
+def insert_counts(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, n_tokens: Sequence[int],
+                  n_unk: Sequence[int], n_byte_fallback: Sequence[int], n_continued: Sequence[int | None]) -> None:
+    """Store one pair's counts, given per unit in :data:`UNIT_ORDER` (as published): DuckDB joins them to the units'
+    keys by their place in that order, so no key is made in Python."""
+    n = len(n_tokens)
+    _atlas_counts = {"i": np.arange(n, dtype=np.int64), "n_tokens": np.asarray(n_tokens, dtype=np.int64),
+                     "n_unk": np.asarray(n_unk, dtype=np.int64),
+                     "n_byte_fallback": np.asarray(n_byte_fallback, dtype=np.int64),
+                     # -1 where words are withheld (a count is never negative): NULL in the table
+                     "n_continued": np.fromiter((-1 if v is None else v for v in n_continued), dtype=np.int64,
+                                                count=n)}
+    (units,) = con.execute("SELECT count(*) FROM units WHERE corpus = ?", [corpus]).fetchone()
+    if units != n:
+        raise StoreError(f"{n} counts for the {units} units of corpus {corpus!r}; run the build again.")
+    # DuckDB's replacement scan reads the local dict of arrays by its name.
+    con.execute(f"""INSERT INTO counts (corpus, tokenizer, lang, unit, n_tokens, n_unk, n_byte_fallback, n_continued)
+                    SELECT ?, ?, u.lang, u.unit, c.n_tokens, c.n_unk, c.n_byte_fallback, nullif(c.n_continued, -1)
+                    FROM (SELECT lang, unit, row_number() OVER (ORDER BY {UNIT_ORDER}) - 1 AS i FROM units u
+                          WHERE corpus = ?) u JOIN _atlas_counts c USING (i)""", [corpus, tokenizer, corpus])
+
+
 @dataclass
 class CorpusInputs:
-    keys: list[tuple[str, str]]  # (lang, unit) of each unit, in order
-    offsets: np.ndarray  # byte offsets of each unit's text (n + 1)
+    offsets: np.ndarray  # byte offsets of each unit's text (n + 1), in UNIT_ORDER
 
     def chunks(self, target: int) -> list[tuple[int, int]]:
         """Consecutive unit ranges of about ``target`` bytes each (at least one unit each).
 
-        >>> CorpusInputs([("a", "1")] * 4, np.array([0, 5, 10, 15, 20])).chunks(10)
+        >>> CorpusInputs(np.array([0, 5, 10, 15, 20])).chunks(10)
         [(0, 2), (2, 4)]
         """
-        n = len(self.keys)
-        if n == 0:
+        n = len(self.offsets) - 1
+        if n <= 0:
             return []
         cuts = np.searchsorted(self.offsets, np.arange(target, int(self.offsets[-1]), target), side="left")
         bounds = sorted({0, n, *(int(c) for c in cuts if 0 < c < n)})
@@ -212,6 +244,7 @@ def preload(tokenizer_id: str) -> float:
 
     t0 = time.perf_counter()
     get_tokenizer(tokenizer_id)
+    trim()  # the load's parsing buffers, freed now (see .malloc)
     return time.perf_counter() - t0
 
 
@@ -405,12 +438,7 @@ class PairPool:
                 self.lang_counts.setdefault(tid, {})[job.corpus] = LangIdCounts.merge(counted)
             name = job.corpus
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
-            keys = inputs[name].keys
-            insert_columns(con, "counts", {
-                "corpus": [name] * len(keys), "tokenizer": [tid] * len(keys), "lang": [k[0] for k in keys],
-                "unit": [k[1] for k in keys], "n_tokens": np.array(n_tokens, dtype=np.int64),
-                "n_unk": np.array(n_unk, dtype=np.int64), "n_byte_fallback": np.array(n_byte, dtype=np.int64),
-                "n_continued": n_cont})  # None where words are withheld
+            insert_counts(con, name, tid, n_tokens, n_unk, n_byte, n_cont)
             record(name, tid, seconds[key])
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
@@ -450,12 +478,16 @@ class PairPool:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=running.__getitem__):  # in queue order
                     job = jobs[running.pop(future)]
-                    finished(job, future.result())
+                    result = future.result()
                     jobs_left[job.tokenizer] -= 1
                     if not jobs_left[job.tokenizer] and job.tokenizer not in self.held_before:
+                        # Released before its results are stored: the threads are counting the next tokenizer (maybe
+                        # loading it) meanwhile, and the two vocabularies need not be held together any longer.
                         # Kept: every other loaded one, and those still to count (another thread may be loading one)
                         release_tokenizers(keep=(set(loaded_ids()) | {t for t, n in jobs_left.items() if n})
                                            - {job.tokenizer})
+                        trim()  # its vocabulary's memory, back to the system (see .malloc)
+                    finished(job, result)
         finally:
             for future in running:
                 future.cancel()

@@ -16,7 +16,12 @@ import duckdb
 import numpy as np
 
 from ..metrics import BOOTSTRAP_B, BOOTSTRAP_SEED, premium_ci_table
-from .writer import bulk_insert
+from .writer import insert_columns
+
+#: The columns of ``premium_ci``, in order, with the numpy type each is inserted as (None: objects, as given).
+_COLUMNS = (("corpus", None), ("tokenizer", None), ("lang", None), ("reference", None), ("premium", np.float64),
+            ("ci_low", np.float64), ("ci_high", np.float64), ("units", np.int64), ("b", np.int64),
+            ("seed", np.int64))
 
 
 def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str, *,
@@ -27,20 +32,33 @@ def compute_premium_ci(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: s
     fewer than two units with the reference gets no interval (NULL ``ci_low``/``ci_high``): a bootstrap over one
     unit would only repeat the premium, an interval of width zero that claims a certainty it does not have (a corpus
     imported with the petrov2023 protocol has one unit per language).
+
+    DuckDB hands over the (languages x reference units) matrix as numpy columns (each cell's row and column index
+    and its count: no pandas, and no Python object per unit), which :func:`analysis.metrics.premium_ci_table` turns
+    into rows: the columns are the reference's units with tokens, in document order; the rows every counted
+    language, sorted (the same rows, bit for bit, as :func:`analysis.premium_arrays.premium_ci_rows` gives from
+    counts in memory).
     """
-    frame = con.execute(
-        """SELECT c.lang, u.position, c.unit, c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
-           WHERE c.corpus = ? AND c.tokenizer = ? ORDER BY c.lang, u.position, c.unit""",
-        [corpus, tokenizer]).df()
-    is_ref = (frame["lang"] == reference).to_numpy()
-    if not is_ref.any():
+    langs = sorted(r[0] for r in con.execute("SELECT DISTINCT lang FROM counts WHERE corpus = ? AND tokenizer = ?",
+                                             [corpus, tokenizer]).fetchall())
+    if reference not in langs:
         return []
-    ref = frame[is_ref].set_index("unit")["n_tokens"]
-    ref = ref[ref > 0]
-    matrix = frame.pivot(index="lang", columns="unit", values="n_tokens").reindex(columns=list(ref.index))
-    n_lang = matrix.to_numpy(dtype=np.float64)
-    n_ref = ref.to_numpy(dtype=np.float64)
-    return premium_ci_table(corpus, tokenizer, reference, matrix.index.tolist(), n_lang, n_ref, b=b, seed=seed)
+    ref = con.execute(
+        """SELECT c.n_tokens FROM counts c JOIN units u USING (corpus, lang, unit)
+           WHERE c.corpus = ? AND c.tokenizer = ? AND c.lang = ? AND c.n_tokens > 0 ORDER BY u.position, c.unit""",
+        [corpus, tokenizer, reference]).fetchnumpy()
+    cells = con.execute(
+        """WITH ref AS (SELECT c.unit, row_number() OVER (ORDER BY u.position, c.unit) - 1 AS j
+                        FROM counts c JOIN units u USING (corpus, lang, unit)
+                        WHERE c.corpus = $corpus AND c.tokenizer = $tokenizer AND c.lang = $reference
+                          AND c.n_tokens > 0)
+           SELECT list_position($langs::VARCHAR[], c.lang) - 1 AS i, ref.j, c.n_tokens FROM counts c JOIN ref USING (unit)
+           WHERE c.corpus = $corpus AND c.tokenizer = $tokenizer""",
+        {"corpus": corpus, "tokenizer": tokenizer, "reference": reference, "langs": langs}).fetchnumpy()
+    n_ref = np.asarray(ref["n_tokens"], dtype=np.float64)
+    n_lang = np.full((len(langs), len(n_ref)), np.nan)
+    n_lang[np.asarray(cells["i"], dtype=np.int64), np.asarray(cells["j"], dtype=np.int64)] = cells["n_tokens"]
+    return premium_ci_table(corpus, tokenizer, reference, langs, n_lang, n_ref, b=b, seed=seed)
 
 
 def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> None:
@@ -49,7 +67,9 @@ def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, 
                 [corpus, tokenizer, reference])
     rows = compute_premium_ci(con, corpus, tokenizer, reference)
     if rows:
-        bulk_insert(con, "premium_ci", rows)
+        # Numbers as numpy columns (a NaN bound is NULL: no interval), the names as given.
+        insert_columns(con, "premium_ci", {name: np.array(v, dtype=kind) if kind is not None else list(v)
+                                           for (name, kind), v in zip(_COLUMNS, zip(*rows, strict=True), strict=True)})
 
 
 def has_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, reference: str) -> bool:

@@ -84,6 +84,10 @@ def open_writer(db: Path, *, fresh: bool = False,
                 con = duckdb.connect(str(tmp))
             except duckdb.Error as e:
                 raise unreadable(e) from e
+            # DuckDB's allocator keeps the memory a query freed for reuse until something purges it; a build runs
+            # large queries (the texts published, the checks stored) between long stretches of counting, so its
+            # background threads purge it (the process's peak memory is a target: docs/performance.md).
+            con.execute("SET allocator_background_threads = true")
             with con:  # closed on the way out, whatever happens
                 try:
                     version = None
@@ -151,7 +155,7 @@ def insert_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str
         else:  # an object array: each value as given (DuckDB casts to the column's type; None is NULL)
             _atlas_columns[name] = np.empty(len(values), dtype=object)
             _atlas_columns[name][:] = values
-    names = ", ".join(_atlas_columns)
+    names = ", ".join(f'"{name}"' for name in _atlas_columns)  # quoted: a column may be named as a keyword
     # DuckDB's replacement scan reads the local dict of arrays by its name (``register`` would refuse while the
     # connection holds a result not fetched to the end, e.g. of a ``fetchone()``).
     con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _atlas_columns")

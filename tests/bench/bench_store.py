@@ -240,7 +240,14 @@ def main() -> int:
     scannable_ids = [t for t in load_catalogue().ids if scannable(t) and load_catalogue().describe(t).sha256]
     warm = sum(cache_path_of(t) is not None for t in scannable_ids)
     print(f"Vocabulary checks cache: {warm} of {len(scannable_ids)} vocabularies warm "
-          f"({'emptied: --cold-checks' if args.cold_checks else 'the first build fills the rest'}).")
+          f"({'emptied: --cold-checks' if args.cold_checks else 'an unmeasured build fills the rest first'}).")
+    if not args.cold_checks and warm < len(scannable_ids):
+        # What is measured is a fresh database on a warm cache (the usual case after a first build); a cache of
+        # another format (e.g. the Arrow files before format 2) or a new vocabulary is filled first, unmeasured.
+        with tempfile.TemporaryDirectory(prefix="bench-store-warm-") as tmp:
+            build(Path(tmp) / "warm.duckdb", rebuild=True, workers=args.workers)
+        warm = sum(cache_path_of(t) is not None for t in scannable_ids)
+        print(f"Vocabulary checks cache: {warm} of {len(scannable_ids)} vocabularies warm after the unmeasured build.")
     m = machine()
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
     m["code"] = code_version()
