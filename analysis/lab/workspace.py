@@ -75,10 +75,16 @@ class LabResult:
 
     trained: tuple[Trained, ...]
     comparison: Comparison
-    describe: str
+    description: tuple[str, dict[str, object]]  # LabData.description(): a template and its values
     langs: list[str]
     texts: dict[str, dict[str, str]]  # lang -> unit -> text, for the step-through's sample sentence
     requested: int  # the vocabulary size asked for (a trainer may stop short of it)
+
+    @property
+    def describe(self) -> str:
+        """What the run was trained and compared on, in English (a page translates :attr:`description`)."""
+        template, values = self.description
+        return template.format(**values)
 
     @property
     def off_size(self) -> list[Trained]:
@@ -228,7 +234,7 @@ class Workspace:
     def compare(self, trained: list[Trained], data: LabData, *, requested: int) -> LabResult:
         """Compare the run's tokenizers on the held-out units of ``data`` and keep the result as :attr:`last`."""
         comparison = compare_specs({t.short: t.spec for t in trained}, data)
-        result = LabResult(tuple(trained), comparison, data.describe(), data.langs,
+        result = LabResult(tuple(trained), comparison, data.description(), data.langs,
                            {c: dict(data.texts[c]) for c in data.langs}, requested)
         self.state[LAST] = result
         return result

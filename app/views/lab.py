@@ -11,6 +11,7 @@ from analysis.i18n import N_, format_number, language_name
 from analysis.i18n import gettext as _
 from analysis.lab.charts import compression_chart, premium_chart, script_chart
 from analysis.lab.compare import (
+    LANGUAGE_SET,
     SCRIPT_HEADERS,
     SUMMARY_HEADERS,
     comparison_headers,
@@ -121,11 +122,16 @@ last = workspace.last
 if last:
     cmp = last.comparison
     st.subheader(_("Held-out comparison"))
+    described, facts = last.description
+    reference = next((language_name(r.lang, english=r.name) for rep in cmp.reports[:1] for r in rep.langs
+                      if r.lang == cmp.reference), cmp.reference)
     st.caption(_("{described}; held-out units: {units}. Premium = tokens of the language / tokens of {reference} on the "
                  "same held-out units (a ratio of sums). Fairness over {languages}. Training took {times}.").format(
-        described=last.describe, units=", ".join(cmp.held_out_units), reference=cmp.reference,
-        languages=cmp.language_set, times=", ".join(f"{format_number(t.seconds, decimals=2)} s ({t.short})"
-                                                    for t in last.trained)))
+        described=_(described).format(**{k: format_number(v) if isinstance(v, int) and k != "seed" else v
+                                         for k, v in facts.items()}),
+        units=", ".join(cmp.held_out_units), reference=reference,
+        languages=_(LANGUAGE_SET).format(n=format_number(len(last.langs)), corpus=facts["corpus"]),
+        times=", ".join(f"{format_number(t.seconds, decimals=2)} s ({t.short})" for t in last.trained)))
     st.dataframe(localized_grid(summary_rows(cmp)), hide_index=True, key="lab_summary",
                  column_config=headers(SUMMARY_HEADERS))
     off = last.off_size
@@ -138,7 +144,10 @@ if last:
         st.warning(_("Some languages have more than 10% unknown tokens (see the UNK % columns): their premiums are "
                    "not meaningful. Use a byte-level tokenizer to avoid unknown tokens."))
     show_chart(premium_chart(cmp), key="lab_premium_chart", mirrored=True)
-    st.dataframe(localized_grid(comparison_rows(cmp)), hide_index=True, key="lab_table",
+    rows = comparison_rows(cmp)
+    for row in rows:  # the language's name in the interface language (the rows keep the corpus's English name)
+        row["name"] = language_name(str(row["lang"]), english=str(row["name"]))
+    st.dataframe(localized_grid(rows), hide_index=True, key="lab_table",
                  column_config=headers(comparison_headers(cmp)))
     left, right = st.columns(2)
     show_chart(compression_chart(cmp), key="lab_compression_chart", where=left, mirrored=True)
