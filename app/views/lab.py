@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from analysis import AnalysisError
-from analysis.i18n import N_, format_number, language_name
+from analysis.i18n import N_, format_number, format_percent, language_name
 from analysis.i18n import gettext as _
 from analysis.lab.charts import compression_chart, premium_chart, script_chart
 from analysis.lab.compare import (
@@ -108,7 +108,8 @@ if st.button(_("Train"), type="primary", key="lab_train"):
             st.error(_("**The server is busy**\n\nOther people are training right now; try again in a minute."))
             st.stop()
         try:
-            trained = workspace.train(data, spec, progress=lambda done, message: bar.progress(done, text=message))
+            trained = workspace.train(data, spec, progress=lambda done, _message: bar.progress(  # the library's note is English
+                done, text=_("training the tokenizers… {pct} done").format(pct=format_percent(done))))
         finally:
             slots.release()
         bar.progress(1.0, text=_("comparing on the held-out units…"))
