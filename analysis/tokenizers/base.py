@@ -113,10 +113,10 @@ def check_text(text: str) -> bytes:
         ) from None
 
 
-def check_texts(texts: Sequence[str]) -> None:
+def check_texts(texts: Sequence[str], *, numbered: bool = False) -> None:
     """Raise :func:`check_text`'s error for the first of ``texts`` that is not valid Unicode; in the common case one
     UTF-8 encode of all of them instead of one call per text (the backends' ``unit_stats``: a build checks every unit
-    for every tokenizer).
+    for every tokenizer). ``numbered``: the message names the text's place in ``texts`` (a batch call's error).
 
     >>> check_texts(["ok", "é"])
     """
@@ -125,8 +125,13 @@ def check_texts(texts: Sequence[str]) -> None:
         return
     except (TypeError, UnicodeEncodeError):
         pass
-    for t in texts:
-        check_text(t)
+    for n, t in enumerate(texts):
+        try:
+            check_text(t)
+        except InputTextError as e:
+            if not numbered:
+                raise
+            raise InputTextError(f"Text #{n} of the batch (counting from 0): {e.message}") from None
 
 
 def check_batch(texts: Sequence[str], method: str) -> None:
@@ -138,16 +143,7 @@ def check_batch(texts: Sequence[str], method: str) -> None:
     if isinstance(texts, str):
         raise InputTextError(f"{method} takes a list of texts, not one text (which it would count character by "
                              f"character); for one text use {'count' if method == 'count_batch' else 'encode'}(text).")
-    try:
-        "".join(texts).encode("utf-8")
-        return
-    except (TypeError, UnicodeEncodeError):
-        pass
-    for n, t in enumerate(texts):
-        try:
-            check_text(t)
-        except InputTextError as e:
-            raise InputTextError(f"Text #{n} of the batch (counting from 0): {e.message}") from None
+    check_texts(texts, numbered=True)
 
 
 def spans_from_byte_offsets(
