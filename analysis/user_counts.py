@@ -191,8 +191,6 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
 # ------------------------------------------------------------------ one job (runs in a worker process)
 
 
-#: The columns of ``premium_ci``, in the order of :func:`~analysis.premium_arrays.premium_ci_rows`'s rows.
-PREMIUM_CI_COLUMNS = ("corpus", "tokenizer", "lang", "reference", "premium", "ci_low", "ci_high", "units", "b", "seed")
 #: Seconds between two progress notes of a job (a note is a small file renamed into place; a page polls it).
 NOTE_EVERY = 0.25
 
@@ -256,8 +254,8 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
 
     from .premium_arrays import premium_ci_rows
     from .store.counting import count_units, library_version
+    from .store.premiums import insert_premium_rows
     from .store.schema import refresh_lang_stats
-    from .store.writer import insert_columns
     from .tokenizers import get_tokenizer
 
     c0, t0 = time.process_time(), time.perf_counter()
@@ -302,10 +300,7 @@ def count_into(tokenizer_id: str, db: str | Path, out: str | Path, *, corpus: st
             con.unregister("_counted")
         con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)", run)
         con.execute("INSERT INTO tokenizers VALUES (?, ?, ?, ?, ?, ?, ?)", described)
-        if premium_rows:  # one insert of columns, no pandas; a NaN bound (float arrays) goes in as NULL, as stored
-            columns = dict(zip(PREMIUM_CI_COLUMNS, zip(*premium_rows), strict=True))
-            insert_columns(con, "premium_ci", {name: np.array(v, dtype=np.float64) if name in ("premium", "ci_low",
-                                               "ci_high") else v for name, v in columns.items()})
+        insert_premium_rows(con, premium_rows)  # as the build stores them: a NaN bound is NULL
         refresh_lang_stats(con)
 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")

@@ -65,9 +65,13 @@ def store_premiums(con: duckdb.DuckDBPyConnection, corpus: str, tokenizer: str, 
     """Replace the stored premiums of one (corpus x tokenizer) pair against ``reference`` (table ``premium_ci``)."""
     con.execute("DELETE FROM premium_ci WHERE corpus = ? AND tokenizer = ? AND reference = ?",
                 [corpus, tokenizer, reference])
-    rows = compute_premium_ci(con, corpus, tokenizer, reference)
+    insert_premium_rows(con, compute_premium_ci(con, corpus, tokenizer, reference))
+
+
+def insert_premium_rows(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """Insert :func:`~analysis.metrics.premium_ci_table`'s rows into ``premium_ci`` in one insert of columns (no
+    pandas): the numbers as numpy columns (a NaN bound goes in as NULL: no interval), the names as given."""
     if rows:
-        # Numbers as numpy columns (a NaN bound is NULL: no interval), the names as given.
         insert_columns(con, "premium_ci", {name: np.array(v, dtype=kind) if kind is not None else list(v)
                                            for (name, kind), v in zip(_COLUMNS, zip(*rows, strict=True), strict=True)})
 
