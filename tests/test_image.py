@@ -21,7 +21,7 @@ from analysis import get_tokenizer
 from analysis.playground import DEFAULT_TEXT
 from tests import container_image as ci
 from tests.serve import free_port
-from tests.test_browser import counts
+from tests.test_browser import counts, counts_when
 from tests.test_browser import wait_idle as wait_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.container, pytest.mark.slow]
@@ -116,9 +116,9 @@ def test_the_image_serves_the_playground_with_the_librarys_counts(container, pag
     area = page.get_by_label("Text", exact=True)
     area.fill(TEXT)
     area.press("Control+Enter")
-    wait_idle(page)
-    got = counts(page)
-    assert got == {t: get_tokenizer(t).count(TEXT) for t in DEFAULT_TOKENIZERS}
+    want = {t: get_tokenizer(t).count(TEXT) for t in DEFAULT_TOKENIZERS}
+    got = counts_when(page, lambda got: got == want)
+    assert got == want
     assert got != first
     expect(page.get_by_test_id("stMainMenu")).to_be_visible()  # the header is drawn, with the viewer's menu only
     assert deploy_buttons(page) == 0

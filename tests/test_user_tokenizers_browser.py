@@ -67,6 +67,7 @@ def test_upload_each_format_and_read_its_counts(kept_server, page, fmt: str, tmp
     add_file(page, upload, pattern)
     # Adding loads the file in a separate process first: give a busy machine time (a guard, not a timing assertion).
     expect(page.get_by_text(re.compile(r"Added yours:vocab\."))).to_be_visible(timeout=120_000)
+    wait_idle(page)  # the rest of the run that said so
     got = counts(page)
     mine = [t for t in got if t.startswith("yours:")]
     assert len(mine) == 1 and mine[0].startswith(f"yours:{upload.name}:")
@@ -152,6 +153,7 @@ def test_hub_id_on_a_server_that_keeps_nothing(unkept_server, page) -> None:  # 
     page.get_by_role("button", name="Add", exact=True).click()
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"Added yours:atlas-test/minilm@89abcde:"))).to_be_visible(timeout=120_000)
+    wait_idle(page)  # the rest of the run that said so
     got = counts(page)
     mine = [t for t in got if t.startswith("yours:")]
     assert len(mine) == 1 and mine[0].startswith("yours:atlas-test/minilm@89abcde:")
