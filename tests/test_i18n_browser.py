@@ -201,7 +201,11 @@ def test_screenshot_every_page(server, browser, lang: str) -> None:
             except AssertionError:
                 wrong.append(f"{path or 'playground'}: no heading {sorted(names)}")
             assert page.locator('[data-testid="stException"]').count() == 0, f"{path}: an exception is shown"
-            page.wait_for_timeout(1500)  # data grids and charts draw after the script run ends
+            # Widgets whose code the browser is still loading show a grey placeholder (Streamlit's skeleton): on a
+            # busy machine the screenshot caught them; every one must be drawn. Charts draw after the run ends.
+            placeholders = page.locator('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')
+            expect(placeholders).to_have_count(0, timeout=60_000)
+            page.wait_for_timeout(700)
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"{path or 'playground'}-{lang}.png"), full_page=True)
     finally:
