@@ -356,6 +356,7 @@ class PairPool:
             # count one tokenizer's chunks together, and a load holds the GIL, so loading the next one early would
             # not be faster, only hold two vocabularies at once for longer (see _run_threads).
             first = self.todo[0][1]
+
             self.preloads[first] = self.threads.submit(preload, first)
         elif not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
@@ -408,6 +409,7 @@ class PairPool:
         """Publish the corpora's texts, then store each pair's counts as soon as its last chunk is in and ``record``
         it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
         inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
+        trim()  # what publishing freed (its query results, the texts' blob): ~10-20 MiB (see .malloc)
         queues = self.plan(inputs)
         chunks_left = Counter((j.corpus, j.tokenizer) for q in queues for j in q if not j.extension)
         parts: dict[tuple[str, str], list[tuple[int, tuple]]] = {}
@@ -432,6 +434,7 @@ class PairPool:
                         self.jobs[ext][tid] = hit
             if tokenizer_done is not None:
                 tokenizer_done(tid)
+                trim()  # what storing its checks freed
 
         def finished(job: Job, result: Any) -> None:
             nonlocal done_pairs
@@ -458,6 +461,7 @@ class PairPool:
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
             insert_counts(con, name, tid, n_tokens, n_unk, n_byte, n_cont)
             record(name, tid, seconds[key])
+            trim()  # what storing the pair freed (its chunks' results, the premiums' bootstrap), before the next
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
             pairs_left[tid] -= 1
