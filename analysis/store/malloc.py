@@ -18,8 +18,9 @@ to that size come from the heaps from then on, and the free memory a heap keeps 
 grows to twice that (up to 64 MiB). A build frees multi-megabyte arrays (a chunk's ids, the published texts, the
 premiums' bootstrap), so after the first of them each arena keeps tens of megabytes free until a :func:`trim`.
 :func:`fix_thresholds` stops the sliding: blocks of :data:`MMAP_THRESHOLD` or more are mapped and unmapped on their
-own, and a heap returns its free top above glibc's default 128 KiB at once (~20 MiB less at the peak of the 22 x 2
-job, for ~0.2-0.3 s more system time in page faults). The ``build`` command calls it first thing too. The library
+own, and a heap returns its free top beyond :data:`TRIM_THRESHOLD` at once (~10 MiB less at the sampled peak of the
+22 x 2 job; with glibc's default trim threshold, 128 KiB, ~20 MiB less but ~0.3 s more system time in page faults,
+the heaps' tops being returned and touched again over and over). The ``build`` command calls it first thing too. The library
 never calls either: a process that calls :func:`analysis.store.build.build` (a dashboard) keeps its own malloc
 settings.
 
@@ -36,12 +37,15 @@ import sys
 from collections.abc import Callable
 
 #: glibc's ``mallopt`` parameters (malloc.h): the largest number of arenas; the size from which a block is mapped on
-#: its own (setting it also fixes the trim threshold at its default, 128 KiB).
+#: its own; the free memory at a heap's top beyond which it is returned (setting either stops both sliding).
 M_ARENA_MAX = -8
 M_MMAP_THRESHOLD = -3
-#: The mmap threshold the ``build`` command fixes: large against a chunk's arrays (a few hundred KB, reused from the
-#: heaps), small against the few multi-megabyte ones.
+M_TRIM_THRESHOLD = -1
+#: The thresholds the ``build`` command fixes: mapped on their own from 4 MiB (large against a chunk's arrays, a few
+#: hundred KB reused from the heaps; small against the few multi-megabyte ones), a heap's free top returned beyond
+#: 8 MiB.
 MMAP_THRESHOLD = 4 * 2**20
+TRIM_THRESHOLD = 8 * 2**20
 
 
 @functools.cache
@@ -69,8 +73,8 @@ def limit_arenas(n: int = 2) -> bool:
     return fn is not None and fn(M_ARENA_MAX, n) == 1
 
 
-def fix_thresholds(mmap_threshold: int = MMAP_THRESHOLD) -> bool:
-    """Blocks of ``mmap_threshold`` bytes or more mapped on their own, and glibc's thresholds no longer sliding
-    (see the module's docstring); whether glibc took the setting."""
+def fix_thresholds(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: int = TRIM_THRESHOLD) -> bool:
+    """Blocks of ``mmap_threshold`` bytes or more mapped on their own, a heap's free top beyond ``trim_threshold``
+    returned, and glibc's thresholds no longer sliding (see the module's docstring); whether glibc took both."""
     fn = _glibc("mallopt")
-    return fn is not None and fn(M_MMAP_THRESHOLD, mmap_threshold) == 1
+    return fn is not None and fn(M_MMAP_THRESHOLD, mmap_threshold) == 1 and fn(M_TRIM_THRESHOLD, trim_threshold) == 1
