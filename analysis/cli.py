@@ -81,11 +81,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
     import os
 
     from .store.build import build
-    from .store.malloc import limit_arenas
+    from .store.malloc import fix_thresholds, limit_arenas
 
-    # A build process: few malloc arenas (see analysis.store.malloc), and counting threads (one per core) that need
-    # no thread pool of HF's own inside each (worker processes set the same; a value the user set is kept).
+    # A build process: few malloc arenas and fixed thresholds for returning freed memory (see analysis.store.malloc),
+    # and counting threads (one per core) that need no thread pool of HF's own inside each (worker processes set the
+    # same; a value the user set is kept).
     limit_arenas(2)
+    fix_thresholds()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     build(args.db, corpora=args.corpus or ["udhr"], tokenizers=args.tokenizers, normalization=args.normalization,
           workers=args.workers, rebuild=args.rebuild, progress=_say, engine=args.engine, parts=args.parts,

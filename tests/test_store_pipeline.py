@@ -116,6 +116,30 @@ def test_chunks_of_a_corpus() -> None:
     assert local_pool.CorpusInputs(np.array([0])).chunks(10) == []
 
 
+def test_published_texts_are_read_by_chunk_with_nothing_mapped(tmp_path: Path) -> None:
+    """The published folder is read a chunk at a time: each chunk's texts, word spans and languages exactly, in the
+    storage order (ell before eng), and no file of the folder stays mapped in the process (its pages would count in
+    the build's resident memory)."""
+    db = import_lines(tmp_path, TEXTS)
+    folder = tmp_path / "inputs"
+    con = duckdb.connect(str(db))
+    try:
+        inputs = local_pool.publish_inputs(con, ["tiny"], folder)
+    finally:
+        con.close()
+    assert inputs["tiny"].offsets.tolist() == [0, 16, 25, 37, 45]  # UTF-8 bytes: 16 and 9 in Greek, 12 and 8
+    texts, spans, langs = local_pool.load_chunk(str(folder), "tiny", 1, 3)
+    assert texts == ["Καλό.", "Hello world."]
+    assert langs == ["ell", "eng"]
+    assert list(spans) == [[(0, 4)], [(0, 5), (6, 11)]]
+    assert [a.tolist() for a in spans.arrays] == [[0, 1, 1], [0, 0, 6], [4, 5, 11]]
+    assert local_pool.load_chunk(str(folder), "tiny", 0, 4)[0] == ["Γειά σου.", "Καλό.", "Hello world.", "Be kind."]
+    maps = Path("/proc/self/maps")
+    if maps.exists():
+        assert str(folder) not in maps.read_text()
+    local_pool._MAPPED.clear()
+
+
 def test_a_schema_2_database_is_upgraded_in_place(tmp_path: Path) -> None:
     db = import_lines(tmp_path, TEXTS)
     build(db, corpora=["tiny"], tokenizers=["utf8-bytes", "codepoints"], workers=1)

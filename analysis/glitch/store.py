@@ -164,8 +164,10 @@ def _insert_tokens(con: duckdb.DuckDBPyConnection, tokenizer_id: str, scan: Scan
     from .scan_cache import CachedChecks
 
     if isinstance(scan, CachedChecks):
+        # The file's rows are in id order (row i is id i) and DuckDB keeps a scan's order in what it inserts
+        # (preserve_insertion_order, on by default): no ORDER BY, whose sort of every row took ~10 MB and 0.1-0.3 s.
         con.execute(f"INSERT INTO glitch_tokens {_token_rows('file_row_number')} "
-                    "FROM read_parquet(?, file_row_number = true) ORDER BY token_id", [tokenizer_id, str(scan.path)])
+                    "FROM read_parquet(?, file_row_number = true)", [tokenizer_id, str(scan.path)])
         return scan.n_ids
     checks = scan[0]
     n = len(checks)

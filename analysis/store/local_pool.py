@@ -9,8 +9,8 @@ second one only where its pair would otherwise finish last.
 
 The pool starts *before* the builder imports the corpora: each worker loads the tokenizer it is likely to count
 first while the main process parses the corpus. The texts are then published once, as one folder of flat arrays
-(UTF-8 bytes, offsets, word spans as segmented at import, languages) renamed into place; the workers map it
-read-only and decode only their chunks' texts, so no worker holds a copy of the corpus.
+(UTF-8 bytes, offsets, word spans as segmented at import, languages) renamed into place; the workers read only
+their chunks' bytes from it and decode those, so no worker holds a copy of the corpus.
 
 A job smaller than :data:`SINGLE_PROCESS_BYTES` (the bytes of text over all pairs) is counted in the main
 process, chunk by chunk: starting workers (a fresh interpreter each, the library imported and each tokenizer
@@ -196,15 +196,34 @@ class CorpusInputs:
         return list(itertools.pairwise(bounds))
 
 
-_MAPPED: dict[str, tuple[dict, dict[str, dict[str, np.ndarray]]]] = {}
-_MAP_LOCK = threading.Lock()  # counting threads map the folder on their first chunk
+#: Per published folder: its index, and per corpus where each array's data lies in its file (path, dtype, offset).
+_MAPPED: dict[str, tuple[dict, dict[str, dict[str, tuple[str, np.dtype, int]]]]] = {}
+_MAP_LOCK = threading.Lock()  # counting threads read the folder's headers on their first chunk
 _POOLS = itertools.count()
+
+
+def _array_in_file(file: Path) -> tuple[str, np.dtype, int]:
+    """Where the data of the ``.npy`` file ``file`` starts, and its dtype (a 1-d array, as :func:`publish_inputs`
+    writes them), from its header."""
+    with open(file, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        _, _, dtype = read_header(f)
+        return str(file), dtype, f.tell()
+
+
+def _read(where: tuple[str, np.dtype, int], lo: int, hi: int) -> np.ndarray:
+    """Items ``lo:hi`` of a published array, read from its file (nothing stays mapped: see :func:`load_chunk`)."""
+    file, dtype, offset = where
+    return np.fromfile(file, dtype=dtype, count=max(hi - lo, 0), offset=offset + lo * dtype.itemsize)
 
 
 def load_chunk(path: str, corpus: str, lo: int, hi: int) -> tuple[list[str], Any, list[str]]:
     """Units ``lo:hi`` of ``corpus`` from the published folder ``path``: texts, word spans (a
-    :class:`~analysis.tokenizers.unit_stats.WordSpanList` with its flat arrays already made) and languages. The
-    arrays are memory-mapped: only the chunk's bytes are read, and the pages are shared with the other workers."""
+    :class:`~analysis.tokenizers.unit_stats.WordSpanList` with its flat arrays already made) and languages. Only the
+    chunk's bytes are read from the files (the system's page cache shares them between workers); nothing is mapped,
+    so no page of the corpus stays in this process's resident memory after its chunk is counted."""
     from ..tokenizers.unit_stats import WordSpanList
     from .spans import span_lists
 
@@ -216,22 +235,21 @@ def load_chunk(path: str, corpus: str, lo: int, hi: int) -> tuple[list[str], Any
         index, mapped = _MAPPED[path]
         if corpus not in mapped:
             k = index[corpus]["file"]
-            mapped[corpus] = {key: np.load(Path(path, f"{k}.{key}.npy"), mmap_mode="r", allow_pickle=False)
-                              for key in _ARRAYS}
+            mapped[corpus] = {key: _array_in_file(Path(path, f"{k}.{key}.npy")) for key in _ARRAYS}
         a = mapped[corpus]
-    offsets = np.asarray(a["text_offsets"][lo:hi + 1])
-    raw = bytes(a["text"][offsets[0]:offsets[-1]])
+    offsets = _read(a["text_offsets"], lo, hi + 1)
+    raw = _read(a["text"], int(offsets[0]), int(offsets[-1])).tobytes()
     rel = (offsets - offsets[0]).tolist()
     texts = [raw[s:e].decode("utf-8") for s, e in itertools.pairwise(rel)]
-    span_off = np.asarray(a["span_offsets"][lo:hi + 1])
-    pairs = np.asarray(a["spans"][2 * span_off[0]:2 * span_off[-1]], dtype=np.int64)
-    has = np.asarray(a["has_spans"][lo:hi])
+    span_off = _read(a["span_offsets"], lo, hi + 1)
+    pairs = _read(a["spans"], 2 * int(span_off[0]), 2 * int(span_off[-1])).astype(np.int64, copy=False)
+    has = _read(a["has_spans"], lo, hi)
     spans = WordSpanList(span_lists(pairs, span_off - span_off[0], has))
     per_unit = np.diff(span_off)
     spans.__dict__["arrays"] = (np.repeat(np.arange(hi - lo, dtype=np.int64), per_unit),
                                 pairs[0::2].copy(), pairs[1::2].copy())  # what WordSpanList.arrays would compute
     names = index[corpus]["langs"]
-    langs = [names[i] for i in np.asarray(a["lang"][lo:hi]).tolist()]
+    langs = [names[i] for i in _read(a["lang"], lo, hi).tolist()]
     return texts, spans, langs
 
 
@@ -309,7 +327,7 @@ class PairPool:
         self.workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         self.inline = self.workers == 1 or (expected_bytes is not None and expected_bytes < single_process_bytes())
         self.kind = "inline" if self.inline else pool_kind([catalogue.describe(t).backend for _, t in todo])
-        # Unique per pool (a worker, or this process counting inline, keeps the folder it mapped by its path).
+        # Unique per pool (a worker, or this process counting inline, keeps the folder's headers by its path).
         self.path = db.with_name(f"{tmp_prefix}{db.name}.{os.getpid()}.inputs-{next(_POOLS)}")
         #: What the build's extensions asked the workers for besides the counts (:class:`analysis.extensions.WorkerPlan`),
         #: by extension name; and what they computed (:class:`analysis.extensions.WorkerResults`): per tokenizer, the
@@ -338,6 +356,7 @@ class PairPool:
             # count one tokenizer's chunks together, and a load holds the GIL, so loading the next one early would
             # not be faster, only hold two vocabularies at once for longer (see _run_threads).
             first = self.todo[0][1]
+
             self.preloads[first] = self.threads.submit(preload, first)
         elif not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
@@ -390,6 +409,7 @@ class PairPool:
         """Publish the corpora's texts, then store each pair's counts as soon as its last chunk is in and ``record``
         it; once every pair of a tokenizer is in, call ``tokenizer_done`` with it (while the workers go on)."""
         inputs = publish_inputs(con, list(dict.fromkeys(c for c, _ in self.todo)), self.path)
+        trim()  # what publishing freed (its query results, the texts' blob): ~10-20 MiB (see .malloc)
         queues = self.plan(inputs)
         chunks_left = Counter((j.corpus, j.tokenizer) for q in queues for j in q if not j.extension)
         parts: dict[tuple[str, str], list[tuple[int, tuple]]] = {}
@@ -414,6 +434,7 @@ class PairPool:
                         self.jobs[ext][tid] = hit
             if tokenizer_done is not None:
                 tokenizer_done(tid)
+                trim()  # what storing its checks freed
 
         def finished(job: Job, result: Any) -> None:
             nonlocal done_pairs
@@ -440,6 +461,7 @@ class PairPool:
             con.execute("DELETE FROM counts WHERE corpus = ? AND tokenizer = ?", [name, tid])
             insert_counts(con, name, tid, n_tokens, n_unk, n_byte, n_cont)
             record(name, tid, seconds[key])
+            trim()  # what storing the pair freed (its chunks' results, the premiums' bootstrap), before the next
             done_pairs += 1
             say(f"[{done_pairs}/{len(self.todo)}] {name} x {tid}: {sum(n_tokens):,} tokens in {seconds[key]:.1f} s")
             pairs_left[tid] -= 1
@@ -550,7 +572,7 @@ class PairPool:
             for executor in self.executors:
                 executor.shutdown(wait=True, cancel_futures=True)
         finally:
-            _MAPPED.pop(str(self.path), None)  # counted inline: this process's maps of the folder go with it
+            _MAPPED.pop(str(self.path), None)  # counted here: this process's record of the folder goes with it
             shutil.rmtree(self.path, ignore_errors=True)
 
 
