@@ -356,7 +356,6 @@ class PairPool:
             # count one tokenizer's chunks together, and a load holds the GIL, so loading the next one early would
             # not be faster, only hold two vocabularies at once for longer (see _run_threads).
             first = self.todo[0][1]
-
             self.preloads[first] = self.threads.submit(preload, first)
         elif not self.inline:
             ctx = multiprocessing.get_context("spawn")  # the Rust tokenizers' threads do not survive fork
