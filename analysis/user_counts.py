@@ -192,7 +192,7 @@ def held_corpus(db: str | Path, corpus: str = CORPUS) -> HeldCorpus:
 
 
 #: Distinct words a job's tokenizer keeps the results of (:meth:`~analysis.tokenizers.base.Tokenizer.reserve_word_cache`:
-#: Hugging Face models): the UDHR's 229,853 distinct Llama 3 pre-tokens fit; about 100 MB for those.
+#: Hugging Face models): the UDHR's 229,853 distinct Llama 3 pre-tokens fit; about 125 MB resident for those.
 WORD_CACHE = 2**18
 
 #: Seconds between two progress notes of a job (a note is a small file renamed into place; a page polls it).

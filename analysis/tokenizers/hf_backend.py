@@ -375,7 +375,7 @@ class HFTokenizersTokenizer(Tokenizer):
         any, so on a corpus it mostly misses: the UDHR holds 229,853 distinct Llama 3 pre-tokens, each met 12 times on
         average. The cache belongs to the model object, which the counting twin shares. A cache hit gives the word's
         tokens as merged the first time (a model with dropout bypasses the cache), so no id changes; it costs memory
-        (about 440 bytes a word for Llama 3: 100 MB for the UDHR's). Never lowered here; None where the installed
+        (Llama 3 on the UDHR: about 125 MB more resident). Never lowered here; None where the installed
         ``tokenizers`` cannot resize it."""
         resize = getattr(self.hf.model, "_resize_cache", None)
         if resize is None:
