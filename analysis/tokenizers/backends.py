@@ -112,19 +112,13 @@ def _tiktoken_entry(entry: EntryLike, files: Mapping[str, Path]) -> Tokenizer:
 
 
 def _tiktoken_file(path: Path, *, tokenizer_id: str, name: str, pattern: str | None) -> Tokenizer:
-    import tiktoken
-
-    from .tiktoken_backend import TiktokenTokenizer, read_tiktoken_ranks
+    from .tiktoken_backend import TiktokenFileTokenizer, read_tiktoken_ranks
 
     if pattern is None:
         raise AssetError(f"{path} holds ranks only: give its split pattern (a regex), or a base encoding to take it "
                          "from.")
-    ranks = read_tiktoken_ranks(path)
-    try:
-        enc = tiktoken.Encoding(name=tokenizer_id, pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
-    except ValueError as e:
-        raise AssetError(f"{path} does not form a tiktoken encoding: {e}.") from e
-    return TiktokenTokenizer(tokenizer_id, enc, name=name)
+    # Its tiktoken.Encoding is made on first use (a counting job never needs it); the same error if it forms none.
+    return TiktokenFileTokenizer(tokenizer_id, read_tiktoken_ranks(path), pattern, path=path, name=name)
 
 
 def _hf_entry(entry: EntryLike, files: Mapping[str, Path]) -> Tokenizer:

@@ -354,6 +354,12 @@ class Tokenizer(abc.ABC):
         """The prefix that marks a word-continuation piece (WordPiece's ``##``) for a WordPiece model, else None."""
         return None
 
+    def reserve_word_cache(self, words: int) -> int | None:
+        """Let the backend keep the results of at least ``words`` distinct words for later texts (a counting job over a
+        whole corpus, which meets most words many times); returns the capacity now set, or None where the backend
+        keeps no such cache (the default). What it encodes does not change."""
+        return None
+
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
         """Per text: tokens, UNK, byte-fallback, words split over several tokens (``word_spans[i]`` None: not
         counted) — what a corpus build stores. Backends override this with batch paths; results are equal."""
