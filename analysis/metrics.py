@@ -250,9 +250,13 @@ def bootstrap_ci_many(
         Lg = L[rows][M[rows]].reshape(rows.size, n)
         Rg = np.broadcast_to(R, (rows.size, R.size))[M[rows]].reshape(rows.size, n)
         idx = np.random.default_rng(seed).integers(0, n, size=(b, n))
-        # draws[k, j]: how often resample k drew unit j; the resampled sum is then a dot product.
-        draws = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
-        draws = draws.astype(np.float64)
+        # draws[k, j]: how often resample k drew unit j; the resampled sum is then a dot product. The offsets are
+        # added in place and the draws freed before the float copy: two (b, n) arrays alive at most, not four (a
+        # build's peak memory holds this moment: 16 MB less for 1,000 units).
+        idx += n * np.arange(b)[:, None]
+        draws = np.bincount(idx.ravel(), minlength=b * n)
+        del idx
+        draws = draws.reshape(b, n).astype(np.float64)
         ratios = (Lg @ draws.T) / (Rg @ draws.T)
         out[rows] = np.percentile(ratios, q, axis=1).T
     return out
