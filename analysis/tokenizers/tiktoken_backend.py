@@ -6,7 +6,7 @@ import binascii
 import hashlib
 import operator
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -166,6 +166,43 @@ def load_encoding(name: str, ranks_path: Path, *, ranks_sha256: str) -> tiktoken
     return tiktoken.Encoding(**official_definition(name, ranks, ranks_sha256))
 
 
+class RanksFromTable(Mapping[bytes, int]):
+    """A tiktoken encoding's mergeable ranks (bytes -> rank), kept as the per-id table of bytes the tokenizer holds
+    anyway and made into a dict again only when something reads them.
+
+    tiktoken's ``Encoding`` keeps the dict it was built from (``_mergeable_ranks``) beside its Rust core, which has
+    its own copy: for o200k_base that dict and its ints are ~16 MiB that nothing here reads once the tables exist
+    (counting goes through the core and the tables). :class:`TiktokenTokenizer` puts this mapping in its place; it
+    pickles as the plain dict, so a pickled encoding is the same as before.
+
+    ``skip``: the ids that are no rank (special tokens, and gaps: ids no token has). A rank may be the empty bytes
+    (openai-whisper's multilingual ranks give ``b""`` rank 50256), so an empty entry is no gap by itself.
+
+    >>> r = RanksFromTable([b"a", b"b", b"", b"<|end|>"], skip=[2, 3])
+    >>> dict(r), len(r), r[b"b"], b"<|end|>" in r
+    ({b'a': 0, b'b': 1}, 2, 1, False)
+    """
+
+    def __init__(self, token_bytes: Sequence[bytes], *, skip: Sequence[int]) -> None:
+        self._token_bytes, self._skip = token_bytes, frozenset(skip)
+
+    @cached_property
+    def _ranks(self) -> dict[bytes, int]:
+        return {b: i for i, b in enumerate(self._token_bytes) if i not in self._skip}
+
+    def __getitem__(self, token: bytes) -> int:
+        return self._ranks[token]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._ranks)
+
+    def __len__(self) -> int:
+        return len(self._ranks)
+
+    def __reduce__(self) -> tuple:
+        return dict, (dict(self._ranks),)
+
+
 class TiktokenTokenizer(Tokenizer):
     """Any ``tiktoken.Encoding`` behind the common interface."""
 
@@ -180,12 +217,17 @@ class TiktokenTokenizer(Tokenizer):
     def _tables(self) -> TokenTables:
         """Per id: its bytes, their length, its kind class; built once, on first encode."""
         enc = self.encoding
-        table = [b""] * (enc.max_token_value + 1)
+        table: list[bytes | None] = [None] * (enc.max_token_value + 1)
         for token, rank in enc._mergeable_ranks.items():
             table[rank] = token
         for text, rank in enc._special_tokens.items():
             table[rank] = text.encode()
-        return TokenTables.from_bytes(table, id_classes(len(table), special=sorted(self._special_ids)))
+        gaps = [i for i, b in enumerate(table) if b is None]  # ids no token has (o200k_base: 199998 and 199999)
+        tables = TokenTables.from_bytes([b"" if b is None else b for b in table],
+                                        id_classes(len(table), special=sorted(self._special_ids)))
+        if enc._special_tokens:  # without one, ordinary_id_arrays makes a twin core from the ranks: keep the dict
+            enc._mergeable_ranks = RanksFromTable(tables.token_bytes, skip=gaps + sorted(self._special_ids))
+        return tables
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
         # tiktoken has no BOS/EOS of its own, so add_special_tokens adds nothing.

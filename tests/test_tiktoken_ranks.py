@@ -1,0 +1,51 @@
+"""A catalogue tiktoken encoding gives up its dict of ranks once the tokenizer's per-id tables exist
+(analysis.tokenizers.tiktoken_backend.RanksFromTable): the ranks it reads back, and those a pickled encoding carries,
+are exactly the verified file's, and the ids do not change."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from analysis.assets import asset_path
+from analysis.catalogue import load_catalogue
+from analysis.tokenizers.backends import get_backend
+from analysis.tokenizers.tiktoken_backend import RanksFromTable, read_tiktoken_ranks
+
+CATALOGUE = load_catalogue()
+TIKTOKEN = [t for t in CATALOGUE.ids if CATALOGUE.describe(t).backend == "tiktoken"]
+TEXTS = ["Hello, world!", "नमस्ते दुनिया", "你好，世界", "e\u0301 \U0001F600  x", "<|endoftext|>"]
+
+
+def test_every_tiktoken_entry_is_covered() -> None:
+    assert TIKTOKEN == ["o200k_base", "cl100k_base", "p50k_base", "r50k_base", "whisper-multilingual", "whisper-gpt2"]
+
+
+@pytest.mark.parametrize("tokenizer_id", TIKTOKEN)
+def test_ranks_read_back_and_pickled_equal_the_file(tokenizer_id: str) -> None:
+    entry = CATALOGUE.describe(tokenizer_id)
+    files = {role: asset_path(f) for role, f in entry.files.items()}
+    tok = get_backend("tiktoken").load_entry(entry, files)  # a fresh load: the shared one may have given it up
+    enc = tok.encoding
+    before = [enc.encode_ordinary(t) for t in TEXTS]
+    tables = tok.token_tables()
+    assert isinstance(enc._mergeable_ranks, RanksFromTable)
+    ranks = read_tiktoken_ranks(asset_path(entry.files["ranks"]))
+    assert dict(enc._mergeable_ranks) == ranks
+    assert len(enc._mergeable_ranks) == len(ranks) == {"o200k_base": 199_998, "cl100k_base": 100_256,
+                                                       "whisper-multilingual": 50_257}.get(tokenizer_id, len(ranks))
+    assert [enc.encode_ordinary(t) for t in TEXTS] == before
+    assert tables.token_bytes[ranks[b" world"]] == b" world"
+    again = pickle.loads(pickle.dumps(enc))  # tiktoken pickles its ranks: a plain dict, the same as the file's
+    assert type(again._mergeable_ranks) is dict and again._mergeable_ranks == ranks
+    assert [again.encode_ordinary(t) for t in TEXTS] == before
+    assert again.encode("<|endoftext|>", allowed_special="all") == enc.encode("<|endoftext|>", allowed_special="all")
+
+
+def test_the_mapping_reads_no_gap_and_no_special_token() -> None:
+    r = RanksFromTable([b"a", b"", b"ab", b"<|x|>", b""], skip=[1, 3])  # id 1 a gap; id 4 the empty bytes' rank
+    assert dict(r) == {b"a": 0, b"ab": 2, b"": 4} and len(r) == 3 and list(r) == [b"a", b"ab", b""]
+    with pytest.raises(KeyError):
+        r[b"<|x|>"]
+    assert pickle.loads(pickle.dumps(r)) == {b"a": 0, b"ab": 2, b"": 4}
