@@ -49,3 +49,28 @@ def test_the_mapping_reads_no_gap_and_no_special_token() -> None:
     with pytest.raises(KeyError):
         r[b"<|x|>"]
     assert pickle.loads(pickle.dumps(r)) == {b"a": 0, b"ab": 2, b"": 4}
+
+
+def test_the_file_is_parsed_block_by_block_as_one_list_of_lines_would_be(tmp_path) -> None:
+    """The parser reads ~64 KiB at a time (no list of every line): every line of every catalogue file is read as
+    tiktoken's own loader reads it, in file order; a bad line far past the first block is named by its number in the
+    whole file, whatever line ends the file uses."""
+    import base64
+
+    from analysis.errors import AssetError
+
+    for tokenizer_id in TIKTOKEN:
+        data = asset_path(CATALOGUE.describe(tokenizer_id).files["ranks"]).read_bytes()
+        assert len(data) > 2 * 64 * 1024  # several blocks
+        ranks = read_tiktoken_ranks(asset_path(CATALOGUE.describe(tokenizer_id).files["ranks"]))
+        # tiktoken's load_tiktoken_bpe, but for the empty token "=" (whisper's multilingual file)
+        expected = {(b"" if t == b"=" else base64.b64decode(t)): int(r)
+                    for t, r in (line.split() for line in data.splitlines() if line)}
+        assert list(ranks.items()) == list(expected.items())
+    lines = [f"{base64.b64encode(bytes([b % 256]) * (1 + b // 256)).decode()} {b}" for b in range(9000)]
+    lines[8500] = "not-base64! 8500"  # ~110 KiB in: the second block
+    for end in ("\n", "\r\n", "\r"):
+        path = tmp_path / f"bad{len(end)}{end == chr(13)}.tiktoken"
+        path.write_bytes(end.join(lines).encode() + end.encode())
+        with pytest.raises(AssetError, match=r"line 8501 is b'not-base64! 8500'\."):
+            read_tiktoken_ranks(path)
