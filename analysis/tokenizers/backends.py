@@ -124,14 +124,17 @@ def _tiktoken_file(path: Path, *, tokenizer_id: str, name: str, pattern: str | N
 def _hf_entry(entry: EntryLike, files: Mapping[str, Path]) -> Tokenizer:
     from .hf_backend import HFTokenizersTokenizer, load_hf_file
 
+    # The file is the catalogue's, checked against this sha256 (require_asset) before it got here.
     return HFTokenizersTokenizer(entry.id, load_hf_file(files["tokenizer"]), name=entry.name,
-                                 add_bos=entry.add_bos, add_eos=entry.add_eos)
+                                 add_bos=entry.add_bos, add_eos=entry.add_eos,
+                                 file_sha256=entry.files["tokenizer"].sha256)
 
 
 def _hf_file(path: Path, *, tokenizer_id: str, name: str, pattern: str | None) -> Tokenizer:
-    from .hf_backend import HFTokenizersTokenizer, load_hf_file
+    from .hf_backend import HFTokenizersTokenizer, load_hf_file_hashed
 
-    return HFTokenizersTokenizer(tokenizer_id, load_hf_file(path), name=name)
+    tok, sha = load_hf_file_hashed(path)  # the sha256 keys its tables in the asset cache
+    return HFTokenizersTokenizer(tokenizer_id, tok, name=name, file_sha256=sha)
 
 
 def _mistral_entry(entry: EntryLike, files: Mapping[str, Path]) -> Tokenizer:

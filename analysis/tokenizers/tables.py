@@ -120,6 +120,22 @@ class TokenTables:
         lengths = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
         return cls(arr, lengths, classes)
 
+    @classmethod
+    def from_joined(cls, joined: bytes, lengths: np.ndarray, classes: np.ndarray) -> TokenTables:
+        """From every id's bytes end to end and each id's length (what :mod:`.tables_cache` keeps): the same tables as
+        :meth:`from_bytes` of the pieces, with the joined buffer :meth:`spell` reads already made.
+
+        >>> t = TokenTables.from_joined(b"a bc", np.array([1, 2, 0, 1]), np.zeros(4, dtype=np.uint8))
+        >>> t.token_bytes.tolist(), t.spell(np.array([1, 0, 3]))
+        ([b'a', b' b', b'', b'c'], b' bac')
+        """
+        lengths = np.asarray(lengths, dtype=np.int64)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        tables = cls.from_bytes([joined[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], classes)
+        tables.__dict__["_joined"] = (np.frombuffer(joined, dtype=np.uint8), starts)  # what _joined would make
+        return tables
+
     @cached_property
     def _joined(self) -> tuple[np.ndarray, np.ndarray]:
         """Every id's bytes in one buffer (``uint8``), and where each id's bytes start in it; made on first use."""
