@@ -50,3 +50,45 @@ def test_a_text_that_is_not_unicode_is_refused_with_its_message() -> None:
     with pytest.raises(InputTextError, match=r"lone surrogate \(U\+D800\) at character 1"):
         tok.unit_stats(["fine", "a\ud800b"], [None, None])
     assert tok.unit_stats(["ab", "abc"], [[(0, 2)], [(0, 3)]]).n_continued == [0, 1]  # "abc": "ab" + "c"
+
+
+class _Counting:
+    """A tiktoken core that counts its encode calls."""
+
+    def __init__(self, core) -> None:
+        self.core, self.calls = core, []
+
+    def encode_to_tiktoken_buffer(self, text, allowed):
+        self.calls.append(sorted(allowed))
+        return self.core.encode_to_tiktoken_buffer(text, allowed)
+
+
+@pytest.mark.parametrize("name", ["o200k_base", "cl100k_base", "whisper-multilingual"])
+def test_a_batch_is_one_call_cut_at_the_separator_and_equal_text_by_text(name: str) -> None:
+    """The texts go to the core joined by one special token (the encoding's last), allowed for that call only: one
+    call, and each text's ids are encode_ordinary's, its ends included (trailing spaces, a text ending in the start of
+    the separator, empty texts); a batch where a text holds the separator is encoded text by text, nothing allowed."""
+    from analysis.tokenizers.tiktoken_backend import core_id_arrays
+
+    enc = get_tokenizer(name).encoding
+    separator = max(enc._special_tokens, key=enc._special_tokens.__getitem__)
+    assert separator == {"o200k_base": "<|endofprompt|>", "cl100k_base": "<|endofprompt|>"}.get(name, separator)
+    texts = ["Hello world  ", "", "  leading", "ends in <|endof", "prompt|> starts it", "\n\n", "<|endoftext|> typed",
+             "人人生而自由", "x"]
+    core = _Counting(enc._core_bpe)
+    arrays = core_id_arrays(core, separator, enc._special_tokens[separator])
+    flat, counts = arrays(texts)
+    expected = [enc.encode_ordinary(t) for t in texts]
+    assert core.calls == [[separator]]
+    assert counts.tolist() == [len(e) for e in expected] and flat.tolist() == [i for e in expected for i in e]
+    assert counts[1] == 0 and enc._special_tokens[separator] not in flat.tolist()
+
+    typed = [*texts[:3], f"the separator {separator} typed", *texts[3:]]
+    core.calls.clear()
+    flat, counts = arrays(typed)
+    expected = [enc.encode_ordinary(t) for t in typed]
+    assert core.calls == [[]] * len(typed)  # text by text, nothing allowed: the typed separator is text
+    assert counts.tolist() == [len(e) for e in expected] and flat.tolist() == [i for e in expected for i in e]
+    core.calls.clear()
+    assert arrays(["just one"])[0].tolist() == enc.encode_ordinary("just one") and core.calls == [[]]
+    assert [a.tolist() for a in arrays([])] == [[], []]
