@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 
 from analysis.assets import asset_path
 from analysis.catalogue import load_catalogue
 from analysis.tokenizers.backends import get_backend
+from analysis.tokenizers.tables import TokenTables
 from analysis.tokenizers.tiktoken_backend import RanksFromTable, read_tiktoken_ranks
 
 CATALOGUE = load_catalogue()
@@ -44,7 +46,9 @@ def test_ranks_read_back_and_pickled_equal_the_file(tokenizer_id: str) -> None:
 
 
 def test_the_mapping_reads_no_gap_and_no_special_token() -> None:
-    r = RanksFromTable([b"a", b"", b"ab", b"<|x|>", b""], skip=[1, 3])  # id 1 a gap; id 4 the empty bytes' rank
+    tables = TokenTables.from_bytes([b"a", b"", b"ab", b"<|x|>", b""], np.zeros(5, dtype=np.uint8))
+    r = RanksFromTable(tables, skip=[1, 3])  # id 1 a gap; id 4 the empty bytes' rank
+    assert "token_bytes" not in vars(tables)  # nothing read yet: no bytes object per id made
     assert dict(r) == {b"a": 0, b"ab": 2, b"": 4} and len(r) == 3 and list(r) == [b"a", b"ab", b""]
     with pytest.raises(KeyError):
         r[b"<|x|>"]

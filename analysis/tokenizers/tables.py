@@ -106,41 +106,49 @@ def spelling_skip(joined: bytes, utf8: bytes) -> int | None:
 
 @dataclass(frozen=True)
 class TokenTables:
-    """Per-id lookup tables of a vocabulary: bytes (object array), byte lengths, kind classes
-    (:class:`TokenClass` codes)."""
+    """Per-id lookup tables of a vocabulary: every id's bytes end to end in one buffer (``joined``, ``uint8``) with
+    where each starts, byte lengths, kind classes (:class:`TokenClass` codes); and, made on first use only,
+    :attr:`token_bytes`, a ``bytes`` object per id.
 
-    token_bytes: np.ndarray
+    Counting reads the buffer, the lengths and the classes only: a Python ``bytes`` per id (o200k_base: 200k objects,
+    ~9 MB with their array) is made only when something asks for an id's bytes (an encoding shown, the checks).
+
+    >>> t = TokenTables.from_bytes([b"a", b" b", b"", b"c"], np.zeros(4, dtype=np.uint8))
+    >>> t.joined.tobytes(), t.starts.tolist(), t.lengths.tolist(), "token_bytes" in vars(t)
+    (b'a bc', [0, 1, 3, 3], [1, 2, 0, 1], False)
+    >>> t.token_bytes.tolist(), t.token_bytes.dtype
+    ([b'a', b' b', b'', b'c'], dtype('O'))
+    """
+
+    joined: np.ndarray
+    starts: np.ndarray
     lengths: np.ndarray
     classes: np.ndarray
 
     @classmethod
     def from_bytes(cls, table: Sequence[bytes], classes: np.ndarray) -> TokenTables:
-        arr = np.empty(len(table), dtype=object)
-        arr[:] = list(table)
-        lengths = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
-        return cls(arr, lengths, classes)
+        return cls.from_joined(b"".join(table), np.fromiter(map(len, table), dtype=np.int64, count=len(table)),
+                               classes)
 
     @classmethod
     def from_joined(cls, joined: bytes, lengths: np.ndarray, classes: np.ndarray) -> TokenTables:
         """From every id's bytes end to end and each id's length (what :mod:`.tables_cache` keeps): the same tables as
-        :meth:`from_bytes` of the pieces, with the joined buffer :meth:`spell` reads already made.
+        :meth:`from_bytes` of the pieces.
 
         >>> t = TokenTables.from_joined(b"a bc", np.array([1, 2, 0, 1]), np.zeros(4, dtype=np.uint8))
         >>> t.token_bytes.tolist(), t.spell(np.array([1, 0, 3]))
         ([b'a', b' b', b'', b'c'], b' bac')
         """
         lengths = np.asarray(lengths, dtype=np.int64)
-        ends = np.cumsum(lengths)
-        starts = ends - lengths
-        tables = cls.from_bytes([joined[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], classes)
-        tables.__dict__["_joined"] = (np.frombuffer(joined, dtype=np.uint8), starts)  # what _joined would make
-        return tables
+        return cls(np.frombuffer(joined, dtype=np.uint8), np.cumsum(lengths) - lengths, lengths, classes)
 
     @cached_property
-    def _joined(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every id's bytes in one buffer (``uint8``), and where each id's bytes start in it; made on first use."""
-        starts = np.cumsum(self.lengths) - self.lengths
-        return np.frombuffer(b"".join(self.token_bytes.tolist()), dtype=np.uint8), starts
+    def token_bytes(self) -> np.ndarray:
+        """Each id's bytes, as an object array of ``bytes`` (made on first use, then kept)."""
+        blob = self.joined.tobytes()
+        arr = np.empty(len(self.lengths), dtype=object)
+        arr[:] = [blob[a:a + n] for a, n in zip(self.starts.tolist(), self.lengths.tolist(), strict=True)]
+        return arr
 
     def spell(self, ids: np.ndarray) -> bytes:
         """The bytes of ``ids`` one after another (``b"".join(token_bytes[ids])``), gathered from one buffer with
@@ -149,7 +157,7 @@ class TokenTables:
         >>> TokenTables.from_bytes([b" a", b"b", b""], np.zeros(3, dtype=np.uint8)).spell(np.array([1, 0, 2, 1]))
         b'b ab'
         """
-        buffer, starts = self._joined
+        buffer, starts = self.joined, self.starts
         lengths = self.lengths[ids]
         before = np.cumsum(lengths) - lengths  # where each token's bytes go in the result
         at = np.repeat(starts[ids] - before, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)

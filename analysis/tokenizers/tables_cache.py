@@ -94,7 +94,7 @@ def _read(path: Path, key: np.ndarray) -> TokenTables | None:
 def _write(path: Path, tables: TokenTables, key: np.ndarray) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "xb") as f:  # a file object: np.savez would add ".npz" to a bare name
-            np.savez(f, key=key, bytes=np.frombuffer(b"".join(tables.token_bytes.tolist()), dtype=np.uint8),
+            np.savez(f, key=key, bytes=np.asarray(tables.joined, dtype=np.uint8),
                      lengths=np.asarray(tables.lengths, dtype=np.int64),
                      classes=np.asarray(tables.classes, dtype=np.uint8))
 

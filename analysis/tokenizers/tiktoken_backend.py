@@ -207,28 +207,29 @@ def load_encoding(name: str, ranks_path: Path, *, ranks_sha256: str) -> tiktoken
 
 
 class RanksFromTable(Mapping[bytes, int]):
-    """A tiktoken encoding's mergeable ranks (bytes -> rank), kept as the per-id table of bytes the tokenizer holds
-    anyway and made into a dict again only when something reads them.
+    """A tiktoken encoding's mergeable ranks (bytes -> rank), kept as the per-id tables the tokenizer holds anyway
+    and made into a dict again only when something reads them.
 
     tiktoken's ``Encoding`` keeps the dict it was built from (``_mergeable_ranks``) beside its Rust core, which has
-    its own copy: for o200k_base that dict and its ints are ~16 MiB that nothing here reads once the tables exist
-    (counting goes through the core and the tables). :class:`TiktokenTokenizer` puts this mapping in its place; it
-    pickles as the plain dict, so a pickled encoding is the same as before.
+    its own copy: for o200k_base that dict, its ints and its ``bytes`` keys are ~25 MiB that nothing here reads once
+    the tables exist (counting goes through the core and the tables' one buffer of bytes).
+    :class:`TiktokenTokenizer` puts this mapping in its place; it pickles as the plain dict, so a pickled encoding is
+    the same as before.
 
     ``skip``: the ids that are no rank (special tokens, and gaps: ids no token has). A rank may be the empty bytes
     (openai-whisper's multilingual ranks give ``b""`` rank 50256), so an empty entry is no gap by itself.
 
-    >>> r = RanksFromTable([b"a", b"b", b"", b"<|end|>"], skip=[2, 3])
+    >>> r = RanksFromTable(TokenTables.from_bytes([b"a", b"b", b"", b"<|end|>"], np.zeros(4, np.uint8)), skip=[2, 3])
     >>> dict(r), len(r), r[b"b"], b"<|end|>" in r
     ({b'a': 0, b'b': 1}, 2, 1, False)
     """
 
-    def __init__(self, token_bytes: Sequence[bytes], *, skip: Sequence[int]) -> None:
-        self._token_bytes, self._skip = token_bytes, frozenset(skip)
+    def __init__(self, tables: TokenTables, *, skip: Sequence[int]) -> None:
+        self._tables, self._skip = tables, frozenset(skip)
 
     @cached_property
     def _ranks(self) -> dict[bytes, int]:
-        return {b: i for i, b in enumerate(self._token_bytes) if i not in self._skip}
+        return {b: i for i, b in enumerate(self._tables.token_bytes.tolist()) if i not in self._skip}
 
     def __getitem__(self, token: bytes) -> int:
         return self._ranks[token]
@@ -266,7 +267,7 @@ class TiktokenTokenizer(Tokenizer):
         tables = TokenTables.from_bytes([b"" if b is None else b for b in table],
                                         id_classes(len(table), special=sorted(self._special_ids)))
         if enc._special_tokens:  # without one, ordinary_id_arrays makes a twin core from the ranks: keep the dict
-            enc._mergeable_ranks = RanksFromTable(tables.token_bytes, skip=gaps + sorted(self._special_ids))
+            enc._mergeable_ranks = RanksFromTable(tables, skip=gaps + sorted(self._special_ids))
         return tables
 
     def _encode(self, text: str, utf8: bytes, *, add_special_tokens: bool, allow_special: bool) -> Encoding:
