@@ -18,17 +18,21 @@ def verified_assets() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def private_checks_cache(tmp_path_factory: pytest.TempPathFactory):
-    """The vocabulary checks that builds keep in the asset cache go to a folder of this session's own, so that a
-    test never depends on what an earlier run left there (CLI subprocesses inherit it through the environment)."""
+    """The vocabulary checks that builds keep in the asset cache, and the tokenizers' per-id tables, go to folders of
+    this session's own, so that a test never depends on what an earlier run left there (CLI subprocesses inherit them
+    through the environment)."""
     import os
 
-    before = os.environ.get("ATLAS_CHECKS_CACHE")
-    os.environ["ATLAS_CHECKS_CACHE"] = str(tmp_path_factory.mktemp("checks-cache"))
+    names = ("ATLAS_CHECKS_CACHE", "ATLAS_TABLES_CACHE")
+    before = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ[name] = str(tmp_path_factory.mktemp(name.lower().replace("_", "-")))
     yield
-    if before is None:
-        os.environ.pop("ATLAS_CHECKS_CACHE", None)
-    else:
-        os.environ["ATLAS_CHECKS_CACHE"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 ALL_IDS = load_catalogue().ids
