@@ -180,10 +180,7 @@ def load_hf_file(path: Path) -> HFTokenizer:
     try:
         return HFTokenizer.from_file(str(path))
     except Exception as e:  # the Rust side raises plain Exception for parse errors
-        raise AssetError(
-            f"{path} is not a loadable tokenizer.json ({e}). If it is a catalogue file, run "
-            "`python -m analysis assets fetch --force`; otherwise check that the file is complete."
-        ) from e
+        raise _unloadable(path, e) from e
 
 
 def load_hf_file_hashed(path: Path) -> tuple[HFTokenizer, str]:
@@ -193,10 +190,12 @@ def load_hf_file_hashed(path: Path) -> tuple[HFTokenizer, str]:
         data = path.read_bytes()
         return HFTokenizer.from_str(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
     except Exception as e:  # the Rust side raises plain Exception for parse errors
-        raise AssetError(
-            f"{path} is not a loadable tokenizer.json ({e}). If it is a catalogue file, run "
-            "`python -m analysis assets fetch --force`; otherwise check that the file is complete."
-        ) from e
+        raise _unloadable(path, e) from e
+
+
+def _unloadable(path: Path, e: Exception) -> AssetError:
+    return AssetError(f"{path} is not a loadable tokenizer.json ({e}). If it is a catalogue file, run "
+                      "`python -m analysis assets fetch --force`; otherwise check that the file is complete.")
 
 
 class HFTokenizersTokenizer(Tokenizer):
