@@ -326,13 +326,14 @@ class HFTokenizersTokenizer(Tokenizer):
             ids, offsets = [*ids, self._extra_eos], [*offsets, (0, 0)]
         starts = [o[0] for o in offsets]
         ends = [o[1] for o in offsets]
-        table = self._bytes_table
-        token_bytes = [table[i] for i in ids]
+        tables = self._tables  # one per-id bytes and classes source for encoding and counting alike
+        ids_arr = np.array(ids, dtype=np.int64)
+        token_bytes = tables.token_bytes[ids_arr].tolist()
         if self._prepends:
             # The dummy prefix "▁" alone as the first real token stands for no character, but HF gives it the
             # offsets of the character after it (SentencePiece gives it an empty range).
             first = next((k for k, i in enumerate(ids) if i not in self._special_ids), None)
-            if first is not None and self._pieces[ids[first]] == "\u2581":
+            if first is not None and self.hf.id_to_token(ids[first]) == "\u2581":
                 starts[first] = ends[first] = 0
         if self._composes:
             _cover_composed(text, starts, ends)
@@ -343,7 +344,7 @@ class HFTokenizersTokenizer(Tokenizer):
                 starts[k] = ends[k] = pos
             else:
                 pos = ends[k]
-        kinds = kinds_of(np.array(ids, dtype=np.int64), overlap_flags(starts, ends), self._classes)
+        kinds = kinds_of(ids_arr, overlap_flags(starts, ends), tables.classes)
         return Encoding(self, text, ids, starts, ends, token_bytes, kinds)
 
     def unit_stats(self, texts: Sequence[str], word_spans: Sequence) -> UnitStats:
@@ -462,7 +463,9 @@ class HFTokenizersTokenizer(Tokenizer):
         return np.asarray(HFEncoding.merge(encs, growing_offsets=False).ids, dtype=np.int64), counts
 
     def token_classes(self) -> np.ndarray:
-        return self._classes  # the classes alone: token_tables() would also build the bytes of every id
+        if "_tables" in self.__dict__ or self.file_sha256 is not None:  # made, or read from the asset cache
+            return self._tables.classes
+        return self._classes  # the classes alone: the tables would also build the bytes of every id
 
     def token_totals(self, texts: Sequence[str]) -> tuple[int, int, int]:
         return self._totals_from_ids(texts)
