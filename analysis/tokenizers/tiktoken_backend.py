@@ -86,8 +86,10 @@ def _line_blocks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
 
 _CONSTRUCTOR_LOCK = threading.Lock()
 
-#: The one special token of a counting twin (:func:`ordinary_id_arrays`). It is never allowed, so never produced; it
-#: starts with a NUL character so that tiktoken's search for it in a text is one byte scan that finds nothing.
+#: The one special token of a counting twin (:func:`twin_id_arrays`): allowed only as the separator
+#: :func:`core_id_arrays` puts between a batch's texts (a batch where a text holds it is encoded text by text, nothing
+#: allowed), so no text's own characters ever give it. It starts with a NUL character so that tiktoken's search for it
+#: in a text is one byte scan that finds nothing. (Its text keeps the words "never allowed" from before the batches.)
 TWIN_SPECIAL = "\x00<|atlas: counting twin, never allowed|>"
 _NBYTES = operator.attrgetter("nbytes")
 
@@ -99,11 +101,11 @@ def ordinary_id_arrays(encoding: tiktoken.Encoding) -> Callable[[Sequence[str]],
     tiktoken's core hands out ids without a Python list only through ``encode_to_tiktoken_buffer(text,
     allowed_special)`` (what ``Encoding.encode_to_numpy`` calls), which first searches the text for the encoding's
     special tokens. With none allowed, what it finds is skipped, and the ids are ``encode_ordinary``'s (tiktoken:
-    ``encode_ordinary(t) == encode(t, disallowed_special=())``). An encoding with no special token at all (a
-    ``.tiktoken`` file, Tekken's core) would search with an empty pattern, which matches at every position; such an
-    encoding gets a twin core, made here once, with the same ranks and pattern and :data:`TWIN_SPECIAL` as its only
-    special token (~10 MB and 0.1 s for a 100k vocabulary). Texts must be valid Unicode
-    (:func:`~.base.check_texts`).
+    ``encode_ordinary(t) == encode(t, disallowed_special=())``); a batch is one call, cut at a special token
+    (:func:`core_id_arrays`). An encoding with no special token at all (a ``.tiktoken`` file, Tekken's core) has none
+    to cut at, and would search with an empty pattern, which matches at every position; such an encoding gets a twin
+    core, made here once (:func:`twin_id_arrays`: ~10 MB and 0.1 s for a 100k vocabulary). Texts must be valid
+    Unicode (:func:`~.base.check_texts`).
 
     >>> enc = tiktoken.Encoding("bytes", pat_str=".", mergeable_ranks={bytes([b]): b for b in range(256)},
     ...                         special_tokens={})
@@ -111,20 +113,21 @@ def ordinary_id_arrays(encoding: tiktoken.Encoding) -> Callable[[Sequence[str]],
     [[104, 105, 195, 169], [2, 0, 2]]
     """
     if not encoding._special_tokens:
-        return core_id_arrays(twin_core(encoding._mergeable_ranks, encoding._pat_str), TWIN_SPECIAL,
-                              max(encoding._mergeable_ranks.values()) + 1)
+        return twin_id_arrays(encoding._mergeable_ranks, encoding._pat_str)
     separator = max(encoding._special_tokens, key=encoding._special_tokens.__getitem__)
     return core_id_arrays(encoding._core_bpe, separator, encoding._special_tokens[separator])
 
 
-def twin_core(ranks: dict[bytes, int], pattern: str) -> Any:
-    """A tiktoken core of ``ranks`` and ``pattern`` with :data:`TWIN_SPECIAL` as its only special token (never allowed),
-    for :func:`core_id_arrays` (see :func:`ordinary_id_arrays`).
+def twin_id_arrays(ranks: dict[bytes, int], pattern: str) -> Callable[[Sequence[str]], FlatIds]:
+    """:func:`core_id_arrays` over a twin core: a tiktoken core of ``ranks`` and ``pattern`` with :data:`TWIN_SPECIAL`
+    as its only special token, the batches' separator (see :func:`ordinary_id_arrays`).
 
     Raises:
         ValueError: tiktoken's, where the ranks and pattern form no encoding (a pattern that does not compile, ...).
     """
-    return tiktoken._tiktoken.CoreBPE(ranks, {TWIN_SPECIAL: max(ranks.values()) + 1}, pattern)
+    separator_id = max(ranks.values()) + 1
+    core = tiktoken._tiktoken.CoreBPE(ranks, {TWIN_SPECIAL: separator_id}, pattern)
+    return core_id_arrays(core, TWIN_SPECIAL, separator_id)
 
 
 def core_id_arrays(core: Any, separator: str, separator_id: int) -> Callable[[Sequence[str]], FlatIds]:
@@ -206,6 +209,21 @@ def load_encoding(name: str, ranks_path: Path, *, ranks_sha256: str) -> tiktoken
     return tiktoken.Encoding(**official_definition(name, ranks, ranks_sha256))
 
 
+def rank_table(ranks: Mapping[bytes, int], special: Mapping[str, int], size: int) -> tuple[list[bytes], list[int]]:
+    """Per id below ``size``: the bytes of its rank or special token (``b""`` for an id no token has); and those ids,
+    the gaps (o200k_base: 199998 and 199999).
+
+    >>> rank_table({b"a": 0, b"": 1}, {"<|x|>": 3}, 4)
+    ([b'a', b'', b'', b'<|x|>'], [2])
+    """
+    table: list[bytes | None] = [None] * size
+    for token, rank in ranks.items():
+        table[rank] = token
+    for text, rank in special.items():
+        table[rank] = text.encode()
+    return [b"" if b is None else b for b in table], [i for i, b in enumerate(table) if b is None]
+
+
 class RanksFromTable(Mapping[bytes, int]):
     """A tiktoken encoding's mergeable ranks (bytes -> rank), kept as the per-id tables the tokenizer holds anyway
     and made into a dict again only when something reads them.
@@ -258,14 +276,8 @@ class TiktokenTokenizer(Tokenizer):
     def _tables(self) -> TokenTables:
         """Per id: its bytes, their length, its kind class; built once, on first encode."""
         enc = self.encoding
-        table: list[bytes | None] = [None] * (enc.max_token_value + 1)
-        for token, rank in enc._mergeable_ranks.items():
-            table[rank] = token
-        for text, rank in enc._special_tokens.items():
-            table[rank] = text.encode()
-        gaps = [i for i, b in enumerate(table) if b is None]  # ids no token has (o200k_base: 199998 and 199999)
-        tables = TokenTables.from_bytes([b"" if b is None else b for b in table],
-                                        id_classes(len(table), special=sorted(self._special_ids)))
+        table, gaps = rank_table(enc._mergeable_ranks, enc._special_tokens, enc.max_token_value + 1)
+        tables = TokenTables.from_bytes(table, id_classes(len(table), special=sorted(self._special_ids)))
         if enc._special_tokens:  # without one, ordinary_id_arrays makes a twin core from the ranks: keep the dict
             enc._mergeable_ranks = RanksFromTable(tables, skip=gaps + sorted(self._special_ids))
         return tables
@@ -320,7 +332,7 @@ class TiktokenFileTokenizer(TiktokenTokenizer):
     """A ``.tiktoken`` ranks file with a split pattern and no special tokens (a visitor's upload, a ``file:`` spec),
     whose ``tiktoken.Encoding`` is made on first use.
 
-    A counting job never uses it: it counts through a core of its own (:func:`twin_core`, which the file's encoding,
+    A counting job never uses it: it counts through a core of its own (:func:`twin_id_arrays`, which the file's encoding,
     having no special token, needs for :func:`ordinary_id_arrays`) and the per-id tables, made from the ranks. Making
     tiktoken's core costs about 0.1 s of CPU for a 100k vocabulary, a tenth of counting the UDHR with it. The
     vocabulary size is what tiktoken's would be (the highest rank + 1), and a file that forms no encoding gets the same
@@ -353,15 +365,12 @@ class TiktokenFileTokenizer(TiktokenTokenizer):
 
     @cached_property
     def _tables(self) -> TokenTables:
-        table = [b""] * (max(self._ranks.values()) + 1)  # as TiktokenTokenizer's, with no special token
-        for token, rank in self._ranks.items():
-            table[rank] = token
+        table, _ = rank_table(self._ranks, {}, max(self._ranks.values()) + 1)  # as TiktokenTokenizer's, no special
         return TokenTables.from_bytes(table, id_classes(len(table), special=[]))
 
     @cached_property
     def _id_arrays(self) -> Callable[[Sequence[str]], FlatIds]:
-        return core_id_arrays(self._formed(lambda: twin_core(self._ranks, self._pattern)), TWIN_SPECIAL,
-                              max(self._ranks.values()) + 1)
+        return self._formed(lambda: twin_id_arrays(self._ranks, self._pattern))
 
     @property
     def split_pattern(self) -> str:
