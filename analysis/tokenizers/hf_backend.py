@@ -390,6 +390,15 @@ class HFTokenizersTokenizer(Tokenizer):
             twin.pre_tokenizer = self.hf.pre_tokenizer
         return twin, lambda text: apply_plain_steps(steps, text)
 
+    @cached_property
+    def _rank_twin(self) -> Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]] | None:
+        """A tiktoken core giving this tokenizer's ids, for counting, where they are provably the same
+        (:mod:`.rank_twin`: Llama 3's and gpt-oss's ``tokenizer.json``, ~4x faster than ``tokenizers`` on the UDHR);
+        None elsewhere, or with ``ATLAS_RANK_TWIN=0``."""
+        from .rank_twin import rank_twin, rank_twin_enabled
+
+        return rank_twin(self.hf, self.file_sha256) if rank_twin_enabled() else None
+
     def reserve_word_cache(self, words: int) -> int | None:
         """The model's word cache (``tokenizers`` keeps the result of each pre-tokenized word under 256 bytes, for
         BPE and Unigram models) raised to hold ``words`` words. ``tokenizers`` caches 10,000 words and then stops adding
@@ -401,13 +410,19 @@ class HFTokenizersTokenizer(Tokenizer):
         resize = getattr(self.hf.model, "_resize_cache", None)
         if resize is None:
             return None
+        if self._rank_twin is not None:  # counting reads the twin's ids: the model's cache would only cost memory
+            return self._word_cache
         if words > self._word_cache:
             resize(words)
             self._word_cache = words
         return self._word_cache
 
     def _counts_and_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(tokens per text, every id) of one batch (through :attr:`_counting_twin` where there is one)."""
+        """(tokens per text, every id) of one batch (through :attr:`_rank_twin` or :attr:`_counting_twin` where there
+        is one)."""
+        if self._rank_twin is not None:
+            ids, counts = self._rank_twin(texts)
+            return counts, ids
         twin = self._counting_twin
         if twin is None:
             encodings = self.hf.encode_batch_fast(list(texts), add_special_tokens=False)

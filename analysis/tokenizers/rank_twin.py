@@ -1,0 +1,192 @@
+"""The rank twin of a Hugging Face byte-level BPE tokenizer: a tiktoken core that gives exactly its ids, for counting.
+
+Many ``tokenizer.json`` files are tiktoken vocabularies written for ``tokenizers`` (Llama 3's, gpt-oss's o200k): a
+regex split, byte-level pieces, and a merges list that holds every way of joining two pieces into a third, ordered by
+the id of the result. ``tokenizers`` encodes the UDHR with Llama 3's in ~1.3-1.5 s; tiktoken's core, given the same
+pieces as ranks (bytes -> id) and the same regex, in ~0.3 s, with the same ids. :func:`rank_twin` makes such a core
+only where the ids are the same for every text, by the argument below, and counting
+(:meth:`~.hf_backend.HFTokenizersTokenizer.unit_stats`) then reads its ids instead of ``tokenizers``'.
+
+**Why the ids are the same.** Both libraries cut a text into pieces with a regex and encode each piece alone: a piece
+that is itself a vocabulary entry is that entry (``tokenizers`` with ``ignore_merges``; tiktoken always); otherwise
+both start from the piece's bytes and merge two neighbouring symbols at a time until no pair can be merged.
+``tokenizers`` merges the pair with the lowest merge index (leftmost on a tie); tiktoken the pair whose join has the
+lowest rank (leftmost on a tie), and a pair can be merged there when its join is in the vocabulary. Let V be the
+byte-level entries and require (:func:`merges_reason`):
+
+1. complete: every way of writing an entry of V as two entries of V is a merge (so the two libraries can merge the
+   same pairs: a merge's join is always in V, since ``tokenizers`` refuses a merge whose join is not);
+2. no merge twice, and merges in the order of their joins' ids (so the lowest merge index is a pair whose join has the
+   lowest id, and the ranks are the ids);
+
+then at every step both pick a pair with the same join t. If several pairs in a piece join to t, they are all split
+the same way: the symbols inside the bytes of one such pair were only ever merged with each other (a symbol never
+shrinks), each time as the lowest pair among them, so they went through the states of the one process "merge the
+lowest pair of t's bytes", which has a single state of two symbols. Same split, same merge index: ``tokenizers``
+also takes the leftmost, and so both take the same pair, step after step, and give the same ids.
+
+The rest of the pipeline must be the same too (:func:`structure_reason`): no normalizer, every added token special
+(a text's special-token text stays plain text, as :class:`~.hf_backend.HFTokenizersTokenizer` sets), the 256 byte
+stand-ins in the vocabulary, no dropout, no subword prefix or suffix, and a pre-tokenizer that is the regex split
+(``Isolated``) then ``ByteLevel`` without its own regex, with a regex of :data:`VERIFIED_PATTERNS`: the two regex
+engines (``tokenizers``' Oniguruma, tiktoken's fancy-regex) are not the same program, so a regex is trusted only once
+tests/test_rank_twin.py has found both splitting every Unicode code point alike in a set of contexts.
+
+Checking the merges takes ~0.5 s for Llama 3's 280,147 (its ``tokenizers`` state read back as JSON, then every split
+of every entry looked up); the verdict is kept in the asset cache by the ``tokenizer.json``'s sha256 (beside its
+tables, :mod:`.tables_cache`), so a file is checked once. Making the core takes ~0.1 s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tokenizers import Tokenizer as HFTokenizer
+
+from ..config import env_bool
+from ..fsio import atomic_write
+from .hf_backend import BYTE_DECODER, _state, byte_level_bytes
+from .tables_cache import cache_root
+from .tiktoken_backend import twin_id_arrays
+
+#: Split regexes (exactly as a ``tokenizer.json`` writes them) that tests/test_rank_twin.py checks ``tokenizers`` and
+#: tiktoken split alike on every code point: name -> regex.
+VERIFIED_PATTERNS: dict[str, str] = {
+    # Llama 3's (cl100k_base's split with digits in threes), as its tokenizer.json writes it.
+    "llama3": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+"
+              r"|\s+(?!\S)|\s+",
+    # o200k_base's, as gpt-oss's tokenizer.json writes it.
+    "o200k": r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+             r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+             r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+
+#: Bumped whenever :func:`merges_reason` changes, so that no verdict of other code is read.
+VERDICT_VERSION = "1"
+
+FlatIds = tuple[np.ndarray, np.ndarray]
+
+
+def structure_reason(hf: HFTokenizer) -> str | None:
+    """Why ``hf``'s pipeline is not one a tiktoken core can stand in for, or None if it is (its merges aside:
+    :func:`merges_reason`). Reads only small parts of the tokenizer: no vocabulary.
+
+    >>> from tokenizers.models import WordPiece
+    >>> structure_reason(HFTokenizer(WordPiece({"[UNK]": 0}, unk_token="[UNK]")))
+    'the model is WordPiece, not BPE'
+    """
+    model = hf.model
+    if type(model).__name__ != "BPE":
+        return f"the model is {type(model).__name__}, not BPE"
+    if model.dropout or model.continuing_subword_prefix or model.end_of_word_suffix or model.byte_fallback:
+        return "the BPE has dropout, a subword prefix or suffix, or byte fallback"
+    if not model.ignore_merges:
+        return "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)"
+    if hf.normalizer is not None:
+        return "it has a normalizer"
+    if any(not t.special for t in hf.get_added_tokens_decoder().values()):
+        return "it has added tokens that are not special"
+    pre = _state(hf.pre_tokenizer)
+    parts = pre.get("pretokenizers") if isinstance(pre, dict) and pre.get("type") == "Sequence" else None
+    if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], dict) and isinstance(parts[1], dict)):
+        return "its pre-tokenizer is not a regex split followed by ByteLevel"
+    split, byte_level = parts
+    if (split.get("type") != "Split" or split.get("behavior") != "Isolated" or split.get("invert")
+            or byte_level.get("type") != "ByteLevel" or byte_level.get("add_prefix_space")
+            or byte_level.get("use_regex")):
+        return "its pre-tokenizer is not a regex split (Isolated) followed by ByteLevel without its own regex"
+    pattern = split.get("pattern")
+    if not (isinstance(pattern, dict) and pattern.get("Regex") in VERIFIED_PATTERNS.values()):
+        return "its split regex is not one tiktoken is known to split alike (VERIFIED_PATTERNS)"
+    return None
+
+
+def merges_reason(vocab: dict[str, int], merges: Sequence[Any]) -> str | None:
+    """Why this BPE's merges are not a tiktoken vocabulary's (conditions 1 and 2 of the module's argument), or None.
+
+    ``vocab``: piece -> id; ``merges``: pairs of pieces, as ``[a, b]`` or ``"a b"`` (both ways ``tokenizers`` writes
+    them).
+
+    >>> v = {c: i for i, c in enumerate(BYTE_DECODER)}
+    >>> v |= {"ab": 256, "bc": 257, "abc": 258}
+    >>> merges_reason(v, [["a", "b"], ["b", "c"], ["ab", "c"], ["a", "bc"]])  # every split, by the join's id
+    >>> merges_reason(v, [["a", "b"], ["b", "c"], ["ab", "c"]])  # "a" + "bc" is no merge: tiktoken could join them
+    'not every split of a piece into two pieces is a merge (3 merges, 4 splits)'
+    >>> merges_reason(v, [["a", "b"], ["ab", "c"], ["b", "c"], ["a", "bc"]])
+    'the merges are not in the order of the ids they make'
+    """
+    byte_level = {p: i for p, i in vocab.items() if byte_level_bytes(p) is not None}
+    if any(c not in byte_level for c in BYTE_DECODER):
+        return "the vocabulary lacks some of the 256 byte pieces"
+    pairs: set[tuple[str, str]] = set()
+    last = -1
+    for m in merges:
+        a, b = m.split(" ", 1) if isinstance(m, str) else m
+        joined = byte_level.get(a + b)
+        if joined is None:  # a merge of a piece no byte-level text has: it never applies to one
+            continue
+        if joined < last:
+            return "the merges are not in the order of the ids they make"
+        last = joined
+        if (a, b) in pairs:
+            return f"the merge {a!r} + {b!r} is listed twice"
+        pairs.add((a, b))
+    # Every merge (its join in V) is a split of an entry of V into two entries of V, so the same number means the same.
+    splits = sum(1 for p in byte_level for k in range(1, len(p)) if p[:k] in byte_level and p[k:] in byte_level)
+    if splits != len(pairs):
+        return f"not every split of a piece into two pieces is a merge ({len(pairs)} merges, {splits} splits)"
+    return None
+
+
+def _verdict_path(sha256: str) -> Path:
+    return cache_root() / f"hf-{sha256}.rank-twin-v{VERDICT_VERSION}.json"
+
+
+def _verdict_key(sha256: str) -> list[str]:
+    return [sha256, VERDICT_VERSION, f"tokenizers {version('tokenizers')}"]
+
+
+def cached_merges_reason(hf: HFTokenizer, sha256: str | None) -> str | None:
+    """:func:`merges_reason` of ``hf``'s model, kept in the asset cache by the sha256 of its ``tokenizer.json`` (None:
+    not kept). A file that cannot be read or holds another key is a miss; one that cannot be written costs the next
+    load the check again."""
+    path = _verdict_path(sha256) if sha256 else None
+    if path is not None:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if stored.get("key") == _verdict_key(sha256) and (stored.get("reason") is None
+                                                              or isinstance(stored.get("reason"), str)):
+                return stored["reason"]
+        except (OSError, ValueError, AttributeError):
+            pass
+    state = _state(hf.model)
+    reason = merges_reason(state["vocab"], state["merges"])
+    if path is not None:
+        try:
+            atomic_write(path, json.dumps({"key": _verdict_key(sha256), "reason": reason}))
+        except OSError:
+            pass
+    return reason
+
+
+def rank_twin(hf: HFTokenizer, sha256: str | None = None) -> Callable[[Sequence[str]], FlatIds] | None:
+    """A function giving ``hf``'s ids (``encode_batch_fast(texts, add_special_tokens=False)``, with special-token
+    text kept as plain text) of many texts as flat arrays (every id, text after text, as int64; each text's number of
+    ids) from a tiktoken core, or None where its ids could differ (see the module's argument). ``sha256``: the file
+    ``hf`` was loaded from, to keep the merges' verdict by. Texts must be valid Unicode."""
+    if structure_reason(hf) is not None or cached_merges_reason(hf, sha256) is not None:
+        return None
+    ranks = {b: i for p, i in hf.get_vocab(with_added_tokens=False).items() if (b := byte_level_bytes(p)) is not None}
+    pattern = _state(hf.pre_tokenizer)["pretokenizers"][0]["pattern"]["Regex"]
+    return twin_id_arrays(ranks, pattern)
+
+
+def rank_twin_enabled() -> bool:
+    """Whether counting may use rank twins: yes unless ``ATLAS_RANK_TWIN`` is off (to time or check ``tokenizers``'
+    own counting)."""
+    return env_bool("ATLAS_RANK_TWIN", True)

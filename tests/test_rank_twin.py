@@ -1,0 +1,265 @@
+"""The rank twin of a Hugging Face byte-level BPE (analysis/tokenizers/rank_twin.py): a tiktoken core that counts in
+its place only where the ids are the same.
+
+* which catalogue tokenizers get one, and why the others do not (each reason exact);
+* the merges' conditions on small vocabularies built here, including the counterexample the first condition rules
+  out (a split that is no merge, which tiktoken would join and ``tokenizers`` would not);
+* the two regexes of VERIFIED_PATTERNS split alike by both libraries on every code point of planes 0-3 and 14 (and a
+  sample of the rest) in a set of contexts, with the real vocabularies;
+* the ids of every UDHR unit and of edge texts equal ``tokenizers``' own;
+* the verdict kept in the asset cache (read back, a damaged file made again), ``ATLAS_RANK_TWIN=0``, and no larger
+  word cache where the twin counts.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import AddedToken, Regex, Tokenizer, normalizers, pre_tokenizers
+from tokenizers.models import BPE
+
+from analysis.assets import asset_path
+from analysis.catalogue import load_catalogue
+from analysis.tokenizers import get_tokenizer
+from analysis.tokenizers.hf_backend import BYTE_DECODER, HFTokenizersTokenizer, load_hf_file_hashed
+from analysis.tokenizers.rank_twin import (VERIFIED_PATTERNS, _verdict_path, cached_merges_reason, merges_reason,
+                                           rank_twin, structure_reason)
+
+#: Where a counting twin could go wrong: contractions, digits, every kind of space, special-token text, scripts.
+EDGE_TEXTS = ["", " ", "  ", "a  b", "I'LL don't we'Re", "ſ'ſ 'ſ", "12345 1 22", "tab\tnew\nline\r\n\r\n  \n",
+              "e\u0301 \u0915\u094d\u0937", "\U0001F600\u200d\U0001F600 \u65e5\u672c\u8a9e", "\u00a0nbsp\u3000x\u2028",
+              "<|begin_of_text|>x<|end_of_text|>", "<|endoftext|>", "a/b//c\\d", "\x00\x01\x7f", "   trailing   "]
+
+
+def _catalogue_hf(rel: str) -> HFTokenizersTokenizer:
+    """A tokenizer of its own from a catalogue file, as a visitor's upload is loaded (with the file's sha256)."""
+    hf, sha = load_hf_file_hashed(asset_path(load_catalogue().files[rel]))
+    return HFTokenizersTokenizer("rank-twin-test", hf, file_sha256=sha)
+
+
+def _hf_ids(hf: Tokenizer, texts: list[str]) -> tuple[list[int], np.ndarray]:
+    encs = hf.encode_batch_fast(texts, add_special_tokens=False)
+    return [len(e.ids) for e in encs], np.fromiter(chain.from_iterable(e.ids for e in encs), dtype=np.int64)
+
+
+# ------------------------------------------------------------------ which tokenizers get a twin
+
+
+def test_the_catalogues_tiktoken_style_files_get_a_twin_and_no_other() -> None:
+    reasons = {}
+    for tokenizer_id in load_catalogue().ids:
+        tok = get_tokenizer(tokenizer_id)
+        if tok.backend == "hf":
+            reasons[tokenizer_id] = structure_reason(tok.hf) or cached_merges_reason(tok.hf, tok.file_sha256)
+    assert reasons == {
+        "gpt-oss": None,
+        "llama3": None,
+        "gemma": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
+        "gemma3": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
+        "llama2": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
+        "mistral-v1-hf": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
+        "qwen3": "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)",
+        "deepseek-v3": "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)",
+        "claude-legacy": "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)",
+        "bert-uncased": "the model is WordPiece, not BPE",
+    }
+    assert get_tokenizer("llama3")._rank_twin is not None
+    assert get_tokenizer("qwen3")._rank_twin is None
+
+
+def _alphabet() -> dict[str, int]:
+    """The 256 byte pieces, each with its byte as its id ("a" 97, "Ġ" 32, "Ā" 0)."""
+    return dict(BYTE_DECODER)
+
+
+def _tiny(merges: list[tuple[str, str]], **bpe: object) -> Tokenizer:
+    """A byte-level BPE over the 256 byte pieces and "ab", "bc", "abc", split on spaces as Llama 3's is."""
+    vocab = _alphabet() | {"ab": 256, "bc": 257, "abc": 258}
+    hf = Tokenizer(BPE(vocab, merges, ignore_merges=True, **bpe))
+    hf.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(VERIFIED_PATTERNS["llama3"]), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    return hf
+
+
+def test_a_complete_ordered_vocabulary_gets_a_twin_with_the_same_ids() -> None:
+    hf = _tiny([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")])
+    tok = HFTokenizersTokenizer("tiny", hf)
+    assert tok._rank_twin is not None
+    texts = ["abcx", "xabc", "abc", "bcab", "", "ab bc"]
+    counts, ids = tok._counts_and_ids(texts)
+    # "abcx": "ab" (256) is the lowest pair, then "ab" + "c" (258), and "x" (120) stays; "xabc" likewise; "abc" is a
+    # piece of its own; "bcab": "ab" (merge 0) before "bc" (merge 1), and "bc" + "ab" is no piece; "ab bc": the pieces
+    # "ab" (256) and " bc": " " (32) and "bc" (257).
+    assert counts.tolist() == [2, 2, 1, 2, 0, 3]
+    assert ids.tolist() == [258, 120, 120, 258, 258, 257, 256, 256, 32, 257]
+    want_counts, want_ids = _hf_ids(hf, texts)
+    assert (counts.tolist(), ids.tolist()) == (want_counts, want_ids.tolist())
+
+
+def test_the_split_that_is_no_merge_is_what_the_first_condition_rules_out() -> None:
+    # Without the merge "a" + "bc", tokenizers stops at "a", "bc" in "abcx", where tiktoken (ranks by id) would join
+    # "ab" first and then "abc": different ids, so there must be no twin.
+    hf = _tiny([("b", "c"), ("ab", "c")])
+    assert [e.ids for e in hf.encode_batch_fast(["abcx"], add_special_tokens=False)] == [[97, 257, 120]]
+    assert merges_reason(json.loads(hf.model.__getstate__())["vocab"], [("b", "c"), ("ab", "c")]) == (
+        "not every split of a piece into two pieces is a merge (2 merges, 4 splits)")
+    tok = HFTokenizersTokenizer("tiny", hf)
+    assert tok._rank_twin is None
+    assert tok._counts_and_ids(["abcx"])[1].tolist() == [97, 257, 120]
+
+
+def test_merges_reasons() -> None:
+    vocab = _alphabet() | {"ab": 256, "bc": 257, "abc": 258}
+    every = [("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]
+    assert merges_reason(vocab, every) is None
+    assert merges_reason(vocab, ["a b", "b c", "ab c", "a bc"]) is None  # the older way of writing merges
+    assert merges_reason(vocab, [*every, ("a", "b")]) == "the merges are not in the order of the ids they make"
+    assert merges_reason(vocab, [("a", "b"), ("a", "b"), *every[1:]]) == "the merge 'a' + 'b' is listed twice"
+    assert merges_reason({k: v for k, v in vocab.items() if k != "Ā"}, every) == (
+        "the vocabulary lacks some of the 256 byte pieces")
+    # A piece that is no byte-level text (and the merge making it) is never met in a byte-level word: left out.
+    assert merges_reason(vocab | {"▁x": 259, "▁": 260}, [*every, ("▁", "x")]) is None
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda hf: setattr(hf, "normalizer", normalizers.NFC()), "it has a normalizer"),
+    (lambda hf: hf.add_tokens([AddedToken("abc", special=False)]), "it has added tokens that are not special"),
+    (lambda hf: setattr(hf, "pre_tokenizer", pre_tokenizers.ByteLevel(add_prefix_space=False)),
+     "its pre-tokenizer is not a regex split followed by ByteLevel"),
+    (lambda hf: setattr(hf, "pre_tokenizer", pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+|\S+"), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])),
+     "its split regex is not one tiktoken is known to split alike (VERIFIED_PATTERNS)"),
+    (lambda hf: setattr(hf, "pre_tokenizer", pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(VERIFIED_PATTERNS["llama3"]), behavior="removed"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])),
+     "its pre-tokenizer is not a regex split (Isolated) followed by ByteLevel without its own regex"),
+    (lambda hf: setattr(hf, "pre_tokenizer", pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(VERIFIED_PATTERNS["llama3"]), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=False)])),
+     "its pre-tokenizer is not a regex split (Isolated) followed by ByteLevel without its own regex"),
+], ids=["normalizer", "added-token", "bytelevel-regex", "other-regex", "removed", "prefix-space"])
+def test_structure_reasons(change, reason: str) -> None:
+    hf = _tiny([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")])
+    assert structure_reason(hf) is None
+    change(hf)
+    assert structure_reason(hf) == reason
+    assert rank_twin(hf) is None
+
+
+def test_merging_vocabulary_pieces_means_no_twin() -> None:
+    vocab = _alphabet() | {"ab": 256, "bc": 257, "abc": 258}
+    hf = Tokenizer(BPE(vocab, [("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]))  # ignore_merges off
+    hf.pre_tokenizer = _tiny([]).pre_tokenizer
+    assert structure_reason(hf) == "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)"
+
+
+# ------------------------------------------------------------------ the same ids
+
+
+@pytest.mark.parametrize("rel", ["lenml/llama3/tokenizer.json", "lenml/gpt-oss/tokenizer.json"])
+def test_edge_texts(rel: str) -> None:
+    tok = _catalogue_hf(rel)
+    assert tok._rank_twin is not None
+    counts, ids = tok._counts_and_ids(EDGE_TEXTS)
+    want_counts, want_ids = _hf_ids(tok.hf, EDGE_TEXTS)
+    assert counts.tolist() == want_counts
+    assert np.array_equal(ids, want_ids)
+    assert ids.dtype == np.int64
+
+
+def test_llama3_by_hand() -> None:
+    # Llama 3: "Hello" 9906, " world" 1917; "I'LL": the pieces "I" and "'LL" (a contraction, any case), the second
+    # "'" 6 + "LL" 4178; typed special-token text is plain text ("<" 27, "|" 91, "begin" 7413, "_of" 3659, "_text" 4424,
+    # "|" 91, ">" 29), never the control token 128000.
+    counts, ids = get_tokenizer("llama3")._counts_and_ids(["Hello world", "I'LL", "<|begin_of_text|>"])
+    assert counts.tolist() == [2, 3, 7]
+    assert ids.tolist() == [9906, 1917, 40, 6, 4178, 27, 91, 7413, 3659, 4424, 91, 29]
+
+
+def _code_points() -> list[str]:
+    """Every code point of planes 0-3 and 14 but the surrogates (where Unicode assigns characters), and every 97th of
+    the others (unassigned, and the private use planes)."""
+    full = chain(range(0xD800), range(0xE000, 0x40000), range(0xE0000, 0xF0000))
+    sampled = chain(range(0x40000, 0xE0000, 97), range(0xF0000, 0x110000, 97))
+    return list(map(chr, chain(full, sampled)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("pattern", "rel"), [("llama3", "lenml/llama3/tokenizer.json"),
+                                              ("o200k", "lenml/gpt-oss/tokenizer.json")])
+def test_every_code_point_in_context(pattern: str, rel: str) -> None:
+    tok = _catalogue_hf(rel)
+    assert json.loads(tok.hf.pre_tokenizer.__getstate__())["pretokenizers"][0]["pattern"]["Regex"] == (
+        VERIFIED_PATTERNS[pattern])
+    twin = tok._rank_twin
+    assert twin is not None
+    # Beside letters, digits, spaces, line ends, apostrophes (contractions, whatever the case), itself and the text's
+    # ends: wherever a regex engine's classes (letter, number, mark, space) or case folding could differ.
+    texts = [f"a{c}b {c}{c}1{c}\n{c}'s {c}'S'{c} \t{c}\r\n" for c in _code_points()]
+    for lo in range(0, len(texts), 16_384):
+        batch = texts[lo:lo + 16_384]
+        ids, counts = twin(batch)
+        want_counts, want_ids = _hf_ids(tok.hf, batch)
+        assert counts.tolist() == want_counts, batch[0][1]
+        assert np.array_equal(ids, want_ids), batch[0][1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tokenizer_id", ["llama3", "gpt-oss"])
+def test_every_udhr_unit(app_db: Path, tokenizer_id: str) -> None:
+    from analysis.user_counts import HELD, held_corpus
+
+    HELD.clear()
+    texts = [t for piece, _ in held_corpus(app_db).pieces for t in piece]
+    HELD.clear()
+    tok = get_tokenizer(tokenizer_id)
+    assert tok._rank_twin is not None
+    counts, ids = tok._counts_and_ids(texts)
+    want_counts, want_ids = _hf_ids(tok.hf, texts)
+    assert len(texts) == 16_235
+    assert counts.tolist() == want_counts
+    assert np.array_equal(ids, want_ids)
+
+
+# ------------------------------------------------------------------ the verdict's cache, the switch, the word cache
+
+
+def test_the_verdict_is_kept_by_sha256_and_a_damaged_one_made_again(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATLAS_TABLES_CACHE", str(tmp_path))
+    hf = _tiny([("b", "c"), ("ab", "c")])
+    sha = "c" * 64
+    reason = "not every split of a piece into two pieces is a merge (2 merges, 4 splits)"
+    assert cached_merges_reason(hf, sha) == reason
+    path = _verdict_path(sha)
+    stored = json.loads(path.read_text())
+    assert stored["reason"] == reason and stored["key"][:2] == [sha, "1"]
+    # Read back, not checked again: a file saying otherwise is believed (its key fits)...
+    path.write_text(json.dumps(stored | {"reason": None}))
+    assert cached_merges_reason(hf, sha) is None
+    # ...and one that is damaged, or made for another key, is checked again and replaced.
+    for bad in ("{not json", json.dumps(stored | {"key": ["d" * 64, "1", "x"], "reason": None}),
+                json.dumps({"key": stored["key"], "reason": 3})):
+        path.write_text(bad)
+        assert cached_merges_reason(hf, sha) == reason
+        assert json.loads(path.read_text())["reason"] == reason
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary left behind
+
+
+def test_switched_off_counting_is_tokenizers_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATLAS_RANK_TWIN", "0")
+    tok = _catalogue_hf("lenml/llama3/tokenizer.json")
+    assert tok._rank_twin is None
+    counts, ids = tok._counts_and_ids(EDGE_TEXTS)
+    assert counts.tolist() == _hf_ids(tok.hf, EDGE_TEXTS)[0]
+
+
+def test_no_larger_word_cache_where_the_twin_counts() -> None:
+    tok = _catalogue_hf("lenml/llama3/tokenizer.json")
+    assert tok.reserve_word_cache(2**18) == 10_000
