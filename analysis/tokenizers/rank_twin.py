@@ -32,9 +32,10 @@ stand-ins in the vocabulary, no dropout, no subword prefix or suffix, and a pre-
 engines (``tokenizers``' Oniguruma, tiktoken's fancy-regex) are not the same program, so a regex is trusted only once
 tests/test_rank_twin.py has found both splitting every Unicode code point alike in a set of contexts.
 
-Checking the merges takes ~0.5 s for Llama 3's 280,147 (its ``tokenizers`` state read back as JSON, then every split
-of every entry looked up); the verdict is kept in the asset cache by the ``tokenizer.json``'s sha256 (beside its
-tables, :mod:`.tables_cache`), so a file is checked once. Making the core takes ~0.1 s.
+Checking the merges takes ~0.6 s for Llama 3's 280,147 (its ``tokenizers`` state read back as JSON, then every split
+of every entry looked up; ~1.0 s for gpt-oss's 446,189); the verdict is kept in the asset cache by the
+``tokenizer.json``'s sha256 (beside its tables, :mod:`.tables_cache`), so a file is checked once. Making the core then
+takes ~0.17 s (the vocabulary 0.07 s, the ranks 0.04 s, tiktoken's core 0.06 s).
 """
 
 from __future__ import annotations
