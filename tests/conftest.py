@@ -59,6 +59,17 @@ def app_db(tmp_path_factory: pytest.TempPathFactory):
     return db
 
 
+@pytest.fixture(scope="session")
+def udhr_texts(app_db) -> list[str]:
+    """Every UDHR unit's text (16,235) in the order a build and a counting job read them (``held_corpus``)."""
+    from analysis.user_counts import HELD, held_corpus
+
+    HELD.clear()
+    texts = [t for piece, _ in held_corpus(app_db).pieces for t in piece]
+    HELD.clear()
+    return texts
+
+
 @pytest.fixture
 def fresh_db(tmp_path, monkeypatch: pytest.MonkeyPatch):
     """A database path that does not exist yet, set as ATLAS_DB, with the app's caches emptied (for import pages)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,14 @@ from analysis.assets import asset_path
 from analysis.catalogue import load_catalogue
 from analysis.tokenizers import get_tokenizer
 from analysis.tokenizers.hf_backend import BYTE_DECODER, HFTokenizersTokenizer, load_hf_file_hashed
-from analysis.tokenizers.rank_twin import (VERIFIED_PATTERNS, _verdict_path, cached_merges_reason, merges_reason,
-                                           rank_twin, structure_reason)
+from analysis.tokenizers.rank_twin import (
+    VERIFIED_PATTERNS,
+    _verdict_path,
+    cached_merges_reason,
+    merges_reason,
+    rank_twin,
+    structure_reason,
+)
 
 #: Where a counting twin could go wrong: contractions, digits, every kind of space, special-token text, scripts.
 EDGE_TEXTS = ["", " ", "  ", "a  b", "I'LL don't we'Re", "ſ'ſ 'ſ", "12345 1 22", "tab\tnew\nline\r\n\r\n  \n",
@@ -170,7 +176,7 @@ def _trained_ranks(rng: random.Random, words: list[bytes], merges: int) -> dict[
     ranks = {bytes([b]): b for b in range(256)}
     seqs = [[bytes([b]) for b in w] for w in words]
     for rank in range(256, 256 + merges):
-        pairs = Counter((a, b) for seq in seqs for a, b in zip(seq, seq[1:], strict=False))
+        pairs = Counter(pair for seq in seqs for pair in pairwise(seq))
         if not pairs:
             break
         (a, b), _ = pairs.most_common(1)[0]
@@ -286,17 +292,12 @@ def test_every_code_point_in_context(pattern: str, rel: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("tokenizer_id", ["llama3", "gpt-oss"])
-def test_every_udhr_unit(app_db: Path, tokenizer_id: str) -> None:
-    from analysis.user_counts import HELD, held_corpus
-
-    HELD.clear()
-    texts = [t for piece, _ in held_corpus(app_db).pieces for t in piece]
-    HELD.clear()
+def test_every_udhr_unit(udhr_texts: list[str], tokenizer_id: str) -> None:
     tok = get_tokenizer(tokenizer_id)
     assert tok._rank_twin is not None
-    counts, ids = tok._counts_and_ids(texts)
-    want_counts, want_ids = _hf_ids(tok.hf, texts)
-    assert len(texts) == 16_235
+    counts, ids = tok._counts_and_ids(udhr_texts)
+    want_counts, want_ids = _hf_ids(tok.hf, udhr_texts)
+    assert len(udhr_texts) == 16_235
     assert counts.tolist() == want_counts
     assert np.array_equal(ids, want_ids)
 
@@ -331,7 +332,8 @@ def test_switched_off_counting_is_tokenizers_own(monkeypatch: pytest.MonkeyPatch
     tok = _catalogue_hf("lenml/llama3/tokenizer.json")
     assert tok._rank_twin is None
     counts, ids = tok._counts_and_ids(EDGE_TEXTS)
-    assert counts.tolist() == _hf_ids(tok.hf, EDGE_TEXTS)[0]
+    want_counts, want_ids = _hf_ids(tok.hf, EDGE_TEXTS)
+    assert (counts.tolist(), ids.tolist()) == (want_counts, want_ids.tolist())
 
 
 def test_no_larger_word_cache_where_the_twin_counts() -> None:
