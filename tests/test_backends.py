@@ -21,7 +21,7 @@ from analysis.errors import AssetError, InputTextError, UnknownTokenizerError
 from analysis.tokenizers import get_tokenizer
 from analysis.tokenizers.backends import BACKENDS, backend_for_file, get_backend, library_version
 from analysis.tokenizers.base import Tokenizer
-from analysis.tokenizers.hf_backend import BYTE_DECODER, byte_level_bytes
+from analysis.tokenizers.hf_parts import BYTE_DECODER, byte_level_bytes
 from analysis.tokenizers.registry import load_file
 from analysis.tokenizers.tables import TokenClass, TokenKind
 

@@ -25,7 +25,7 @@ import tiktoken_ext.openai_public
 
 from analysis import TokenKind, get_tokenizer, load_catalogue
 from analysis.assets import asset_path
-from analysis.tokenizers.hf_backend import BYTE_DECODER
+from analysis.tokenizers.hf_parts import BYTE_DECODER
 
 CATALOGUE = load_catalogue()
 TIKTOKEN_NAMES = ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]

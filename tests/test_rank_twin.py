@@ -27,7 +27,8 @@ from tokenizers.models import BPE
 from analysis.assets import asset_path
 from analysis.catalogue import load_catalogue
 from analysis.tokenizers import get_tokenizer
-from analysis.tokenizers.hf_backend import BYTE_DECODER, HFTokenizersTokenizer, load_hf_file_hashed
+from analysis.tokenizers.hf_backend import HFTokenizersTokenizer, load_hf_file_hashed
+from analysis.tokenizers.hf_parts import BYTE_DECODER
 from analysis.tokenizers.rank_twin import (
     VERIFIED_PATTERNS,
     _verdict_path,

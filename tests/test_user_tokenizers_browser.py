@@ -16,7 +16,7 @@ from analysis.catalogue import load_catalogue
 from analysis.playground import DEFAULT_TEXT
 from analysis.tokenizers.registry import get_tokenizer, load_file
 from tests import serve
-from tests.test_browser import counts, page, wait_idle  # noqa: F401 (fixtures)
+from tests.test_browser import counts, counts_when, page, wait_idle  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -67,8 +67,8 @@ def test_upload_each_format_and_read_its_counts(kept_server, page, fmt: str, tmp
     add_file(page, upload, pattern)
     # Adding loads the file in a separate process first: give a busy machine time (a guard, not a timing assertion).
     expect(page.get_by_text(re.compile(r"Added yours:vocab\."))).to_be_visible(timeout=120_000)
-    wait_idle(page)  # the rest of the run that said so
-    got = counts(page)
+    # The rest of the run that said so: both views drawn (read at once, a loaded machine once gave the new one alone).
+    got = counts_when(page, lambda c: len(c) == 2 and any(t.startswith("yours:") for t in c))
     mine = [t for t in got if t.startswith("yours:")]
     assert len(mine) == 1 and mine[0].startswith(f"yours:{upload.name}:")
     tok = load_file(src, pattern=get_tokenizer(same_as).encoding._pat_str if same_as else None)

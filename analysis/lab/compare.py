@@ -37,7 +37,7 @@ from ..metrics import (
 )
 from ..scripts import script_share
 from ..tokenizers import Tokenizer, get_tokenizer
-from ..tokenizers.hf_backend import byte_level_bytes
+from ..tokenizers.hf_parts import byte_level_bytes
 from ..tokenizers.registry import load_file
 from .data import LabData, LabError
 

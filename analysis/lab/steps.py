@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..tokenizers.hf_backend import byte_level_bytes
+from ..tokenizers.hf_parts import byte_level_bytes
 from .compare import load_tokenizer
 from .data import LabError
 from .tokjson import read_sidecar

@@ -16,6 +16,7 @@ from tokenizers import Tokenizer as HFTokenizer
 
 from ..errors import AssetError
 from .base import Encoding, Tokenizer, check_texts, overlap_flags
+from .hf_parts import byte_level_bytes, component_state
 from .tables import TokenTables, id_classes, kinds_of
 from .unit_stats import UnitStats, char_bases, spelled_split, stats_from_flat, stats_spelled_or
 
@@ -24,40 +25,6 @@ from .unit_stats import UnitStats, char_bases, spelled_split, stats_from_flat, s
 UNIT_BATCH = 512
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
-
-
-def _gpt2_byte_decoder() -> dict[str, int]:
-    """The inverse of GPT-2's bytes_to_unicode: printable stand-in character -> byte."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    chars = printable[:]
-    extra = 0
-    for b in range(256):
-        if b not in printable:
-            printable.append(b)
-            chars.append(256 + extra)
-            extra += 1
-    return {chr(c): b for b, c in zip(printable, chars)}
-
-
-#: GPT-2's byte-level alphabet read backwards: the printable stand-in character of each byte -> that byte
-#: (``"Ġ"`` -> 0x20). Byte-level BPE vocabularies (GPT-2, Llama 3, the lab's) write their pieces in it.
-BYTE_DECODER: dict[str, int] = _gpt2_byte_decoder()
-#: ``str.translate`` table taking each stand-in character to the character of its byte (U+0000-U+00FF), and every
-#: other character below U+0100 to U+FFFF, so that ``piece.translate(_TO_BYTES).encode("latin-1")`` gives the bytes
-#: exactly when every character of the piece is a stand-in, and fails otherwise.
-_TO_BYTES = {i: "\uffff" for i in range(256)} | {ord(c): chr(b) for c, b in BYTE_DECODER.items()}
-
-
-def byte_level_bytes(piece: str) -> bytes | None:
-    """The bytes a byte-level piece stands for, or None if a character of it is not a byte stand-in.
-
-    >>> byte_level_bytes("Ġthe"), byte_level_bytes("à¤"), byte_level_bytes("▁the")
-    (b' the', b'\\xe0\\xa4', None)
-    """
-    try:
-        return piece.translate(_TO_BYTES).encode("latin-1")
-    except UnicodeEncodeError:
-        return None
 
 
 def _component_types(state: object) -> set[str]:
@@ -89,12 +56,6 @@ def _only_spaces(state: object) -> bool:
     if kind == "Replace":
         return state.get("pattern") == {"String": " "} and state.get("content") == "\u2581"
     return kind == "Prepend" and state.get("prepend") == "\u2581"
-
-
-def _state(component: object) -> object:
-    if component is None:
-        return None
-    return json.loads(component.__getstate__())
 
 
 #: A step of a plain normalizer (:func:`plain_normalizer_steps`): ("prepend", prefix, "") or ("replace", old, new).
@@ -214,11 +175,11 @@ class HFTokenizersTokenizer(Tokenizer):
         #: The sha256 of the tokenizer.json this was loaded from, as is (None: made otherwise, e.g. trained in the
         #: lab): the key of its tables in the asset cache (:mod:`.tables_cache`).
         self.file_sha256 = file_sha256
-        self._decoder_types = _component_types(_state(tok.decoder))
-        self.normalizer_types = _component_types(_state(tok.normalizer))
+        self._decoder_types = _component_types(component_state(tok.decoder))
+        self.normalizer_types = _component_types(component_state(tok.normalizer))
         # A normalizer or pre-tokenizer that prepends "▁" can create a first token no input character stands behind.
         self._prepends = bool({"Prepend"} & self.normalizer_types
-                              or {"Metaspace"} & _component_types(_state(tok.pre_tokenizer)))
+                              or {"Metaspace"} & _component_types(component_state(tok.pre_tokenizer)))
         # Unicode composition merges or reorders characters; HF then leaves some characters in no span.
         self._composes = bool({"NFC", "NFKC"} & self.normalizer_types)
         self._byte_fallback = bool(getattr(tok.model, "byte_fallback", False))
@@ -226,7 +187,7 @@ class HFTokenizersTokenizer(Tokenizer):
         # Unigram models name their unknown token by id (e.g. the lab's character-level Unigram). Only they are asked:
         # the model's state is its whole vocabulary as JSON (0.6 s for a 200k BPE).
         self._unk_id = (tok.token_to_id(unk) if unk else
-                        (_state(tok.model) or {}).get("unk_id") if type(tok.model).__name__ == "Unigram" else None)
+                        (component_state(tok.model) or {}).get("unk_id") if type(tok.model).__name__ == "Unigram" else None)
         # Extra BOS/EOS for add_special_tokens=True where the file's post-processor lacks them
         # (e.g. Llama 3's first tokenizer.json); ids looked up, never invented.
         self._extra_bos = self._token_id(tok, add_bos)
@@ -380,7 +341,7 @@ class HFTokenizersTokenizer(Tokenizer):
         added token is special, and special-token text stays plain text (``encode_special_tokens``, set in
         ``__init__``). tests/test_hf_counting_twin.py checks the ids on the UDHR and on edge cases.
         """
-        steps = plain_normalizer_steps(_state(self.hf.normalizer))
+        steps = plain_normalizer_steps(component_state(self.hf.normalizer))
         if steps is None or not self.hf.encode_special_tokens:
             return None
         if any(not t.special for t in self.hf.get_added_tokens_decoder().values()):
@@ -405,8 +366,8 @@ class HFTokenizersTokenizer(Tokenizer):
         any, so on a corpus it mostly misses: the UDHR holds 229,853 distinct Llama 3 pre-tokens, each met 12 times on
         average. The cache belongs to the model object, which the counting twin shares. A cache hit gives the word's
         tokens as merged the first time (a model with dropout bypasses the cache), so no id changes; it costs memory
-        (Llama 3 on the UDHR: about 125 MB more resident). Never lowered here; None where the installed
-        ``tokenizers`` cannot resize it."""
+        (Llama 3 on the UDHR: about 125 MB more resident). Never lowered here, and not raised where the rank twin counts
+        (:attr:`_rank_twin`: it has no use for it); None where the installed ``tokenizers`` cannot resize it."""
         resize = getattr(self.hf.model, "_resize_cache", None)
         if resize is None:
             return None
@@ -487,7 +448,7 @@ class HFTokenizersTokenizer(Tokenizer):
 
     def normalizer(self) -> Callable[[str], str] | None:
         norm = self.hf.normalizer
-        if norm is None or _only_spaces(_state(norm)):
+        if norm is None or _only_spaces(component_state(norm)):
             return None
         return norm.normalize_str
 

@@ -51,7 +51,7 @@ from tokenizers import Tokenizer as HFTokenizer
 
 from ..config import env_bool
 from ..fsio import atomic_write
-from .hf_backend import BYTE_DECODER, _state, byte_level_bytes
+from .hf_parts import BYTE_DECODER, byte_level_bytes, component_state
 from .tables_cache import cache_root
 from .tiktoken_backend import twin_id_arrays
 
@@ -92,7 +92,7 @@ def structure_reason(hf: HFTokenizer) -> str | None:
         return "it has a normalizer"
     if any(not t.special for t in hf.get_added_tokens_decoder().values()):
         return "it has added tokens that are not special"
-    pre = _state(hf.pre_tokenizer)
+    pre = component_state(hf.pre_tokenizer)
     parts = pre.get("pretokenizers") if isinstance(pre, dict) and pre.get("type") == "Sequence" else None
     if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], dict) and isinstance(parts[1], dict)):
         return "its pre-tokenizer is not a regex split followed by ByteLevel"
@@ -165,7 +165,7 @@ def cached_merges_reason(hf: HFTokenizer, sha256: str | None) -> str | None:
                 return stored["reason"]
         except (OSError, ValueError, AttributeError):
             pass
-    state = _state(hf.model)
+    state = component_state(hf.model)
     reason = merges_reason(state["vocab"], state["merges"])
     if path is not None:
         try:
@@ -183,7 +183,7 @@ def rank_twin(hf: HFTokenizer, sha256: str | None = None) -> Callable[[Sequence[
     if structure_reason(hf) is not None or cached_merges_reason(hf, sha256) is not None:
         return None
     ranks = {b: i for p, i in hf.get_vocab(with_added_tokens=False).items() if (b := byte_level_bytes(p)) is not None}
-    pattern = _state(hf.pre_tokenizer)["pretokenizers"][0]["pattern"]["Regex"]
+    pattern = component_state(hf.pre_tokenizer)["pretokenizers"][0]["pattern"]["Regex"]
     return twin_id_arrays(ranks, pattern)
 
 
