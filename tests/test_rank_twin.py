@@ -131,8 +131,13 @@ def test_merges_reasons() -> None:
     assert merges_reason(vocab, [("a", "b"), ("a", "b"), *every[1:]]) == "the merge 'a' + 'b' is listed twice"
     assert merges_reason({k: v for k, v in vocab.items() if k != "Ā"}, every) == (
         "the vocabulary lacks some of the 256 byte pieces")
-    # A piece that is no byte-level text (and the merge making it) is never met in a byte-level word: left out.
-    assert merges_reason(vocab | {"▁x": 259, "▁": 260}, [*every, ("▁", "x")]) is None
+    # A piece that is no byte-level text, or ids with a gap: the ranks could not be made id by id.
+    assert merges_reason(vocab | {"▁x": 259, "▁": 260}, [*every, ("▁", "x")]) == (
+        "not every piece is byte-level text with an id below the vocabulary's size")
+    assert merges_reason(vocab | {"bcd": 260}, [*every, ("bc", "d")]) == (  # no 259
+        "not every piece is byte-level text with an id below the vocabulary's size")
+    assert merges_reason(vocab, [*every, ("b", "b")]) == (
+        "the merge 'b' + 'b' is not of two pieces of the vocabulary into a third")
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -315,12 +320,12 @@ def test_the_verdict_is_kept_by_sha256_and_a_damaged_one_made_again(tmp_path: Pa
     assert cached_merges_reason(hf, sha) == reason
     path = _verdict_path(sha)
     stored = json.loads(path.read_text())
-    assert stored["reason"] == reason and stored["key"][:2] == [sha, "1"]
+    assert stored["reason"] == reason and stored["key"][:2] == [sha, "2"]
     # Read back, not checked again: a file saying otherwise is believed (its key fits)...
     path.write_text(json.dumps(stored | {"reason": None}))
     assert cached_merges_reason(hf, sha) is None
     # ...and one that is damaged, or made for another key, is checked again and replaced.
-    for bad in ("{not json", json.dumps(stored | {"key": ["d" * 64, "1", "x"], "reason": None}),
+    for bad in ("{not json", json.dumps(stored | {"key": ["d" * 64, "2", "x"], "reason": None}),
                 json.dumps({"key": stored["key"], "reason": 3})):
         path.write_text(bad)
         assert cached_merges_reason(hf, sha) == reason
