@@ -157,7 +157,9 @@ def test_merges_reasons() -> None:
         pre_tokenizers.Split(Regex(VERIFIED_PATTERNS["llama3"]), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=False)])),
      "its pre-tokenizer is not a regex split (Isolated) followed by ByteLevel without its own regex"),
-], ids=["normalizer", "added-token", "bytelevel-regex", "other-regex", "removed", "prefix-space"])
+    (lambda hf: hf.add_special_tokens([AddedToken("<s>", special=True)]),
+     "it cuts special-token text out of a text (encode_special_tokens is off)"),
+], ids=["normalizer", "added-token", "bytelevel-regex", "other-regex", "removed", "prefix-space", "special-cut-out"])
 def test_structure_reasons(change, reason: str) -> None:
     hf = _tiny([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")])
     assert structure_reason(hf) is None

@@ -46,7 +46,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..config import env_bool
@@ -54,6 +53,7 @@ from ..fsio import atomic_write
 from .hf_parts import BYTE_DECODER, byte_level_bytes, component_state
 from .tables_cache import cache_root
 from .tiktoken_backend import twin_id_arrays
+from .unit_stats import FlatIds
 
 #: Split regexes (exactly as a ``tokenizer.json`` writes them) that tests/test_rank_twin.py checks ``tokenizers`` and
 #: tiktoken split alike on every code point: name -> regex.
@@ -69,9 +69,6 @@ VERIFIED_PATTERNS: dict[str, str] = {
 
 #: Bumped whenever :func:`merges_reason` changes, so that no verdict of other code is read.
 VERDICT_VERSION = "2"
-
-FlatIds = tuple[np.ndarray, np.ndarray]
-
 
 def structure_reason(hf: HFTokenizer) -> str | None:
     """Why ``hf``'s pipeline is not one a tiktoken core can stand in for, or None if it is (its merges aside:
@@ -90,8 +87,11 @@ def structure_reason(hf: HFTokenizer) -> str | None:
         return "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)"
     if hf.normalizer is not None:
         return "it has a normalizer"
-    if any(not t.special for t in hf.get_added_tokens_decoder().values()):
+    added = hf.get_added_tokens_decoder().values()
+    if any(not t.special for t in added):
         return "it has added tokens that are not special"
+    if added and not hf.encode_special_tokens:
+        return "it cuts special-token text out of a text (encode_special_tokens is off)"
     pre = component_state(hf.pre_tokenizer)
     parts = pre.get("pretokenizers") if isinstance(pre, dict) and pre.get("type") == "Sequence" else None
     if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], dict) and isinstance(parts[1], dict)):
