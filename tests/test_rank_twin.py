@@ -30,6 +30,7 @@ from analysis.tokenizers import get_tokenizer
 from analysis.tokenizers.hf_backend import HFTokenizersTokenizer, load_hf_file_hashed
 from analysis.tokenizers.hf_parts import BYTE_DECODER
 from analysis.tokenizers.rank_twin import (
+    VERDICT_VERSION,
     VERIFIED_PATTERNS,
     _verdict_path,
     cached_merges_reason,
@@ -38,10 +39,12 @@ from analysis.tokenizers.rank_twin import (
     structure_reason,
 )
 
-#: Where a counting twin could go wrong: contractions, digits, every kind of space, special-token text, scripts.
+#: Where a counting twin could go wrong: contractions, digits, every kind of space, special-token text, scripts, Qwen's
+#: added tokens that are not special (cut out of a text), what NFC composes (Å as U+212B, U+00C5, A + U+030A).
 EDGE_TEXTS = ["", " ", "  ", "a  b", "I'LL don't we'Re", "ſ'ſ 'ſ", "12345 1 22", "tab\tnew\nline\r\n\r\n  \n",
               "e\u0301 \u0915\u094d\u0937", "\U0001F600\u200d\U0001F600 \u65e5\u672c\u8a9e", "\u00a0nbsp\u3000x\u2028",
-              "<|begin_of_text|>x<|end_of_text|>", "<|endoftext|>", "a/b//c\\d", "\x00\x01\x7f", "   trailing   "]
+              "<|begin_of_text|>x<|end_of_text|>", "<|endoftext|>", "a/b//c\\d", "\x00\x01\x7f", "   trailing   ",
+              "<tool_call>x</tool_call>", "a<|fim_prefix|>b", "\u212b \u00c5 A\u030a \ufb01"]
 
 
 def _catalogue_hf(rel: str) -> HFTokenizersTokenizer:
@@ -58,7 +61,7 @@ def _hf_ids(hf: Tokenizer, texts: list[str]) -> tuple[list[int], np.ndarray]:
 # ------------------------------------------------------------------ which tokenizers get a twin
 
 
-def test_the_catalogues_tiktoken_style_files_get_a_twin_and_no_other() -> None:
+def test_which_catalogue_files_get_a_twin() -> None:
     reasons = {}
     for tokenizer_id in load_catalogue().ids:
         tok = get_tokenizer(tokenizer_id)
@@ -71,13 +74,14 @@ def test_the_catalogues_tiktoken_style_files_get_a_twin_and_no_other() -> None:
         "gemma3": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
         "llama2": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
         "mistral-v1-hf": "the BPE has dropout, a subword prefix or suffix, or byte fallback",
-        "qwen3": "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)",
-        "deepseek-v3": "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)",
-        "claude-legacy": "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)",
+        "qwen3": None,  # one merge per piece, ignore_merges off, NFC, added tokens that are not special
+        "deepseek-v3": "its pre-tokenizer is not a regex split followed by ByteLevel",  # three regex splits
+        "claude-legacy": "its pre-tokenizer is not a regex split followed by ByteLevel",  # ByteLevel's own regex
         "bert-uncased": "the model is WordPiece, not BPE",
     }
     assert get_tokenizer("llama3")._rank_twin is not None
-    assert get_tokenizer("qwen3")._rank_twin is None
+    assert get_tokenizer("qwen3")._rank_twin is not None
+    assert get_tokenizer("deepseek-v3")._rank_twin is None
 
 
 def _alphabet() -> dict[str, int]:
@@ -141,8 +145,6 @@ def test_merges_reasons() -> None:
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    (lambda hf: setattr(hf, "normalizer", normalizers.NFC()), "it has a normalizer"),
-    (lambda hf: hf.add_tokens([AddedToken("abc", special=False)]), "it has added tokens that are not special"),
     (lambda hf: setattr(hf, "pre_tokenizer", pre_tokenizers.ByteLevel(add_prefix_space=False)),
      "its pre-tokenizer is not a regex split followed by ByteLevel"),
     (lambda hf: setattr(hf, "pre_tokenizer", pre_tokenizers.Sequence([
@@ -159,7 +161,7 @@ def test_merges_reasons() -> None:
      "its pre-tokenizer is not a regex split (Isolated) followed by ByteLevel without its own regex"),
     (lambda hf: hf.add_special_tokens([AddedToken("<s>", special=True)]),
      "it cuts special-token text out of a text (encode_special_tokens is off)"),
-], ids=["normalizer", "added-token", "bytelevel-regex", "other-regex", "removed", "prefix-space", "special-cut-out"])
+], ids=["bytelevel-regex", "other-regex", "removed", "prefix-space", "special-cut-out"])
 def test_structure_reasons(change, reason: str) -> None:
     hf = _tiny([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")])
     assert structure_reason(hf) is None
@@ -168,20 +170,68 @@ def test_structure_reasons(change, reason: str) -> None:
     assert rank_twin(hf) is None
 
 
-def test_merging_vocabulary_pieces_means_no_twin() -> None:
-    vocab = _alphabet() | {"ab": 256, "bc": 257, "abc": 258}
-    hf = Tokenizer(BPE(vocab, [("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]))  # ignore_merges off
+def _merging(merges: list[tuple[str, str]]) -> Tokenizer:
+    """:func:`_tiny` with ignore_merges off: a piece that is in the vocabulary is merged from its bytes all the same."""
+    hf = Tokenizer(BPE(_alphabet() | {"ab": 256, "bc": 257, "abc": 258}, merges))
     hf.pre_tokenizer = _tiny([]).pre_tokenizer
-    assert structure_reason(hf) == "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)"
+    return hf
+
+
+def test_one_merge_per_piece_with_ignore_merges_off() -> None:
+    # Every piece made by one merge, and by the model's own merges from its bytes: "ab" by a + b, "bc" by b + c,
+    # "abc": a b c -> ab c (merge 0 first) -> abc. Then tokenizers and tiktoken agree (the second case of the argument).
+    hf = _merging([("a", "b"), ("b", "c"), ("ab", "c")])
+    tok = HFTokenizersTokenizer("one-merge", hf)
+    assert tok._rank_twin is not None
+    texts = ["abcx", "bcab", "xbc", "abc", "cab"]
+    counts, ids = tok._counts_and_ids(texts)
+    # "bcab": ab (merge 0) first, then bc (merge 1); "bc" + "ab" is no piece. "cab": c, then ab.
+    assert counts.tolist() == [2, 2, 2, 1, 2]
+    assert ids.tolist() == [258, 120, 257, 256, 120, 257, 258, 99, 256]
+    assert (counts.tolist(), ids.tolist()) == (_hf_ids(hf, texts)[0], _hf_ids(hf, texts)[1].tolist())
+
+
+def test_a_piece_its_own_merges_do_not_make_means_no_twin() -> None:
+    # Without the merge a + b, "ab" is never made by tokenizers (it stops at a, b in "abx"), where tiktoken would join
+    # a and b into "ab" (a piece of the vocabulary): refused, and the ids are tokenizers' own.
+    hf = _merging([("b", "c"), ("ab", "c")])
+    assert _hf_ids(hf, ["abx"])[1].tolist() == [97, 98, 120]
+    assert cached_merges_reason(hf, None) == (
+        "the BPE's own merges do not make 2 of its pieces from their bytes (ignore_merges is off)")
+    tok = HFTokenizersTokenizer("no-ab", hf)
+    assert tok._rank_twin is None
+    assert tok._counts_and_ids(["abx"])[1].tolist() == [97, 98, 120]
+    # Two merges making "abc", ignore_merges off: refused before the own runs are asked.
+    assert cached_merges_reason(_merging([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]), None) == (
+        "two merges make the same piece (with ignore_merges off)")
+
+
+def test_a_normalizer_and_added_tokens_that_are_not_special() -> None:
+    # tokenizers' own normalizer runs before the core; a text holding an added token that is not special (which
+    # tokenizers cuts out of the text) is encoded by tokenizers itself.
+    hf = _tiny([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")])
+    hf.normalizer = normalizers.Lowercase()
+    hf.add_tokens([AddedToken("zz", special=False)])
+    tok = HFTokenizersTokenizer("normalized", hf)
+    assert tok._rank_twin is not None
+    texts = ["ABCx", "xZZabc", "", "Bc", "ZZ"]
+    counts, ids = tok._counts_and_ids(texts)
+    # "ABCx" -> "abcx": 258, 120; "xZZabc" -> "xzzabc", "zz" cut out (259): x, zz, abc; "Bc" -> "bc" (257).
+    assert counts.tolist() == [2, 3, 0, 1, 1]
+    assert ids.tolist() == [258, 120, 120, 259, 258, 257, 259]
+    want_counts, want_ids = _hf_ids(hf, texts)
+    assert (counts.tolist(), ids.tolist()) == (want_counts, want_ids.tolist())
 
 
 # ------------------------------------------------------------------ the same ids
 
 
-def _trained_ranks(rng: random.Random, words: list[bytes], merges: int) -> dict[bytes, int]:
+def _trained_ranks(rng: random.Random, words: list[bytes], merges: int) -> tuple[dict[bytes, int],
+                                                                              list[tuple[bytes, bytes]]]:
     """A tiktoken-style vocabulary: the 256 bytes, then ``merges`` times the most frequent neighbouring pair of the
-    words (the first seen on a tie) joined into a new piece, ranked in that order."""
+    words (the first seen on a tie) joined into a new piece, ranked in that order; and those pairs, in that order."""
     ranks = {bytes([b]): b for b in range(256)}
+    trained: list[tuple[bytes, bytes]] = []
     seqs = [[bytes([b]) for b in w] for w in words]
     for rank in range(256, 256 + merges):
         pairs = Counter(pair for seq in seqs for pair in pairwise(seq))
@@ -189,6 +239,7 @@ def _trained_ranks(rng: random.Random, words: list[bytes], merges: int) -> dict[
             break
         (a, b), _ = pairs.most_common(1)[0]
         ranks[a + b] = rank
+        trained.append((a, b))
         for i, seq in enumerate(seqs):
             out, k = [], 0
             while k < len(seq):
@@ -199,13 +250,15 @@ def _trained_ranks(rng: random.Random, words: list[bytes], merges: int) -> dict[
                     out.append(seq[k])
                     k += 1
             seqs[i] = out
-    return ranks
+    return ranks, trained
 
 
-def _as_tokenizer_json(rng: random.Random, ranks: dict[bytes, int], *, complete: bool = True) -> Tokenizer:
+def _as_tokenizer_json(rng: random.Random, ranks: dict[bytes, int], *, complete: bool = True,
+                       trained: list[tuple[bytes, bytes]] | None = None) -> Tokenizer:
     """The vocabulary written for ``tokenizers`` as Llama 3's is: every split of each piece into two pieces is a merge,
     the merges in the order of the pieces they make (the splits of one piece in a random order), Llama 3's split.
-    ``complete=False``: one split per piece only (the last), as a merges list from training would hold."""
+    ``complete=False``: one split per piece only (the last). ``trained``: these merges instead, with ignore_merges off
+    (as Qwen's file is written)."""
     to_text = {b: c for c, b in BYTE_DECODER.items()}
     text = {tok: "".join(to_text[b] for b in tok) for tok in ranks}
     merges = []
@@ -213,7 +266,9 @@ def _as_tokenizer_json(rng: random.Random, ranks: dict[bytes, int], *, complete:
         splits = [(text[tok[:k]], text[tok[k:]]) for k in range(1, len(tok)) if tok[:k] in ranks and tok[k:] in ranks]
         rng.shuffle(splits)
         merges += splits if complete else splits[-1:]
-    hf = Tokenizer(BPE({text[t]: r for t, r in ranks.items()}, merges, ignore_merges=True))
+    if trained is not None:
+        merges = [(text[a], text[b]) for a, b in trained]
+    hf = Tokenizer(BPE({text[t]: r for t, r in ranks.items()}, merges, ignore_merges=trained is None))
     hf.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(VERIFIED_PATTERNS["llama3"]), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
@@ -225,13 +280,13 @@ def test_random_tiktoken_style_vocabularies_count_alike() -> None:
     # spaces, apostrophes; pieces that hold part of a character's bytes), each written as a tokenizer.json is: the
     # twin's ids must be tokenizers' on random texts, whatever order the splits of one piece come in.
     # With one split per piece (not complete, unless no piece has two) tiktoken's ids differ in most trials, and the
-    # twin is refused there.
+    # twin is refused there; with the training's own merges and ignore_merges off (the second case), it counts alike.
     rng = random.Random(15)
     alphabet = "aab  éé日'\n1x"
     differed = 0
     for trial in range(12):
         words = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))).encode() for _ in range(150)]
-        ranks = _trained_ranks(rng, words, merges=rng.randint(20, 120))
+        ranks, pairs = _trained_ranks(rng, words, merges=rng.randint(20, 120))
         hf = _as_tokenizer_json(rng, ranks)
         tok = HFTokenizersTokenizer(f"random-{trial}", hf)
         assert tok._rank_twin is not None, trial
@@ -246,11 +301,19 @@ def test_random_tiktoken_style_vocabularies_count_alike() -> None:
             differed += trained_ids != ids.tolist()
         else:  # every piece of this vocabulary has one split only: complete after all
             assert trained_ids == ids.tolist(), trial
+        # The merges of the training itself, ignore_merges off: one merge per piece, each piece made by its own.
+        as_trained = _as_tokenizer_json(rng, ranks, trained=pairs)
+        twin = HFTokenizersTokenizer(f"as-trained-{trial}", as_trained)
+        assert twin._rank_twin is not None, trial
+        counts, ids = twin._counts_and_ids(texts)
+        want_counts, want_ids = _hf_ids(as_trained, texts)
+        assert (counts.tolist(), ids.tolist()) == (want_counts, want_ids.tolist()), trial
     assert differed >= 6
 
 
 
-@pytest.mark.parametrize("rel", ["lenml/llama3/tokenizer.json", "lenml/gpt-oss/tokenizer.json"])
+@pytest.mark.parametrize("rel", ["lenml/llama3/tokenizer.json", "lenml/gpt-oss/tokenizer.json",
+                                 "lenml/qwen3/tokenizer.json"])
 def test_edge_texts(rel: str) -> None:
     tok = _catalogue_hf(rel)
     assert tok._rank_twin is not None
@@ -280,6 +343,7 @@ def _code_points() -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("pattern", "rel"), [("llama3", "lenml/llama3/tokenizer.json"),
+                                              ("qwen", "lenml/qwen3/tokenizer.json"),
                                               ("o200k", "lenml/gpt-oss/tokenizer.json")])
 def test_every_code_point_in_context(pattern: str, rel: str) -> None:
     tok = _catalogue_hf(rel)
@@ -299,7 +363,7 @@ def test_every_code_point_in_context(pattern: str, rel: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tokenizer_id", ["llama3", "gpt-oss"])
+@pytest.mark.parametrize("tokenizer_id", ["llama3", "gpt-oss", "qwen3"])
 def test_every_udhr_unit(udhr_texts: list[str], tokenizer_id: str) -> None:
     tok = get_tokenizer(tokenizer_id)
     assert tok._rank_twin is not None
@@ -322,12 +386,12 @@ def test_the_verdict_is_kept_by_sha256_and_a_damaged_one_made_again(tmp_path: Pa
     assert cached_merges_reason(hf, sha) == reason
     path = _verdict_path(sha)
     stored = json.loads(path.read_text())
-    assert stored["reason"] == reason and stored["key"][:2] == [sha, "2"]
+    assert stored["reason"] == reason and stored["key"][:2] == [sha, VERDICT_VERSION]
     # Read back, not checked again: a file saying otherwise is believed (its key fits)...
     path.write_text(json.dumps(stored | {"reason": None}))
     assert cached_merges_reason(hf, sha) is None
     # ...and one that is damaged, or made for another key, is checked again and replaced.
-    for bad in ("{not json", json.dumps(stored | {"key": ["d" * 64, "2", "x"], "reason": None}),
+    for bad in ("{not json", json.dumps(stored | {"key": ["d" * 64, VERDICT_VERSION, "x"], "reason": None}),
                 json.dumps({"key": stored["key"], "reason": 3})):
         path.write_text(bad)
         assert cached_merges_reason(hf, sha) == reason

@@ -46,6 +46,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from ..config import env_bool
@@ -61,6 +62,9 @@ VERIFIED_PATTERNS: dict[str, str] = {
     # Llama 3's (cl100k_base's split with digits in threes), as its tokenizer.json writes it.
     "llama3": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+"
               r"|\s+(?!\S)|\s+",
+    # Qwen 2-3's (Llama 3's with one digit a piece), as Qwen 3's tokenizer.json writes it.
+    "qwen": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+"
+            r"|\s+(?!\S)|\s+",
     # o200k_base's, as gpt-oss's tokenizer.json writes it.
     "o200k": r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
              r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
@@ -68,7 +72,7 @@ VERIFIED_PATTERNS: dict[str, str] = {
 }
 
 #: Bumped whenever :func:`merges_reason` changes, so that no verdict of other code is read.
-VERDICT_VERSION = "2"
+VERDICT_VERSION = "3"
 
 def structure_reason(hf: HFTokenizer) -> str | None:
     """Why ``hf``'s pipeline is not one a tiktoken core can stand in for, or None if it is (its merges aside:
@@ -83,13 +87,7 @@ def structure_reason(hf: HFTokenizer) -> str | None:
         return f"the model is {type(model).__name__}, not BPE"
     if model.dropout or model.continuing_subword_prefix or model.end_of_word_suffix or model.byte_fallback:
         return "the BPE has dropout, a subword prefix or suffix, or byte fallback"
-    if not model.ignore_merges:
-        return "the BPE merges a piece that is itself in the vocabulary (ignore_merges is off)"
-    if hf.normalizer is not None:
-        return "it has a normalizer"
-    added = hf.get_added_tokens_decoder().values()
-    if any(not t.special for t in added):
-        return "it has added tokens that are not special"
+    added = [t for t in hf.get_added_tokens_decoder().values() if t.special]
     if added and not hf.encode_special_tokens:
         return "it cuts special-token text out of a text (encode_special_tokens is off)"
     pre = component_state(hf.pre_tokenizer)
@@ -107,12 +105,19 @@ def structure_reason(hf: HFTokenizer) -> str | None:
     return None
 
 
-def merges_reason(vocab: dict[str, int], merges: Sequence[Any]) -> str | None:
-    """Why this BPE's merges are not a tiktoken vocabulary's (conditions 1 and 2 of the module's argument), or None.
+def merges_reason(vocab: dict[str, int], merges: Sequence[Any], *, ignore_merges: bool = True,
+                  own_runs: Callable[[list[str]], list[list[int]]] | None = None) -> str | None:
+    """Why this BPE's merges are not a tiktoken vocabulary's (the conditions of the module's argument), or None.
 
     ``vocab``: piece -> id; ``merges``: pairs of pieces, as ``[a, b]`` or ``"a b"`` (both ways ``tokenizers`` writes
-    them). Every piece must also be byte-level text, with the ids 0 to n-1 (as in every tiktoken-born file), so that
-    :func:`rank_twin` can make the ranks id by id.
+    them); ``ignore_merges``: the model's setting. Every piece must be byte-level text, with the ids 0 to n-1 (as in
+    every tiktoken-born file), so that :func:`rank_twin` can make the ranks id by id; the merges must be merges of two
+    pieces into a third, none twice, in the order of the ids they make; and then either
+
+    * (complete, ``ignore_merges`` on) every split of a piece into two pieces is a merge, or
+    * (one merge per piece, ``ignore_merges`` off) no two merges make the same piece, and ``tokenizers``' own merges
+      turn every piece's bytes into that piece: ``own_runs(pieces)`` gives the ids the model makes of each piece
+      taken as one word, with no shortcut (None: not asked, a reason).
 
     >>> v = {c: i for i, c in enumerate(BYTE_DECODER)}
     >>> v |= {"ab": 256, "bc": 257, "abc": 258}
@@ -128,6 +133,7 @@ def merges_reason(vocab: dict[str, int], merges: Sequence[Any]) -> str | None:
     if len(byte_level) != len(vocab) or set(vocab.values()) != set(range(len(vocab))):
         return "not every piece is byte-level text with an id below the vocabulary's size"
     pairs: set[tuple[str, str]] = set()
+    joins: set[int] = set()
     last = -1
     for m in merges:
         a, b = m.split(" ", 1) if isinstance(m, str) else m
@@ -140,10 +146,21 @@ def merges_reason(vocab: dict[str, int], merges: Sequence[Any]) -> str | None:
         if (a, b) in pairs:
             return f"the merge {a!r} + {b!r} is listed twice"
         pairs.add((a, b))
-    # Every merge (its join in V) is a split of an entry of V into two entries of V, so the same number means the same.
-    splits = sum(1 for p in byte_level for k in range(1, len(p)) if p[:k] in byte_level and p[k:] in byte_level)
-    if splits != len(pairs):
-        return f"not every split of a piece into two pieces is a merge ({len(pairs)} merges, {splits} splits)"
+        joins.add(joined)
+    if ignore_merges:
+        # Every merge (its join in V) is a split of a piece into two pieces, so the same number means the same.
+        splits = sum(1 for p in byte_level for k in range(1, len(p)) if p[:k] in byte_level and p[k:] in byte_level)
+        if splits != len(pairs):
+            return f"not every split of a piece into two pieces is a merge ({len(pairs)} merges, {splits} splits)"
+        return None
+    if len(joins) != len(pairs):
+        return "two merges make the same piece (with ignore_merges off)"
+    if own_runs is None:
+        return "with ignore_merges off, the merges' own runs were not checked"
+    longer = [p for p in byte_level if len(p) > 1]
+    wrong = sum(run != [byte_level[p]] for p, run in zip(longer, own_runs(longer), strict=True))
+    if wrong:
+        return f"the BPE's own merges do not make {wrong} of its pieces from their bytes (ignore_merges is off)"
     return None
 
 
@@ -153,6 +170,17 @@ def _verdict_path(sha256: str) -> Path:
 
 def _verdict_key(sha256: str) -> list[str]:
     return [sha256, VERDICT_VERSION, f"tokenizers {version('tokenizers')}"]
+
+
+def _own_runs(hf: HFTokenizer, words: list[str]) -> list[list[int]]:
+    """The ids ``hf``'s model makes of each word taken alone (no normalizer, no pre-tokenizer, no added token): a
+    ``Tokenizer`` around the same model object (its word cache shared: it only ever holds the model's own results)."""
+    bare = HFTokenizer(hf.model)
+    out: list[list[int]] = []
+    for lo in range(0, len(words), 8192):
+        out += [e.ids for e in bare.encode_batch([[w] for w in words[lo:lo + 8192]], is_pretokenized=True,
+                                                 add_special_tokens=False)]
+    return out
 
 
 def cached_merges_reason(hf: HFTokenizer, sha256: str | None) -> str | None:
@@ -169,7 +197,8 @@ def cached_merges_reason(hf: HFTokenizer, sha256: str | None) -> str | None:
         except (OSError, ValueError, AttributeError):
             pass
     state = component_state(hf.model)
-    reason = merges_reason(state["vocab"], state["merges"])
+    reason = merges_reason(state["vocab"], state["merges"], ignore_merges=bool(hf.model.ignore_merges),
+                           own_runs=lambda words: _own_runs(hf, words))
     if path is not None:
         try:
             atomic_write(path, json.dumps({"key": _verdict_key(sha256), "reason": reason}))
@@ -182,7 +211,11 @@ def rank_twin(hf: HFTokenizer, sha256: str | None = None) -> Callable[[Sequence[
     """A function giving ``hf``'s ids (``encode_batch_fast(texts, add_special_tokens=False)``, with special-token
     text kept as plain text) of many texts as flat arrays (every id, text after text, as int64; each text's number of
     ids) from a tiktoken core, or None where its ids could differ (see the module's argument). ``sha256``: the file
-    ``hf`` was loaded from, to keep the merges' verdict by. Texts must be valid Unicode."""
+    ``hf`` was loaded from, to keep the merges' verdict by. Texts must be valid Unicode.
+
+    A normalizer is ``tokenizers``' own (``normalize_str``, text by text) before the core. A text in which an added
+    token that is not special could be found (its text in the text, or in the normalized text: ``tokenizers`` would cut
+    it out) is encoded by ``hf`` itself."""
     if structure_reason(hf) is not None or cached_merges_reason(hf, sha256) is not None:
         return None
     # Id by id (the model's ids are 0..n-1, every piece byte-level: merges_reason): no dict of all pieces as strings
@@ -192,7 +225,36 @@ def rank_twin(hf: HFTokenizer, sha256: str | None = None) -> Callable[[Sequence[
     if len(ranks) != size or None in ranks:
         return None
     pattern = component_state(hf.pre_tokenizer)["pretokenizers"][0]["pattern"]["Regex"]
-    return twin_id_arrays(ranks, pattern)
+    core = twin_id_arrays(ranks, pattern)
+    normalize = None if hf.normalizer is None else hf.normalizer.normalize_str
+    cut_out = [t.content for t in hf.get_added_tokens_decoder().values() if not t.special and t.content]
+    if normalize is None and not cut_out:
+        return core
+
+    def arrays(texts: Sequence[str]) -> FlatIds:
+        normalized = list(texts) if normalize is None else [normalize(t) for t in texts]
+        own = [i for i, (t, n) in enumerate(zip(texts, normalized, strict=True))
+               if any(c in t or c in n for c in cut_out)]
+        if not own:
+            return core(normalized)
+        return _interleaved(texts, normalized, own, core, hf)
+
+    return arrays
+
+
+def _interleaved(texts: Sequence[str], normalized: list[str], own: list[int], core: Callable[[Sequence[str]], FlatIds],
+                 hf: HFTokenizer) -> FlatIds:
+    """The ids of ``texts``: those at the indices ``own`` from ``hf`` itself, the others from ``core`` (given their
+    normalized texts), in the texts' order."""
+    mine = set(own)
+    rest = [i for i in range(len(texts)) if i not in mine]
+    core_ids, core_counts = core([normalized[i] for i in rest])
+    per_text = dict(zip(rest, np.split(core_ids, np.cumsum(core_counts)[:-1]), strict=True)) if rest else {}
+    for i, enc in zip(own, hf.encode_batch_fast([texts[i] for i in own], add_special_tokens=False), strict=True):
+        per_text[i] = np.asarray(enc.ids, dtype=np.int64)
+    parts = [per_text[i] for i in range(len(texts))]
+    counts = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    return np.concatenate(parts).astype(np.int64, copy=False), counts
 
 
 def rank_twin_enabled() -> bool:
