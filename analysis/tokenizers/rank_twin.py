@@ -1,41 +1,50 @@
 """The rank twin of a Hugging Face byte-level BPE tokenizer: a tiktoken core that gives exactly its ids, for counting.
 
-Many ``tokenizer.json`` files are tiktoken vocabularies written for ``tokenizers`` (Llama 3's, gpt-oss's o200k): a
-regex split, byte-level pieces, and a merges list that holds every way of joining two pieces into a third, ordered by
-the id of the result. ``tokenizers`` encodes the UDHR with Llama 3's in ~1.3-1.5 s; tiktoken's core, given the same
-pieces as ranks (bytes -> id) and the same regex, in ~0.3 s, with the same ids. :func:`rank_twin` makes such a core
-only where the ids are the same for every text, by the argument below, and counting
-(:meth:`~.hf_backend.HFTokenizersTokenizer.unit_stats`) then reads its ids instead of ``tokenizers``'.
+Many ``tokenizer.json`` files are tiktoken vocabularies written for ``tokenizers``: a regex split, byte-level pieces
+with the ids of their ranks, and merges ordered by the id of the piece they make, either every way of joining two
+pieces into a third (Llama 3's, gpt-oss's o200k, with ``ignore_merges``) or one merge per piece (Qwen's, without it).
+``tokenizers`` encodes the UDHR with Llama 3's in ~1.3-1.5 s; tiktoken's core, given the same pieces as ranks
+(bytes -> id) and the same regex, in ~0.3 s, with the same ids. :func:`rank_twin` makes such a core only where the ids
+are the same for every text, by the argument below, and counting (:meth:`~.hf_backend.HFTokenizersTokenizer.unit_stats`)
+then reads its ids instead of ``tokenizers``'.
 
 **Why the ids are the same.** Both libraries cut a text into pieces with a regex and encode each piece alone: a piece
-that is itself a vocabulary entry is that entry (``tokenizers`` with ``ignore_merges``; tiktoken always); otherwise
+that is itself a vocabulary entry is that entry (tiktoken always; ``tokenizers`` with ``ignore_merges``); otherwise
 both start from the piece's bytes and merge two neighbouring symbols at a time until no pair can be merged.
 ``tokenizers`` merges the pair with the lowest merge index (leftmost on a tie); tiktoken the pair whose join has the
 lowest rank (leftmost on a tie), and a pair can be merged there when its join is in the vocabulary. Let V be the
-byte-level entries and require (:func:`merges_reason`):
+byte-level entries, with the ids 0..n-1 as ranks, and the merges in the order of their joins' ids, none twice
+(:func:`merges_reason`). Then one of:
 
-1. complete: every way of writing an entry of V as two entries of V is a merge (so the two libraries can merge the
-   same pairs: a merge's join is always in V, since ``tokenizers`` refuses a merge whose join is not);
-2. no merge twice, and merges in the order of their joins' ids (so the lowest merge index is a pair whose join has the
-   lowest id, and the ranks are the ids);
+1. complete (``ignore_merges`` on): every way of writing an entry of V as two entries of V is a merge. The two
+   libraries can then merge the same pairs (a merge's join is always in V: ``tokenizers`` refuses a file where it is
+   not), and the lowest merge index is a pair whose join has the lowest id, so at every step both pick a pair with the
+   same join t. If several pairs in a piece join to t, they are all split the same way: the symbols inside the bytes
+   of one such pair were only ever merged with each other (a symbol never shrinks), each time as the lowest pair among
+   them, so they went through the states of the one process "merge the lowest pair of t's bytes", which has a single
+   state of two symbols. Same split, same merge index: ``tokenizers`` also takes the leftmost.
+2. one merge per piece (``ignore_merges`` off): no two merges make the same piece, and ``tokenizers``' own merges make
+   every piece t from its bytes (checked by running them). By induction on length, whenever tiktoken makes t it joins
+   t's merge: the symbols inside t's bytes went through tiktoken's own process on those bytes, whose joins before the
+   last are shorter pieces, each made by its merge, so ``tokenizers`` (the lowest merge index is then tiktoken's
+   lowest join) went through the same states, and it makes t from them only by t's merge. So tiktoken only ever joins
+   merges, the lowest of which both pick; and a piece that is an entry is that entry in both.
 
-then at every step both pick a pair with the same join t. If several pairs in a piece join to t, they are all split
-the same way: the symbols inside the bytes of one such pair were only ever merged with each other (a symbol never
-shrinks), each time as the lowest pair among them, so they went through the states of the one process "merge the
-lowest pair of t's bytes", which has a single state of two symbols. Same split, same merge index: ``tokenizers``
-also takes the leftmost, and so both take the same pair, step after step, and give the same ids.
+Either way both take the same pair, step after step, and give the same ids.
 
-The rest of the pipeline must be the same too (:func:`structure_reason`): no normalizer, every added token special
-(a text's special-token text stays plain text, as :class:`~.hf_backend.HFTokenizersTokenizer` sets), the 256 byte
-stand-ins in the vocabulary, no dropout, no subword prefix or suffix, and a pre-tokenizer that is the regex split
-(``Isolated``) then ``ByteLevel`` without its own regex, with a regex of :data:`VERIFIED_PATTERNS`: the two regex
-engines (``tokenizers``' Oniguruma, tiktoken's fancy-regex) are not the same program, so a regex is trusted only once
-tests/test_rank_twin.py has found both splitting every Unicode code point alike in a set of contexts.
+The rest of the pipeline must be the same too (:func:`structure_reason`, :func:`rank_twin`): a normalizer is
+``tokenizers``' own, run text by text before the core; a text in which an added token that is not special could be found
+(``tokenizers`` cuts those out) is encoded by ``tokenizers``; special-token text stays plain text (as
+:class:`~.hf_backend.HFTokenizersTokenizer` sets); the 256 byte stand-ins are in the vocabulary; no dropout, subword
+prefix or suffix, or byte fallback; and the pre-tokenizer is the regex split (``Isolated``) then ``ByteLevel`` without
+its own regex, with a regex of :data:`VERIFIED_PATTERNS`: the two regex engines (``tokenizers``' Oniguruma,
+tiktoken's fancy-regex) are not the same program, so a regex is trusted only once tests/test_rank_twin.py has found
+both splitting every Unicode code point alike in a set of contexts.
 
 Checking the merges takes ~0.6 s for Llama 3's 280,147 (its ``tokenizers`` state read back as JSON, then every split
-of every entry looked up; ~1.0 s for gpt-oss's 446,189); the verdict is kept in the asset cache by the
-``tokenizer.json``'s sha256 (beside its tables, :mod:`.tables_cache`), so a file is checked once. Making the core then
-takes ~0.17 s (the vocabulary 0.07 s, the ranks 0.04 s, tiktoken's core 0.06 s).
+of every entry looked up; ~1.0 s for gpt-oss's 446,189; for Qwen 3's 151,387 one merges run per piece, ~0.5 s more);
+the verdict is kept in the asset cache by the ``tokenizer.json``'s sha256 (beside its tables, :mod:`.tables_cache`),
+so a file is checked once. Making the core then takes ~0.15 s (the ranks id by id 0.09 s, tiktoken's core 0.06 s).
 """
 
 from __future__ import annotations
