@@ -161,7 +161,9 @@ def test_merges_reasons() -> None:
      "its pre-tokenizer is not a regex split (Isolated) followed by ByteLevel without its own regex"),
     (lambda hf: hf.add_special_tokens([AddedToken("<s>", special=True)]),
      "it cuts special-token text out of a text (encode_special_tokens is off)"),
-], ids=["bytelevel-regex", "other-regex", "removed", "prefix-space", "special-cut-out"])
+    (lambda hf: hf.add_tokens([AddedToken(f"<x{i}>", special=False) for i in range(65)]),
+     "it has more than 64 added tokens that are not special (each text is searched for every one)"),
+], ids=["bytelevel-regex", "other-regex", "removed", "prefix-space", "special-cut-out", "many-cut-out"])
 def test_structure_reasons(change, reason: str) -> None:
     hf = _tiny([("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")])
     assert structure_reason(hf) is None

@@ -80,6 +80,10 @@ VERIFIED_PATTERNS: dict[str, str] = {
              r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+",
 }
 
+#: The most added tokens that are not special a tokenizer with a twin may have: every text is searched for each
+#: (Qwen 3 has 12, DeepSeek V3 14).
+MAX_CUT_OUT = 64
+
 #: Bumped whenever :func:`merges_reason` changes, so that no verdict of other code is read.
 VERDICT_VERSION = "3"
 
@@ -96,9 +100,11 @@ def structure_reason(hf: HFTokenizer) -> str | None:
         return f"the model is {type(model).__name__}, not BPE"
     if model.dropout or model.continuing_subword_prefix or model.end_of_word_suffix or model.byte_fallback:
         return "the BPE has dropout, a subword prefix or suffix, or byte fallback"
-    added = [t for t in hf.get_added_tokens_decoder().values() if t.special]
-    if added and not hf.encode_special_tokens:
+    added = hf.get_added_tokens_decoder().values()
+    if any(t.special for t in added) and not hf.encode_special_tokens:
         return "it cuts special-token text out of a text (encode_special_tokens is off)"
+    if sum(not t.special for t in added) > MAX_CUT_OUT:
+        return f"it has more than {MAX_CUT_OUT} added tokens that are not special (each text is searched for every one)"
     pre = component_state(hf.pre_tokenizer)
     parts = pre.get("pretokenizers") if isinstance(pre, dict) and pre.get("type") == "Sequence" else None
     if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], dict) and isinstance(parts[1], dict)):
